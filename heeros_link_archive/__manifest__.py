@@ -1,0 +1,13 @@
+{
+    "name": "Heeros Link: Electronic Archive",
+    "summary": "Immutable archive of every document that passes the Link, with retention "
+    "and integrity verification",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "author": "Heeros Link for Odoo contributors",
+    "website": "https://github.com/heeros-link/heeros-link-odoo",
+    "license": "LGPL-3",
+    "depends": ["heeros_link_base"],
+    "data": [],
+    "installable": True,
+}

@@ -1,0 +1,1 @@
+"""Pure-Python formats (no Odoo import): parsers return dataclasses, builders return bytes."""

@@ -1,0 +1,1 @@
+"""Pure-Python format helpers shared by every Link addon (no Odoo import)."""
