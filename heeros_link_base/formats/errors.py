@@ -93,3 +93,13 @@ class RecordError(LinkFormatError):
 
 class BuildError(LinkFormatError):
     """An outbound document cannot be built from the data given."""
+
+
+class DuplicateDocument(LinkFormatError):
+    """The document was already processed (same unique id as an earlier one):
+    the Link marks the message ``duplicate`` and produces nothing new."""
+
+
+class RoutingError(LinkFormatError):
+    """The document is for no company this connection serves (no journal with
+    the account's IBAN, no company with the buyer's identifiers, ...)."""

@@ -1,0 +1,19 @@
+"""Transport channels (pure Python, no Odoo import).
+
+Importing this package registers the built-in channels: ``local`` (a folder
+on the Odoo server) and ``sftp`` (paramiko).
+"""
+
+from . import local, sftp  # noqa: F401  (registration)
+from .base import (  # noqa: F401
+    Channel,
+    ChannelAuthError,
+    ChannelConfig,
+    ChannelConfigError,
+    ChannelError,
+    HostKeyMismatch,
+    RemoteFile,
+    open_channel,
+    protocols,
+    register,
+)

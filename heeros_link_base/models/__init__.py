@@ -1,0 +1,1 @@
+from . import link_connection, link_message, res_config_settings

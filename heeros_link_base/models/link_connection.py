@@ -1,0 +1,277 @@
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..channels import ChannelConfig, ChannelError, open_channel, protocols
+from ..channels.sftp import fetch_host_key
+
+_logger = logging.getLogger(__name__)
+
+SECRET_FIELDS = ("password", "private_key", "passphrase")
+DEFAULT_MAX_SIZE = 50 * 1024 * 1024
+
+
+class HeerosLinkConnection(models.Model):
+    _name = "heeros.link.connection"
+    _description = "Link connection"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", string="Owner company", required=True, index=True,
+        default=lambda self: self.env.company, tracking=True,
+        help="The company that holds the agreement and configures the connection.")
+    company_ids = fields.Many2many(
+        "res.company", "heeros_link_connection_company_rel", "connection_id", "company_id",
+        string="Companies served", required=True,
+        default=lambda self: self.env.company,
+        help="Companies whose documents travel through this connection. A bureau's shared "
+        "bank or operator agreement serves all its client companies; inbound files are "
+        "routed to the right company by their content.")
+    protocol = fields.Selection(selection="_selection_protocol", required=True, default="local",
+                                tracking=True)
+    direction = fields.Selection(
+        [("in", "Receive"), ("out", "Send"), ("both", "Send and receive")],
+        required=True, default="both", tracking=True)
+    # endpoint settings
+    local_root = fields.Char(
+        "Folder", groups="base.group_system", tracking=True,
+        help="Folder on the Odoo server holding the inbox, outbox and archive sub-folders. "
+        "Only system administrators can set it, since it gives access to the server's files.")
+    host = fields.Char(tracking=True)
+    port = fields.Integer(default=22, tracking=True)
+    username = fields.Char(tracking=True)
+    host_key = fields.Char(
+        "Pinned host key", tracking=True,
+        help="The server's public host key, as in known_hosts: 'ssh-ed25519 AAAA...'. "
+        "A server presenting another key is refused.")
+    host_key_fingerprint = fields.Char(compute="_compute_host_key_fingerprint")
+    password = fields.Char(groups="base.group_system", copy=False)
+    private_key = fields.Text(groups="base.group_system", copy=False)
+    passphrase = fields.Char(groups="base.group_system", copy=False)
+    has_credentials = fields.Boolean(compute="_compute_has_credentials", compute_sudo=True)
+    inbox_folder = fields.Char("Inbox folder", default="inbox", tracking=True)
+    outbox_folder = fields.Char("Outbox folder", default="outbox", tracking=True)
+    archive_folder = fields.Char("Archive folder", default="archive", tracking=True)
+    after_download = fields.Selection(
+        [("move", "Move to the archive folder"), ("delete", "Delete")],
+        default="move", required=True, tracking=True,
+        help="What happens to a remote file once it is stored safely as a Link message.")
+    timeout = fields.Integer("Timeout (s)", default=30)
+    max_file_size = fields.Integer(
+        "Largest file (bytes)", default=DEFAULT_MAX_SIZE,
+        help="Larger files are not downloaded: a message in error records them and they "
+        "stay on the remote side until the limit is raised.")
+    # scheduling
+    fetch_interval = fields.Integer("Fetch every (minutes)", default=15)
+    next_fetch = fields.Datetime(copy=False)
+    max_attempts = fields.Integer("Attempts before giving up", default=5)
+    retry_delay = fields.Integer(
+        "First retry after (minutes)", default=5,
+        help="Each further attempt waits twice as long as the previous one.")
+    # health
+    last_fetch = fields.Datetime("Last successful fetch", readonly=True, copy=False)
+    last_send = fields.Datetime("Last successful send", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    last_error_date = fields.Datetime(readonly=True, copy=False)
+    health = fields.Selection(
+        [("ok", "Healthy"), ("warning", "Not used yet"), ("error", "Failing")],
+        compute="_compute_health")
+    message_ids = fields.One2many("heeros.link.message", "connection_id")
+    message_count = fields.Integer(compute="_compute_message_counts")
+    error_count = fields.Integer(compute="_compute_message_counts")
+
+    _sql_constraints = [
+        ("max_attempts_positive", "CHECK(max_attempts > 0)", "Attempts before giving up must be positive."),
+    ]
+
+    @api.model
+    def _selection_protocol(self):
+        return protocols()
+
+    @api.depends("host_key")
+    def _compute_host_key_fingerprint(self):
+        from ..channels.sftp import fingerprint, parse_host_key
+
+        for connection in self:
+            try:
+                connection.host_key_fingerprint = (
+                    fingerprint(parse_host_key(connection.host_key)[1]) if connection.host_key else False)
+            except ChannelError as exc:
+                connection.host_key_fingerprint = str(exc)
+
+    def _compute_has_credentials(self):
+        for connection in self:
+            connection.has_credentials = any(connection[f] for f in SECRET_FIELDS)
+
+    @api.depends("last_error_date", "last_fetch", "last_send")
+    def _compute_health(self):
+        for connection in self:
+            last_ok = max(filter(None, [connection.last_fetch, connection.last_send]), default=None)
+            if connection.last_error_date and (not last_ok or connection.last_error_date >= last_ok):
+                connection.health = "error"
+            elif last_ok:
+                connection.health = "ok"
+            else:
+                connection.health = "warning"
+
+    def _compute_message_counts(self):
+        groups = self.env["heeros.link.message"]._read_group(
+            [("connection_id", "in", self.ids)], ["connection_id", "state"], ["__count"])
+        totals, errors = {}, {}
+        for connection, state, count in groups:
+            totals[connection.id] = totals.get(connection.id, 0) + count
+            if state == "error":
+                errors[connection.id] = errors.get(connection.id, 0) + count
+        for connection in self:
+            connection.message_count = totals.get(connection.id, 0)
+            connection.error_count = errors.get(connection.id, 0)
+
+    @api.constrains("company_id", "company_ids")
+    def _check_owner_served(self):
+        for connection in self:
+            if connection.company_id not in connection.company_ids:
+                raise ValidationError(_(
+                    "Connection %(name)s: the owner company %(company)s must be among the "
+                    "companies it serves.", name=connection.name, company=connection.company_id.name))
+
+    # ------------------------------------------------------------------
+    # channel access
+    # ------------------------------------------------------------------
+    def _channel_config(self):
+        """Plain settings for the channel, secrets included. Never log this."""
+        self.ensure_one()
+        secrets = self.sudo()
+        return ChannelConfig(
+            protocol=self.protocol,
+            inbox=self.inbox_folder or "",
+            outbox=self.outbox_folder or "",
+            archive=self.archive_folder or "",
+            after_download=self.after_download,
+            root=secrets.local_root or "",
+            host=self.host or "",
+            port=self.port or 22,
+            username=self.username or "",
+            password=secrets.password or "",
+            private_key=secrets.private_key or "",
+            passphrase=secrets.passphrase or "",
+            host_key=self.host_key or "",
+            timeout=float(self.timeout or 30),
+            max_size=self.max_file_size or 0,
+        )
+
+    def _channel(self):
+        return open_channel(self._channel_config())
+
+    def _record_success(self, what):
+        self.sudo().write({what: fields.Datetime.now()})
+
+    def _record_failure(self, error):
+        self.sudo().write({"last_error": str(error), "last_error_date": fields.Datetime.now()})
+        _logger.warning("Link connection %s (id %s): %s", self.name, self.id, error)
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with self._channel() as channel:
+                result = channel.test()
+        except ChannelError as exc:
+            self._record_failure(exc)
+            raise UserError(_("Connection %(name)s failed: %(error)s", name=self.name, error=exc)) from None
+        self.sudo().write({"last_error": False, "last_error_date": False})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": _("Connection works"), "message": result, "type": "success",
+                       "sticky": False},
+        }
+
+    def action_fetch_host_key(self):
+        """Read the key the server presents and pin it (trust on first use).
+
+        The chatter records the fingerprint so it can be compared with what
+        the server's administrator says."""
+        self.ensure_one()
+        if self.protocol != "sftp":
+            raise UserError(_("Only SFTP connections have a host key."))
+        try:
+            key, fp = fetch_host_key(self._channel_config())
+        except ChannelError as exc:
+            raise UserError(str(exc)) from None
+        self.host_key = key
+        self.message_post(body=_("Host key pinned: %(fp)s. Compare it with the fingerprint the "
+                                 "server's administrator gives you.", fp=fp))
+        return True
+
+    def action_fetch_now(self):
+        messages = self._link_fetch()
+        messages._link_process()
+        return self.action_view_messages()
+
+    def action_view_messages(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("heeros_link_base.heeros_link_message_action")
+        action["domain"] = [("connection_id", "in", self.ids)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # fetching
+    # ------------------------------------------------------------------
+    def _link_fetch(self):
+        """Download every waiting file of these connections into messages.
+
+        A file is confirmed on the remote side only after its message is
+        committed, so a crash in between leaves it remote (fetched again,
+        then recognised as a duplicate), never lost.
+        """
+        Message = self.env["heeros.link.message"]
+        fetched = Message
+        for connection in self.filtered(lambda c: c.direction in ("in", "both")):
+            try:
+                with connection._channel() as channel:
+                    for remote in channel.list():
+                        message = connection._fetch_one(channel, remote)
+                        if message:
+                            fetched |= message
+                connection._record_success("last_fetch")
+            except ChannelError as exc:
+                connection._record_failure(exc)
+            Message._link_commit()
+        return fetched
+
+    def _fetch_one(self, channel, remote):
+        Message = self.env["heeros.link.message"]
+        if self.max_file_size and remote.size and remote.size > self.max_file_size:
+            known = Message.search_count([
+                ("connection_id", "=", self.id), ("file_name", "=", remote.name),
+                ("size", "=", remote.size), ("state", "=", "error"), ("attachment_id", "=", False)])
+            if not known:
+                Message._link_oversize(remote.name, remote.size, self.max_file_size,
+                                       connection=self)
+                Message._link_commit()
+            return Message
+        data = channel.download(remote)
+        message = Message._link_intake([(remote.name, data)], connection=self, process=False)
+        Message._link_commit()
+        try:
+            channel.confirm(remote)
+        except ChannelError as exc:
+            message.message_post(body=_("Stored, but the remote file could not be confirmed: %s", exc))
+        return message
+
+    @api.model
+    def _cron_fetch(self):
+        now = fields.Datetime.now()
+        due = self.search([
+            ("direction", "in", ("in", "both")),
+            "|", ("next_fetch", "=", False), ("next_fetch", "<=", now),
+        ])
+        for connection in due:
+            connection.next_fetch = now + timedelta(minutes=max(connection.fetch_interval, 1))
+            connection.with_company(connection.company_id)._link_fetch()

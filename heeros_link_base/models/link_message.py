@@ -1,0 +1,614 @@
+import base64
+import hashlib
+import logging
+import traceback
+from datetime import timedelta
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..channels import ChannelError
+from ..formats import xmlsafe
+from ..formats.errors import DuplicateDocument, LinkFormatError, RoutingError, UnrecognisedDocument
+from ..registry import detect
+
+_logger = logging.getLogger(__name__)
+
+OUT_STATES = [
+    ("draft", "Draft"),
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("accepted", "Accepted"),
+    ("rejected", "Rejected"),
+]
+IN_STATES = [
+    ("received", "Received"),
+    ("processing", "Processing"),
+    ("processed", "Processed"),
+    ("duplicate", "Duplicate"),
+]
+COMMON_STATES = [("error", "Error"), ("cancelled", "Cancelled")]
+
+#: Allowed transitions of the state machine (anything else is a bug).
+TRANSITIONS = {
+    "draft": {"queued", "cancelled", "error"},
+    "queued": {"sending", "cancelled", "error", "queued"},
+    "sending": {"sent", "queued", "error"},
+    "sent": {"accepted", "rejected", "error"},
+    "accepted": set(),
+    "rejected": {"queued"},
+    "received": {"processing", "duplicate", "error", "cancelled"},
+    "processing": {"processed", "duplicate", "error", "received"},
+    "processed": set(),
+    "duplicate": {"received"},
+    "error": {"queued", "received", "cancelled"},
+    "cancelled": {"queued", "received"},
+}
+MAX_BACKOFF = timedelta(hours=24)
+STUCK_AFTER = timedelta(minutes=10)
+
+
+class HeerosLinkMessage(models.Model):
+    _name = "heeros.link.message"
+    _description = "Link message"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, readonly=True, default="/", copy=False, index="trigram")
+    direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True,
+                                 readonly=True, index=True)
+    document_type = fields.Selection(selection="_selection_document_type", readonly=True, index=True,
+                                     tracking=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
+                                 default=lambda self: self.env.company, tracking=True)
+    connection_id = fields.Many2one("heeros.link.connection", readonly=True, index=True,
+                                    ondelete="restrict")
+    attachment_id = fields.Many2one("ir.attachment", string="Payload", readonly=True, copy=False,
+                                    ondelete="restrict")
+    file_name = fields.Char(readonly=True)
+    sha256 = fields.Char("SHA-256", readonly=True, index=True, copy=False)
+    size = fields.Integer("Size (bytes)", readonly=True)
+    external_ref = fields.Char("External reference", index=True, readonly=True,
+                               help="The document's own id: statement id, invoice number, message id.")
+    remote_name = fields.Char(readonly=True, copy=False,
+                              help="File name on the remote side (outbound: in the outbox).")
+    state = fields.Selection(OUT_STATES + IN_STATES + COMMON_STATES, required=True, default="draft",
+                             readonly=True, index=True, tracking=True, copy=False)
+    error = fields.Text(readonly=True, copy=False)
+    attempts = fields.Integer(readonly=True, copy=False)
+    next_attempt = fields.Datetime(readonly=True, copy=False, index=True)
+    last_attempt = fields.Datetime(readonly=True, copy=False)
+    processed_date = fields.Datetime(readonly=True, copy=False)
+    duplicate_of_id = fields.Many2one("heeros.link.message", readonly=True, copy=False,
+                                      check_company=False)
+    parent_id = fields.Many2one("heeros.link.message", "Related message", readonly=True,
+                                index="btree_not_null", check_company=False,
+                                help="The message this one answers or copies "
+                                "(e.g. feedback to a payment batch, a forwarded statement).")
+    child_ids = fields.One2many("heeros.link.message", "parent_id", "Related messages")
+    link_ids = fields.One2many("heeros.link.message.link", "message_id", "Records", readonly=True)
+    record_count = fields.Integer(compute="_compute_record_count")
+
+    _sql_constraints = [
+        ("name_uniq", "unique(name)", "A Link message reference must be unique."),
+    ]
+
+    def init(self):
+        tools.create_index(self.env.cr, "heeros_link_message_dedupe_idx", self._table,
+                           ["sha256", "company_id", "state"])
+
+    # ------------------------------------------------------------------
+    # document type registry
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_document_types(self):
+        """``{code: DocumentType}`` of every type the installed addons handle.
+
+        Addons extend this with ``super()`` (see ``heeros_link_base.registry``).
+        The base addon itself handles nothing.
+        """
+        return {}
+
+    @api.model
+    def _selection_document_type(self):
+        types = self._link_document_types()
+        return sorted(((t.code, t.label) for t in types.values()), key=lambda s: s[1]) + [
+            ("unknown", "Unrecognised")]
+
+    # ------------------------------------------------------------------
+    # basics
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("heeros.link.message") or "/"
+        return super().create(vals_list)
+
+    def _compute_record_count(self):
+        for message in self:
+            message.record_count = len(message.link_ids)
+
+    @api.constrains("company_id", "connection_id")
+    def _check_connection_company(self):
+        for message in self:
+            connection = message.connection_id
+            if connection and message.company_id not in connection.company_ids:
+                raise ValidationError(_(
+                    "Message %(msg)s belongs to %(company)s, which connection %(conn)s does not serve.",
+                    msg=message.name, company=message.company_id.name, conn=connection.name))
+
+    def _set_state(self, state, **vals):
+        for message in self:
+            if state != message.state and state not in TRANSITIONS[message.state]:
+                raise UserError(_("Message %(msg)s cannot go from %(old)s to %(new)s.",
+                                  msg=message.name, old=message.state, new=state))
+        vals["state"] = state
+        self.write(vals)
+
+    @api.model
+    def _link_commit(self):
+        """Commit now, except inside tests (which roll back) and test-mode
+        registries; used between messages by crons so one message's outcome
+        is durable before the next starts."""
+        if tools.config["test_enable"] or self.env.registry.in_test_mode():
+            return
+        self.env.cr.commit()
+
+    def _payload(self):
+        self.ensure_one()
+        if not self.attachment_id:
+            return b""
+        return self.attachment_id.sudo().raw or b""
+
+    def _attach_payload(self, data, file_name, mimetype=None):
+        self.ensure_one()
+        attachment = self.env["ir.attachment"].sudo().create({
+            "name": file_name or self.name,
+            "raw": data,
+            "res_model": self._name,
+            "res_id": self.id,
+            "company_id": self.company_id.id,
+            "mimetype": mimetype or ("application/xml" if data[:1] == b"<" else "application/octet-stream"),
+        })
+        self.sudo().write({
+            "attachment_id": attachment.id,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "file_name": file_name,
+        })
+        return attachment
+
+    def _link_records(self, records, role="result"):
+        """Remember which business records this message produced or came from."""
+        Link = self.env["heeros.link.message.link"].sudo()
+        for message in self:
+            existing = {(link.res_model, link.res_id) for link in message.link_ids}
+            Link.create([
+                {"message_id": message.id, "res_model": record._name, "res_id": record.id, "role": role}
+                for record in records if (record._name, record.id) not in existing
+            ])
+
+    def _linked(self, model, role=None):
+        """The records of ``model`` linked to these messages."""
+        ids = [link.res_id for link in self.link_ids
+               if link.res_model == model and (role is None or link.role == role)]
+        return self.env[model].browse(ids)
+
+    # ------------------------------------------------------------------
+    # inbound: intake and processing
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_max_size(self, connection=None):
+        if connection and connection.max_file_size:
+            return connection.max_file_size
+        param = self.env["ir.config_parameter"].sudo().get_param("heeros_link.max_file_size")
+        return int(param) if param else 50 * 1024 * 1024
+
+    @api.model
+    def _link_oversize(self, file_name, size, limit, connection=None, company=None):
+        company = company or (connection.company_id if connection else self.env.company)
+        return self.create({
+            "direction": "in",
+            "company_id": company.id,
+            "connection_id": connection.id if connection else False,
+            "file_name": file_name,
+            "size": size,
+            "state": "error",
+            "document_type": "unknown",
+            "error": _("%(name)s is %(size)s bytes, more than the limit of %(limit)s bytes. It was "
+                       "not stored; raise the limit and fetch or upload it again.",
+                       name=file_name, size=size, limit=limit),
+        })
+
+    @api.model
+    def _link_intake(self, files, connection=None, company=None, process=True):
+        """Store payloads as inbound messages (state ``received``) and, if
+        asked, process them. ``files`` is a list of ``(file name, bytes)``.
+
+        The upload wizard, the CLI and the fetch cron all come through here.
+        Returns the messages in the order of ``files``.
+        """
+        company = company or (connection.company_id if connection else self.env.company)
+        limit = self._link_max_size(connection)
+        messages = self.browse()
+        for file_name, data in files:
+            if limit and len(data) > limit:
+                messages |= self._link_oversize(file_name, len(data), limit, connection, company)
+                continue
+            message = self.create({
+                "direction": "in",
+                "company_id": company.id,
+                "connection_id": connection.id if connection else False,
+                "file_name": file_name,
+                "state": "received",
+            })
+            message._attach_payload(data, file_name)
+            messages |= message
+        if process:
+            messages.filtered(lambda m: m.state == "received")._link_process()
+        return messages
+
+    def _link_process(self):
+        """Detect and handle each received message in its own savepoint; one
+        failure never blocks the others."""
+        for message in self.sorted("id"):
+            if message.state not in ("received", "error", "duplicate", "cancelled") \
+                    or message.direction != "in":
+                continue
+            if not message.attachment_id:
+                continue  # an oversize record: nothing to process
+            message._process_one()
+            self._link_commit()
+        return self
+
+    def _process_one(self):
+        self.ensure_one()
+        if self.state != "received":
+            self._set_state("received")
+        self._set_state("processing", attempts=self.attempts + 1, last_attempt=fields.Datetime.now())
+        data = self._payload()
+        duplicate = self.browse()
+        try:
+            with self.env.cr.savepoint():
+                duplicate = self._find_processed_duplicate()
+                if duplicate:
+                    raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
+                                              self.sha256[:12], duplicate.name))
+                doc_type = self._detect(data)
+                self.document_type = doc_type.code
+                model, method = doc_type.handler
+                handler = self.env[model].sudo().with_company(self.company_id)
+                records = getattr(handler, method)(self.sudo())
+                if records:
+                    self._link_records(records)
+        except DuplicateDocument as exc:
+            vals = {"error": exc.message, "processed_date": fields.Datetime.now()}
+            if not self.document_type:
+                vals["document_type"] = "unknown"
+            self._set_state("duplicate", **vals)
+            if duplicate:
+                self.duplicate_of_id = duplicate
+        except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
+            text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
+            self._fail(text, exc)
+        except Exception as exc:  # noqa: BLE001 - any handler bug must leave a readable error
+            _logger.exception("Link message %s: handler failed", self.name)
+            self._fail(_("Unexpected error while processing (details in the server log): %s", exc), exc,
+                       trace=traceback.format_exc(limit=5))
+        else:
+            self._set_state("processed", error=False, processed_date=fields.Datetime.now())
+        return self
+
+    def _fail(self, text, exc=None, trace=None):
+        if isinstance(exc, UnrecognisedDocument):
+            self.document_type = "unknown"
+        if self.file_name and self.file_name not in text:
+            text = f"{self.file_name}: {text}"
+        self._set_state("error", error=text)
+        if trace:
+            self.message_post(body=tools.plaintext2html(trace))
+
+    def _find_processed_duplicate(self):
+        if not self.sha256:
+            return self.browse()
+        companies = self.company_id | self.connection_id.company_ids
+        return self.search([
+            ("id", "!=", self.id), ("direction", "=", "in"), ("sha256", "=", self.sha256),
+            ("company_id", "in", companies.ids), ("state", "=", "processed"),
+        ], limit=1, order="id")
+
+    def _detect(self, data):
+        sniff = xmlsafe.sniff(data, self.file_name)
+        types = {code: t for code, t in self._link_document_types().items() if t.handler}
+        doc_type = detect(types, sniff)
+        if not doc_type:
+            known = ", ".join(sorted(types)) or _("none: no Link format addon is installed")
+            raise UnrecognisedDocument(
+                _("unrecognised document: %(seen)s; the Link knows these types: %(known)s",
+                  seen=sniff.describe(), known=known), file_name=self.file_name)
+        return doc_type
+
+    def _link_route(self, companies, looked_for):
+        """Move the message to the one company its content belongs to.
+
+        ``companies`` are the candidates found by content; the connection must
+        serve it. Raises :class:`RoutingError` naming what was looked for.
+        """
+        self.ensure_one()
+        allowed = self.connection_id.company_ids if self.connection_id else self.company_id
+        candidates = companies & allowed if self.connection_id else companies
+        if not candidates:
+            raise RoutingError(_("no company served by this connection matches %s", looked_for),
+                               file_name=self.file_name)
+        if len(candidates) > 1:
+            raise RoutingError(_("%(what)s matches several companies: %(names)s",
+                                 what=looked_for, names=", ".join(candidates.mapped("name"))),
+                               file_name=self.file_name)
+        if not self.connection_id and candidates != self.company_id and \
+                candidates not in self.env.user.company_ids:
+            raise RoutingError(_("%s belongs to a company you have no access to", looked_for),
+                               file_name=self.file_name)
+        if candidates != self.company_id:
+            self.sudo().company_id = candidates
+            self.attachment_id.sudo().company_id = candidates
+        return candidates
+
+    # ------------------------------------------------------------------
+    # outbound: queue and send
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_queue(self, document_type, file_name, data, company, connection=None, records=None,
+                    external_ref=None):
+        """Create a queued outbound message for ``data``; returns it."""
+        connection = connection or self.env["heeros.link.connection"]._link_outbound_for(company)
+        message = self.create({
+            "direction": "out",
+            "document_type": document_type,
+            "company_id": company.id,
+            "connection_id": connection.id if connection else False,
+            "file_name": file_name,
+            "external_ref": external_ref,
+            "remote_name": file_name,
+            "state": "draft",
+        })
+        message._attach_payload(data, file_name)
+        if records:
+            message._link_records(records, role="source")
+        if connection:
+            message._set_state("queued", next_attempt=fields.Datetime.now())
+        else:
+            message._set_state("error", error=_(
+                "No outbound Link connection serves %s: add one, then retry.", company.name))
+        return message
+
+    def _link_send(self):
+        """Upload queued messages, one connection session per connection.
+
+        ``sending`` is committed before the upload; ``sent`` right after. A
+        message found in ``sending`` later is checked by
+        :meth:`_link_recover_sending`, never blindly sent twice.
+        """
+        for connection, messages in self.filtered(
+                lambda m: m.direction == "out" and m.state == "queued").grouped("connection_id").items():
+            if not connection:
+                continue
+            try:
+                channel = connection._channel()
+                channel.open()
+            except ChannelError as exc:
+                connection._record_failure(exc)
+                for message in messages:
+                    message._schedule_retry(exc, count_attempt=True)
+                self._link_commit()
+                continue
+            try:
+                for message in messages.sorted("id"):
+                    message._set_state("sending", attempts=message.attempts + 1,
+                                       last_attempt=fields.Datetime.now())
+                    self._link_commit()
+                    try:
+                        remote = channel.upload(message.remote_name or message.file_name, message._payload())
+                    except ChannelError as exc:
+                        connection._record_failure(exc)
+                        message._schedule_retry(exc)
+                    else:
+                        message._set_state("sent", remote_name=remote, error=False, next_attempt=False)
+                        message.message_post(body=_("Sent through %(conn)s as %(name)s.",
+                                                    conn=connection.name, name=remote))
+                        connection._record_success("last_send")
+                    self._link_commit()
+            finally:
+                channel.close()
+        return self
+
+    def _schedule_retry(self, error, count_attempt=False):
+        """Back to ``queued`` with an exponential back-off, or ``error`` once
+        the connection's attempts are used up."""
+        for message in self:
+            attempts = message.attempts + (1 if count_attempt else 0)
+            connection = message.connection_id
+            limit = connection.max_attempts or 5
+            if getattr(error, "retryable", True) is False or attempts >= limit:
+                message._set_state("error", attempts=attempts, next_attempt=False, error=_(
+                    "Sending failed after %(n)s attempt(s): %(error)s", n=attempts, error=error))
+                continue
+            delay = timedelta(minutes=(connection.retry_delay or 5) * 2 ** max(attempts - 1, 0))
+            message._set_state("queued", attempts=attempts,
+                               next_attempt=fields.Datetime.now() + min(delay, MAX_BACKOFF),
+                               error=_("Attempt %(n)s failed: %(error)s; next try at %(when)s",
+                                       n=attempts, error=error,
+                                       when=fields.Datetime.now() + min(delay, MAX_BACKOFF)))
+
+    def _link_recover_sending(self, older_than=STUCK_AFTER):
+        """Messages left in ``sending`` (the server stopped during an upload):
+        ask the remote side whether the file arrived, instead of sending it
+        again blindly. Found: ``sent``. Not found: back to ``queued``."""
+        limit = fields.Datetime.now() - older_than
+        stuck = self.search([("state", "=", "sending"), ("last_attempt", "<=", limit)])
+        for connection, messages in stuck.grouped("connection_id").items():
+            try:
+                with connection._channel() as channel:
+                    for message in messages:
+                        if channel.exists(message.remote_name or message.file_name):
+                            message._set_state("sent", error=False)
+                            message.message_post(body=_(
+                                "Found on the remote side after an interruption: not sent again."))
+                        else:
+                            message._set_state("queued", next_attempt=fields.Datetime.now(), error=_(
+                                "Interrupted while sending and not found on the remote side: "
+                                "queued again."))
+                        self._link_commit()
+            except ChannelError as exc:
+                connection._record_failure(exc)
+        return stuck
+
+    def _link_set_feedback(self, accepted, text=None, feedback=None):
+        """Record the remote side's verdict on a sent message (pain.002,
+        operator status): ``accepted`` or ``rejected``."""
+        for message in self:
+            message._set_state("accepted" if accepted else "rejected", error=False if accepted else text)
+            if feedback:
+                message.child_ids |= feedback
+            if text:
+                message.message_post(body=text)
+
+    # ------------------------------------------------------------------
+    # user actions
+    # ------------------------------------------------------------------
+    def action_reprocess(self):
+        for message in self:
+            if message.direction != "in":
+                raise UserError(_("Only inbound messages can be reprocessed."))
+        self._link_process()
+        return True
+
+    def action_retry(self):
+        for message in self:
+            if message.direction != "out" or message.state not in ("error", "rejected", "cancelled"):
+                raise UserError(_("Only failed, rejected or cancelled outbound messages can be retried."))
+            message._set_state("queued", attempts=0, next_attempt=fields.Datetime.now(), error=False)
+        self._link_send()
+        return True
+
+    def action_cancel(self):
+        for message in self:
+            if message.state not in ("draft", "queued", "error", "received"):
+                raise UserError(_("Message %(msg)s is %(state)s and cannot be cancelled.",
+                                  msg=message.name, state=message.state))
+        self._set_state("cancelled", next_attempt=False)
+        return True
+
+    def action_download(self):
+        self.ensure_one()
+        if not self.attachment_id:
+            raise UserError(_("Message %s has no stored file.", self.name))
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "download",
+        }
+
+    def action_view_records(self):
+        self.ensure_one()
+        links = self.link_ids
+        models_ = set(links.mapped("res_model"))
+        if len(models_) != 1:
+            return {"type": "ir.actions.act_window", "res_model": "heeros.link.message.link",
+                    "views": [(False, "list")], "domain": [("message_id", "=", self.id)],
+                    "name": _("Records")}
+        model = models_.pop()
+        return {"type": "ir.actions.act_window", "res_model": model, "name": _("Records"),
+                "views": [(False, "list"), (False, "form")],
+                "domain": [("id", "in", links.mapped("res_id"))]}
+
+    # ------------------------------------------------------------------
+    # crons
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_process(self, batch=200):
+        """Process received messages company by company."""
+        for company in self.env["res.company"].sudo().search([]):
+            messages = self.sudo().search([
+                ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
+                limit=batch, order="id")
+            messages.with_company(company)._link_process()
+
+    @api.model
+    def _cron_send(self, batch=200):
+        self.sudo()._link_recover_sending()
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].sudo().search([]):
+            messages = self.sudo().search([
+                ("direction", "=", "out"), ("state", "=", "queued"), ("company_id", "=", company.id),
+                "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)], limit=batch, order="id")
+            messages.with_company(company)._link_send()
+
+    # ------------------------------------------------------------------
+    # statistics (CLI status, dashboards)
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_status(self):
+        rows = self._read_group([], ["company_id", "document_type", "direction", "state"], ["__count"])
+        return [
+            {"company_id": company.id, "company": company.name, "type": doc_type or "unknown",
+             "direction": direction, "state": state, "count": count}
+            for company, doc_type, direction, state, count in rows
+        ]
+
+
+class HeerosLinkMessageLink(models.Model):
+    _name = "heeros.link.message.link"
+    _description = "Business record of a Link message"
+    _order = "id"
+
+    message_id = fields.Many2one("heeros.link.message", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="message_id.company_id", store=True, index=True)
+    res_model = fields.Char("Model", required=True, index=True)
+    res_id = fields.Many2oneReference("Record id", model_field="res_model", required=True)
+    role = fields.Selection([("source", "Came from"), ("result", "Produced")], required=True,
+                            default="result")
+    record_name = fields.Char(compute="_compute_record_name")
+
+    def _compute_record_name(self):
+        for link in self:
+            record = self.env[link.res_model].browse(link.res_id).exists() \
+                if link.res_model in self.env else None
+            link.record_name = record.sudo().display_name if record else _("(deleted)")
+
+    def action_open(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
+                "views": [(False, "form")]}
+
+
+class HeerosLinkConnectionOutbound(models.Model):
+    _inherit = "heeros.link.connection"
+
+    @api.model
+    def _link_outbound_for(self, company):
+        """The connection that sends a company's documents: its own first,
+        then a shared one that serves it."""
+        connections = self.sudo().search([
+            ("direction", "in", ("out", "both")), ("company_ids", "in", company.id)])
+        own = connections.filtered(lambda c: c.company_id == company)
+        return (own or connections)[:1]
+
+
+class HeerosLinkMessageReport(models.Model):
+    _inherit = "heeros.link.message"
+
+    def _link_result(self):
+        """One plain dict per message: what the CLI prints and the API returns."""
+        return [{
+            "file": message.file_name,
+            "message_id": message.id,
+            "message": message.name,
+            "type": message.document_type or "unknown",
+            "company_id": message.company_id.id,
+            "state": message.state,
+            "error": message.error or None,
+            "records": [{"model": link.res_model, "id": link.res_id} for link in message.link_ids],
+        } for message in self]
