@@ -14,3 +14,29 @@ import odoo.addons
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in odoo.addons.__path__:
     odoo.addons.__path__.append(str(REPO))
+
+from odoo.tests import common as odoo_test_common  # noqa: E402
+
+_ADDON_OF_FOLDER = {
+    "base": "heeros_link_base",
+    "bank": "heeros_link_bank",
+    "einvoice": "heeros_link_einvoice",
+    "archive": "heeros_link_archive",
+}
+_original_metacase_init = odoo_test_common.MetaCase.__init__
+
+
+def _metacase_init(cls, name, bases, attrs):
+    """Odoo tags test classes only inside ``odoo.addons.*``; ours live in the
+    top-level ``tests`` package, so give them the same attributes, naming the
+    addon each folder tests."""
+    _original_metacase_init(cls, name, bases, attrs)
+    if not cls.__module__.startswith("odoo.addons.") and getattr(cls, "test_tags", None) is None:
+        parts = cls.__module__.split(".")
+        cls.test_tags = {"standard", "at_install"}
+        cls.test_module = _ADDON_OF_FOLDER.get(parts[1] if len(parts) > 1 else "", "heeros_link_base")
+        cls.test_class = name
+        cls.test_sequence = 0
+
+
+odoo_test_common.MetaCase.__init__ = _metacase_init

@@ -83,7 +83,7 @@ class HeerosLinkConnection(models.Model):
     health = fields.Selection(
         [("ok", "Healthy"), ("warning", "Not used yet"), ("error", "Failing")],
         compute="_compute_health")
-    message_ids = fields.One2many("heeros.link.message", "connection_id")
+    link_message_ids = fields.One2many("heeros.link.message", "connection_id", "Link messages")
     message_count = fields.Integer(compute="_compute_message_counts")
     error_count = fields.Integer(compute="_compute_message_counts")
 

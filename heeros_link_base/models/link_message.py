@@ -272,14 +272,14 @@ class HeerosLinkMessage(models.Model):
         data = self._payload()
         duplicate = self.browse()
         try:
+            duplicate = self._find_processed_duplicate()
+            if duplicate:
+                raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
+                                          self.sha256[:12], duplicate.name))
+            doc_type = self._detect(data)
+            self.document_type = doc_type.code
+            model, method = doc_type.handler
             with self.env.cr.savepoint():
-                duplicate = self._find_processed_duplicate()
-                if duplicate:
-                    raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
-                                              self.sha256[:12], duplicate.name))
-                doc_type = self._detect(data)
-                self.document_type = doc_type.code
-                model, method = doc_type.handler
                 handler = self.env[model].sudo().with_company(self.company_id)
                 records = getattr(handler, method)(self.sudo())
                 if records:
@@ -303,7 +303,7 @@ class HeerosLinkMessage(models.Model):
         return self
 
     def _fail(self, text, exc=None, trace=None):
-        if isinstance(exc, UnrecognisedDocument):
+        if isinstance(exc, UnrecognisedDocument) or not self.document_type:
             self.document_type = "unknown"
         if self.file_name and self.file_name not in text:
             text = f"{self.file_name}: {text}"
