@@ -177,19 +177,23 @@ class HeerosLinkConnection(models.Model):
         _logger.warning("Link connection %s (id %s): %s", self.name, self.id, error)
 
     def action_test_connection(self):
+        """Try the channel; the outcome is recorded on the connection (a failure
+        is shown as a notification, not raised, so that it is kept)."""
         self.ensure_one()
         try:
             with self._channel() as channel:
                 result = channel.test()
         except ChannelError as exc:
             self._record_failure(exc)
-            raise UserError(_("Connection %(name)s failed: %(error)s", name=self.name, error=exc)) from None
+            return self._notify(_("Connection %s failed", self.name), str(exc), "danger")
         self.sudo().write({"last_error": False, "last_error_date": False})
+        return self._notify(_("Connection works"), result, "success")
+
+    def _notify(self, title, text, kind):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": _("Connection works"), "message": result, "type": "success",
-                       "sticky": False},
+            "params": {"title": title, "message": text, "type": kind, "sticky": kind == "danger"},
         }
 
     def action_fetch_host_key(self):
