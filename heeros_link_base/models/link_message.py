@@ -165,21 +165,28 @@ class HeerosLinkMessage(models.Model):
 
     def _attach_payload(self, data, file_name, mimetype=None):
         self.ensure_one()
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": file_name or self.name,
+        if file_name:
+            self.file_name = file_name
+        return self._attach_payloads([data], mimetype)
+
+    def _attach_payloads(self, payloads, mimetype=None):
+        """Store one payload per message (same order) as attachments, in one batch."""
+        attachments = self.env["ir.attachment"].sudo().create([{
+            "name": message.file_name or message.name,
             "raw": data,
             "res_model": self._name,
-            "res_id": self.id,
-            "company_id": self.company_id.id,
-            "mimetype": mimetype or ("application/xml" if data[:1] == b"<" else "application/octet-stream"),
-        })
-        self.sudo().write({
-            "attachment_id": attachment.id,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "file_name": file_name,
-        })
-        return attachment
+            "res_id": message.id,
+            "company_id": message.company_id.id,
+            "mimetype": mimetype or ("application/xml" if data.lstrip()[:1] == b"<"
+                                     else "application/octet-stream"),
+        } for message, data in zip(self, payloads)])
+        for message, attachment, data in zip(self, attachments, payloads):
+            message.sudo().write({
+                "attachment_id": attachment.id,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            })
+        return attachments
 
     def _link_records(self, records, role="result"):
         """Remember which business records this message produced or came from."""
@@ -233,20 +240,20 @@ class HeerosLinkMessage(models.Model):
         """
         company = company or (connection.company_id if connection else self.env.company)
         limit = self._link_max_size(connection)
-        messages = self.browse()
-        for file_name, data in files:
-            if limit and len(data) > limit:
-                messages |= self._link_oversize(file_name, len(data), limit, connection, company)
-                continue
-            message = self.create({
-                "direction": "in",
-                "company_id": company.id,
-                "connection_id": connection.id if connection else False,
-                "file_name": file_name,
-                "state": "received",
-            })
-            message._attach_payload(data, file_name)
-            messages |= message
+        oversize = {i: self._link_oversize(name, len(data), limit, connection, company)
+                    for i, (name, data) in enumerate(files) if limit and len(data) > limit}
+        stored = [(i, name, data) for i, (name, data) in enumerate(files) if i not in oversize]
+        created = self.create([{
+            "direction": "in",
+            "company_id": company.id,
+            "connection_id": connection.id if connection else False,
+            "file_name": name,
+            "state": "received",
+        } for _i, name, _data in stored])
+        created._attach_payloads([data for _i, _name, data in stored])
+        by_index = dict(oversize)
+        by_index.update({i: message for (i, _n, _d), message in zip(stored, created)})
+        messages = self.browse([by_index[i].id for i in range(len(files))])
         if process:
             messages.filtered(lambda m: m.state == "received")._link_process()
         return messages
