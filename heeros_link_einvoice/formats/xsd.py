@@ -10,6 +10,7 @@ loudly instead of fetching anything.
 element path; ``assert_valid`` raises that same error.
 """
 
+import copy
 import threading
 from pathlib import Path
 
@@ -149,6 +150,9 @@ def validate(xml, schema_name, file_name=None):
         root = xml.getroot()
     else:
         root = xml
+    if root.getparent() is not None:
+        # an element inside a larger document (a Finvoice in a SOAP body)
+        root = copy.deepcopy(root)
     with compiled.lock:
         valid = compiled.schema.validate(root.getroottree())
         findings = [] if valid else _findings(compiled, root)
