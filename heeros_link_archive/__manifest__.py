@@ -8,6 +8,11 @@
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
     "depends": ["heeros_link_base"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/heeros_link_archive_security.xml",
+        "data/heeros_link_archive_data.xml",
+        "views/heeros_link_archive_views.xml",
+    ],
     "installable": True,
 }
