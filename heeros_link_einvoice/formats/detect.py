@@ -30,6 +30,23 @@ def is_finvoice(sniff):
     return False
 
 
+_ATTACHMENTS_IN_HEAD = re.compile(
+    rb"<FinvoiceAttachments[\s>/]|<(?:[\w.-]+:)?Reference\b[^>]*?"
+    rb"(?:[\w.-]+:)?id=[\"']FinvoiceAttachments[\"']")
+
+
+def is_finvoice_attachments(sniff):
+    """A Finvoice attachment message (``FinvoiceAttachments``), plain or
+    behind its SOAP frame."""
+    if not sniff.is_xml:
+        return False
+    if sniff.root == "FinvoiceAttachments" and not sniff.namespace:
+        return True
+    if sniff.root == "Envelope":
+        return bool(_ATTACHMENTS_IN_HEAD.search(sniff.head or b""))
+    return False
+
+
 def is_ubl_invoice(sniff):
     """A UBL 2.x Invoice or CreditNote (Peppol BIS Billing 3.0 and others)."""
     if not sniff.is_xml:

@@ -22,6 +22,8 @@ amounts it is given; it does not compute totals, but it refuses an invoice
 whose totals do not add up.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import hashlib
@@ -653,8 +655,10 @@ class _Writer:
              IdentificationSchemeName=account.scheme or "IBAN")
         instruction = _sub(epi, "EpiPaymentInstructionDetails")
         if ref:
+            # SPY: Finnish national reference, ISO: RF creditor reference
+            scheme = "ISO" if fi_reference.kind(ref) == "rf" else "SPY"
             _sub(instruction, "EpiRemittanceInfoIdentifier", ref,
-                 IdentificationSchemeName="ISO" if ref.startswith("RF") else "SPY")
+                 IdentificationSchemeName=scheme)
         amount = pay.amount if pay.amount is not None else inv.total_incl_vat
         _sub(instruction, "EpiInstructedAmount",
              fmt_amount(amount, "EpiInstructedAmount", exact_decimals=2),
@@ -678,6 +682,8 @@ def check(invoice):
     of sentences (empty when the invoice can be built)."""
     problems = []
     inv = invoice
+    if inv.seller is None or inv.buyer is None:
+        return ["the invoice needs both a seller and a buyer party"]
     if not inv.number:
         problems.append("the invoice has no number")
     if not inv.date:

@@ -814,6 +814,20 @@ def test_detect_built_and_framed_invoice():
     assert detect.is_finvoice(xmlsafe.sniff(fv.build_framed(domestic_invoice())))
 
 
+def test_detect_attachment_message():
+    invoice = domestic_invoice()
+    message = fv.build_attachment_message(
+        invoice, [fv.Attachment("a.pdf", "application/pdf", b"%PDF-1.4")])
+    frame = fv.build_soap_envelope(invoice, message_id=invoice.attachment_message_id,
+                                   reference_id="FinvoiceAttachments")
+    for data in (message, frame + message):
+        sniff = xmlsafe.sniff(data)
+        assert detect.is_finvoice_attachments(sniff)
+        assert not detect.is_finvoice(sniff)
+    assert fv.parse_attachment_message(frame + message).attachments[0].content == b"%PDF-1.4"
+    assert not detect.is_finvoice_attachments(xmlsafe.sniff(fv.build_framed(invoice)))
+
+
 @pytest.mark.parametrize("name", [
     "peppol-bis3-examples/base-example.xml",
     "peppol-bis3-examples/base-creditnote-correction.xml",
