@@ -30,7 +30,7 @@ def fi_check_digit(base):
 
 
 def fi_make(base):
-    """Append the check digit: ``fi_make('1232') == '12323'``."""
+    """Append the check digit: ``fi_make('1232') == '12328'``."""
     base = compact(base)
     if not base.isdigit() or not 3 <= len(base) <= 19:
         raise RecordError(f"cannot make a Finnish reference of {base!r}",
