@@ -160,7 +160,11 @@ class Sniff:
             return f"XML root element <{self.root}>{ns}"
         if self.error:
             return self.error
-        sample = self.head[:40].decode("latin-1").replace("\r", "\\r").replace("\n", "\\n")
+        try:
+            sample = codecs.getincrementaldecoder("utf-8")().decode(self.head[:60])[:40]
+        except UnicodeDecodeError:
+            sample = self.head[:40].decode("latin-1")
+        sample = sample.replace("\r", "\\r").replace("\n", "\\n")
         printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in self.head[:512])
         kind = "text" if self.head and printable / min(len(self.head), 512) > 0.9 else "binary data"
         return f"{kind} starting with {sample!r}"

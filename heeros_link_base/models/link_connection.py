@@ -279,3 +279,38 @@ class HeerosLinkConnection(models.Model):
         for connection in due:
             connection.next_fetch = now + timedelta(minutes=max(connection.fetch_interval, 1))
             connection.with_company(connection.company_id)._link_fetch()
+
+
+class HeerosLinkConnectionDemo(models.Model):
+    _inherit = "heeros.link.connection"
+
+    @api.model
+    def _link_demo_seed(self, xmlid_folders):
+        """Give demo folder connections a root under Odoo's data directory and
+        put example files into their inboxes, then fetch and process them so
+        the Link has something to show. ``xmlid_folders`` maps a connection's
+        xml id to a folder of example files (relative to the addons path)."""
+        import shutil
+        from pathlib import Path
+
+        from odoo.tools import config as odoo_config
+        from odoo.tools.misc import file_path
+
+        self = self.with_context(heeros_link_no_commit=True)  # noqa: PLW0642 - the loader owns the transaction
+        fetched = self.env["heeros.link.message"]
+        for xmlid, folder in xmlid_folders.items():
+            connection = self.env.ref(xmlid)
+            root = Path(odoo_config["data_dir"]) / "heeros_link_demo" / self.env.cr.dbname / str(connection.id)
+            inbox = root / (connection.inbox_folder or "inbox")
+            shutil.rmtree(root, ignore_errors=True)
+            inbox.mkdir(parents=True, exist_ok=True)
+            source = Path(file_path(folder))
+            for path in sorted(source.iterdir()):
+                shutil.copyfile(path, inbox / path.name)
+            connection.sudo().local_root = str(root)
+            fetched |= connection._link_fetch()
+            # one more copy waits in the inbox for the "Fetch now" button
+            for path in sorted(source.iterdir())[:1]:
+                shutil.copyfile(path, inbox / f"again_{path.name}")
+        fetched._link_process()
+        return fetched

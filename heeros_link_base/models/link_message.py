@@ -150,10 +150,13 @@ class HeerosLinkMessage(models.Model):
 
     @api.model
     def _link_commit(self):
-        """Commit now, except inside tests (which roll back) and test-mode
-        registries; used between messages by crons so one message's outcome
-        is durable before the next starts."""
-        if tools.config["test_enable"] or self.env.registry.in_test_mode():
+        """Commit now, except inside tests (which roll back), test-mode
+        registries and callers that own the transaction (module data loading:
+        context ``heeros_link_no_commit``). Used between messages so one
+        message's outcome is durable before the next starts, and before a
+        remote side effect."""
+        if tools.config["test_enable"] or self.env.registry.in_test_mode() \
+                or self.env.context.get("heeros_link_no_commit"):
             return
         self.env.cr.commit()
 
