@@ -10,6 +10,6 @@
     "depends": ["heeros_link_base", "l10n_fi"],
     "external_dependencies": {"python": ["lxml"]},
     "data": [],
-    "demo": [],
+    "demo": ["demo/heeros_link_demo.xml"],
     "installable": True,
 }
