@@ -8,8 +8,8 @@ handler of the recognised type. Nothing in the Link chooses a format with
 an if/elif chain.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

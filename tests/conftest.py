@@ -6,7 +6,6 @@ run alone with ``-p no:odoo``; for them the repository is put on Odoo's addons
 namespace so ``odoo.addons.heeros_link_*`` imports resolve.
 """
 
-import os
 from pathlib import Path
 
 import odoo.addons

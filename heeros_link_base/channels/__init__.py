@@ -4,8 +4,8 @@ Importing this package registers the built-in channels: ``local`` (a folder
 on the Odoo server) and ``sftp`` (paramiko).
 """
 
-from . import local, sftp  # noqa: F401  (registration)
-from .base import (  # noqa: F401
+from . import local, sftp
+from .base import (
     Channel,
     ChannelAuthError,
     ChannelConfig,

@@ -51,7 +51,7 @@ def parse_host_key(text):
             "(a line of known_hosts or of the server's *.pub host key file)")
     try:
         key = paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
-    except Exception as exc:  # paramiko raises several types for bad keys
+    except Exception as exc:  # noqa: BLE001 - paramiko raises several types for bad keys
         raise ChannelConfigError(f"the pinned host key cannot be read: {exc}") from None
     return parts[0], key
 
@@ -156,7 +156,7 @@ class SftpChannel(Channel):
             return func(*args)
         except OSError as exc:
             raise ChannelError(f"SFTP {what} failed: {exc.strerror or exc}") from None
-        except (paramiko.SSHException, EOFError, socket.timeout) as exc:
+        except (TimeoutError, paramiko.SSHException, EOFError) as exc:
             raise ChannelError(f"SFTP {what} failed: {exc}") from None
 
     def _ensure_dir(self, path):

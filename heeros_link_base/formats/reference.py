@@ -75,7 +75,7 @@ def is_valid(reference):
     return kind(reference) is not None
 
 
-def format(reference):  # noqa: A001 - same name as python-stdnum's modules
+def format(reference):
     """Print form: Finnish in groups of five from the right, RF in groups of four."""
     ref = compact(reference)
     if ref.startswith("RF"):

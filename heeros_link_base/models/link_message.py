@@ -1,4 +1,3 @@
-import base64
 import hashlib
 import logging
 import traceback
@@ -304,7 +303,7 @@ class HeerosLinkMessage(models.Model):
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
             text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
             self._fail(text, exc)
-        except Exception as exc:  # noqa: BLE001 - any handler bug must leave a readable error
+        except Exception as exc:
             _logger.exception("Link message %s: handler failed", self.name)
             self._fail(_("Unexpected error while processing (details in the server log): %s", exc), exc,
                        trace=traceback.format_exc(limit=5))

@@ -7,7 +7,6 @@ import zipfile
 from datetime import date, timedelta
 
 from odoo.exceptions import UserError
-
 from tests.base.common import LinkCase
 
 

@@ -6,9 +6,8 @@ import tempfile
 from contextlib import contextmanager
 from unittest.mock import patch
 
-from odoo.tests.common import TransactionCase, new_test_user
-
 from odoo.addons.heeros_link_base.registry import DocumentType
+from odoo.tests.common import TransactionCase, new_test_user
 
 
 def note_detector(sniff):

@@ -18,7 +18,6 @@ import odoo
 from odoo.tools import config
 
 
-
 def odoo_bin():
     return str(Path(odoo.__file__).resolve().parent.parent / "odoo-bin")
 

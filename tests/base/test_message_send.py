@@ -6,9 +6,8 @@ from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.exceptions import UserError
-
 from odoo.addons.heeros_link_base.channels.local import LocalChannel
+from odoo.exceptions import UserError
 
 from .common import LinkCase
 
