@@ -197,3 +197,18 @@ class TestBadInput(LinkCase):
         self.assertEqual(message.size, 207)
         small = self.intake(("small.txt", b"NOTE small"))
         self.assertIn("unrecognised", small.error)
+
+
+class TestUploadWizard(LinkCase):
+    def test_wizard_imports_and_processes_several_files(self):
+        Attachment = self.env["ir.attachment"]
+        files = Attachment.create([{"name": "1.txt", "raw": b"NOTE one"}, {"name": "2.txt", "raw": b"junk"}])
+        wizard = self.env["heeros.link.upload"].create({
+            "company_id": self.client_a.id, "attachment_ids": [(6, 0, files.ids)]})
+        with self.registered_type(lambda m: None):
+            action = wizard.action_import()
+        messages = self.Message.search(action["domain"], order="id")
+        self.assertEqual(messages.mapped("file_name"), ["1.txt", "2.txt"])
+        self.assertEqual(messages.mapped("state"), ["processed", "error"])
+        self.assertEqual(set(messages.mapped("company_id")), {self.client_a})
+        self.assertFalse(files.exists(), "the uploaded temporary attachments are removed")
