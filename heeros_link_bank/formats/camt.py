@@ -138,7 +138,9 @@ class _Reader:
         self.kind = kind
         self.version = version
         self.file_name = file_name
+        self.prefix = f"{{{ns}}}"
         self._paths = {}
+        self._local = {}
 
     # -- element helpers ------------------------------------------------
 
@@ -190,9 +192,12 @@ class _Reader:
                              expected='Amt Ccy="EUR"')
         return ccy
 
-    def sign(self, el, path, cdi_path="CdtDbtInd", amount=None, default=None):
+    def sign(self, el, path, amount=None, default=None):
         """+1 for CRDT, -1 for DBIT of the ``CdtDbtInd`` child of ``el``."""
-        cdi_el = self.find(el, cdi_path)
+        return self.sign_of(self.find(el, "CdtDbtInd"), el, path, amount, default)
+
+    def sign_of(self, cdi_el, parent, path, amount=None, default=None):
+        """+1 for CRDT, -1 for DBIT of a ``CdtDbtInd`` element (or None)."""
         cdi = (cdi_el.text or "").strip().upper() if cdi_el is not None else ""
         if cdi == "CRDT":
             return 1
@@ -205,7 +210,8 @@ class _Reader:
         raise self.error(
             f"credit/debit indicator {cdi!r} is neither CRDT nor DBIT" if cdi
             else "credit/debit indicator (CdtDbtInd) is missing",
-            cdi_el if cdi_el is not None else el, f"{path}/{cdi_path}", expected="CRDT or DBIT")
+            cdi_el if cdi_el is not None else parent, f"{path}/CdtDbtInd",
+            expected="CRDT or DBIT")
 
     def parse_date(self, el, path):
         value = (el.text or "").strip()
@@ -243,10 +249,11 @@ class _Reader:
         (``Dt`` or ``DtTm`` child); ``(None, None)`` if ``el`` is None."""
         if el is None:
             return None, None
-        child = self.find(el, "Dt")
+        kids = self.kids(el)
+        child = kids.get("Dt")
         if child is not None:
             return self.parse_date(child, f"{path}/Dt"), None
-        child = self.find(el, "DtTm")
+        child = kids.get("DtTm")
         if child is not None:
             stamp = self.parse_datetime(child, f"{path}/DtTm")
             return stamp.date(), stamp
@@ -259,12 +266,6 @@ class _Reader:
             return None
         return self.parse_datetime(found, f"{path}/{child}")
 
-    def optional_date(self, el, path, child):
-        found = self.find(el, child)
-        if found is None or not (found.text or "").strip():
-            return None
-        return self.parse_date(found, f"{path}/{child}")
-
     def integer(self, el, path, child):
         found = self.find(el, child)
         if found is None:
@@ -275,20 +276,71 @@ class _Reader:
                              expected="digits")
         return int(value)
 
+    def kids(self, el):
+        """``{local name: first child element}`` of ``el`` (one pass over its
+        children; much cheaper than one ``find`` per field)."""
+        if el is None:
+            return _NO_KIDS
+        local = self._local
+        found = {}
+        for child in el:
+            tag = child.tag
+            name = local.get(tag)
+            if name is None:
+                name = local[tag] = (tag.rsplit("}", 1)[-1]
+                                     if isinstance(tag, str) and tag.startswith(self.prefix) else "")
+            if name and name not in found:
+                found[name] = child
+        return found
+
+    def each(self, el, name):
+        """All children of ``el`` named ``name``."""
+        if el is None:
+            return []
+        return el.iterchildren(self.prefix + name)
+
+    def each_text(self, el, name, sep=" "):
+        """The texts of all ``name`` children of ``el``, joined (None if none)."""
+        parts = [_text(child) for child in self.each(el, name)]
+        return sep.join(p for p in parts if p) or None
+
     def bic(self, fin_instn_id):
-        value = self.text(fin_instn_id, "BIC", "BICFI", "BICOrBEI", "AnyBIC")
+        kids = self.kids(fin_instn_id)
+        value = (_text(kids.get("BIC")) or _text(kids.get("BICFI"))
+                 or _text(kids.get("BICOrBEI")) or _text(kids.get("AnyBIC")))
         return "".join(value.split()).upper() if value else None
+
+    def agent_bic(self, agent):
+        return self.bic(self.kids(agent).get("FinInstnId")) if agent is not None else None
 
     def account(self, acct):
         """``(iban, other id)`` of a CashAccount element."""
-        iban = self.text(acct, "Id/IBAN")
+        ident = self.kids(self.kids(acct).get("Id"))
+        iban = _text(ident.get("IBAN"))
         if iban:
             return "".join(iban.split()).upper(), None
-        other = self.text(acct, "Id/Othr/Id", "Id/PrtryAcct/Id", "Id/BBAN", "Id/UPIC")
-        return None, other
+        for name in ("Othr", "PrtryAcct"):
+            other = _text(self.kids(ident.get(name)).get("Id"))
+            if other:
+                return None, other
+        return None, _text(ident.get("BBAN")) or _text(ident.get("UPIC"))
 
     def party_name(self, party):
-        return self.text(party, "Nm", "Pty/Nm", "Agt/FinInstnId/Nm")
+        """``Nm`` of a party, directly or under ``Pty`` (.001.08 and later)
+        or, for an agent standing as party, its institution's name."""
+        if party is None:
+            return None
+        kids = self.kids(party)
+        name = _text(kids.get("Nm"))
+        if name:
+            return name
+        pty = kids.get("Pty")
+        if pty is not None:
+            return _text(self.kids(pty).get("Nm"))
+        agent = kids.get("Agt")
+        if agent is not None:
+            return _text(self.kids(self.kids(agent).get("FinInstnId")).get("Nm"))
+        return None
 
     # -- document structure --------------------------------------------
 
@@ -302,6 +354,11 @@ class _Reader:
         count = 0
         entry_count = 0
         path = None
+        # Elements are cleared when read but only detached from the tree
+        # once the parser is past them (the next sibling has been read):
+        # the parser may still add the tail text of the element just ended.
+        done_statement = None
+        done_entry = None
         for event, el in xmlsafe.iterparse(data, self.file_name, events=("start", "end"),
                                            tag=(container_tag, entry_tag)):
             if el.tag == container_tag:
@@ -317,10 +374,15 @@ class _Reader:
                     statement_el, header, entry_count = el, None, 0
                     path = f"{container}[{count}]"
                 elif el is statement_el:
+                    if done_entry is not None:
+                        el.remove(done_entry)
+                        done_entry = None
                     statement = self.statement(el, path, container, document)
                     yield "statement", statement, None
-                    el.clear()
-                    parent.remove(el)
+                    el.clear(keep_tail=True)
+                    if done_statement is not None:
+                        parent.remove(done_statement)
+                    done_statement = el
                     statement_el = None
             elif statement_el is not None and el.getparent() is statement_el:
                 if event == "start":
@@ -332,8 +394,10 @@ class _Reader:
                     header = self.statement(statement_el, path, container, document)
                 entry = self.entry(el, f"{path}/Ntry[{entry_count}]", header)
                 yield "entry", header, entry
-                el.clear()
-                statement_el.remove(el)
+                el.clear(keep_tail=True)
+                if done_entry is not None:
+                    statement_el.remove(done_entry)
+                done_entry = el
         if not count:
             message_name = MESSAGES[self.kind][0]
             raise MalformedDocument(
@@ -448,20 +512,28 @@ class _Reader:
     # -- entries --------------------------------------------------------
 
     def entry(self, el, path, header):
-        amt = self.find(el, "Amt")
+        kids = self.kids(el)
+        amt = kids.get("Amt")
         if amt is None:
             raise self.error("entry without amount", el, f"{path}/Amt",
                              expected='Amt Ccy="..." with the booked amount')
         value = self.amount(amt, f"{path}/Amt")
-        sign = self.sign(el, path, amount=value)
+        sign = self.sign_of(kids.get("CdtDbtInd"), el, path, amount=value)
         currency = self.currency(amt, f"{path}/Amt", default=header.currency)
-        status = self.text(el, "Sts/Cd", "Sts/Prtry", "Sts")
+        status_el = kids.get("Sts")
+        status_kids = self.kids(status_el)
+        status = (_text(status_kids.get("Cd")) or _text(status_kids.get("Prtry"))
+                  or _text(status_el))
         if not status:
-            raise self.error("entry without status", el, f"{path}/Sts", expected="BOOK, PDNG or INFO")
-        booking_date, booking_ts = self.date_choice(self.find(el, "BookgDt"), f"{path}/BookgDt")
-        value_date, value_ts = self.date_choice(self.find(el, "ValDt"), f"{path}/ValDt")
-        reversal = (self.text(el, "RvslInd") or "").lower() in ("true", "1")
-        code = self.find(el, "BkTxCd")
+            raise self.error("entry without status", status_el if status_el is not None else el,
+                             f"{path}/Sts", expected="BOOK, PDNG or INFO")
+        booking_date, booking_ts = self.date_choice(kids.get("BookgDt"), f"{path}/BookgDt")
+        value_date, value_ts = self.date_choice(kids.get("ValDt"), f"{path}/ValDt")
+        reversal = (_text(kids.get("RvslInd")) or "").lower() in ("true", "1")
+        code = self.kids(kids.get("BkTxCd"))
+        domain = self.kids(code.get("Domn"))
+        family = self.kids(domain.get("Fmly"))
+        proprietary = self.kids(code.get("Prtry"))
         entry = Entry(
             amount=sign * value,
             currency=currency,
@@ -470,56 +542,68 @@ class _Reader:
             value_date=value_date,
             booking_timestamp=booking_ts,
             value_timestamp=value_ts,
-            entry_reference=self.text(el, "NtryRef"),
-            archive_id=self.text(el, "AcctSvcrRef"),
+            entry_reference=_text(kids.get("NtryRef")),
+            archive_id=_text(kids.get("AcctSvcrRef")),
             reversal=reversal,
-            domain_code=self.text(code, "Domn/Cd"),
-            family_code=self.text(code, "Domn/Fmly/Cd"),
-            subfamily_code=self.text(code, "Domn/Fmly/SubFmlyCd"),
-            proprietary_code=self.text(code, "Prtry/Cd"),
-            proprietary_issuer=self.text(code, "Prtry/Issr"),
-            additional_info=self.joined(el, "AddtlNtryInf"),
+            domain_code=_text(domain.get("Cd")),
+            family_code=_text(family.get("Cd")),
+            subfamily_code=_text(family.get("SubFmlyCd")),
+            proprietary_code=_text(proprietary.get("Cd")),
+            proprietary_issuer=_text(proprietary.get("Issr")),
+            additional_info=self.each_text(el, "AddtlNtryInf"),
             line=el.sourceline,
         )
-        batch = self.find(el, "Btch")  # .001.01 puts it on the entry
+        batch = kids.get("Btch")  # .001.01 puts it on the entry
         batch_path = f"{path}/Btch"
-        groups = self.findall(el, "NtryDtls")
-        if batch is None:
-            for i, group in enumerate(groups, 1):
-                batch = self.find(group, "Btch")
-                if batch is not None:
-                    batch_path = f"{path}/NtryDtls[{i}]/Btch"
-                    break
+        groups = list(self.each(el, "NtryDtls")) if "NtryDtls" in kids else []
+        tx_elements = []
+        for i, group in enumerate(groups, 1):
+            group_kids = self.kids(group)
+            if batch is None and "Btch" in group_kids:
+                batch = group_kids["Btch"]
+                batch_path = f"{path}/NtryDtls[{i}]/Btch"
+            if "TxDtls" in group_kids:
+                tx_elements.extend((f"{path}/NtryDtls[{i}]/TxDtls[{j}]", tx)
+                                   for j, tx in enumerate(self.each(group, "TxDtls"), 1))
         if batch is not None:
-            entry.batch_count = self.integer(batch, batch_path, "NbOfTxs")
-            entry.batch_message_id = self.text(batch, "MsgId")
-            entry.batch_payment_info_id = self.text(batch, "PmtInfId")
-            total = self.find(batch, "TtlAmt")
-            if total is not None:
-                total_value = self.amount(total, f"{batch_path}/TtlAmt")
-                entry.batch_amount = total_value * self.sign(batch, batch_path, default=sign,
-                                                             amount=total_value)
-        tx_elements = [(f"{path}/NtryDtls[{i}]/TxDtls[{j}]", tx)
-                       for i, group in enumerate(groups, 1)
-                       for j, tx in enumerate(self.findall(group, "TxDtls"), 1)]
+            self.batch(batch, batch_path, entry, sign)
         only = len(tx_elements) == 1
         for tx_path, tx in tx_elements:
             entry.details.append(self.detail(tx, tx_path, entry, sign, only))
         return entry
 
+    def batch(self, el, path, entry, sign):
+        kids = self.kids(el)
+        count = kids.get("NbOfTxs")
+        if count is not None:
+            value = (count.text or "").strip()
+            if not value.isdigit():
+                raise self.error(f"{value!r} is not a whole number", count, f"{path}/NbOfTxs",
+                                 expected="digits")
+            entry.batch_count = int(value)
+        entry.batch_message_id = _text(kids.get("MsgId"))
+        entry.batch_payment_info_id = _text(kids.get("PmtInfId"))
+        total = kids.get("TtlAmt")
+        if total is not None:
+            total_value = self.amount(total, f"{path}/TtlAmt")
+            entry.batch_amount = total_value * self.sign_of(
+                kids.get("CdtDbtInd"), el, path, amount=total_value, default=sign)
+
     def detail(self, el, path, entry, entry_sign, only):
         detail = TxDetail()
-        amt = self.find(el, "Amt")
+        kids = self.kids(el)
+        amounts = self.kids(kids.get("AmtDtls"))
+        amt = kids.get("Amt")
         amt_path = f"{path}/Amt"
         if amt is None:
-            amt = self.find(el, "AmtDtls/TxAmt/Amt")
+            amt = self.kids(amounts.get("TxAmt")).get("Amt")
             amt_path = f"{path}/AmtDtls/TxAmt/Amt"
-        instructed = self.find(el, "AmtDtls/InstdAmt/Amt")
+        instructed = self.kids(amounts.get("InstdAmt")).get("Amt")
         if instructed is not None:
             ipath = f"{path}/AmtDtls/InstdAmt/Amt"
             detail.instructed_amount = self.amount(instructed, ipath)
             detail.instructed_currency = self.currency(instructed, ipath, default=entry.currency)
-        sign = self.sign(el, path, default=entry_sign)
+        sign = self.sign_of(kids.get("CdtDbtInd"), el, path, default=entry_sign)
         if amt is not None:
             detail.amount = sign * self.amount(amt, amt_path)
             detail.currency = self.currency(amt, amt_path, default=entry.currency)
@@ -529,33 +613,34 @@ class _Reader:
             detail.amount = sign * detail.instructed_amount
             detail.currency = detail.instructed_currency
 
-        refs = self.find(el, "Refs")
+        refs = kids.get("Refs")
         if refs is not None:
-            e2e = self.text(refs, "EndToEndId")
+            refs = self.kids(refs)
+            e2e = _text(refs.get("EndToEndId"))
             detail.end_to_end_id = None if e2e and e2e.upper() in _NOT_PROVIDED else e2e
-            detail.instruction_id = self.text(refs, "InstrId")
-            detail.transaction_id = self.text(refs, "TxId")
-            detail.payment_info_id = self.text(refs, "PmtInfId")
-            detail.message_id = self.text(refs, "MsgId")
-            detail.mandate_id = self.text(refs, "MndtId")
-            detail.uetr = self.text(refs, "UETR")
-            detail.archive_id = self.text(refs, "AcctSvcrRef")
-            proprietary = self.text(refs, "Prtry/Ref")
+            detail.instruction_id = _text(refs.get("InstrId"))
+            detail.transaction_id = _text(refs.get("TxId"))
+            detail.payment_info_id = _text(refs.get("PmtInfId"))
+            detail.message_id = _text(refs.get("MsgId"))
+            detail.mandate_id = _text(refs.get("MndtId"))
+            detail.uetr = _text(refs.get("UETR"))
+            detail.archive_id = _text(refs.get("AcctSvcrRef"))
+            proprietary = _text(self.kids(refs.get("Prtry")).get("Ref"))
             if proprietary:
                 detail.extra["proprietary_reference"] = proprietary
 
-        parties = self.find(el, "RltdPties")
-        agents = self.find(el, "RltdAgts")
-        debtor = self.find(parties, "Dbtr")
-        creditor = self.find(parties, "Cdtr")
-        detail.debtor_name = self.party_name(debtor)
-        detail.creditor_name = self.party_name(creditor)
-        detail.debtor_iban, detail.debtor_account = self.account(self.find(parties, "DbtrAcct"))
-        detail.creditor_iban, detail.creditor_account = self.account(self.find(parties, "CdtrAcct"))
-        detail.debtor_bic = self.bic(self.find(agents, "DbtrAgt/FinInstnId"))
-        detail.creditor_bic = self.bic(self.find(agents, "CdtrAgt/FinInstnId"))
-        detail.ultimate_debtor = self.party_name(self.find(parties, "UltmtDbtr"))
-        detail.ultimate_creditor = self.party_name(self.find(parties, "UltmtCdtr"))
+        parties = self.kids(kids.get("RltdPties"))
+        agents = self.kids(kids.get("RltdAgts"))
+        if parties:
+            detail.debtor_name = self.party_name(parties.get("Dbtr"))
+            detail.creditor_name = self.party_name(parties.get("Cdtr"))
+            detail.debtor_iban, detail.debtor_account = self.account(parties.get("DbtrAcct"))
+            detail.creditor_iban, detail.creditor_account = self.account(parties.get("CdtrAcct"))
+            detail.ultimate_debtor = self.party_name(parties.get("UltmtDbtr"))
+            detail.ultimate_creditor = self.party_name(parties.get("UltmtCdtr"))
+        if agents:
+            detail.debtor_bic = self.agent_bic(agents.get("DbtrAgt"))
+            detail.creditor_bic = self.agent_bic(agents.get("CdtrAgt"))
         if sign > 0:
             detail.counterparty_name = detail.debtor_name
             detail.counterparty_iban = detail.debtor_iban
@@ -567,38 +652,64 @@ class _Reader:
             detail.counterparty_account = detail.creditor_account
             detail.counterparty_bic = detail.creditor_bic
 
-        remittance = self.find(el, "RmtInf")
+        remittance = kids.get("RmtInf")
         if remittance is not None:
-            detail.remittance_info = self.joined(remittance, "Ustrd")
+            detail.remittance_info = self.each_text(remittance, "Ustrd")
             references = []
             additional = []
-            for structured in self.findall(remittance, "Strd"):
-                for ref_el in self.findall(structured, "CdtrRefInf/Ref"):
-                    ref = (ref_el.text or "").strip()
+            for structured in self.each(remittance, "Strd"):
+                for ref_info in self.each(structured, "CdtrRefInf"):
+                    ref = _text(self.kids(ref_info).get("Ref"))
                     if ref:
                         references.append(ref)
-                additional.extend((a.text or "").strip()
-                                  for a in self.findall(structured, "AddtlRmtInf"))
-            detail.creditor_references = [_compact_reference(r) for r in references]
+                extra_text = self.each_text(structured, "AddtlRmtInf")
+                if extra_text:
+                    additional.append(extra_text)
             if references:
+                detail.creditor_references = [_compact_reference(r) for r in references]
                 detail.creditor_reference = detail.creditor_references[0]
                 detail.creditor_reference_kind = fi_reference.kind(references[0])
-            detail.additional_remittance_info = " ".join(a for a in additional if a) or None
+            detail.additional_remittance_info = " ".join(additional) or None
 
-        dates = self.find(el, "RltdDts")
+        dates = kids.get("RltdDts")
         if dates is not None:
-            stamp = (self.optional_datetime(dates, f"{path}/RltdDts", "AccptncDtTm")
-                     or self.optional_datetime(dates, f"{path}/RltdDts", "TxDtTm"))
-            detail.payment_date = stamp.date() if stamp else None
-            detail.settlement_date = self.optional_date(dates, f"{path}/RltdDts", "IntrBkSttlmDt")
+            dates = self.kids(dates)
+            dpath = f"{path}/RltdDts"
+            stamp_el = dates.get("AccptncDtTm")
+            stamp_path = f"{dpath}/AccptncDtTm"
+            if _text(stamp_el) is None:
+                stamp_el, stamp_path = dates.get("TxDtTm"), f"{dpath}/TxDtTm"
+            if _text(stamp_el) is not None:
+                detail.payment_date = self.parse_datetime(stamp_el, stamp_path).date()
+            settled = dates.get("IntrBkSttlmDt")
+            if _text(settled) is not None:
+                detail.settlement_date = self.parse_date(settled, f"{dpath}/IntrBkSttlmDt")
 
-        returned = self.find(el, "RtrInf")
+        returned = kids.get("RtrInf")
         if returned is not None:
-            detail.return_reason = self.text(returned, "Rsn/Cd", "Rsn/Prtry")
-            detail.return_info = self.joined(returned, "AddtlInf")
-        detail.proprietary_code = self.text(el, "BkTxCd/Prtry/Cd")
-        detail.additional_info = self.joined(el, "AddtlTxInf")
+            reason = self.kids(self.kids(returned).get("Rsn"))
+            detail.return_reason = _text(reason.get("Cd")) or _text(reason.get("Prtry"))
+            detail.return_info = self.each_text(returned, "AddtlInf")
+        code = kids.get("BkTxCd")
+        if code is not None:
+            detail.proprietary_code = _text(self.kids(self.kids(code).get("Prtry")).get("Cd"))
+        if "AddtlTxInf" in kids:
+            detail.additional_info = self.each_text(el, "AddtlTxInf")
         return detail
+
+
+def _text(el):
+    """Stripped text of an element; None for no element or no text."""
+    if el is None:
+        return None
+    value = el.text
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+_NO_KIDS = {}
 
 
 def _compact_reference(ref):
