@@ -36,9 +36,9 @@ import odoo.addons  # noqa: E402
 if str(REPO) not in odoo.addons.__path__:
     odoo.addons.__path__.append(str(REPO))
 
-from odoo.addons.heeros_link_base.formats import reference  # noqa: E402
 from odoo.addons.heeros_link_bank.formats import camt  # noqa: E402
 from odoo.addons.heeros_link_bank.formats.charset import fi_iban  # noqa: E402
+from odoo.addons.heeros_link_base.formats import reference  # noqa: E402
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 FIRST_NAMES = ["Matti", "Maija", "Jussi", "Äijä", "Sanna", "Pekka", "Åsa", "Örjan", "Kaisa", "Ville"]

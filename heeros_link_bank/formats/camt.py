@@ -38,7 +38,7 @@ without any statement raises :class:`MalformedDocument`.
 """
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
@@ -231,7 +231,7 @@ class _Reader:
             micro = int((fraction or "0")[:6].ljust(6, "0"))
             tzinfo = None
             if zone == "Z":
-                tzinfo = timezone.utc
+                tzinfo = UTC
             elif zone:
                 zone = zone.replace(":", "")
                 minutes = int(zone[1:3]) * 60 + int(zone[3:5])

@@ -68,9 +68,10 @@ def _ktl_record(line):
 
 def is_ktl(sniff):
     """KTL reference payments: the first record starts with ``0`` and a
-    creation date and time (ten digits) and is 90 characters, or all the
-    complete lines seen are 90-character records of types 0, 3, 5 and 9
-    starting with the batch header."""
+    creation date and time (ten digits) and is 90 characters; or, when the
+    blanks that end header and trailer were cut off, all complete lines seen
+    are records of types 0, 3, 5 and 9, with at least one payment record
+    (types 3 and 5 end with a code, so they keep their 90 characters)."""
     lines = _text_lines(sniff)
     if not lines:
         return False
@@ -81,7 +82,6 @@ def is_ktl(sniff):
                                      and first[_KTL_LENGTH:_KTL_LENGTH + 1] in ("3", "5", "9")):
         return True
     complete = lines[:-1] if len(sniff.head) < sniff.size else lines
-    if len(complete) < 2:
-        return False
-    return all(_ktl_record(line) for line in complete) and all(
-        len(line.rstrip()) <= _KTL_LENGTH for line in complete)
+    payments = [line for line in complete if line[:1] in ("3", "5")]
+    return (bool(payments) and all(_ktl_record(line) for line in complete)
+            and all(len(line) == _KTL_LENGTH for line in payments))

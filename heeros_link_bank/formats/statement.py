@@ -20,9 +20,9 @@ Conventions used by every parser:
 Nothing here imports Odoo.
 """
 
+import datetime as _dt
 import hashlib
 from dataclasses import dataclass, field
-import datetime as _dt
 from decimal import Decimal
 
 #: The values of :attr:`BankDocument.kind` and :attr:`Statement.kind`.

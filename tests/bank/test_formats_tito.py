@@ -125,7 +125,7 @@ def test_hand_written_statement():
 
     lump, transfer, correction, notice = a.entries
     # main-level T10 amounts of the file; itemisations are details
-    main_amounts = [amt for amt in _raw_t10_amounts(LATIN1)]
+    main_amounts = _raw_t10_amounts(LATIN1)
     assert main_amounts[:1] + main_amounts[4:6] == [lump.amount, transfer.amount, correction.amount]
     assert lump.fi_code == "705" and lump.additional_info == "VIITESIIRROT"
     assert lump.batch_count == 3 == len(lump.details)
@@ -248,7 +248,7 @@ def test_record_before_basic_record_and_empty_file():
 def test_charset_rule():
     assert charset.detect(b"T00 plain [ascii]") == "sfs4017"
     assert charset.detect("Pörssi".encode("latin-1")) == "latin-1"
-    assert charset.detect("Pörssi".encode("utf-8")) == "utf-8"
+    assert charset.detect("Pörssi".encode()) == "utf-8"
     assert charset.decode(b"P{{r|}[\\]")[0] == "PääröåÄÖÅ"
     assert charset.to_sfs4017("Äijälä Åström") == "[ij{l{ ]str|m"
     with pytest.raises(RecordError):
