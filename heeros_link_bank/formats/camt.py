@@ -29,7 +29,13 @@ only in the statement that :func:`parse` returns.
 
 Lenient where banks are known to vary, never guessing: values are stripped,
 BICs and IBANs lose padding spaces, ``EndToEndId`` ``NOTPROVIDED`` counts as
-absent, an unquoted XML declaration is repaired by xmlsafe. An amount that is
+absent, an unquoted XML declaration is repaired by xmlsafe, an ``Amt``
+without ``Ccy`` takes the account's currency (``Acct/Ccy``, else that of the
+first balance) and a zero amount may omit ``CdtDbtInd``. A detail without an
+amount of its own takes the entry's when it is the entry's only detail (and
+otherwise its instructed amount, or none). The counterparty of a detail is
+the debtor for money in and the creditor for money out, never the other
+side as a fallback. An amount that is
 not a number, a date that does not exist, a missing mandatory amount, credit
 /debit indicator or status raises :class:`RecordError` naming the file, the
 element path (``Stmt[2]/Ntry[5]/Amt``) and the line. A root that is not a

@@ -50,6 +50,10 @@ from . import charset as _charset
 from .statement import BOOKED, INFORMATION, Balance, BankDocument, Entry, Statement, TxDetail
 
 _MAIN_LEVELS = (" ", "0", "")
+#: Length of each record's standard layout: a record that declares itself
+#: shorter is read as if blank-padded to it, so a missing mandatory field is
+#: reported as such.
+_LAYOUT_LENGTH = {"00": 322, "10": 188, "80": 188, "11": 8, "81": 8, "40": 50, "50": 67, "51": 67, "70": 9}
 _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED"}
 
 
@@ -125,6 +129,7 @@ class _Reader:
 
     def record(self, line, rec):
         kind = rec[1:3]
+        rec = rec.ljust(_LAYOUT_LENGTH.get(kind, 0))
         if kind == "00":
             self.start_statement(line, rec)
             return
@@ -152,9 +157,6 @@ class _Reader:
 
     def start_statement(self, line, rec):
         self.close_statement()
-        if len(rec) < 147:
-            raise self.error(f"T00 record is {len(rec)} characters long", line, rec,
-                             expected="at least 147 (322 in the current standard)")
         bban = rec[9:23].strip()
         created_day = self.date(rec[38:44], line, rec, "creation date")
         hhmm = rec[44:48]

@@ -236,6 +236,14 @@ def test_other_record_errors(number, new, element):
     assert (info.value.line, info.value.element) == (number, element)
 
 
+def test_record_shorter_than_its_layout():
+    line = _lines()[6]
+    short = "T10060" + line[6:60]  # declares 60 characters: no amount
+    with pytest.raises(RecordError) as info:
+        tito.parse(_with_line(7, short), file_name="short.txt")
+    assert (info.value.line, info.value.element) == (7, "record T10 amount")
+
+
 def test_record_before_basic_record_and_empty_file():
     lines = _lines()
     with pytest.raises(RecordError) as info:
