@@ -101,10 +101,17 @@ def prepare(data, file_name=None):
     """Check and normalise raw bytes; return the bytes to hand to lxml."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if not data or not data.strip():
+    if _is_blank(data):
         raise EmptyDocument("the file is empty", file_name=file_name)
     check_prolog(data, file_name)
-    return repair_declaration(data.lstrip(b"\r\n\t "))
+    if data[:1].isspace():  # copy only when there is leading white space to drop
+        data = data.lstrip(b"\r\n\t ")
+    return repair_declaration(data)
+
+
+def _is_blank(data):
+    """True for empty or white-space-only payloads, without copying large ones."""
+    return not data or (not data[:256].strip() and not data.strip())
 
 
 def parse(data, file_name=None):
@@ -175,7 +182,7 @@ def sniff(data, file_name=None):
     the first bytes otherwise. Raises :class:`UnsafeDocument` for DTDs and
     :class:`EmptyDocument` for empty payloads; malformed XML is reported in
     ``Sniff.error`` so that detection can still say what it saw."""
-    if not data or not data.strip():
+    if _is_blank(data):
         raise EmptyDocument("the file is empty", file_name=file_name)
     head = data[:_PROLOG_SCAN]
     stripped = head.lstrip(b"\xef\xbb\xbf\r\n\t ")
