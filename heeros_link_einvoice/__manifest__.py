@@ -9,6 +9,17 @@
     "license": "LGPL-3",
     "depends": ["heeros_link_base", "account_edi_ubl_cii", "l10n_fi"],
     "external_dependencies": {"python": ["lxml", "xmlschema", "saxonche"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/heeros_link_einvoice_security.xml",
+        "data/einvoice_operator_data.xml",
+        "data/reference_rate_data.xml",
+        "report/report_invoice.xml",
+        "report/report_reminder.xml",
+        "data/mail_template_data.xml",
+        "views/einvoice_views.xml",
+        "views/inherited_views.xml",
+    ],
+    "post_init_hook": "_post_init_hook",
     "installable": True,
 }
