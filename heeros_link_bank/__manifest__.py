@@ -9,7 +9,15 @@
     "license": "LGPL-3",
     "depends": ["heeros_link_base", "l10n_fi"],
     "external_dependencies": {"python": ["lxml"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/heeros_link_bank_security.xml",
+        "data/heeros_link_bank_data.xml",
+        "views/heeros_link_bank_message_views.xml",
+        "views/heeros_link_bank_balance_views.xml",
+        "views/heeros_link_bank_statement_views.xml",
+        "views/heeros_link_bank_menus.xml",
+    ],
     "demo": ["demo/heeros_link_demo.xml"],
     "installable": True,
 }
