@@ -14,6 +14,7 @@ argument and the command the second.
         state as a JSON list.
 """
 
+# pylint: disable=print-used  (stdout carries the JSON results: that is the interface)
 import argparse
 import json
 import logging

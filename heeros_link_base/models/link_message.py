@@ -157,7 +157,7 @@ class HeerosLinkMessage(models.Model):
         if tools.config["test_enable"] or self.env.registry.in_test_mode() \
                 or self.env.context.get("heeros_link_no_commit"):
             return
-        self.env.cr.commit()
+        self.env.cr.commit()  # pylint: disable=invalid-commit  (one durable outcome per message)
 
     def _payload(self):
         self.ensure_one()
