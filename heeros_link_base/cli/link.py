@@ -14,7 +14,8 @@ argument and the command the second.
         state as a JSON list.
 """
 
-# pylint: disable=print-used  (stdout carries the JSON results: that is the interface)
+# stdout carries the JSON results: that is the interface.
+# pylint: disable=print-used
 import argparse
 import json
 import logging

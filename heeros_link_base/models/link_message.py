@@ -157,7 +157,8 @@ class HeerosLinkMessage(models.Model):
         if tools.config["test_enable"] or self.env.registry.in_test_mode() \
                 or self.env.context.get("heeros_link_no_commit"):
             return
-        self.env.cr.commit()  # pylint: disable=invalid-commit  (one durable outcome per message)
+        # one durable outcome per message
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _payload(self):
         self.ensure_one()
