@@ -50,12 +50,12 @@ class AccountMoveReminders(models.Model):
             return result
         segments = []
         agreed = self.heeros_link_penalty_rate
-        cursor = start
-        while cursor <= day:
-            end = day if agreed else min(day, _half_year_end(cursor))
-            rate = agreed or self.company_id._heeros_link_legal_penalty_rate(cursor)
-            segments.append((cursor, end, rate, (end - cursor).days + 1))
-            cursor = end + timedelta(days=1)
+        current = start
+        while current <= day:
+            end = day if agreed else min(day, _half_year_end(current))
+            rate = agreed or self.company_id._heeros_link_legal_penalty_rate(current)
+            segments.append((current, end, rate, (end - current).days + 1))
+            current = end + timedelta(days=1)
         total = Decimal(0)
         lines = []
         for seg_from, seg_to, rate, days in segments:
@@ -207,7 +207,7 @@ class HeerosLinkReminderSend(models.Model):
                     data = fv.build_soap_envelope(invoice) + data
                 message = self.env["heeros.link.message"].sudo()._link_queue(
                     "finvoice", f"finvoice_reminder_{self.name.replace('/', '_')}.xml", data,
-                    move.company_id, connection=connection or None, records=move | self,
+                    move.company_id, connection=connection or None, records=[move, self],
                     external_ref=self.name)
                 self.message_link_id = message
                 if message.state == "error":
