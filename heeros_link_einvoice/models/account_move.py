@@ -184,6 +184,11 @@ class AccountMove(models.Model):
         timestamp = timestamp or datetime.now(timezone.utc).replace(microsecond=0)
         documents = {}
         by_format = {"finvoice": self.browse(), "peppol": self.browse()}
+        for move in self.filtered(lambda m: not m.heeros_link_einvoice_address_id):
+            # an address added to the customer after the invoice was made
+            address = move.partner_id._heeros_link_default_address()
+            if address:
+                move.sudo().heeros_link_einvoice_address_id = address
         for move in self:
             fmt = move._heeros_link_format()
             if fmt is None:

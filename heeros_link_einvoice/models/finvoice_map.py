@@ -12,8 +12,6 @@ import textwrap
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from odoo import _
-
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import BuildError
 
@@ -52,7 +50,9 @@ class FinvoiceMapper:
         self._uom_codes = {}
         self._tax_codes = {}
         self._sellers = {}
+        self._penalty_rates = {}
         self._unece = env["account.edi.common"]
+        self._ = env._
 
     # ------------------------------------------------------------------
     # cached pieces
@@ -82,17 +82,17 @@ class FinvoiceMapper:
         business_id = identifiers.business_id_compact(
             company.company_registry or identifiers.business_id_from_vat(company.vat))
         if not business_id:
-            problems.append(_("The company %s has no business ID (Company ID).", company.name))
+            problems.append(self._("The company %s has no business ID (Company ID).", company.name))
         else:
             problem = identifiers.check_business_id(business_id)
             if problem:
-                problems.append(_("Company %(company)s: %(problem)s", company=company.name, problem=problem))
+                problems.append(self._("Company %(company)s: %(problem)s", company=company.name, problem=problem))
         own = company._heeros_link_own_address()
         if not own or not own.address or not own.intermediator:
-            problems.append(_(
+            problems.append(self._(
                 "The company %s has no own e-invoice address with an operator: add it on the "
                 "company (Heeros Link e-invoicing).", company.name))
-        problems += self.address_problems(partner, _("The company %s", company.name))
+        problems += self.address_problems(partner, self._("The company %s", company.name))
         party = fv.Party(
             name=clip(company.name, 140),
             business_id=business_id,
@@ -104,6 +104,19 @@ class FinvoiceMapper:
         )
         cached = self._sellers[company.id] = (party, problems)
         return cached
+
+    def penalty_rate(self, move):
+        """The invoice's penalty interest: agreed, else the Interest Act rate of
+        the invoice date's half-year (looked up once per company and half-year)."""
+        if move.heeros_link_penalty_rate:
+            return move.heeros_link_penalty_rate
+        day = move.invoice_date
+        if not day:
+            return None
+        key = (move.company_id.id, day.year, day.month <= 6)
+        if key not in self._penalty_rates:
+            self._penalty_rates[key] = move._heeros_link_penalty_rate(day)
+        return self._penalty_rates[key]
 
     # ------------------------------------------------------------------
     # parts
@@ -122,17 +135,16 @@ class FinvoiceMapper:
             country_name=partner.country_id.name or "" if partner.country_id.code != "FI" else "",
         )
 
-    @staticmethod
-    def address_problems(partner, who):
+    def address_problems(self, partner, who):
         missing = [label for label, value in (
-            (_("street"), partner.street or partner.street2),
-            (_("post code"), partner.zip), (_("city"), partner.city),
-            (_("country"), partner.country_id)) if not value]
+            (self._("street"), partner.street or partner.street2),
+            (self._("post code"), partner.zip), (self._("city"), partner.city),
+            (self._("country"), partner.country_id)) if not value]
         if missing:
-            return [_("%(who)s has no %(missing)s in its address.", who=who,
+            return [self._("%(who)s has no %(missing)s in its address.", who=who,
                       missing=", ".join(str(m) for m in missing))]
         if len((partner.city or "").strip()) < 2 or len((partner.zip or "").strip()) < 2:
-            return [_("%s has a city or post code shorter than two characters.", who)]
+            return [self._("%s has a city or post code shorter than two characters.", who)]
         return []
 
     def buyer(self, move, problems):
@@ -145,9 +157,9 @@ class FinvoiceMapper:
             if business_id:
                 problem = identifiers.check_business_id(business_id)
                 if problem:
-                    problems.append(_("Customer %(partner)s: %(problem)s",
+                    problems.append(self._("Customer %(partner)s: %(problem)s",
                                       partner=commercial.display_name, problem=problem))
-        problems += self.address_problems(partner, _("The customer %s", partner.display_name))
+        problems += self.address_problems(partner, self._("The customer %s", partner.display_name))
         contact = None
         if partner != commercial or partner.email:
             contact = fv.Contact(
@@ -168,16 +180,16 @@ class FinvoiceMapper:
     def payment(self, move, sign, problems, total):
         bank = move.partner_bank_id
         if not bank:
-            problems.append(_("The invoice has no bank account (Recipient Bank) for the payment."))
+            problems.append(self._("The invoice has no bank account (Recipient Bank) for the payment."))
             return None
         iban = identifiers.compact(bank.acc_number)
         bic = bank.bank_id.bic or ""
         if not bic:
-            problems.append(_("Bank account %s has no BIC: set the bank on the account.", bank.acc_number))
+            problems.append(self._("Bank account %s has no BIC: set the bank on the account.", bank.acc_number))
         reference = fi_reference.compact(move.payment_reference or "")
         kind = fi_reference.kind(reference) if reference else None
         if reference and not kind:
-            problems.append(_(
+            problems.append(self._(
                 "Payment reference %s is neither a valid Finnish reference nor a valid RF creditor "
                 "reference: correct it (or set the journal's communication standard to the Finnish "
                 "reference) before sending.", move.payment_reference))
@@ -214,12 +226,12 @@ class FinvoiceMapper:
         seller = dataclasses.replace(seller)
         problems += seller_problems
         if move.move_type not in ("out_invoice", "out_refund"):
-            return [_("Only customer invoices and credit notes are sent as e-invoices.")]
+            return [self._("Only customer invoices and credit notes are sent as e-invoices.")]
         sign = -1 if move.move_type in CREDIT_NOTE_TYPES else 1
         buyer = self.buyer(move, problems)
         einvoice = move.heeros_link_einvoice_address_id
         if not einvoice or not einvoice.address or not einvoice.intermediator:
-            problems.append(_(
+            problems.append(self._(
                 "The customer %s has no e-invoice address with an operator: add one on the "
                 "customer (or choose one on the invoice).", move.commercial_partner_id.display_name))
         supplier_partner = company.partner_id
@@ -238,7 +250,7 @@ class FinvoiceMapper:
             taxes = line.tax_ids
             name = line.product_id.name or (line.name or "").split("\n")[0]
             if len(taxes) != 1:
-                problems.append(_(
+                problems.append(self._(
                     "Row '%(row)s' has %(count)s taxes; an e-invoice row needs exactly one VAT "
                     "rate (use a 0 %% tax with a VAT category for exempt sales).",
                     row=name, count=len(taxes)))
@@ -287,15 +299,15 @@ class FinvoiceMapper:
             if line.display_type == "tax" and line.tax_line_id:
                 key = tax_group_of.get(line.tax_line_id.id)
                 if key is None:
-                    problems.append(_("Tax %s has a tax line but no invoice row.", line.tax_line_id.name))
+                    problems.append(self._("Tax %s has a tax line but no invoice row.", line.tax_line_id.name))
                     continue
                 groups[key]["vat"] += dec(-line.amount_currency, digits)
         if not any(row.quantity is not None or row.total_excl_vat is not None for row in rows):
-            problems.append(_("The invoice has no product rows."))
+            problems.append(self._("The invoice has no product rows."))
         total_incl = dec(move.amount_total, digits) * sign
         payment = self.payment(move, sign, problems, total_incl)
         if sign < 0 and not move.reversed_entry_id:
-            problems.append(_("The credit note does not say which invoice it credits: create it "
+            problems.append(self._("The credit note does not say which invoice it credits: create it "
                               "with 'Credit Note' on the original invoice."))
         if problems:
             return problems
@@ -341,7 +353,7 @@ class FinvoiceMapper:
                 and not self.address_problems(move.partner_shipping_id, ""):
             inv.delivery = fv.Party(name=clip(move.partner_shipping_id.name, 70),
                                     address=self.address(move.partner_shipping_id))
-        penalty = move._heeros_link_penalty_rate()
+        penalty = self.penalty_rate(move)
         if penalty is not None:
             inv.penalty_interest_percent = dec(penalty, 3).normalize()
         term = move.invoice_payment_term_id
@@ -404,7 +416,7 @@ class FinvoiceMapper:
         buyer = self.buyer(move, problems)
         einvoice = move.heeros_link_einvoice_address_id
         if not einvoice or not einvoice.address or not einvoice.intermediator:
-            problems.append(_("The customer %s has no e-invoice address with an operator.",
+            problems.append(self._("The customer %s has no e-invoice address with an operator.",
                               move.commercial_partner_id.display_name))
         unpaid = dec(reminder.principal, digits)
         fee = dec(reminder.fee, digits)
@@ -412,9 +424,9 @@ class FinvoiceMapper:
         total = unpaid + fee + interest
         original_total = dec(move.amount_total, digits)
         reference = fi_reference.compact(move.payment_reference or "")
-        not_vat = _("Ei arvonlisäveron alainen / Not subject to VAT")
+        not_vat = self._("Ei arvonlisäveron alainen / Not subject to VAT")
         rows = [fv.InvoiceRow(
-            name=clip(_("Overdue invoice %s", move.name), 100), vat_code="O",
+            name=clip(self._("Overdue invoice %s", move.name), 100), vat_code="O",
             total_excl_vat=unpaid, total_incl_vat=unpaid,
             overdue=fv.OverdueDetails(
                 original_invoice_number=clip(move.name, 20),
@@ -426,13 +438,13 @@ class FinvoiceMapper:
                 unpaid_amount=unpaid))]
         if fee:
             rows.append(fv.InvoiceRow(
-                name=clip(_("Reminder fee"), 100), quantity=Decimal(1), unit_code_un="C62",
+                name=clip(self._("Reminder fee"), 100), quantity=Decimal(1), unit_code_un="C62",
                 unit_price=fee, vat_rate=Decimal(0), vat_code="O", vat_amount=Decimal("0.00"),
                 total_excl_vat=fee, total_incl_vat=fee,
                 overdue=fv.OverdueDetails(collection_charge=fee)))
         if interest:
             rows.append(fv.InvoiceRow(
-                name=clip(_("Penalty interest"), 100), vat_rate=Decimal(0), vat_code="O",
+                name=clip(self._("Penalty interest"), 100), vat_rate=Decimal(0), vat_code="O",
                 vat_amount=Decimal("0.00"), total_excl_vat=interest, total_incl_vat=interest,
                 free_text=[clip(reminder.computation, 512)] if reminder.computation else [],
                 overdue=fv.OverdueDetails(
@@ -461,7 +473,7 @@ class FinvoiceMapper:
         )
         bank = move.partner_bank_id
         if not bank:
-            return [_("The invoice has no bank account (Recipient Bank) for the payment.")]
+            return [self._("The invoice has no bank account (Recipient Bank) for the payment.")]
         iban = identifiers.compact(bank.acc_number)
         code = ""
         if fi_reference.kind(reference) and iban.startswith("FI") and move.currency_id.name == "EUR":

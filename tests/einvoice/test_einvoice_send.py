@@ -52,6 +52,23 @@ class TestSendByHeerosLink(EinvoiceCase):
         self.assertEqual(move.heeros_link_state, "delivered")
         self.assertFalse(self.activities(move))
 
+    def test_salesperson_without_link_rights_can_send(self):
+        self.assertFalse(self.salesperson.has_group("heeros_link_base.group_link_user"))
+        move = self.make_invoice().with_user(self.salesperson)
+        self.send_one(move)
+        self.assertEqual(move.heeros_link_state, "queued")
+        self.assertIn("queued for sending", move.message_ids[0].body)
+        late = self.env["res.partner"].create({
+            "name": "Myöhäinen Oy", "is_company": True, "country_id": self.env.ref("base.fi").id,
+            "street": "Tie 5", "zip": "00200", "city": "Helsinki", "invoice_sending_method": "heeros_link"})
+        later = self.make_invoice(partner=late).with_user(self.salesperson)
+        self.assertFalse(later.heeros_link_einvoice_address_id)
+        # the address arrives after the invoice: it is used when sending
+        self.env["heeros.link.einvoice.address"].create({
+            "partner_id": late.id, "address": "003701120389", "operator_id": self.nordea.id})
+        self.send_one(later)
+        self.assertEqual(later.heeros_link_state, "queued")
+
     def test_batch_through_the_sending_cron(self):
         no_address = self.env["res.partner"].create({
             "name": "Osoitteeton Oy", "is_company": True, "country_id": self.env.ref("base.fi").id,
