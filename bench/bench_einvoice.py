@@ -24,7 +24,7 @@ import io
 import pstats
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,13 +139,13 @@ def main():
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         start = time.perf_counter()
-        env, company, moves = setup(env, opts.count)
+        env, _company, moves = setup(env, opts.count)
         print(f"set-up: {len(moves)} invoices of 5 lines in {time.perf_counter() - start:.1f} s")
         peppol_moves = moves[:opts.peppol_count or opts.count]
         xsd.load("finvoice")
         xsd.load("ubl-invoice")
         schematron.preload()
-        timestamp = datetime.now(timezone.utc).replace(microsecond=0)
+        timestamp = datetime.now(UTC).replace(microsecond=0)
 
         # (a) the sending chain, cold cache
         env.invalidate_all()

@@ -1,13 +1,15 @@
-from . import einvoice_operator
-from . import einvoice_address
-from . import res_partner
-from . import reference_rate
-from . import reminder
-from . import res_company
-from . import account_tax
-from . import chart_template
-from . import account_move
-from . import account_edi_xml_ubl_bis3
-from . import account_move_send
-from . import link_message
-from . import reminder_run
+from . import (
+    account_edi_xml_ubl_bis3,
+    account_move,
+    account_move_send,
+    account_tax,
+    chart_template,
+    einvoice_address,
+    einvoice_operator,
+    link_message,
+    reference_rate,
+    reminder,
+    reminder_run,
+    res_company,
+    res_partner,
+)

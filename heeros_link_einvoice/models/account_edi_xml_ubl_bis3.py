@@ -1,5 +1,4 @@
 from odoo import models
-
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 
 from .. import identifiers

@@ -1,13 +1,12 @@
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
+from odoo.exceptions import UserError
 
 from ..formats import barcode as fi_barcode
 from ..formats import finvoice as fv
@@ -181,7 +180,7 @@ class AccountMove(models.Model):
         the ``finvoice`` dataclass; or, when the invoice cannot be sent,
         ``title`` and ``errors`` (a list of sentences).
         """
-        timestamp = timestamp or datetime.now(timezone.utc).replace(microsecond=0)
+        timestamp = timestamp or datetime.now(UTC).replace(microsecond=0)
         documents = {}
         by_format = {"finvoice": self.browse(), "peppol": self.browse()}
         for move in self.filtered(lambda m: not m.heeros_link_einvoice_address_id):
@@ -372,8 +371,9 @@ class AccountMove(models.Model):
                 "E-invoice Link message %(message)s failed: %(error)s", message=message.name,
                 error=text))
             user = move.invoice_user_id or self.env.user
-            if todo and not move.activity_ids.filtered(
-                    lambda a: a.activity_type_id == todo and a.summary == summary and a.user_id == user):
+            existing = [a for a in move.activity_ids
+                        if a.activity_type_id == todo and a.summary == summary and a.user_id == user]
+            if todo and not existing:
                 move.activity_schedule(
                     "mail.mail_activity_data_todo", user_id=user.id, summary=summary,
                     note=_("Link message %(message)s: %(error)s Correct the problem, then use "
@@ -387,6 +387,13 @@ class AccountMove(models.Model):
         moves = self.filtered(lambda m: m.state == "posted" and m.is_sale_document())
         if not moves:
             raise UserError(_("Only posted customer invoices and credit notes can be sent."))
+        live = moves.filtered(lambda m: m.heeros_link_message_id.state in (
+            "draft", "queued", "sending", "sent", "accepted"))
+        if live:
+            raise UserError(_("The e-invoice of %(moves)s is already on its way (%(messages)s); "
+                              "cancel the Link message first to send a new one.",
+                              moves=", ".join(live.mapped("name")),
+                              messages=", ".join(live.heeros_link_message_id.mapped("name"))))
         moves.sudo().write({"heeros_link_error": False})
         self.env["account.move.send"]._generate_and_send_invoices(
             moves, sending_methods={"heeros_link"}, from_cron=False, allow_raising=True)

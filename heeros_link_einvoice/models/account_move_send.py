@@ -74,6 +74,15 @@ class AccountMoveSend(models.AbstractModel):
         super()._call_web_service_before_invoice_pdf_render(invoices_data)
         link_data = {move: data for move, data in invoices_data.items()
                      if "heeros_link" in (data.get("sending_methods") or ())}
+        for move in list(link_data):
+            message = move.heeros_link_message_id
+            if message.state in ("draft", "queued", "sending", "sent", "accepted"):
+                # never a second e-invoice for the same invoice by accident
+                del link_data[move]
+                move.with_context(no_new_invoice=True).message_post(body=_(
+                    "The e-invoice was not sent again: it already went as Link message %(message)s "
+                    "(%(state)s). Cancel that message first to send a new one.",
+                    message=message.name, state=message.state))
         if not link_data:
             return
         moves = self.env["account.move"].browse([move.id for move in link_data]).sudo()

@@ -9,7 +9,7 @@ of measure, VAT codes of a tax) is computed once per batch.
 
 import dataclasses
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
@@ -46,7 +46,7 @@ class FinvoiceMapper:
 
     def __init__(self, env, timestamp=None):
         self.env = env
-        self.timestamp = timestamp or datetime.now(timezone.utc).replace(microsecond=0)
+        self.timestamp = timestamp or datetime.now(UTC).replace(microsecond=0)
         self._uom_codes = {}
         self._tax_codes = {}
         self._sellers = {}
@@ -240,7 +240,7 @@ class FinvoiceMapper:
         rows = []
         groups = {}
         tax_group_of = {}
-        for line in move.invoice_line_ids.sorted(lambda l: (l.sequence, l.id)):
+        for line in move.invoice_line_ids.sorted(lambda row: (row.sequence, row.id)):
             if line.display_type in ("line_section", "line_note"):
                 if line.name:
                     rows.append(fv.InvoiceRow(free_text=[clip(line.name, 512)]))
@@ -365,8 +365,8 @@ class FinvoiceMapper:
             inv.cash_discount_amount = dec(move.amount_total * term.discount_percentage / 100.0, digits)
         if currency != company.currency_id:
             company_digits = company.currency_id.decimal_places
-            vat_company = sum(-l.balance for l in move.line_ids
-                              if l.display_type == "tax")
+            vat_company = sum(-line.balance for line in move.line_ids
+                              if line.display_type == "tax")
             inv.vat_total_accounting = dec(vat_company, company_digits)
             inv.accounting_currency = company.currency_id.name
             if move.invoice_currency_rate:

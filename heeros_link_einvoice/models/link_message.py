@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-
 from odoo.addons.heeros_link_base.registry import DocumentType
 
 #: Outbound document types of e-invoicing.
@@ -36,8 +35,8 @@ class HeerosLinkMessage(models.Model):
         moves = Move.search(["|", ("heeros_link_message_id", "in", messages.ids),
                              ("heeros_link_attachment_message_id", "in", messages.ids)])
         for message in messages:
-            failed = moves.filtered(lambda m: message in (m.heeros_link_message_id
-                                                          | m.heeros_link_attachment_message_id))
+            failed = moves.browse([m.id for m in moves if message in (
+                m.heeros_link_message_id | m.heeros_link_attachment_message_id)])
             if failed:
                 failed._heeros_link_failed(message)
 

@@ -4,9 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from markupsafe import Markup
 
 from odoo import _, api, models
-from odoo.exceptions import UserError
-
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
+from odoo.exceptions import UserError
 
 from ..formats import finvoice as fv
 from .finvoice_map import FinvoiceMapper
@@ -16,6 +15,10 @@ CENT = Decimal("0.01")
 
 def _half_year_end(day):
     return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
+
+
+def _level_order(level):
+    return (level.sequence, level.days_overdue, level.id)
 
 
 def _money(value, lang_decimal=","):
@@ -94,8 +97,7 @@ class AccountMoveReminders(models.Model):
     @api.model
     def _heeros_link_reminder_plan(self, company, day):
         """One dict per invoice due for its next reminder level on ``day``."""
-        levels = company.heeros_link_reminder_level_ids.filtered("active").sorted(
-            lambda l: (l.sequence, l.days_overdue, l.id))
+        levels = company.heeros_link_reminder_level_ids.filtered("active").sorted(_level_order)
         if not levels:
             raise UserError(_("The company %s has no payment reminder levels: add them in the "
                               "company's Heeros Link settings.", company.name))
@@ -107,9 +109,9 @@ class AccountMoveReminders(models.Model):
             sent = move.heeros_link_reminder_ids
             if sent.filtered(lambda r: r.date == day):
                 continue
-            last = sent.level_id.sorted(lambda l: (l.sequence, l.days_overdue, l.id))[-1:]
-            remaining = levels if not last else levels.filtered(
-                lambda l: (l.sequence, l.days_overdue, l.id) > (last.sequence, last.days_overdue, last.id))
+            last = sent.level_id.sorted(_level_order)[-1:]
+            remaining = levels if not last else levels.browse(
+                [level.id for level in levels if _level_order(level) > _level_order(last)])
             remaining -= sent.level_id
             days_overdue = (day - move.invoice_date_due).days
             level = remaining[:1]

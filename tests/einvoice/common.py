@@ -11,7 +11,6 @@ from lxml import etree
 
 from odoo import Command
 from odoo.tests.common import TransactionCase, new_test_user
-
 from tests.common import SHARED_DATA
 
 OFFICIAL_FINVOICE_XSD = SHARED_DATA / "einvoice" / "finvoice-3.0-xsd" / "Finvoice3.0_2020-12-17.xsd"

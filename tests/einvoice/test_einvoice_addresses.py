@@ -3,11 +3,9 @@ endpoints, the default address, and the business ID of Finnish partners."""
 
 import pytest
 
+from odoo.addons.heeros_link_einvoice import identifiers
 from odoo.exceptions import ValidationError
 from odoo.tests.common import TransactionCase
-
-from odoo.addons.heeros_link_einvoice import identifiers
-
 
 # --------------------------------------------------------------------------
 # pure identifier checks (no database)

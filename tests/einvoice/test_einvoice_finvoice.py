@@ -10,11 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 from odoo import Command
-
 from odoo.addons.heeros_link_base.formats import reference
 from odoo.addons.heeros_link_einvoice.formats import barcode
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
-
 from tests.common import SHARED_DATA
 from tests.einvoice.common import (
     OFFICIAL_FINVOICE_XSD,
@@ -116,7 +114,7 @@ class TestFinvoiceFromInvoices(EinvoiceCase):
         invoice = self.make_invoice(lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16))
         refund = invoice._reverse_moves([{"invoice_date": date(2026, 3, 10),
                                           "ref": "Palautus"}])
-        refund.invoice_line_ids.filtered(lambda l: l.name != "Käsikirja").unlink()
+        refund.invoice_line_ids.filtered(lambda line: line.name != "Käsikirja").unlink()
         refund.action_post()
         self.assertEqual(refund.heeros_link_einvoice_address_id, self.buyer_address)
         root = self.assertOfficiallyValid(self.document(refund)["data"])

@@ -9,7 +9,6 @@ from datetime import date
 from lxml import etree
 
 from odoo.addons.heeros_link_einvoice.formats import schematron
-
 from tests.einvoice.common import UBL_XSD_DIR, EinvoiceCase, official_schema, tree
 
 NS = {

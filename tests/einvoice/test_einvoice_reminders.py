@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from odoo import Command
 from odoo.exceptions import UserError
-
 from tests.einvoice.common import OFFICIAL_FINVOICE_XSD, EinvoiceCase, official_schema, tree, xp
 
 D = Decimal
@@ -182,7 +181,7 @@ class TestPaymentReminders(EinvoiceCase):
         wizard = self.env["heeros.link.reminder.wizard"].create({"company_id": self.company.id,
                                                                   "date": date(2026, 2, 1)})
         wizard.action_preview()
-        line = wizard.line_ids.filtered(lambda l: l.move_id == move)
+        line = wizard.line_ids.filtered(lambda line: line.move_id == move)
         self.assertEqual((line.level_id, line.fee, line.interest_days), (self.level1, 5.0, 17))
         self.assertAlmostEqual(line.interest, 6.14)
         self.assertAlmostEqual(line.total, 1266.14)

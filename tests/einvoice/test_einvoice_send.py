@@ -7,7 +7,7 @@ from datetime import date
 
 from odoo.addons.heeros_link_einvoice.formats import barcode
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
-
+from odoo.exceptions import UserError
 from tests.einvoice.common import SELLER_IBAN, EinvoiceCase, tree, xp
 
 GUIDE_EXAMPLE = "437159030000007760000122500000000000000000011112161221"
@@ -44,6 +44,10 @@ class TestSendByHeerosLink(EinvoiceCase):
         attachments = fv.parse_attachment_message(move.heeros_link_attachment_message_id._payload())
         self.assertEqual(attachments.attachments[0].content, move.invoice_pdf_report_id.raw)
         self.assertIn(message.name, move.message_ids[0].body)
+        types = dict(self.env["heeros.link.message"]._selection_document_type())
+        self.assertEqual(types["finvoice"], "Finvoice e-invoice")
+        self.assertIn("peppol-bis3", types)
+        self.assertIn("finvoice.attachments", types)
         # the remote side's verdicts show on the invoice
         message._set_state("sending")
         message._set_state("sent")
@@ -130,6 +134,13 @@ class TestSendByHeerosLink(EinvoiceCase):
         self.assertEqual(move.heeros_link_message_id.state, "queued")
         self.assertEqual(move.heeros_link_state, "queued")
         self.assertFalse(move.heeros_link_error)
+        # never twice by accident
+        with self.assertRaises(UserError):
+            move.action_heeros_link_resend()
+        queued = move.heeros_link_message_id
+        self.send_one(move)
+        self.assertEqual(move.heeros_link_message_id, queued)
+        self.assertIn("not sent again", move.message_ids[0].body)
 
     def test_build_error_then_fix_and_resend(self):
         move = self.make_invoice()
