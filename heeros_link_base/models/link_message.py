@@ -146,6 +146,11 @@ class HeerosLinkMessage(models.Model):
                                   msg=message.name, old=message.state, new=state))
         vals["state"] = state
         self.write(vals)
+        self._link_state_changed(state)
+
+    def _link_state_changed(self, state):
+        """Hook called after these messages entered ``state`` (addons react to
+        delivery failures, acceptance, ...). Does nothing in the core."""
 
     @api.model
     def _link_commit(self):
@@ -371,9 +376,13 @@ class HeerosLinkMessage(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _link_queue(self, document_type, file_name, data, company, connection=None, records=None,
-                    external_ref=None):
-        """Create a queued outbound message for ``data``; returns it."""
-        connection = connection or self.env["heeros.link.connection"]._link_outbound_for(company)
+                    external_ref=None, parent=None):
+        """Create a queued outbound message for ``data``; returns it.
+
+        Without ``connection`` the company's outbound connection is looked up;
+        ``parent`` is the message this one accompanies or copies."""
+        if connection is None:
+            connection = self.env["heeros.link.connection"]._link_outbound_for(company)
         message = self.create({
             "direction": "out",
             "document_type": document_type,
@@ -383,6 +392,7 @@ class HeerosLinkMessage(models.Model):
             "external_ref": external_ref,
             "remote_name": file_name,
             "state": "draft",
+            "parent_id": parent.id if parent else False,
         })
         message._attach_payload(data, file_name)
         if records:

@@ -309,7 +309,7 @@ class AccountMove(models.Model):
                 data = fv.build_soap_envelope(invoice) + data
             doc_type = "finvoice" if document["format"] == "finvoice" else "peppol-bis3"
             message = Message._link_queue(doc_type, document["file_name"], data, company,
-                                          connection=connection or None, records=move,
+                                          connection=connection, records=move,
                                           external_ref=move.name)
             vals = {"heeros_link_message_id": message.id, "heeros_link_error": False,
                     "heeros_link_attachment_message_id": False}
@@ -330,9 +330,8 @@ class AccountMove(models.Model):
                     attachment_message = Message._link_queue(
                         "finvoice.attachments",
                         document["file_name"].replace(".xml", "_attachments.xml"),
-                        attachment_data, company, connection=connection or None, records=move,
-                        external_ref=move.name)
-                    attachment_message.parent_id = message
+                        attachment_data, company, connection=connection, records=move,
+                        external_ref=move.name, parent=message)
                     vals["heeros_link_attachment_message_id"] = attachment_message.id
             move.sudo().write(vals)
             queued[move] = message

@@ -20,11 +20,10 @@ class HeerosLinkMessage(models.Model):
                 types[code] = DocumentType(code=code, label=label, direction="out")
         return types
 
-    def write(self, vals):
-        result = super().write(vals)
-        if vals.get("state") in ("error", "rejected"):
+    def _link_state_changed(self, state):
+        super()._link_state_changed(state)
+        if state in ("error", "rejected"):
             self._heeros_link_einvoice_failed()
-        return result
 
     def _heeros_link_einvoice_failed(self):
         """Tell the invoices whose e-invoice (or its attachments) failed."""

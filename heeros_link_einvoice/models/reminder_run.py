@@ -209,7 +209,7 @@ class HeerosLinkReminderSend(models.Model):
                     data = fv.build_soap_envelope(invoice) + data
                 message = self.env["heeros.link.message"].sudo()._link_queue(
                     "finvoice", f"finvoice_reminder_{self.name.replace('/', '_')}.xml", data,
-                    move.company_id, connection=connection or None, records=[move, self],
+                    move.company_id, connection=connection, records=[move, self],
                     external_ref=self.name)
                 self.message_link_id = message
                 if message.state == "error":
