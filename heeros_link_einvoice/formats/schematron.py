@@ -446,7 +446,7 @@ def _executable(rule_set):
                 executable = compiler.compile_stylesheet(stylesheet_file=str(path))
         except LinkFormatError:
             raise
-        except Exception as exc:  # saxonche.PySaxonApiError
+        except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
             raise MalformedDocument(f"the rules could not be compiled: {exc}",
                                     file_name=path.name) from None
         if executable is None:
@@ -523,7 +523,7 @@ def validate_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
             try:
                 node = processor.parse_xml(xml_text=text)
                 output = executable.transform_to_string(xdm_node=node)
-            except Exception as exc:  # saxonche.PySaxonApiError: a dynamic error in a rule
+            except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError: a dynamic error in a rule
                 raise SchemaViolation(
                     f"the {rule_set} rules could not be evaluated on this document: {exc}",
                     file_name=file_name, errors=[str(exc)]) from None

@@ -9,7 +9,7 @@ import base64
 import copy
 import hashlib
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -27,7 +27,6 @@ from odoo.addons.heeros_link_base.formats.errors import (
 )
 from odoo.addons.heeros_link_einvoice.formats import detect, xsd
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
-
 from tests.common import SHARED_DATA, TEST_DATA
 
 SAMPLES = SHARED_DATA / "einvoice" / "samples"
@@ -710,7 +709,7 @@ def test_parse_sample_details():
     invoice = fv.parse((SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes())
     assert invoice.transmission.sender == fv.EInvoiceAddress("003723456780", "003723327487",
                                                              "0216")
-    assert invoice.transmission.timestamp == datetime(2026, 9, 1, 8, 30, tzinfo=timezone.utc)
+    assert invoice.transmission.timestamp == datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
     assert invoice.rows[0].discount_percent == D("10")
     assert invoice.rows[0].unit_code_un == "HUR"
     assert invoice.payment.reference_kind == "rf"
