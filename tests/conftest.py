@@ -11,8 +11,12 @@ from pathlib import Path
 import odoo.addons
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in odoo.addons.__path__:
-    odoo.addons.__path__.append(str(REPO))
+_ODOO_ROOT = Path(next(iter(odoo.addons.__path__))).resolve().parent.parent  # the folder of odoo-bin
+for _folder in (REPO, _ODOO_ROOT / "addons"):
+    # our addons, and Odoo's own (their models are imported by ours even
+    # when no database is used)
+    if _folder.is_dir() and str(_folder) not in odoo.addons.__path__:
+        odoo.addons.__path__.append(str(_folder))
 
 from odoo.tests import common as odoo_test_common  # noqa: E402
 
