@@ -305,12 +305,14 @@ class HeerosLinkConnectionDemo(models.Model):
             shutil.rmtree(root, ignore_errors=True)
             inbox.mkdir(parents=True, exist_ok=True)
             source = Path(file_path(folder))
+            # files named next_* wait in the inbox for the "Fetch now" button
+            waiting = [path for path in sorted(source.iterdir()) if path.name.startswith("next_")]
             for path in sorted(source.iterdir()):
-                shutil.copyfile(path, inbox / path.name)
+                if path not in waiting:
+                    shutil.copyfile(path, inbox / path.name)
             connection.sudo().local_root = str(root)
             fetched |= connection._link_fetch()
-            # one more copy waits in the inbox for the "Fetch now" button
-            for path in sorted(source.iterdir())[:1]:
-                shutil.copyfile(path, inbox / f"again_{path.name}")
+            for path in waiting:
+                shutil.copyfile(path, inbox / path.name[len("next_"):])
         fetched._link_process()
         return fetched

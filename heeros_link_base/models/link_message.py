@@ -287,12 +287,12 @@ class HeerosLinkMessage(models.Model):
         data = self._payload()
         duplicate = self.browse()
         try:
+            doc_type = self._detect(data)
+            self.document_type = doc_type.code
             duplicate = self._find_processed_duplicate()
             if duplicate:
                 raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
                                           self.sha256[:12], duplicate.name))
-            doc_type = self._detect(data)
-            self.document_type = doc_type.code
             model, method = doc_type.handler
             with self.env.cr.savepoint():
                 handler = self.env[model].sudo().with_company(self.company_id)
