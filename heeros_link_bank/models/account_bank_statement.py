@@ -30,6 +30,31 @@ class AccountBankStatement(models.Model):
         for statement in self:
             statement.link_has_warning = bool(statement.link_balance_warning)
 
+    def _link_attach(self, line_ids):
+        """Put the statement lines ``line_ids`` (of one journal) in this
+        statement, as writing its ``line_ids`` would, but in two queries
+        whatever their number, then compute the statement's own fields
+        (journal, date, balances) once."""
+        self.ensure_one()
+        if not line_ids:
+            return
+        Line = self.env["account.bank.statement.line"]
+        Line.flush_model()
+        self.env["account.move.line"].flush_model(["statement_line_id", "statement_id"])
+        self.env.cr.execute(SQL(
+            "UPDATE account_bank_statement_line SET statement_id = %(st)s WHERE id = ANY(%(ids)s)",
+            st=self.id, ids=line_ids))
+        self.env.cr.execute(SQL(
+            "UPDATE account_move_line SET statement_id = %(st)s WHERE statement_line_id = ANY(%(ids)s)",
+            st=self.id, ids=line_ids))
+        Line.invalidate_model(["statement_id"])
+        self.env["account.move.line"].invalidate_model(["statement_id"])
+        self.invalidate_recordset(["line_ids"])
+        for name in ("journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete"):
+            self.env.add_to_compute(self._fields[name], self)
+        self.flush_recordset()
+        self.invalidate_recordset(["line_ids"])
+
 
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
@@ -101,45 +126,92 @@ class AccountBankStatementLine(models.Model):
         names = Move._link_sequence_names(journal, [vals["date"] for vals in vals_list])
         move_vals, line_vals = [], []
         bank_account, suspense = journal.default_account_id.id, journal.suspense_account_id.id
+        # The values the journal items of a statement line get anyway, given
+        # rather than computed item by item.
+        item_defaults = {
+            "currency_id": currency.id, "company_id": company.id, "company_currency_id": currency.id,
+            "journal_id": journal.id, "display_type": "product", "quantity": 1.0, "price_unit": 0.0,
+            "product_uom_id": False, "tax_ids": [], "tax_line_id": False, "tax_group_id": False,
+            "sequence": 100,
+        }
+        if not self.env["account.analytic.distribution.model"].sudo().search_count(
+                [("company_id", "in", (False, company.id))], limit=1):
+            item_defaults["analytic_distribution"] = False
+        checked = journal.autocheck_on_post
         for vals, name in zip(vals_list, names):
             vals = dict(vals)
             date = vals.pop("date")
             amount = currency.round(vals.get("amount") or 0.0)
             vals["amount"] = amount
             partner = vals.get("partner_id") or False
-            common = {"name": vals.get("payment_ref"), "partner_id": partner, "currency_id": currency.id}
+            common = dict(item_defaults, name=vals.get("payment_ref"), partner_id=partner)
             move_vals.append({
                 "move_type": "entry",
                 "journal_id": journal.id,
                 "date": date,
                 "name": name,
                 "partner_id": partner,
+                "checked": checked,
                 "line_ids": [
                     Command.create(dict(common, account_id=bank_account, amount_currency=amount,
-                                        debit=max(amount, 0.0), credit=max(-amount, 0.0))),
+                                        balance=amount, debit=max(amount, 0.0), credit=max(-amount, 0.0))),
                     Command.create(dict(common, account_id=suspense, amount_currency=-amount,
-                                        debit=max(-amount, 0.0), credit=max(amount, 0.0))),
+                                        balance=-amount, debit=max(-amount, 0.0), credit=max(amount, 0.0))),
                 ],
             })
             line_vals.append(vals)
         moves = Move.create(move_vals)
-        for vals, move in zip(line_vals, moves):
-            vals["move_id"] = move.id
-        # The account addon's create() would create the entries again: go to
-        # the generic one, which links each line to the entry given.
-        lines = super(_account_line_class(self), self.with_context(ctx)).create(line_vals)
+        lines = self.with_context(ctx)._link_insert(moves, line_vals)
+        # Posting ticks "checked" entry by entry, each a full write; the value
+        # is already the journal's, so let it go to the cache only.
+        with self.env.protecting([Move._fields["checked"]], moves):
+            moves.action_post()
+        # Link the entries and their items to their lines last: linked, every
+        # write on an entry (posting too) synchronises its line one by one.
+        self.env.flush_all()
         self.env.cr.execute(SQL(
             """UPDATE account_move m SET statement_line_id = l.id
                  FROM account_bank_statement_line l
                 WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
         self.env.cr.execute(SQL(
-            """UPDATE account_move_line ml SET statement_line_id = l.id
+            """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
                  FROM account_bank_statement_line l
                 WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
         self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids"])
-        self.env["account.move.line"].invalidate_model(["statement_line_id"])
-        moves.action_post()
+        self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
         return lines.with_env(self.env)
+
+    def _link_insert(self, moves, vals_list):
+        """Insert the statement lines of the existing entries ``moves``.
+
+        The generic ``create`` would write the values it completes for the
+        entry (journal, company, defaults) back on each entry one by one;
+        here the lines' own columns are inserted in one statement and their
+        computed fields computed together, as ``create`` does for any model.
+        """
+        self.check_access("create")
+        now, uid = self.env.cr.now(), self.env.uid
+        # journal and company come from the entry: given, not recomputed
+        given = {self._fields["journal_id"], self._fields["company_id"]}
+        data_list = []
+        for move, vals in zip(moves, vals_list):
+            stored = {key: value for key, value in vals.items()
+                      if key != "link_invoice_ids" and value is not None}
+            stored.setdefault("sequence", 1)
+            stored.update(move_id=move.id, journal_id=move.journal_id.id, company_id=move.company_id.id,
+                          create_uid=uid, create_date=now, write_uid=uid, write_date=now)
+            unknown = [key for key in stored if key not in self._fields or self._fields[key].inherited
+                       and key not in ("journal_id", "company_id")]
+            if unknown:
+                raise ValueError(f"statement line values not handled in batch: {unknown}")
+            data_list.append({"stored": stored, "inversed": {}, "inherited": {}, "protected": given})
+        lines = self._create(data_list)
+        invoices = [(line, vals["link_invoice_ids"]) for line, vals in zip(lines, vals_list)
+                    if vals.get("link_invoice_ids")]
+        for line, command in invoices:
+            line.link_invoice_ids = command
+        lines._check_company()
+        return lines
 
     def action_link_open_move(self):
         self.ensure_one()

@@ -84,6 +84,24 @@ class _Row:
         self.match = "none"
 
 
+class _Lines:
+    """The lines of one statement being imported: ids, total, last date."""
+
+    __slots__ = ("ids", "total", "last_date")
+
+    def __init__(self):
+        self.ids = []
+        self.total = Decimal(0)
+        self.last_date = None
+
+    def add(self, ids, total, dates):
+        self.ids.extend(ids)
+        self.total += total
+        for date in dates:
+            if not self.last_date or date > self.last_date:
+                self.last_date = date
+
+
 class HeerosLinkBankImport(models.AbstractModel):
     _name = "heeros.link.bank.import"
     _description = "Link bank file import"
@@ -148,12 +166,10 @@ class _Import:
                 file_name=self.file_name)
         self._forward(data)
         self._report()
-        # One recordset per model: statements, lines and balances are linked
-        # here, the handler's return value being a single recordset.
-        lines = self.env["account.bank.statement.line"].browse(self.line_ids)
-        for records in (self.statements, lines, self.balances):
-            message._link_records(records)
-        return self.statements or lines or self.balances
+        # Lines are linked to the message as they are created; statements and
+        # balances here (the handler returns one recordset).
+        message._link_records(self.balances)
+        return self.statements or self.balances
 
     def _read(self, data):
         """``(statement, entries iterator)`` for every statement of the file."""
@@ -223,7 +239,7 @@ class _Import:
     def _statement(self, statement, entries, account, journal):
         occurrences = Counter()
         file_sum = Decimal(0)
-        new_ids, attached_ids = [], []
+        acc = _Lines()
         rows = []
         for entry in entries:
             if entry.status != BOOKED:
@@ -232,17 +248,14 @@ class _Import:
             file_sum += entry.amount
             rows.extend(self._entry_rows(entry, statement, account, occurrences, items=False))
             if len(rows) >= CHUNK:
-                self._flush_statement_rows(journal, rows, new_ids, attached_ids)
+                self._flush_statement_rows(journal, rows, acc)
                 rows = []
-        self._flush_statement_rows(journal, rows, new_ids, attached_ids)
-        line_ids = new_ids + attached_ids
-        self.line_ids.extend(new_ids)
-        if not line_ids:
+                self._release()
+        self._flush_statement_rows(journal, rows, acc)
+        if not acc.ids:
             return
-        Line = self.env["account.bank.statement.line"]
-        lines = Line.browse(line_ids)
         currency = journal.currency_id or journal.company_id.currency_id
-        lines_sum = sum(lines.mapped("amount"))
+        lines_sum = float(acc.total)
         opening, closing = statement.opening_balance, statement.closing_balance
         if closing is not None:
             end = float(closing.amount)
@@ -253,20 +266,20 @@ class _Import:
         else:
             start, end = 0.0, lines_sum
         number = statement.legal_sequence or statement.electronic_sequence or statement.statement_id
-        day = statement.to_date or max(lines.mapped("date"))
+        day = statement.to_date or acc.last_date
         name = " ".join(p for p in (journal.code, str(day), number and f"#{number}") if p)
         record = self.env["account.bank.statement"].create({
             "name": name,
             "reference": self.file_name,
             "balance_start": start,
             "balance_end_real": end,
-            "line_ids": [(6, 0, line_ids)],
             "link_message_id": self.message.id,
         })
+        record._link_attach(acc.ids)
         self.statements |= record
         self._check_balances(record, statement, journal, currency, file_sum, opening, closing)
 
-    def _flush_statement_rows(self, journal, rows, new_ids, attached_ids):
+    def _flush_statement_rows(self, journal, rows, acc):
         if not rows:
             return
         rows = self._without_existing(rows)
@@ -279,12 +292,14 @@ class _Import:
             if items is None and row.lump:
                 items = self._ktl_items(journal, row)
             if items is not None:
-                self._use_items(row, items, attached_ids)
+                self._use_items(row, items, acc)
                 continue
             keep.append(row)
-        new_ids.extend(self._create(journal, keep).ids)
+        lines = self._create(journal, keep)
+        self.line_ids.extend(lines.ids)
+        acc.add(lines.ids, sum((r.amount for r in keep), Decimal(0)), [r.date for r in keep])
 
-    def _use_items(self, row, items, attached_ids):
+    def _use_items(self, row, items, acc):
         """A lump-sum entry whose payments are already imported: those stand
         for it (they join this statement unless already in one)."""
         total = sum(items.mapped("amount"))
@@ -296,12 +311,18 @@ class _Import:
                 archive=row.entry.archive_id or "-", date=row.date,
                 items=self._fmt(total, currency), amount=self._fmt(row.amount, currency)))
         free = items.filtered(lambda line: not line.statement_id)
-        attached_ids.extend(free.ids)
+        acc.add(free.ids, Decimal(str(sum(free.mapped("amount")))), free.mapped("date"))
         self.changed += len(free)
         self.notes.append(_(
             "Lump sum %(archive)s (%(amount)s) is represented by its %(count)s itemised payments.",
             archive=row.entry.archive_id or row.date, amount=self._fmt(row.amount, currency),
             count=len(items)))
+
+    def _release(self):
+        """Write what is pending and empty the record cache: the memory a
+        large file needs stays that of one chunk of lines."""
+        self.env.flush_all()
+        self.env.invalidate_all()
 
     def _check_balances(self, record, statement, journal, currency, file_sum, opening, closing):
         problems = []
@@ -369,6 +390,7 @@ class _Import:
             if len(rows) >= CHUNK:
                 self._flush_items(journal, rows, None)
                 rows = []
+                self._release()
         self._flush_items(journal, rows, None)
 
     def _flush_items(self, journal, rows, batch_key):
@@ -512,6 +534,10 @@ class _Import:
         vals_list = [dict(self._line_vals(row), **(extra or {})) for row in rows]
         lines = Line._link_create_batch(journal, vals_list)
         self.changed += len(lines)
+        # new lines: linked to the message here, chunk by chunk
+        self.env["heeros.link.message.link"].sudo().create([
+            {"message_id": self.message.id, "res_model": Line._name, "res_id": line_id, "role": "result"}
+            for line_id in lines.ids])
         self._reconcile(lines, rows)
         return lines
 

@@ -103,6 +103,41 @@ class TestBankImport(BankCase):
                          [10.0, 36.0, 147.0])
         self.assertEqual(ktl_msg._linked("account.bank.statement.line").mapped("amount"), [12.0])
 
+    def test_tito_statement_and_balances(self):
+        data = (SAMPLES / "finnish_legacy" / "corporatejs_tito_1.txt").read_bytes()
+        message = self.intake(("tito.txt", data))
+        self.assertEqual((message.state, message.document_type), ("processed", "tito"), message.error)
+        lines = self.lines(self.journal_a)
+        self.assertEqual(lines.mapped("amount"), [15503.0, -100.0])
+        incoming, outgoing = lines
+        self.assertEqual(incoming.partner_name, "JOKOHAMA LTD")
+        self.assertEqual(incoming.link_archive_id, "0303A2584SM0700249")
+        self.assertEqual(incoming.link_fi_code, "710")
+        self.assertEqual(outgoing.partner_name, "MERISINI OYJ", "position 108 is the delivery method (A)")
+        self.assertEqual(str(incoming.date), "2006-03-06")
+        st = lines.statement_id
+        self.assertEqual(st.balance_end_real, 17050.24, "the closing balance is the last T40's")
+        self.assertIn("plus the entries", st.link_balance_warning)
+        balance = message._linked("heeros.link.bank.balance")
+        self.assertEqual((balance.booked_amount, balance.available_amount), (17050.24, 0.0))
+        self.assertEqual(str(balance.booked_date), "2006-03-06")
+        self.assertEqual(balance.source, "tito")
+
+    def test_standard_line_creation_gives_the_same_result(self):
+        self.env["ir.config_parameter"].set_param("heeros_link_bank.standard_create", "1")
+        data = camt("camt.053", [statement(IBAN_A, [
+            entry(100, "STD0001", iban=IBAN_CUSTOMER, name="X", text="Lasku 1"),
+            entry(-40, "STD0002", name="Y", text="Vuokra")], opening=0)], msg_id="STD")
+        message = self.intake(("std.xml", data))
+        self.assertEqual(message.state, "processed", message.error)
+        lines = self.lines(self.journal_a)
+        self.assertEqual(lines.mapped("amount"), [100, -40])
+        self.assertEqual(lines.mapped("unique_import_id"), message._linked(self.Line._name).mapped(
+            "unique_import_id"))
+        self.assertEqual(lines[0].partner_id, self.customer)
+        self.assertEqual(lines.move_id.mapped("state"), ["posted", "posted"])
+        self.assertEqual(lines.statement_id.balance_end_real, 60)
+
     def test_routing_by_iban(self):
         data = camt("camt.053", [statement(IBAN_B, [entry(10, "B0001", name="X")], opening=0)])
         message = self.intake(("b.xml", data), connection=self.connection)

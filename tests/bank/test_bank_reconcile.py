@@ -170,3 +170,21 @@ class TestReferencePayments(BankCase):
         self.assertEqual(lines.mapped("link_match_state"), ["paid", "unmatched"])
         self.assertEqual(inv.payment_state, "paid")
         self.assertEqual(lines.statement_id.balance_end_real, 100)
+
+    def test_reconciled_lump_sum_is_kept(self):
+        stmt, notification, _ktl = self.files()
+        self.intake(("stmt.xml", stmt))
+        lump = self.lines(self.journal_a).filtered("link_lump_sum")
+        # a person reconciled the lump sum with both invoices by hand
+        _liquidity, suspense, _other = lump._seek_for_lines()
+        receivables = (self.inv1 | self.inv2).line_ids.filtered(
+            lambda l: l.account_id.account_type == "asset_receivable")
+        suspense.write({"account_id": receivables[0].account_id.id, "partner_id": self.customer.id})
+        (suspense | receivables).reconcile()
+        self.assertTrue(lump.is_reconciled)
+        message = self.intake(("ntf.xml", notification))
+        self.assertEqual(message.state, "processed", message.error)
+        self.assertIn("already reconciled", message.bank_warning)
+        self.assertTrue(lump.exists())
+        self.assertEqual(sorted(self.lines(self.journal_a).mapped("amount")), [-25, 100, 300],
+                         "the payments are not added next to their reconciled lump sum")
