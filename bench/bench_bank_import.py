@@ -83,7 +83,7 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc):
     from bench.bench_camt_parse import generate_camt053
 
     path = Path(tmp) / f"bench-{size}.xml"
-    info = generate_camt053(path, size, iban=BENCH_IBAN, seed=size)
+    info = generate_camt053(path, size, iban=BENCH_IBAN, seed=size, currency=company.currency_id.name)
     data = path.read_bytes()
     path.unlink()
     Message = env["heeros.link.message"].with_company(company)

@@ -1,6 +1,1 @@
-from . import account_bank_statement
-from . import account_journal
-from . import bank_balance
-from . import bank_import
-from . import link_connection
-from . import link_message
+from . import account_bank_statement, account_journal, bank_balance, bank_import, link_connection, link_message

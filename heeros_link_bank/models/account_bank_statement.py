@@ -200,8 +200,8 @@ class AccountBankStatementLine(models.Model):
             stored.setdefault("sequence", 1)
             stored.update(move_id=move.id, journal_id=move.journal_id.id, company_id=move.company_id.id,
                           create_uid=uid, create_date=now, write_uid=uid, write_date=now)
-            unknown = [key for key in stored if key not in self._fields or self._fields[key].inherited
-                       and key not in ("journal_id", "company_id")]
+            unknown = [key for key in stored if key not in self._fields or (self._fields[key].inherited
+                       and key not in ("journal_id", "company_id"))]
             if unknown:
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
             data_list.append({"stored": stored, "inversed": {}, "inherited": {}, "protected": given})

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from odoo import api, fields, models
 
@@ -23,7 +23,7 @@ def _moment(balance):
     if balance.timestamp:
         stamp = balance.timestamp
         if stamp.tzinfo:
-            stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
         return stamp
     if balance.date:
         return datetime.combine(balance.date, time(23, 59, 59))

@@ -26,10 +26,9 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 
 from odoo import _, models
-from odoo.tools import SQL, float_compare, format_amount
-
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RecordError, RoutingError
+from odoo.tools import SQL, float_compare, format_amount
 
 from ..formats import camt, charset, ktl, tito
 from ..formats.statement import BOOKED
@@ -63,8 +62,21 @@ class _Same:
 class _Row:
     """One statement line to be: an entry, or one payment of an entry."""
 
-    __slots__ = ("key", "amount", "date", "entry", "detail", "kind", "batch_key", "lump",
-                 "reference", "reference_kind", "partner_id", "invoices", "match")
+    __slots__ = (
+        "amount",
+        "batch_key",
+        "date",
+        "detail",
+        "entry",
+        "invoices",
+        "key",
+        "kind",
+        "lump",
+        "match",
+        "partner_id",
+        "reference",
+        "reference_kind",
+    )
 
     def __init__(self, key, amount, date, entry, detail, kind, batch_key=None, lump=False):
         self.key = key
@@ -87,7 +99,7 @@ class _Row:
 class _Lines:
     """The lines of one statement being imported: ids, total, last date."""
 
-    __slots__ = ("ids", "total", "last_date")
+    __slots__ = ("ids", "last_date", "total")
 
     def __init__(self):
         self.ids = []
@@ -151,6 +163,8 @@ class _Import:
         data = message._payload()
         for statement, entries in self._read(data):
             account, journal = self._journal(statement)
+            if not message.external_ref:
+                message.external_ref = statement.message_id or statement.statement_id
             if self.kind in STATEMENT_KINDS:
                 self._statement(statement, entries, account, journal)
             elif self.kind in ITEM_KINDS:
@@ -461,8 +475,7 @@ class _Import:
         if row.entry.fi_code != REFERENCE_PAYMENTS:
             return None
         lines = self.env["account.bank.statement.line"].search([
-            ("journal_id", "=", journal.id), ("link_batch_key", "=", f"d:{row.date}"),
-            ("statement_id", "=", False)])
+            ("journal_id", "=", journal.id), ("link_batch_key", "=", f"d:{row.date}")])
         if not lines:
             return None
         currency = journal.currency_id or journal.company_id.currency_id
@@ -716,7 +729,7 @@ class _Import:
                     self.matches["unmatched"] += 1
                 continue
             receivables = row.invoices.line_ids.filtered(
-                lambda l: l.account_id.account_type == "asset_receivable" and not l.reconciled)
+                lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled)
             if not receivables:
                 line.link_match_state = "unmatched"
                 self.matches["unmatched"] += 1

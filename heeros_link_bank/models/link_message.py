@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-
 from odoo.addons.heeros_link_base.registry import DocumentType
 
 from ..formats import detect

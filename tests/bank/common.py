@@ -10,9 +10,8 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from odoo import Command
-from odoo.tests.common import TransactionCase
-
 from odoo.addons.heeros_link_base.formats import reference
+from odoo.tests.common import TransactionCase
 
 #: Valid Finnish IBANs; the first three are those of the public sample files.
 IBAN_A = "FI4819503000000010"       # company A: samples camt.052, TITO, KTL
@@ -126,7 +125,7 @@ def entry(amount, archive, day="2024-03-04", code="710TILISIIRTO", txs=None, bat
 
 
 def _tx_xml(item, credit):
-    amount, cdi = _amount(item["amount"])
+    amount, _cdi = _amount(item["amount"])
     party = "Dbtr" if credit else "Cdtr"
     parts = ["<TxDtls>"]
     if item.get("archive"):

@@ -5,11 +5,9 @@ balances, forwarding."""
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user
-
 from tests.common import SHARED_DATA
 
-from .common import (IBAN_A, IBAN_A2, IBAN_B, IBAN_CUSTOMER, IBAN_UNKNOWN, BankCase, camt, entry, fi_ref,
-                     ktl, statement)
+from .common import IBAN_A, IBAN_A2, IBAN_B, IBAN_CUSTOMER, IBAN_UNKNOWN, BankCase, camt, entry, fi_ref, ktl, statement
 
 SAMPLES = SHARED_DATA / "bank" / "samples"
 
@@ -62,6 +60,10 @@ class TestBankImport(BankCase):
         self.assertEqual((st.balance_start, st.balance_end_real, st.balance_end), (1000, 1084.5, 1084.5))
         self.assertTrue(st.is_complete)
         self.assertEqual(st.link_message_id, message)
+        self.assertEqual(lines.move_id.line_ids.statement_id, st)
+        self.assertEqual(str(st.date), "2024-03-04")
+        self.assertEqual(st.company_id, self.company_a)
+        self.assertEqual(message.external_ref, "STMT-1")
         self.assertEqual(st.journal_id, self.journal_a)
         result = message._link_result()[0]
         self.assertEqual(result["type"], "camt.053")
@@ -152,6 +154,14 @@ class TestBankImport(BankCase):
         self.assertEqual(unknown.state, "error")
         self.assertIn(IBAN_UNKNOWN, unknown.error)
         self.assertIn("no bank journal", unknown.error)
+        # once the account is added to a journal, reprocessing imports the file
+        added = self.env["account.journal"].create({"name": "Uusi tili", "code": "BNK8", "type": "bank",
+                                                    "company_id": self.company_b.id,
+                                                    "bank_acc_number": IBAN_UNKNOWN})
+        unknown.action_reprocess()
+        self.assertEqual(unknown.state, "processed", unknown.error)
+        self.assertEqual(unknown.company_id, self.company_b)
+        self.assertEqual(self.lines(added).mapped("amount"), [10.0])
 
         # a connection that does not serve company B cannot bring its files
         own = self.connection.copy({"name": "A only", "company_ids": [Command.set(self.company_a.ids)]})

@@ -148,6 +148,9 @@ class TestReferencePayments(BankCase):
         second = self.intake(("stmt.xml", stmt))
         self.assertEqual(second.state, "processed", second.error)
         self.assert_each_payment_once()
+        again = self.intake(("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")))
+        self.assertEqual(again.state, "duplicate", "the lump sum is not created by a second copy")
+        self.assert_each_payment_once()
 
     def test_statement_first_then_ktl(self):
         stmt, _notification, ktl_file = self.files()
@@ -155,8 +158,10 @@ class TestReferencePayments(BankCase):
         second = self.intake(("ref.ktl", ktl_file))
         self.assertEqual(second.state, "processed", second.error)
         self.assert_each_payment_once()
-        again = self.intake(("ref2.ktl", ktl_file.replace(b"2200", b"2300", 1)))
-        self.assertEqual(again.state, "duplicate")
+        again = self.intake(("ref2.ktl", ktl_file.replace(b"2200", b"2300", 1)),
+                            ("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")))
+        self.assertEqual(again.mapped("state"), ["duplicate", "duplicate"])
+        self.assert_each_payment_once()
 
     def test_statement_itemising_its_own_lump_sum(self):
         inv = self.invoice(40, 3001)
