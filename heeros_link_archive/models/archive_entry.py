@@ -16,6 +16,8 @@ from odoo.exceptions import UserError
 #: calendar year is used.
 DEFAULT_RETENTION_YEARS = 10
 GENESIS = "0" * 64
+#: First key of the advisory lock serialising each company's archive chain.
+ARCHIVE_LOCK = 0x4C494E4B  # "LINK"
 
 
 class HeerosLinkArchiveEntry(models.Model):
@@ -81,9 +83,10 @@ class HeerosLinkArchiveEntry(models.Model):
         filestore stores the bytes once)."""
         entries = self.browse()
         for company, company_messages in messages.grouped("company_id").items():
-            # the chain is per company; lock its head so concurrent archiving stays linear
-            self.env.cr.execute(
-                "SELECT id FROM res_company WHERE id = %s FOR UPDATE", [company.id])
+            # The chain is per company: concurrent archiving for one company is serialised
+            # with an advisory lock (a row lock on the company would also block every insert
+            # referencing it).
+            self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ARCHIVE_LOCK, company.id])
             previous = self.search([("company_id", "=", company.id)], order="id desc", limit=1)
             years = self._retention_years(company)
             retain = date(fields.Date.today().year, 12, 31) + relativedelta(years=years)
