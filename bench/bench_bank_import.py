@@ -75,7 +75,7 @@ def _company(env, company_id=None):
     # run locks no row other sessions need.
     connection = env["heeros.link.connection"].create({
         "name": "Link bench", "protocol": "local", "direction": "in", "company_id": company.id,
-        "company_ids": [(6, 0, company.ids)]})
+        "company_ids": [(6, 0, company.ids)], "max_file_size": 2**31 - 1})
     return company, journal, connection
 
 

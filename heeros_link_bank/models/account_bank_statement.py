@@ -32,28 +32,57 @@ class AccountBankStatement(models.Model):
 
     def _link_attach(self, line_ids):
         """Put the statement lines ``line_ids`` (of one journal) in this
-        statement, as writing its ``line_ids`` would, but in two queries
-        whatever their number, then compute the statement's own fields
-        (journal, date, balances) once."""
+        statement, as writing its ``line_ids`` would, in a few queries however
+        many lines there are: a statement of a large file holds a hundred
+        thousand lines, which the ORM would load, with their journal entries,
+        to compute the statement's journal, date, index and balances. Those
+        are computed here in SQL by the same rules (see the compute methods
+        of ``account.bank.statement``)."""
         self.ensure_one()
         if not line_ids:
             return
         Line = self.env["account.bank.statement.line"]
-        Line.flush_model()
-        self.env["account.move.line"].flush_model(["statement_line_id", "statement_id"])
-        self.env.cr.execute(SQL(
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(SQL(
             "UPDATE account_bank_statement_line SET statement_id = %(st)s WHERE id = ANY(%(ids)s)",
             st=self.id, ids=line_ids))
-        self.env.cr.execute(SQL(
+        cr.execute(SQL(
             "UPDATE account_move_line SET statement_id = %(st)s WHERE statement_line_id = ANY(%(ids)s)",
             st=self.id, ids=line_ids))
+        cr.execute(SQL(
+            """SELECT l.journal_id, MIN(l.internal_index),
+                      SUM(l.amount) FILTER (WHERE m.state = 'posted'),
+                      COUNT(*) FILTER (WHERE m.state = 'posted'),
+                      COUNT(DISTINCT l.journal_id)
+                 FROM account_bank_statement_line l JOIN account_move m ON m.id = l.move_id
+                WHERE l.statement_id = %(st)s
+             GROUP BY l.journal_id""", st=self.id))
+        rows = cr.fetchall()
+        if len(rows) != 1:
+            raise ValueError("a statement's lines must belong to one journal")
+        journal_id, first_index, posted_sum, posted_count, _journals = rows[0]
+        cr.execute(SQL(
+            """SELECT m.date FROM account_bank_statement_line l JOIN account_move m ON m.id = l.move_id
+                WHERE l.statement_id = %(st)s AND m.state = 'posted'
+             ORDER BY l.internal_index DESC LIMIT 1""", st=self.id))
+        last = cr.fetchone()
+        journal = self.env["account.journal"].browse(journal_id)
+        currency = journal.currency_id or journal.company_id.currency_id
+        balance_end = currency.round(self.balance_start + (posted_sum or 0.0))
+        complete = bool(posted_count) and currency.compare_amounts(balance_end, self.balance_end_real) == 0
+        cr.execute(SQL(
+            """UPDATE account_bank_statement
+                  SET journal_id = %(journal)s, company_id = %(company)s, first_line_index = %(first)s,
+                      date = %(date)s, balance_end = %(end)s, is_complete = %(complete)s
+                WHERE id = %(st)s""",
+            journal=journal.id, company=journal.company_id.id, first=first_index,
+            date=last[0] if last else None, end=balance_end, complete=complete, st=self.id))
         Line.invalidate_model(["statement_id"])
         self.env["account.move.line"].invalidate_model(["statement_id"])
-        self.invalidate_recordset(["line_ids"])
+        self.invalidate_recordset()
         for name in ("journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete"):
-            self.env.add_to_compute(self._fields[name], self)
-        self.flush_recordset()
-        self.invalidate_recordset(["line_ids"])
+            self.env.remove_to_compute(self._fields[name], self)
 
 
 class AccountBankStatementLine(models.Model):

@@ -419,6 +419,8 @@ class _Import:
             return
         currency = lump.currency_id
         total = sum(float(r.amount) for r in rows)
+        if not lump.link_lump_sum and len(rows) == 1 and currency.compare_amounts(total, lump.amount) == 0:
+            return  # a single payment the statement already booked as such: nothing new
         if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or \
                 lump.move_id.line_ids.matched_credit_ids:
             self.warnings.append(_(

@@ -62,6 +62,14 @@ class TestBankImport(BankCase):
         self.assertEqual(st.link_message_id, message)
         self.assertEqual(lines.move_id.line_ids.statement_id, st)
         self.assertEqual(str(st.date), "2024-03-04")
+        # the statement's own fields are what Odoo computes for them
+        fnames = ["journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete"]
+        stored = st.read(fnames)[0]
+        for name in fnames:
+            self.env.add_to_compute(st._fields[name], st)
+        st.flush_recordset()
+        self.assertEqual(st.read(fnames)[0], stored)
+        self.assertEqual(st.first_line_index, lines[0].internal_index)
         self.assertEqual(st.company_id, self.company_a)
         self.assertEqual(message.external_ref, "STMT-1")
         self.assertEqual(st.journal_id, self.journal_a)

@@ -193,3 +193,17 @@ class TestReferencePayments(BankCase):
         self.assertTrue(lump.exists())
         self.assertEqual(sorted(self.lines(self.journal_a).mapped("amount")), [-25, 100, 300],
                          "the payments are not added next to their reconciled lump sum")
+
+    def test_notification_of_a_payment_already_booked(self):
+        inv = self.invoice(80, 4001)
+        stmt = camt("camt.053", [statement(IBAN_A, [entry(80, "SINGLE01", ref=fi_ref(4001), name="X")],
+                                           opening=0)], msg_id="SINGLE-STMT")
+        ntf = camt("camt.054", [{"iban": IBAN_A, "entries": [
+            entry(80, "SINGLE01", txs=[tx(80, ref=fi_ref(4001), archive="SINGLETX1", name="X")])]}],
+            msg_id="SINGLE-NTF")
+        first = self.intake(("stmt.xml", stmt))
+        self.assertEqual(inv.payment_state, "paid")
+        second = self.intake(("ntf.xml", ntf))
+        self.assertEqual(second.state, "duplicate", "the statement already holds that payment")
+        self.assertFalse(second.bank_warning)
+        self.assertEqual(self.lines(self.journal_a), first._linked(self.Line._name))
