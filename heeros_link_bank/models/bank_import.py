@@ -432,12 +432,11 @@ class _Import:
             return
         if currency.compare_amounts(total, lump.amount) != 0:
             self.warnings.append(_(
-                "The itemised payments of %(name)s total %(items)s, but the statement line "
-                "holding their lump sum is %(amount)s: the payments were imported apart from "
-                "the statement and the lump sum was kept; check both.",
-                name=lump.link_archive_id or batch_key, items=self._fmt(total, currency),
+                "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
+                "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
+                "not imported (they would count twice); check the bank's files.",
+                count=len(rows), name=lump.link_archive_id or batch_key, items=self._fmt(total, currency),
                 amount=self._fmt(lump.amount, currency)))
-            self.line_ids.extend(self._create(journal, rows).ids)
             return
         statement, sequence = lump.statement_id, lump.sequence
         lump_text = f"{lump.link_archive_id or lump.payment_ref} ({self._fmt(lump.amount, currency)})"
@@ -501,6 +500,13 @@ class _Import:
         usable = len(details) == 1 or (len(details) > 1 and all(d.amount is not None for d in details)
                                        and sum(d.amount for d in details) == entry.amount)
         if items and not usable:
+            if len(details) > 1:
+                total = sum((d.amount for d in details if d.amount is not None), Decimal(0))
+                self.warnings.append(_(
+                    "Entry %(archive)s of %(date)s: its %(count)s payments total %(total)s but the entry "
+                    "is %(amount)s, so it was taken as one line, not itemised; check the bank's file.",
+                    archive=entry.archive_id or entry.entry_reference or "-", date=date,
+                    count=len(details), total=total, amount=entry.amount))
             details = []
         if items and len(details) <= 1:
             detail = details[0] if details else None

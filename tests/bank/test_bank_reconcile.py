@@ -207,3 +207,15 @@ class TestReferencePayments(BankCase):
         self.assertEqual(second.state, "duplicate", "the statement already holds that payment")
         self.assertFalse(second.bank_warning)
         self.assertEqual(self.lines(self.journal_a), first._linked(self.Line._name))
+
+    def test_itemisation_not_adding_up_keeps_the_lump_sum(self):
+        stmt, _notification, _ktl = self.files()
+        self.intake(("stmt.xml", stmt))
+        wrong = camt("camt.054", [{"iban": IBAN_A, "entries": [entry(300, "LUMP0001", code=LUMP, batch=2, txs=[
+            tx(120, ref=fi_ref(2001), archive="TX0001"), tx(170, ref=fi_ref(2002), archive="TX0002")])]}],
+            msg_id="WRONG")
+        message = self.intake(("wrong.xml", wrong))
+        self.assertEqual(message.state, "processed", message.error)
+        self.assertIn("payments total 290", message.bank_warning)
+        self.assertEqual(sorted(self.lines(self.journal_a).mapped("amount")), [-25, 100, 300])
+        self.assertEqual(self.inv1.payment_state, "not_paid")
