@@ -104,11 +104,18 @@ def iter_entries(data, file_name=None):
     with memory that does not grow with the number of entries.
 
     The header of a statement is one :class:`Statement` object (without
-    entries) shared by all its entries.
+    entries) shared by all its entries. A statement without any entry is
+    yielded once as ``(statement, None)`` so that its balances are not lost.
     """
+    had_entries = False
     for event, header, entry in _events(data, file_name):
         if event == "entry":
+            had_entries = True
             yield header, entry
+        elif event == "statement":
+            if not had_entries:
+                yield header, None
+            had_entries = False
 
 
 def _events(data, file_name):
@@ -330,6 +337,18 @@ class _Reader:
             if other:
                 return None, other
         return None, _text(ident.get("BBAN")) or _text(ident.get("UPIC"))
+
+    def party_org_id(self, party):
+        """The first ``Id/OrgId/Othr/Id`` of a party (directly or under
+        ``Pty``): a business id such as a Finnish Y-tunnus. Private persons'
+        ids (``PrvtId``) are deliberately not read."""
+        if party is None:
+            return None
+        kids = self.kids(party)
+        if kids.get("Pty") is not None:
+            kids = self.kids(kids["Pty"])
+        org = self.kids(self.kids(kids.get("Id")).get("OrgId"))
+        return _text(self.kids(org.get("Othr")).get("Id"))
 
     def party_name(self, party):
         """``Nm`` of a party, directly or under ``Pty`` (.001.08 and later)
@@ -644,9 +663,16 @@ class _Reader:
             detail.creditor_iban, detail.creditor_account = self.account(parties.get("CdtrAcct"))
             detail.ultimate_debtor = self.party_name(parties.get("UltmtDbtr"))
             detail.ultimate_creditor = self.party_name(parties.get("UltmtCdtr"))
+            for role in ("Dbtr", "Cdtr"):
+                org_id = self.party_org_id(parties.get(role))
+                if org_id:
+                    detail.extra["debtor_id" if role == "Dbtr" else "creditor_id"] = org_id
         if agents:
             detail.debtor_bic = self.agent_bic(agents.get("DbtrAgt"))
             detail.creditor_bic = self.agent_bic(agents.get("CdtrAgt"))
+        counterparty_id = detail.extra.get("debtor_id" if sign > 0 else "creditor_id")
+        if counterparty_id:
+            detail.extra["counterparty_id"] = counterparty_id
         if sign > 0:
             detail.counterparty_name = detail.debtor_name
             detail.counterparty_iban = detail.debtor_iban

@@ -192,7 +192,9 @@ class _Import:
             pairs = camt.iter_entries(data, name)
             for _key, group in itertools.groupby(pairs, key=lambda pair: _Same(pair[0])):
                 first = next(group)
-                yield first[0], itertools.chain((first[1],), (entry for _st, entry in group))
+                entries = itertools.chain((first[1],), (entry for _st, entry in group))
+                # a statement without entries comes as (statement, None)
+                yield first[0], (entry for entry in entries if entry is not None)
             return
         if self.kind.startswith("camt"):
             document = camt.parse(data, name)
@@ -782,9 +784,9 @@ class _Import:
             self.company, self.kind, exclude=self.message.connection_id)
         Message = self.env["heeros.link.message"].sudo()
         for connection in connections:
-            copy = Message._link_queue(self.kind, self.file_name or self.message.name, data, self.company,
-                                       connection=connection, external_ref=self.message.external_ref)
-            copy.parent_id = self.message
+            Message._link_queue(self.kind, self.file_name or self.message.name, data, self.company,
+                                connection=connection, external_ref=self.message.external_ref,
+                                parent=self.message)
             self.notes.append(_("Copy queued for %s.", connection.name))
 
 

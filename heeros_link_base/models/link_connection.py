@@ -10,7 +10,7 @@ from ..channels.sftp import fetch_host_key
 _logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("password", "private_key", "passphrase")
-DEFAULT_MAX_SIZE = 50 * 1024 * 1024
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024  # a camt.053 of 100 000 entries is about 110 MB
 
 
 class HeerosLinkConnection(models.Model):

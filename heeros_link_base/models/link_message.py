@@ -45,6 +45,8 @@ TRANSITIONS = {
     "cancelled": {"queued", "received"},
 }
 MAX_BACKOFF = timedelta(hours=24)
+#: Largest payload accepted by default (a camt.053 of 100 000 entries is about 110 MB).
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 STUCK_AFTER = timedelta(minutes=10)
 
 
@@ -199,12 +201,19 @@ class HeerosLinkMessage(models.Model):
     def _link_records(self, records, role="result"):
         """Remember which business records this message produced or came from."""
         Link = self.env["heeros.link.message.link"].sudo()
+        records = list(records)
+        models_ = list({record._name for record in records})
         for message in self:
-            existing = {(link.res_model, link.res_id) for link in message.link_ids}
+            Link.flush_model(["message_id", "res_model", "res_id"])
+            self.env.cr.execute(
+                "SELECT res_model, res_id FROM heeros_link_message_link "
+                "WHERE message_id = %s AND res_model = ANY(%s)", [message.id, models_])
+            existing = set(self.env.cr.fetchall())
             Link.create([
                 {"message_id": message.id, "res_model": record._name, "res_id": record.id, "role": role}
                 for record in records if (record._name, record.id) not in existing
             ])
+            message.invalidate_recordset(["link_ids"])
 
     def _linked(self, model, role=None):
         """The records of ``model`` linked to these messages."""
@@ -220,7 +229,7 @@ class HeerosLinkMessage(models.Model):
         if connection and connection.max_file_size:
             return connection.max_file_size
         param = self.env["ir.config_parameter"].sudo().get_param("heeros_link.max_file_size")
-        return int(param) if param else 50 * 1024 * 1024
+        return int(param) if param else DEFAULT_MAX_SIZE
 
     @api.model
     def _link_oversize(self, file_name, size, limit, connection=None, company=None):

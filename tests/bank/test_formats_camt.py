@@ -132,7 +132,9 @@ def test_every_sample_streams_the_same_entries(path):
     data = path.read_bytes()
     document = camt.parse(data, file_name=path.name)
     streamed = list(camt.iter_entries(data, file_name=path.name))
-    assert [entry for _header, entry in streamed] == document.entries
+    assert [entry for _header, entry in streamed if entry is not None] == document.entries
+    # every statement is seen, those without entries once with None
+    assert len({id(header) for header, _entry in streamed}) == len(document.statements)
     for header, _entry in streamed:
         assert header.entries == []
         assert header.account == next(s.account for s in document.statements
@@ -495,3 +497,29 @@ def test_generated_statement_streams_in_flat_memory(tmp_path):
     assert st.closing_balance.amount == info["closing_balance"]
     assert st.opening_balance.amount + sum(e.amount for e in st.entries) == st.closing_balance.amount
     assert (st.credit_sum, st.debit_sum) == (info["credit_sum"], info["debit_sum"])
+
+
+def test_party_business_ids_are_read_from_org_id():
+    path = SHARED_DATA / "bank" / "samples" / "genkgo_camt" / "camt053.v2.with-party-ids.xml"
+    data = path.read_bytes()
+    # independent reading: every Cdtr/Dbtr OrgId/Othr/Id in the file
+    root = etree.fromstring(data)
+    expected = {el.text for el in root.iterfind(".//{*}RltdPties/{*}Cdtr/{*}Id/{*}OrgId/{*}Othr/{*}Id")}
+    assert expected
+    details = [d for e in camt.parse(data, path.name).entries for d in e.details]
+    assert {d.extra.get("creditor_id") for d in details if d.extra.get("creditor_id")} == expected
+    for detail in details:
+        if detail.amount is not None and detail.amount < 0 and detail.extra.get("creditor_id"):
+            assert detail.extra["counterparty_id"] == detail.extra["creditor_id"]
+
+
+def test_streaming_keeps_statements_without_entries():
+    path = SHARED_DATA / "bank" / "samples" / "oca_bank_statement_import" / "test-camt053-no-ntry.xml"
+    data = path.read_bytes()
+    root = etree.fromstring(data)
+    assert not root.findall(".//{*}Ntry")
+    pairs = list(camt.iter_entries(data, path.name))
+    assert [entry for _st, entry in pairs] == [None] * len(root.findall(".//{*}Stmt"))
+    header = pairs[0][0]
+    assert header.closing_balance is not None
+    assert header.closing_balance.amount == camt.parse(data).statements[0].closing_balance.amount
