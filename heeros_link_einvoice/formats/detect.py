@@ -21,13 +21,17 @@ def is_finvoice(sniff):
     the other, so the sniffed root is the frame's ``Envelope``; the invoice
     is recognised from the start of the payload.
     """
+    return _plain_or_framed(sniff, "Finvoice", _FINVOICE_IN_HEAD)
+
+
+def _plain_or_framed(sniff, root, in_head):
+    """``root`` without namespace, or an ebXML ``Envelope`` whose first bytes
+    show that document (``in_head``)."""
     if not sniff.is_xml:
         return False
-    if sniff.root == "Finvoice" and not sniff.namespace:
+    if sniff.root == root and not sniff.namespace:
         return True
-    if sniff.root == "Envelope":
-        return bool(_FINVOICE_IN_HEAD.search(sniff.head or b""))
-    return False
+    return sniff.root == "Envelope" and bool(in_head.search(sniff.head or b""))
 
 
 _ATTACHMENTS_IN_HEAD = re.compile(
@@ -38,13 +42,7 @@ _ATTACHMENTS_IN_HEAD = re.compile(
 def is_finvoice_attachments(sniff):
     """A Finvoice attachment message (``FinvoiceAttachments``), plain or
     behind its SOAP frame."""
-    if not sniff.is_xml:
-        return False
-    if sniff.root == "FinvoiceAttachments" and not sniff.namespace:
-        return True
-    if sniff.root == "Envelope":
-        return bool(_ATTACHMENTS_IN_HEAD.search(sniff.head or b""))
-    return False
+    return _plain_or_framed(sniff, "FinvoiceAttachments", _ATTACHMENTS_IN_HEAD)
 
 
 def is_ubl_invoice(sniff):

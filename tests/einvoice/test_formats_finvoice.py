@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from lxml import etree
 
 from odoo.addons.heeros_link_base.formats import reference, xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import (
@@ -28,6 +27,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
 from odoo.addons.heeros_link_einvoice.formats import detect, xsd
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
 from tests.common import SHARED_DATA, TEST_DATA
+from tests.einvoice.common import official_schema, tree, xp
 
 SAMPLES = SHARED_DATA / "einvoice" / "samples"
 OFFICIAL_FINVOICE_XSD = SHARED_DATA / "einvoice" / "finvoice-3.0-xsd" / "Finvoice3.0_2020-12-17.xsd"
@@ -36,24 +36,6 @@ OFFICIAL_ATTACHMENTS_XSD = (SAMPLES / "finvoice-legacy" / "py-finvoice-xsd"
 HERE = TEST_DATA / "einvoice"
 D = Decimal
 HELSINKI = timezone(timedelta(hours=2))
-
-_PLAIN_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-_schemas = {}
-
-
-def official_schema(path):
-    if path not in _schemas:
-        _schemas[path] = etree.XMLSchema(etree.parse(str(path), _PLAIN_PARSER))
-    return _schemas[path]
-
-
-def tree(data):
-    return etree.fromstring(data, _PLAIN_PARSER)
-
-
-def xp(root, path):
-    return root.xpath(f"string({path})")
-
 
 def dec(text):
     return D(text.replace(",", "."))
