@@ -1,7 +1,13 @@
+import re
 from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
+
+# Modules whose stored computed fields on journal entries and items the fast
+# statement line creation computes itself (or takes from its pattern line);
+# those of any other addon are computed by the ORM after the insert.
+OWN_MODULES = frozenset({"account", "analytic", "base", "mail", "portal", "heeros_link_bank"})
 
 MATCH_STATES = [
     ("none", "No reference"),
@@ -131,28 +137,53 @@ class AccountBankStatementLine(models.Model):
         """Create many statement lines of one bank journal at once.
 
         ``vals_list`` holds the lines' own values plus ``date``. The result is
-        what :meth:`create` makes (a posted journal entry per line with its
-        bank and suspense items), but built in a few batched steps: the
-        entries are numbered in one go, created together with their items,
-        linked to their lines with one query and posted together, instead of
-        the line-by-line writes of :meth:`create`. Lines in a journal whose
-        currency is not the company's, and databases where the system
-        parameter ``heeros_link_bank.standard_create`` is set, go through the
-        standard :meth:`create`.
+        what :meth:`create` makes: a posted journal entry per line with its
+        bank and suspense items, numbered in the journal's sequence.
+
+        The first line is created through the ORM, in batched steps (entries
+        numbered in one go, created with their items and posted together). It
+        is then the pattern of the others, which are inserted in a few SQL
+        statements: the values that differ from line to line (number, date,
+        partner, amounts, texts) are computed here by the rules of the
+        ``account`` addon, everything else is taken from the pattern's rows,
+        and stored computed fields of other addons on entries, items and
+        lines are computed by the ORM afterwards. ``tests/bank`` checks the
+        result column by column against :meth:`create`.
+
+        The standard :meth:`create` is used instead for journals whose
+        currency is not the company's or which lack a bank or suspense
+        account, journals that hash their entries, dates that fall in a
+        locked period (posting moves them) and databases where the system
+        parameter ``heeros_link_bank.standard_create`` is set.
         """
         if not vals_list:
             return self.browse()
         company = journal.company_id
         currency = company.currency_id
         standard = self.env["ir.config_parameter"].sudo().get_param("heeros_link_bank.standard_create")
+        first_date = min(fields.Date.to_date(vals["date"]) for vals in vals_list)
         if (standard or (journal.currency_id and journal.currency_id != currency)
-                or not journal.default_account_id or not journal.suspense_account_id):
+                or not journal.default_account_id or not journal.suspense_account_id
+                or journal.restrict_mode_hash_table
+                or company._get_violated_lock_dates(first_date, False, journal)):
             return self.create([dict(vals, journal_id=journal.id) for vals in vals_list])
-        ctx = dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
-                   skip_analytic_sync=True, tracking_disable=True, mail_notrack=True,
-                   mail_create_nolog=True)
+        names = self.env["account.move"]._link_sequence_names(journal, [vals["date"] for vals in vals_list])
+        if len(vals_list) == 1:
+            return self._link_create_orm(journal, vals_list, names)
+        pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
+        return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern)
+
+    def _link_context(self):
+        return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
+                    skip_analytic_sync=True, tracking_disable=True, mail_notrack=True,
+                    mail_create_nolog=True)
+
+    @api.model
+    def _link_create_orm(self, journal, vals_list, names):
+        ctx = self._link_context()
+        company = journal.company_id
+        currency = company.currency_id
         Move = self.env["account.move"].with_context(ctx)
-        names = Move._link_sequence_names(journal, [vals["date"] for vals in vals_list])
         move_vals, line_vals = [], []
         bank_account, suspense = journal.default_account_id.id, journal.suspense_account_id.id
         # The values the journal items of a statement line get anyway, given
@@ -195,19 +226,111 @@ class AccountBankStatementLine(models.Model):
         # is already the journal's, so let it go to the cache only.
         with self.env.protecting([Move._fields["checked"]], moves):
             moves.action_post()
-        # Link the entries and their items to their lines last: linked, every
-        # write on an entry (posting too) synchronises its line one by one.
+        self._link_tie(lines)
+        return lines.with_env(self.env)
+
+    def _link_tie(self, lines):
+        """Link the entries and their items to their statement lines. Done
+        last: linked, every write on an entry (posting too) synchronises its
+        line one by one."""
         self.env.flush_all()
+        # Odoo's create writes on each new entry, which marks it as modified
+        # by hand (``is_manually_modified``); so do the lines made here.
         self.env.cr.execute(SQL(
-            """UPDATE account_move m SET statement_line_id = l.id
+            """UPDATE account_move m SET statement_line_id = l.id, is_manually_modified = true
                  FROM account_bank_statement_line l
                 WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
         self.env.cr.execute(SQL(
             """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
                  FROM account_bank_statement_line l
                 WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
-        self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids"])
+        self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids",
+                                                   "is_manually_modified"])
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
+
+    @api.model
+    def _link_create_sql(self, journal, vals_list, names, pattern):
+        """Insert statement lines like ``pattern`` (one line created by the
+        ORM in the same journal) for ``vals_list``, numbered ``names``."""
+        self.check_access("create")
+        self.env["account.move"].check_access("create")
+        self.env.flush_all()
+        cr = self.env.cr
+        company = journal.company_id
+        currency = company.currency_id
+        Move = self.env["account.move"].with_context(self._link_context())
+        Item = self.env["account.move.line"]
+        bank_account, suspense = journal.default_account_id, journal.suspense_account_id
+        count = len(vals_list)
+        move_ids = _next_ids(cr, "account_move", count)
+        item_ids = _next_ids(cr, "account_move_line", 2 * count)
+
+        amounts = [currency.round(vals.get("amount") or 0.0) for vals in vals_list]
+        partners = [vals.get("partner_id") or False for vals in vals_list]
+        dates = [fields.Date.to_date(vals["date"]) for vals in vals_list]
+        by_partner = {partner: Move._link_partner_values(journal, partner) for partner in set(partners)}
+        move_cols = defaultdict(list)
+        for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
+            prefix, number = Move._link_split_name(name)
+            move_cols["id"].append(move_id)
+            move_cols["name"].append(name)
+            move_cols["sequence_prefix"].append(prefix)
+            move_cols["sequence_number"].append(number)
+            move_cols["date"].append(date)
+            move_cols["partner_id"].append(partner or None)
+            for column, value in by_partner[partner].items():
+                move_cols[column].append(value)
+            total = abs(amount)
+            for column in ("amount_total", "amount_total_signed", "amount_total_in_currency_signed"):
+                move_cols[column].append(total)
+        _insert_like(cr, "account_move", pattern.move_id.id, move_cols)
+
+        cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s",
+                       pattern.move_id.id))
+        pattern_items = {account_id: item_id for item_id, account_id in cr.fetchall()}
+        ids = iter(item_ids)
+        for account, sign in ((bank_account, 1), (suspense, -1)):
+            # an item's residual is followed on reconcilable and liquidity accounts only
+            followed = account.reconcile or account.account_type in ("asset_cash", "liability_credit_card")
+            cols = defaultdict(list)
+            for move_id, name, date, amount, partner, vals in zip(
+                    move_ids, names, dates, amounts, partners, vals_list):
+                balance = sign * amount
+                cols["id"].append(next(ids))
+                cols["move_id"].append(move_id)
+                cols["move_name"].append(name)
+                cols["name"].append(vals.get("payment_ref") or None)
+                cols["date"].append(date)
+                cols["partner_id"].append(partner or None)
+                cols["debit"].append(max(balance, 0.0))
+                cols["credit"].append(max(-balance, 0.0))
+                for column in ("balance", "amount_currency", "price_subtotal", "price_total"):
+                    cols[column].append(balance)
+                for column in ("amount_residual", "amount_residual_currency"):
+                    cols[column].append(balance if followed else 0.0)
+                cols["reconciled"].append(bool(followed and currency.is_zero(balance)))
+            _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
+
+        moves = Move.browse(move_ids)
+        # posting subscribes each entry's partner as a follower
+        followed = defaultdict(list)
+        for move_id, partner in zip(move_ids, partners):
+            if partner:
+                followed[partner].append(move_id)
+        for partner, ids in followed.items():
+            Move.browse(ids).message_subscribe([partner])
+        line_vals = []
+        for vals, amount in zip(vals_list, amounts):
+            vals = dict(vals, amount=amount)
+            vals.pop("date")
+            line_vals.append(vals)
+        lines = self.with_context(self._link_context())._link_insert(moves, line_vals)
+        self._link_tie(lines)
+        # stored computed fields that other addons add to these models
+        for model, records in ((Move, moves), (self.env["account.move.line"], Item.browse(item_ids))):
+            for field in _foreign_computed_fields(model):
+                self.env.add_to_compute(field, records)
+        self.env.flush_all()
         return lines.with_env(self.env)
 
     def _link_insert(self, moves, vals_list):
@@ -253,18 +376,76 @@ class AccountBankStatementLine(models.Model):
         }
 
 
-def _account_line_class(model):
-    """The account addon's class of ``account.bank.statement.line`` in the
-    registry's inheritance chain of ``model``."""
-    for cls in type(model).__mro__:
-        if getattr(cls, "_name", None) == "account.bank.statement.line" and \
-                cls.__module__ == "odoo.addons.account.models.account_bank_statement_line":
-            return cls
-    raise RuntimeError("the account addon's statement line class is not in the registry")
+def _next_ids(cr, table, count):
+    """``count`` new ids of ``table``, ascending."""
+    cr.execute(SQL("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                   table, count))
+    return sorted(row[0] for row in cr.fetchall())
+
+
+def _column_types(cr, table):
+    cr.execute(SQL(
+        """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum""", table))
+    return dict(cr.fetchall())
+
+
+def _insert_like(cr, table, pattern_id, columns):
+    """Insert into ``table`` one row per item of the lists in ``columns``
+    (column name: values), every other column copied from the row
+    ``pattern_id``."""
+    types = _column_types(cr, table)
+    unknown = sorted(set(columns) - set(types))
+    if unknown:
+        raise ValueError(f"{table} has no column {', '.join(unknown)}")
+    given = list(columns)
+    copied = [name for name in types if name not in columns]
+    cr.execute(SQL(
+        "INSERT INTO %(table)s (%(given)s%(sep)s%(copied)s) SELECT %(values)s%(sep)s%(from_pattern)s "
+        "FROM unnest(%(arrays)s) AS v(%(given)s), %(table)s p WHERE p.id = %(pattern)s",
+        table=SQL.identifier(table),
+        given=SQL(", ").join(SQL.identifier(name) for name in given),
+        sep=SQL(", ") if copied else SQL(""),
+        copied=SQL(", ").join(SQL.identifier(name) for name in copied),
+        values=SQL(", ").join(SQL.identifier("v", name) for name in given),
+        from_pattern=SQL(", ").join(SQL.identifier("p", name) for name in copied),
+        arrays=SQL(", ").join(SQL(f"%s::{types[name]}[]", columns[name]) for name in given),
+        pattern=pattern_id,
+    ))
+
+
+def _foreign_computed_fields(model):
+    """Stored computed fields of ``model`` added by addons other than
+    :data:`OWN_MODULES`."""
+    return [field for field in model._fields.values()
+            if field.store and field.compute and not set(field._modules) <= OWN_MODULES]
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    @api.model
+    def _link_partner_values(self, journal, partner_id):
+        """The values of a bank statement entry of ``journal`` that follow
+        from its partner, as :meth:`create` computes them."""
+        probe = self.with_company(journal.company_id).new({
+            "move_type": "entry", "journal_id": journal.id, "company_id": journal.company_id.id,
+            "partner_id": partner_id})
+        return {
+            "commercial_partner_id": probe.commercial_partner_id.id or None,
+            "fiscal_position_id": probe.fiscal_position_id.id or None,
+            "partner_bank_id": probe.partner_bank_id.id or None,
+            "preferred_payment_method_line_id": probe.preferred_payment_method_line_id.id or None,
+            "invoice_partner_display_name": probe.invoice_partner_display_name or None,
+        }
+
+    @api.model
+    def _link_split_name(self, name):
+        """The prefix and the number of an entry's name, as Odoo splits it
+        (``sequence_prefix``, ``sequence_number``)."""
+        regex = self._make_regex_non_capturing(self._sequence_fixed_regex.replace("?P<seq>", ""))
+        matching = re.match(regex, name)
+        return name[:matching.start(1)], int(matching.group(1) or 0)
 
     @api.model
     def _link_sequence_names(self, journal, dates):
@@ -282,10 +463,11 @@ class AccountMove(models.Model):
             probe = self.with_context(is_statement_line=True).new(
                 {"journal_id": journal.id, "date": items[0][0], "move_type": "entry"})
             format_string, values = probe._get_next_sequence_format()
-            signature = (format_string, tuple(sorted((k, v) for k, v in values.items() if k != "seq")))
-            seq = max(values["seq"], last_used.get(signature, 0))
+            # months of one yearly (or never reset) sequence share a prefix
+            prefix = self._link_split_name(format_string.format(**dict(values, seq=1)))[0]
+            seq = max(values["seq"], last_used.get(prefix, 0))
             for _date, index in items:
                 seq += 1
                 names[index] = format_string.format(**dict(values, seq=seq))
-            last_used[signature] = seq
+            last_used[prefix] = seq
         return names

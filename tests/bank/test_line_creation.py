@@ -1,0 +1,156 @@
+"""The batched creation of bank statement lines gives, column by column,
+what Odoo's own ``account.bank.statement.line.create`` gives: the same
+journal entries, journal items and statement lines, for lines with and
+without partners (companies, contacts, partners with bank accounts, a
+fiscal position, a payment method), of any sign and amount, over a change
+of year."""
+
+from datetime import date
+from unittest.mock import patch
+
+from odoo import Command
+
+from .common import BankCase
+
+
+class _Rollback(Exception):
+    pass
+
+
+class TestLineCreation(BankCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        company = cls.company_a
+        Partner = env["res.partner"]
+        cls.firm = Partner.create({"name": "Emoyhtiö Oy", "is_company": True})
+        cls.contact = Partner.create({"name": "Liisa Yhteyshenkilö", "parent_id": cls.firm.id})
+        sweden = env.ref("base.se")
+        cls.position = env["account.fiscal.position"].create({
+            "name": "Ruotsi", "company_id": company.id, "auto_apply": True, "country_id": sweden.id})
+        cls.swede = Partner.create({"name": "Svensk AB", "is_company": True, "country_id": sweden.id})
+        cls.payee = Partner.create({"name": "Maksunsaaja Oy", "is_company": True,
+                                    "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})]})
+        method = cls.journal_a.outbound_payment_method_line_ids[:1]
+        cls.payee.with_company(company).property_outbound_payment_method_line_id = method
+
+    def vals_list(self):
+        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm]
+        amounts = [100.5, -40.0, 0.0, 1234567.89, -0.01, 12.3, 7.0, -999.99]
+        dates = [date(2024, 3, 4), date(2024, 3, 4), date(2024, 3, 5), date(2024, 12, 31), date(2025, 1, 2)]
+        result = []
+        for number in range(15):
+            partner = partners[number % len(partners)]
+            result.append({
+                "date": dates[number * len(dates) // 15],
+                "amount": amounts[number % len(amounts)],
+                "payment_ref": f"Maksu {number}" if number % 4 else "/",
+                "partner_id": partner.id if partner else False,
+                "partner_name": partner.name if partner else f"Tuntematon {number}",
+                "account_number": "FI5810171000000122" if number % 3 == 0 else False,
+                "unique_import_id": f"TEST-LINE-{number}",
+                "link_archive_id": f"ARCH{number:04d}",
+                "link_fi_code": "710",
+                "link_reference": "1232" if number % 5 == 0 else False,
+                "transaction_details": {"file": "test.xml", "number": number},
+            })
+        return result
+
+    def snapshot(self, lines):
+        """The rows of ``lines``, their entries and items, without the ids
+        the database gives them."""
+        cr = self.env.cr
+        self.env.flush_all()
+        order = {line_id: index for index, line_id in enumerate(lines.ids)}
+
+        def rows(query, ids):
+            cr.execute(query, [ids])
+            names = [column.name for column in cr.description]
+            return [dict(zip(names, row)) for row in cr.fetchall()]
+
+        st_rows = sorted(rows("SELECT * FROM account_bank_statement_line WHERE id = ANY(%s)", lines.ids),
+                         key=lambda row: order[row["id"]])
+        move_order = {row["move_id"]: order[row["id"]] for row in st_rows}
+        moves = sorted(rows("SELECT * FROM account_move WHERE id = ANY(%s)", list(move_order)),
+                       key=lambda row: move_order[row["id"]])
+        bank = self.journal_a.default_account_id.id
+        items = sorted(rows("SELECT * FROM account_move_line WHERE move_id = ANY(%s)", list(move_order)),
+                       key=lambda row: (move_order[row["move_id"]], row["account_id"] != bank))
+        for row in st_rows:
+            self.assertTrue(row["internal_index"].endswith(f"{row['id']:0>10}"))
+            row["internal_index"] = row["internal_index"][:-10]
+            del row["id"], row["move_id"]
+        for row in moves:
+            del row["id"], row["statement_line_id"]
+        for row in items:
+            del row["id"], row["move_id"], row["statement_line_id"]
+        cr.execute("SELECT count(*) FROM mail_message WHERE model = 'account.move' AND res_id = ANY(%s)",
+                   [list(move_order)])
+        messages = cr.fetchone()[0]
+        cr.execute("""SELECT f.res_id, f.partner_id, array_agg(r.mail_message_subtype_id ORDER BY 1)
+                        FROM mail_followers f
+                   LEFT JOIN mail_followers_mail_message_subtype_rel r ON r.mail_followers_id = f.id
+                       WHERE f.res_model = 'account.move' AND f.res_id = ANY(%s)
+                    GROUP BY f.id""", [list(move_order)])
+        followers = sorted((move_order[move_id], partner, subtypes) for move_id, partner, subtypes in cr.fetchall())
+        return {"lines": st_rows, "moves": moves, "items": items, "messages": messages,
+                "followers": followers}
+
+    def both(self, vals_list, journal=None):
+        """The snapshot of ``vals_list`` created by Odoo's ``create`` and by
+        the batch, each from the same starting point, and whether the batch
+        inserted lines by SQL."""
+        journal = journal or self.journal_a
+        Line = self.Line.with_context(tracking_disable=True)
+        standard = None
+        try:
+            with self.env.cr.savepoint():
+                created = Line.create([dict(vals, journal_id=journal.id) for vals in vals_list])
+                standard = self.snapshot(created)
+                raise _Rollback
+        except _Rollback:
+            self.env.invalidate_all(flush=False)
+        LineClass = type(self.Line)
+        with patch.object(LineClass, "_link_create_sql", autospec=True,
+                          side_effect=LineClass._link_create_sql) as by_sql:
+            batch = Line._link_create_batch(journal, vals_list)
+        self.assertEqual(len(batch), len(vals_list))
+        return standard, self.snapshot(batch), by_sql.called
+
+    def assert_same(self, standard, batch):
+        for part in ("lines", "moves", "items"):
+            self.assertEqual(len(standard[part]), len(batch[part]), part)
+            for index, (expected, got) in enumerate(zip(standard[part], batch[part])):
+                differing = {key: (expected[key], got.get(key)) for key in expected if expected[key] != got.get(key)}
+                self.assertFalse(differing, f"{part} row {index}: column: (create, batch)")
+        self.assertEqual((standard["messages"], standard["followers"]), (batch["messages"], batch["followers"]))
+
+    def test_batch_equals_create(self):
+        standard, batch, by_sql = self.both(self.vals_list())
+        self.assertTrue(by_sql, "the batch inserted the lines after the first by SQL")
+        self.assertEqual({row["fiscal_position_id"] for row in standard["moves"]}, {None, self.position.id},
+                         "the data covers a fiscal position")
+        self.assertIn(self.payee.bank_ids.id, {row["partner_bank_id"] for row in standard["moves"]})
+        self.assertIn(self.firm.id, {row["commercial_partner_id"] for row in standard["moves"]
+                                     if row["partner_id"] == self.contact.id})
+        self.assertEqual({row["sequence_prefix"] for row in standard["moves"]},
+                         {"BNK1/2024/", "BNK1/2025/"})
+        self.assert_same(standard, batch)
+
+    def test_batch_continues_the_journal_numbering(self):
+        first = self.Line._link_create_batch(self.journal_a, self.vals_list()[:3])
+        more = [dict(vals, unique_import_id=vals["unique_import_id"] + "-B") for vals in self.vals_list()[:4]]
+        standard, batch, by_sql = self.both(more)
+        self.assertTrue(by_sql)
+        self.assert_same(standard, batch)
+        self.assertEqual(first.move_id.mapped("name"), ["BNK1/2024/00001", "BNK1/2024/00002", "BNK1/2024/00003"])
+        self.assertEqual(batch["moves"][0]["name"], "BNK1/2024/00004")
+
+    def test_locked_period_uses_create(self):
+        self.company_a.fiscalyear_lock_date = date(2024, 6, 30)
+        standard, batch, by_sql = self.both(self.vals_list())
+        self.assertFalse(by_sql, "posting in a locked period moves the date: left to Odoo")
+        self.assertGreater(standard["moves"][0]["date"], date(2024, 6, 30))
+        self.assert_same(standard, batch)
+
