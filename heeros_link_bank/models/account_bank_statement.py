@@ -1,5 +1,6 @@
 import re
 from collections import defaultdict
+from xmlrpc.client import MAXINT
 
 from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
@@ -285,6 +286,33 @@ class AccountBankStatementLine(models.Model):
                 move_cols[column].append(total)
         _insert_like(cr, "account_move", pattern.move_id.id, move_cols)
 
+        # The statement lines, then the items that point to them; the entries
+        # point to their lines last (each table's key needs the other's row).
+        line_ids = _next_ids(cr, "account_bank_statement_line", count)
+        line_cols = defaultdict(list)
+        keys = sorted({key for vals in vals_list for key in vals} - {"date", "link_invoice_ids", "amount",
+                                                                     "sequence"})
+        line_fields = [self._fields[key] for key in keys]
+        refused = [field.name for field in line_fields
+                   if not field.store or not field.column_type or field.inherited or field.compute]
+        if refused:
+            raise ValueError(f"statement line values not handled in batch: {refused}")
+        for line_id, move_id, vals, amount, date in zip(line_ids, move_ids, vals_list, amounts, dates):
+            sequence = vals.get("sequence", 1)
+            line_cols["id"].append(line_id)
+            line_cols["move_id"].append(move_id)
+            line_cols["amount"].append(amount)
+            line_cols["sequence"].append(sequence)
+            for field in line_fields:
+                line_cols[field.name].append(field.convert_to_column_insert(vals.get(field.name), self))
+            # as account.bank.statement.line computes them for a new line in
+            # the company's currency: ordered by date, sequence and id, and
+            # open for the whole amount
+            line_cols["internal_index"].append(f"{date:%Y%m%d}{MAXINT - sequence:0>10}{line_id:0>10}")
+            line_cols["amount_residual"].append(-amount)
+            line_cols["is_reconciled"].append(currency.is_zero(amount))
+        _insert_like(cr, "account_bank_statement_line", pattern.id, line_cols)
+
         cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s",
                        pattern.move_id.id))
         pattern_items = {account_id: item_id for item_id, account_id in cr.fetchall()}
@@ -293,11 +321,13 @@ class AccountBankStatementLine(models.Model):
             # an item's residual is followed on reconcilable and liquidity accounts only
             followed = account.reconcile or account.account_type in ("asset_cash", "liability_credit_card")
             cols = defaultdict(list)
-            for move_id, name, date, amount, partner, vals in zip(
-                    move_ids, names, dates, amounts, partners, vals_list):
+            for move_id, line_id, name, date, amount, partner, vals in zip(
+                    move_ids, line_ids, names, dates, amounts, partners, vals_list):
                 balance = sign * amount
                 cols["id"].append(next(ids))
                 cols["move_id"].append(move_id)
+                cols["statement_line_id"].append(line_id)
+                cols["statement_id"].append(vals.get("statement_id") or None)
                 cols["move_name"].append(name)
                 cols["name"].append(vals.get("payment_ref") or None)
                 cols["date"].append(date)
@@ -310,8 +340,13 @@ class AccountBankStatementLine(models.Model):
                     cols[column].append(balance if followed else 0.0)
                 cols["reconciled"].append(bool(followed and currency.is_zero(balance)))
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
+        cr.execute(SQL(
+            """UPDATE account_move m SET statement_line_id = l.id
+                 FROM account_bank_statement_line l
+                WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=line_ids))
 
         moves = Move.browse(move_ids)
+        lines = self.browse(line_ids)
         # posting subscribes each entry's partner as a follower
         followed = defaultdict(list)
         for move_id, partner in zip(move_ids, partners):
@@ -319,15 +354,21 @@ class AccountBankStatementLine(models.Model):
                 followed[partner].append(move_id)
         for partner, ids in followed.items():
             Move.browse(ids).message_subscribe([partner])
-        line_vals = []
-        for vals, amount in zip(vals_list, amounts):
-            vals = dict(vals, amount=amount)
-            vals.pop("date")
-            line_vals.append(vals)
-        lines = self.with_context(self._link_context())._link_insert(moves, line_vals)
-        self._link_tie(lines)
+        for line, vals in zip(lines, vals_list):
+            if vals.get("link_invoice_ids"):
+                line.link_invoice_ids = vals["link_invoice_ids"]
+        lines._check_company()
+        # statements that got lines: their balances, dates and checks follow
+        statements = self.env["account.bank.statement"].browse(
+            {vals["statement_id"] for vals in vals_list if vals.get("statement_id")})
+        if statements:
+            statements.invalidate_recordset(["line_ids"])
+            for field in statements._fields.values():
+                if field.store and field.compute and any(
+                        dep.split(".")[0] == "line_ids" for dep in self.pool.field_depends[field]):
+                    self.env.add_to_compute(field, statements)
         # stored computed fields that other addons add to these models
-        for model, records in ((Move, moves), (self.env["account.move.line"], Item.browse(item_ids))):
+        for model, records in ((Move, moves), (Item, Item.browse(item_ids)), (self, lines)):
             for field in _foreign_computed_fields(model):
                 self.env.add_to_compute(field, records)
         self.env.flush_all()

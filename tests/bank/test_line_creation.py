@@ -94,8 +94,13 @@ class TestLineCreation(BankCase):
                        WHERE f.res_model = 'account.move' AND f.res_id = ANY(%s)
                     GROUP BY f.id""", [list(move_order)])
         followers = sorted((move_order[move_id], partner, subtypes) for move_id, partner, subtypes in cr.fetchall())
+        cr.execute("""SELECT name, balance_end, is_complete, date, journal_id, company_id
+                        FROM account_bank_statement WHERE id IN (
+                             SELECT statement_id FROM account_bank_statement_line WHERE id = ANY(%s))
+                    ORDER BY id""", [lines.ids])
+        statements = cr.fetchall()
         return {"lines": st_rows, "moves": moves, "items": items, "messages": messages,
-                "followers": followers}
+                "followers": followers, "statements": statements}
 
     def both(self, vals_list, journal=None):
         """The snapshot of ``vals_list`` created by Odoo's ``create`` and by
@@ -124,7 +129,8 @@ class TestLineCreation(BankCase):
             for index, (expected, got) in enumerate(zip(standard[part], batch[part])):
                 differing = {key: (expected[key], got.get(key)) for key in expected if expected[key] != got.get(key)}
                 self.assertFalse(differing, f"{part} row {index}: column: (create, batch)")
-        self.assertEqual((standard["messages"], standard["followers"]), (batch["messages"], batch["followers"]))
+        for part in ("messages", "followers", "statements"):
+            self.assertEqual(standard[part], batch[part], part)
 
     def test_batch_equals_create(self):
         standard, batch, by_sql = self.both(self.vals_list())
@@ -136,6 +142,7 @@ class TestLineCreation(BankCase):
                                      if row["partner_id"] == self.contact.id})
         self.assertEqual({row["sequence_prefix"] for row in standard["moves"]},
                          {"BNK1/2024/", "BNK1/2025/"})
+        self.assertTrue(standard["followers"], "posting makes the partners followers")
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
@@ -154,3 +161,13 @@ class TestLineCreation(BankCase):
         self.assertGreater(standard["moves"][0]["date"], date(2024, 6, 30))
         self.assert_same(standard, batch)
 
+
+    def test_batch_equals_create_in_a_statement(self):
+        statement = self.env["account.bank.statement"].create({"name": "Ote 1", "balance_start": 0})
+        vals_list = [dict(vals, statement_id=statement.id, sequence=7) for vals in self.vals_list()[:6]]
+        standard, batch, by_sql = self.both(vals_list)
+        self.assertTrue(by_sql)
+        self.assertEqual({row["statement_id"] for row in standard["lines"] + standard["items"]}, {statement.id})
+        self.assertEqual({row["sequence"] for row in standard["lines"]}, {7})
+        self.assertEqual(standard["statements"][0][1], sum(vals["amount"] for vals in vals_list))
+        self.assert_same(standard, batch)
