@@ -82,6 +82,12 @@ def _company(env, company_id=None):
         journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")],
                                                 limit=1)
     journal.bank_acc_number = BENCH_IBAN
+    # The company knows its counterparties: the generator's payers and
+    # payees are partners, found by name (a partner per line to follow).
+    from bench.bench_camt_parse import COMPANIES, FIRST_NAMES, LAST_NAMES
+    env["res.partner"].create(
+        [{"name": f"{first} {last}", "company_id": company.id} for first in FIRST_NAMES for last in LAST_NAMES]
+        + [{"name": name, "company_id": company.id, "is_company": True} for name in COMPANIES])
     # The files come through a connection serving the company (as from a
     # bank): the administrator's own companies are left alone, so that the
     # run locks no row other sessions need.
@@ -114,9 +120,11 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc):
     if use_tracemalloc:
         tracemalloc.stop()
     rss_after = _rss_mb()
-    lines = env["account.bank.statement.line"].search_count([("link_message_id", "=", message.id)])
+    Line = env["account.bank.statement.line"]
+    lines = Line.search_count([("link_message_id", "=", message.id)])
+    partnered = Line.search_count([("link_message_id", "=", message.id), ("partner_id", "!=", False)])
     result = {
-        "size": size, "details": info["details"], "lines": lines, "seconds": seconds,
+        "size": size, "details": info["details"], "lines": lines, "partnered": partnered, "seconds": seconds,
         "state": message.state, "error": message.error, "warning": message.bank_warning,
         "file_mb": len(data) / 2**20, "rss_growth": rss_after - rss_before, "peak_py": peak_py,
     }
@@ -182,14 +190,14 @@ def main(argv=None):
 
     print(f"set-up ({'bank journal of company %s' % opts.company if opts.company else 'new company, Finnish chart'}): "
           f"{setup:.1f} s; database rolled back")
-    header = f"{'entries':>8}{'lines':>9}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'lines/s':>9}" \
+    header = f"{'entries':>8}{'lines':>9}{'partner':>9}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'lines/s':>9}" \
              f"{'RSS +MB':>9}"
     if opts.tracemalloc:
         header += f"{'py peak MB':>12}"
     print(header + "  state")
     ok = True
     for res in results:
-        row = (f"{res['size']:>8}{res['lines']:>9}{res['file_mb']:>9.1f}{res['seconds']:>9.1f}"
+        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['file_mb']:>9.1f}{res['seconds']:>9.1f}"
                f"{res['size'] / res['seconds']:>11.0f}{res['lines'] / res['seconds']:>9.0f}"
                f"{res['rss_growth']:>9.0f}")
         if opts.tracemalloc:

@@ -134,7 +134,7 @@ class AccountBankStatementLine(models.Model):
     # batch creation
     # ------------------------------------------------------------------
     @api.model
-    def _link_create_batch(self, journal, vals_list):
+    def _link_create_batch(self, journal, vals_list, cache=None):
         """Create many statement lines of one bank journal at once.
 
         ``vals_list`` holds the lines' own values plus ``date``. The result is
@@ -156,6 +156,9 @@ class AccountBankStatementLine(models.Model):
         account, journals that hash their entries, dates that fall in a
         locked period (posting moves them) and databases where the system
         parameter ``heeros_link_bank.standard_create`` is set.
+
+        ``cache``, a dict kept by the caller across the batches of one file,
+        keeps what follows from each partner from one batch to the next.
         """
         if not vals_list:
             return self.browse()
@@ -172,7 +175,8 @@ class AccountBankStatementLine(models.Model):
         if len(vals_list) == 1:
             return self._link_create_orm(journal, vals_list, names)
         pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
-        return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern)
+        return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern,
+                                               {} if cache is None else cache)
 
     def _link_context(self):
         return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
@@ -250,7 +254,7 @@ class AccountBankStatementLine(models.Model):
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
 
     @api.model
-    def _link_create_sql(self, journal, vals_list, names, pattern):
+    def _link_create_sql(self, journal, vals_list, names, pattern, cache):
         """Insert statement lines like ``pattern`` (one line created by the
         ORM in the same journal) for ``vals_list``, numbered ``names``."""
         self.check_access("create")
@@ -269,7 +273,12 @@ class AccountBankStatementLine(models.Model):
         amounts = [currency.round(vals.get("amount") or 0.0) for vals in vals_list]
         partners = [vals.get("partner_id") or False for vals in vals_list]
         dates = [fields.Date.to_date(vals["date"]) for vals in vals_list]
-        by_partner = {partner: Move._link_partner_values(journal, partner) for partner in set(partners)}
+        by_partner = {}
+        for partner in set(partners):
+            key = ("partner", journal.id, partner)
+            if key not in cache:
+                cache[key] = Move._link_partner_values(journal, partner)
+            by_partner[partner] = cache[key]
         move_cols = defaultdict(list)
         for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
             prefix, number = Move._link_split_name(name)
@@ -347,13 +356,7 @@ class AccountBankStatementLine(models.Model):
 
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
-        # posting subscribes each entry's partner as a follower
-        followed = defaultdict(list)
-        for move_id, partner in zip(move_ids, partners):
-            if partner:
-                followed[partner].append(move_id)
-        for partner, ids in followed.items():
-            Move.browse(ids).message_subscribe([partner])
+        self._link_follow(move_ids, partners)
         for line, vals in zip(lines, vals_list):
             if vals.get("link_invoice_ids"):
                 line.link_invoice_ids = vals["link_invoice_ids"]
@@ -373,6 +376,31 @@ class AccountBankStatementLine(models.Model):
                 self.env.add_to_compute(field, records)
         self.env.flush_all()
         return lines.with_env(self.env)
+
+    def _link_follow(self, move_ids, partners):
+        """Make each partner a follower of its entry, as posting does, with
+        the default subtypes of journal entries (those for outsiders for
+        partners without an internal user)."""
+        followed = [(move_id, partner) for move_id, partner in zip(move_ids, partners) if partner]
+        if not followed:
+            return
+        default, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
+        outsiders = set(self.env["res.partner"].sudo().search([
+            ("id", "in", list({partner for _move, partner in followed})), ("partner_share", "=", True)]).ids)
+        cr = self.env.cr
+        self.env["mail.followers"].flush_model()
+        cr.execute(SQL(
+            """INSERT INTO mail_followers (res_model, res_id, partner_id)
+               SELECT 'account.move', v.move, v.partner FROM unnest(%s::int[], %s::int[]) AS v(move, partner)
+            RETURNING id, partner_id""",
+            [move for move, _partner in followed], [partner for _move, partner in followed]))
+        pairs = [(follower, subtype) for follower, partner in cr.fetchall()
+                 for subtype in (external if partner in outsiders else default).ids]
+        if pairs:
+            cr.execute(SQL(
+                """INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+                   SELECT * FROM unnest(%s::int[], %s::int[])""",
+                [follower for follower, _subtype in pairs], [subtype for _follower, subtype in pairs]))
 
     def _link_insert(self, moves, vals_list):
         """Insert the statement lines of the existing entries ``moves``.

@@ -153,6 +153,7 @@ class _Import:
         self.booked = 0             # booked entries in the file
         self.changed = 0            # lines created, replaced or attached
         self.matches = Counter()
+        self.line_cache = {}        # what the batch line creation works out once per file
 
     # ------------------------------------------------------------------
     # driver
@@ -555,7 +556,7 @@ class _Import:
         self._find_partners(journal, rows)
         self._find_invoices(journal, rows)
         vals_list = [dict(self._line_vals(row), **(extra or {})) for row in rows]
-        lines = Line._link_create_batch(journal, vals_list)
+        lines = Line._link_create_batch(journal, vals_list, cache=self.line_cache)
         self.changed += len(lines)
         # new lines: linked to the message here, chunk by chunk
         self.env["heeros.link.message.link"].sudo().create([

@@ -9,6 +9,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.tests.common import new_test_user
 
 from .common import BankCase
 
@@ -34,9 +35,12 @@ class TestLineCreation(BankCase):
                                     "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})]})
         method = cls.journal_a.outbound_payment_method_line_ids[:1]
         cls.payee.with_company(company).property_outbound_payment_method_line_id = method
+        cls.accountant = new_test_user(env, login="kirjanpitaja", groups="base.group_user",
+                                       company_id=company.id, company_ids=[Command.set(company.ids)])
 
     def vals_list(self):
-        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm]
+        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm,
+                    self.accountant.partner_id]
         amounts = [100.5, -40.0, 0.0, 1234567.89, -0.01, 12.3, 7.0, -999.99]
         dates = [date(2024, 3, 4), date(2024, 3, 4), date(2024, 3, 5), date(2024, 12, 31), date(2025, 1, 2)]
         result = []
@@ -143,6 +147,8 @@ class TestLineCreation(BankCase):
         self.assertEqual({row["sequence_prefix"] for row in standard["moves"]},
                          {"BNK1/2024/", "BNK1/2025/"})
         self.assertTrue(standard["followers"], "posting makes the partners followers")
+        self.assertIn(self.accountant.partner_id.id, {partner for _index, partner, _st in standard["followers"]},
+                      "a user's partner follows too")
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
