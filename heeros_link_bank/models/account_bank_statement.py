@@ -360,7 +360,13 @@ class AccountBankStatementLine(models.Model):
         for line, vals in zip(lines, vals_list):
             if vals.get("link_invoice_ids"):
                 line.link_invoice_ids = vals["link_invoice_ids"]
-        lines._check_company()
+        # The partners were found among the company's (or shared ones): one
+        # query confirms it, the ORM's check (a read per line) only explains.
+        cr.execute(SQL(
+            """SELECT 1 FROM res_partner WHERE id = ANY(%s) AND company_id IS NOT NULL AND company_id != %s
+                LIMIT 1""", [partner for partner in set(partners) if partner], company.id))
+        if cr.fetchone() or any(vals.get("statement_id") for vals in vals_list):
+            lines._check_company()
         # statements that got lines: their balances, dates and checks follow
         statements = self.env["account.bank.statement"].browse(
             {vals["statement_id"] for vals in vals_list if vals.get("statement_id")})

@@ -559,9 +559,7 @@ class _Import:
         lines = Line._link_create_batch(journal, vals_list, cache=self.line_cache)
         self.changed += len(lines)
         # new lines: linked to the message here, chunk by chunk
-        self.env["heeros.link.message.link"].sudo().create([
-            {"message_id": self.message.id, "res_model": Line._name, "res_id": line_id, "role": "result"}
-            for line_id in lines.ids])
+        self.message.sudo()._link_new_records(Line._name, lines.ids)
         self._reconcile(lines, rows)
         return lines
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..channels import ChannelError
 from ..formats import xmlsafe
@@ -214,6 +215,24 @@ class HeerosLinkMessage(models.Model):
                 for record in records if (record._name, record.id) not in existing
             ])
             message.invalidate_recordset(["link_ids"])
+
+    def _link_new_records(self, model, ids, role="result"):
+        """Link records of ``model`` just created for this message, many at
+        once (a bank file makes a hundred thousand statement lines): one
+        insert, no look-up of existing links."""
+        self.ensure_one()
+        if not ids:
+            return
+        self.flush_recordset(["company_id"])
+        now, uid = self.env.cr.now(), self.env.uid
+        self.env.cr.execute(SQL(
+            """INSERT INTO heeros_link_message_link
+                      (message_id, company_id, res_model, res_id, role, create_uid, create_date, write_uid, write_date)
+               SELECT %(message)s, %(company)s, %(model)s, v.id, %(role)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                 FROM unnest(%(ids)s::int[]) AS v(id)""",
+            message=self.id, company=self.company_id.id or None, model=model, role=role, uid=uid, now=now,
+            ids=list(ids)))
+        self.invalidate_recordset(["link_ids"])
 
     def _linked(self, model, role=None):
         """The records of ``model`` linked to these messages."""

@@ -9,6 +9,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests.common import new_test_user
 
 from .common import BankCase
@@ -177,3 +178,10 @@ class TestLineCreation(BankCase):
         self.assertEqual({row["sequence"] for row in standard["lines"]}, {7})
         self.assertEqual(standard["statements"][0][1], sum(vals["amount"] for vals in vals_list))
         self.assert_same(standard, batch)
+
+    def test_partner_of_another_company_is_refused(self):
+        other = self.env["res.partner"].create({"name": "B:n asiakas", "company_id": self.company_b.id})
+        vals_list = self.vals_list()[:4]
+        vals_list[2]["partner_id"] = other.id
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self.Line._link_create_batch(self.journal_a, vals_list)
