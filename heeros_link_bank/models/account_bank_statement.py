@@ -154,8 +154,10 @@ class AccountBankStatementLine(models.Model):
         The standard :meth:`create` is used instead for journals whose
         currency is not the company's or which lack a bank or suspense
         account, journals that hash their entries, dates that fall in a
-        locked period (posting moves them) and databases where the system
-        parameter ``heeros_link_bank.standard_create`` is set.
+        locked period (posting moves them), companies with analytic
+        distribution models (they may give each item its own distribution)
+        and databases where the system parameter
+        ``heeros_link_bank.standard_create`` is set.
 
         ``cache``, a dict kept by the caller across the batches of one file,
         keeps what follows from each partner from one batch to the next.
@@ -169,7 +171,9 @@ class AccountBankStatementLine(models.Model):
         if (standard or (journal.currency_id and journal.currency_id != currency)
                 or not journal.default_account_id or not journal.suspense_account_id
                 or journal.restrict_mode_hash_table
-                or company._get_violated_lock_dates(first_date, False, journal)):
+                or company._get_violated_lock_dates(first_date, False, journal)
+                or self.env["account.analytic.distribution.model"].sudo().search_count(
+                    [("company_id", "in", (False, company.id))], limit=1)):
             return self.create([dict(vals, journal_id=journal.id) for vals in vals_list])
         names = self.env["account.move"]._link_sequence_names(journal, [vals["date"] for vals in vals_list])
         if len(vals_list) == 1:
@@ -197,11 +201,8 @@ class AccountBankStatementLine(models.Model):
             "currency_id": currency.id, "company_id": company.id, "company_currency_id": currency.id,
             "journal_id": journal.id, "display_type": "product", "quantity": 1.0, "price_unit": 0.0,
             "product_uom_id": False, "tax_ids": [], "tax_line_id": False, "tax_group_id": False,
-            "sequence": 100,
+            "sequence": 100, "analytic_distribution": False,
         }
-        if not self.env["account.analytic.distribution.model"].sudo().search_count(
-                [("company_id", "in", (False, company.id))], limit=1):
-            item_defaults["analytic_distribution"] = False
         checked = journal.autocheck_on_post
         for vals, name in zip(vals_list, names):
             vals = dict(vals)

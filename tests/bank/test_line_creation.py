@@ -185,3 +185,14 @@ class TestLineCreation(BankCase):
         vals_list[2]["partner_id"] = other.id
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
             self.Line._link_create_batch(self.journal_a, vals_list)
+
+    def test_analytic_distribution_models_use_create(self):
+        plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})
+        analytic = self.env["account.analytic.account"].create({
+            "name": "Myymälä", "plan_id": plan.id, "company_id": self.company_a.id})
+        self.env["account.analytic.distribution.model"].create({
+            "partner_id": self.customer.id, "company_id": self.company_a.id,
+            "analytic_distribution": {str(analytic.id): 100}})
+        standard, batch, by_sql = self.both(self.vals_list())
+        self.assertFalse(by_sql, "a distribution model may differ item by item: left to Odoo")
+        self.assert_same(standard, batch)
