@@ -35,7 +35,9 @@ first balance) and a zero amount may omit ``CdtDbtInd``. A detail without an
 amount of its own takes the entry's when it is the entry's only detail (and
 otherwise its instructed amount, or none). The counterparty of a detail is
 the debtor for money in and the creditor for money out, never the other
-side as a fallback. An amount that is
+side as a fallback. Charges (``Chrgs``) and the first exchange between two
+different currencies (``AmtDtls/*/CcyXchg``) are read for entries and
+details alike. An amount that is
 not a number, a date that does not exist, a missing mandatory amount, credit
 /debit indicator or status raises :class:`RecordError` naming the file, the
 element path (``Stmt[2]/Ntry[5]/Amt``) and the line. A root that is not a
@@ -55,7 +57,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
     UnrecognisedDocument,
 )
 
-from .statement import Balance, BankDocument, Entry, Statement, TxDetail
+from .statement import Balance, BankDocument, Entry, Exchange, Statement, TxDetail
 
 NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.05"
 _NAMESPACE_RE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d+)")
@@ -592,10 +594,64 @@ class _Reader:
                                    for j, tx in enumerate(self.each(group, "TxDtls"), 1))
         if batch is not None:
             self.batch(batch, batch_path, entry, sign)
+        if "AmtDtls" in kids:
+            entry.exchange = self.exchange(self.kids(kids["AmtDtls"]), f"{path}/AmtDtls")
+        if "Chrgs" in kids:
+            entry.charges = self.charges(el, path, currency)
         only = len(tx_elements) == 1
         for tx_path, tx in tx_elements:
             entry.details.append(self.detail(tx, tx_path, entry, sign, only))
         return entry
+
+    def exchange(self, amounts, path):
+        """The first ``CcyXchg`` of an ``AmtDtls`` (instructed, transaction,
+        counter value, then announced amount) between two different
+        currencies, as an :class:`Exchange`; None if there is none."""
+        for part in ("InstdAmt", "TxAmt", "CntrValAmt", "AnncdPstngAmt"):
+            xchg = self.kids(self.kids(amounts.get(part)).get("CcyXchg"))
+            rate = xchg.get("XchgRate")
+            if rate is None:
+                continue
+            source, target = _text(xchg.get("SrcCcy")), _text(xchg.get("TrgtCcy"))
+            if source and target and source.upper() == target.upper():
+                continue
+            value = (rate.text or "").strip()
+            if not _AMOUNT_RE.fullmatch(value):
+                raise self.error(f"exchange rate {value!r} is not a number", rate,
+                                 f"{path}/{part}/CcyXchg/XchgRate",
+                                 expected="a positive decimal number such as 1.0856")
+            return Exchange(Decimal(value), source and source.upper(), target and target.upper(),
+                            (_text(xchg.get("UnitCcy")) or "").upper() or None)
+        return None
+
+    def charges(self, el, path, default_currency):
+        """The charges of an entry or detail by currency. .001.02 and .001.03
+        repeat ``Chrgs``, each with its ``Amt``; later versions have one
+        ``Chrgs`` with ``TtlChrgsAndTaxAmt`` and ``Rcrd`` items. The total,
+        where given, counts; else the items, credited ones negative."""
+        totals = {}
+        for i, charges in enumerate(self.each(el, "Chrgs"), 1):
+            cpath = f"{path}/Chrgs[{i}]"
+            kids = self.kids(charges)
+            total = kids.get("TtlChrgsAndTaxAmt")
+            if total is not None:
+                ccy = self.currency(total, f"{cpath}/TtlChrgsAndTaxAmt", default=default_currency)
+                totals[ccy] = totals.get(ccy, 0) + self.amount(total, f"{cpath}/TtlChrgsAndTaxAmt")
+                if "Rcrd" in kids:
+                    continue
+                break  # .001.02: the first total covers every Chrgs
+            records = [(f"{cpath}/Rcrd[{j}]", rec) for j, rec in enumerate(self.each(charges, "Rcrd"), 1)] \
+                or [(cpath, charges)]
+            for rpath, record in records:
+                rkids = self.kids(record)
+                amount = rkids.get("Amt")
+                if amount is None:
+                    continue
+                value = self.amount(amount, f"{rpath}/Amt")
+                ccy = self.currency(amount, f"{rpath}/Amt", default=default_currency)
+                sign = -1 if (_text(rkids.get("CdtDbtInd")) or "").upper() == "CRDT" else 1
+                totals[ccy] = totals.get(ccy, 0) + sign * value
+        return totals
 
     def batch(self, el, path, entry, sign):
         kids = self.kids(el)
@@ -628,6 +684,10 @@ class _Reader:
             ipath = f"{path}/AmtDtls/InstdAmt/Amt"
             detail.instructed_amount = self.amount(instructed, ipath)
             detail.instructed_currency = self.currency(instructed, ipath, default=entry.currency)
+        if amounts:
+            detail.exchange = self.exchange(amounts, f"{path}/AmtDtls")
+        if "Chrgs" in kids:
+            detail.charges = self.charges(el, path, entry.currency)
         sign = self.sign_of(kids.get("CdtDbtInd"), el, path, default=entry_sign)
         if amt is not None:
             detail.amount = sign * self.amount(amt, amt_path)

@@ -67,6 +67,23 @@ class Balance:
 
 
 @dataclass
+class Exchange:
+    """A currency exchange the bank reports for an amount (camt
+    ``CcyXchg``): ``rate`` as given, converting ``source`` into ``target``;
+    ``unit`` is the currency the rate is quoted in (``UnitCcy``)."""
+
+    rate: Decimal
+    source: str | None = None
+    target: str | None = None
+    unit: str | None = None
+
+    def __str__(self):
+        pair = " → ".join(c for c in (self.source, self.target) if c)
+        unit = f", unit {self.unit}" if self.unit else ""
+        return f"{self.rate} ({pair}{unit})" if pair or unit else str(self.rate)
+
+
+@dataclass
 class TxDetail:
     """One underlying transaction of an entry (camt ``TxDtls``; the payment
     itself for TITO and KTL).
@@ -80,7 +97,10 @@ class TxDetail:
     written otherwise; ``creditor_reference_kind`` is ``'fi'``, ``'rf'`` or
     ``None`` (see :func:`heeros_link_base.formats.reference.kind`).
     ``remittance_info`` is the unstructured message (several ``Ustrd`` lines
-    joined with a space).
+    joined with a space). ``exchange`` is the first currency exchange between
+    two different currencies that the bank reports, ``charges`` the bank's
+    charges by currency (``{"EUR": Decimal("2.50")}``, credited charges
+    counted negative); an :class:`Entry` has both too.
     """
 
     amount: Decimal | None = None
@@ -117,6 +137,8 @@ class TxDetail:
     settlement_date: _dt.date | None = None
     instructed_amount: Decimal | None = None
     instructed_currency: str | None = None
+    exchange: "Exchange | None" = None
+    charges: dict = field(default_factory=dict)
     proprietary_code: str | None = None
     return_reason: str | None = None
     return_info: str | None = None
@@ -182,6 +204,8 @@ class Entry:
     batch_message_id: str | None = None
     batch_payment_info_id: str | None = None
     batch_amount: Decimal | None = None
+    exchange: "Exchange | None" = None
+    charges: dict = field(default_factory=dict)
     details: list = field(default_factory=list)
     line: int | None = None
     extra: dict = field(default_factory=dict)

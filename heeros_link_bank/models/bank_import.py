@@ -579,6 +579,13 @@ class _Import:
         fi_code = entry.fi_code if row.kind == "entry" else \
             ((proprietary or "")[:3] if (proprietary or "")[:3].isdigit() else entry.fi_code)
         archive = (detail.archive_id if detail and row.kind == "item" else None) or entry.archive_id
+        exchange = (detail.exchange if detail else None) or entry.exchange
+        charges = (detail.charges if detail else None) or (
+            entry.charges if row.kind == "entry" or len(entry.details) <= 1 else None)
+        instructed = None
+        if detail and detail.instructed_amount is not None and (
+                detail.instructed_currency != entry.currency or detail.instructed_amount != abs(row.amount)):
+            instructed = f"{detail.instructed_amount} {detail.instructed_currency or ''}".strip()
         details = {
             "archive_id": archive,
             "entry_reference": entry.entry_reference,
@@ -589,6 +596,9 @@ class _Import:
             "payment_date": str(detail.payment_date) if detail and detail.payment_date else None,
             "value_date": str(entry.value_date) if entry.value_date else None,
             "batch_count": entry.batch_count,
+            "instructed_amount": instructed,
+            "exchange_rate": str(exchange) if exchange else None,
+            "charges": ", ".join(f"{amount} {ccy}" for ccy, amount in sorted(charges.items())) if charges else None,
             "file": self.file_name,
         }
         return {

@@ -109,9 +109,12 @@ def _balance(code, value, day):
             f"<CdtDbtInd>{cdi}</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>")
 
 
-def tx(amount, ref=None, text=None, name="Maksaja", iban=None, archive=None):
-    """One payment of an entry (camt ``TxDtls``)."""
-    return {"amount": amount, "ref": ref, "text": text, "name": name, "iban": iban, "archive": archive}
+def tx(amount, ref=None, text=None, name="Maksaja", iban=None, archive=None, instructed=None, charges=None):
+    """One payment of an entry (camt ``TxDtls``); ``instructed`` is
+    ``(amount, currency, rate)`` of a payment made in another currency,
+    ``charges`` the bank's charge in euros."""
+    return {"amount": amount, "ref": ref, "text": text, "name": name, "iban": iban, "archive": archive,
+            "instructed": instructed, "charges": charges}
 
 
 def entry(amount, archive, day="2024-03-04", code="710TILISIIRTO", txs=None, batch=None, status="BOOK",
@@ -130,7 +133,15 @@ def _tx_xml(item, credit):
     parts = ["<TxDtls>"]
     if item.get("archive"):
         parts.append(f"<Refs><AcctSvcrRef>{item['archive']}</AcctSvcrRef></Refs>")
-    parts.append(f"<AmtDtls><TxAmt><Amt Ccy=\"EUR\">{amount}</Amt></TxAmt></AmtDtls>")
+    parts.append("<AmtDtls>")
+    if item.get("instructed"):
+        value, currency, rate = item["instructed"]
+        parts.append(f"<InstdAmt><Amt Ccy=\"{currency}\">{value}</Amt><CcyXchg><SrcCcy>{currency}</SrcCcy>"
+                     f"<TrgtCcy>EUR</TrgtCcy><XchgRate>{rate}</XchgRate></CcyXchg></InstdAmt>")
+    parts.append(f"<TxAmt><Amt Ccy=\"EUR\">{amount}</Amt></TxAmt></AmtDtls>")
+    if item.get("charges"):
+        parts.append(f"<Chrgs><TtlChrgsAndTaxAmt Ccy=\"EUR\">{item['charges']}</TtlChrgsAndTaxAmt><Rcrd>"
+                     f"<Amt Ccy=\"EUR\">{item['charges']}</Amt><CdtDbtInd>DBIT</CdtDbtInd></Rcrd></Chrgs>")
     parts.append(f"<RltdPties><{party}><Nm>{escape(item['name'] or '')}</Nm></{party}>")
     if item.get("iban"):
         parts.append(f"<{party}Acct><Id><IBAN>{item['iban']}</IBAN></Id></{party}Acct>")

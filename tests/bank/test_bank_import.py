@@ -7,7 +7,20 @@ from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user
 from tests.common import SHARED_DATA
 
-from .common import IBAN_A, IBAN_A2, IBAN_B, IBAN_CUSTOMER, IBAN_UNKNOWN, BankCase, camt, entry, fi_ref, ktl, statement
+from .common import (
+    IBAN_A,
+    IBAN_A2,
+    IBAN_B,
+    IBAN_CUSTOMER,
+    IBAN_UNKNOWN,
+    BankCase,
+    camt,
+    entry,
+    fi_ref,
+    ktl,
+    statement,
+    tx,
+)
 
 SAMPLES = SHARED_DATA / "bank" / "samples"
 
@@ -112,6 +125,22 @@ class TestBankImport(BankCase):
         self.assertEqual(sorted(camt054._linked("account.bank.statement.line").mapped("amount")),
                          [10.0, 36.0, 147.0])
         self.assertEqual(ktl_msg._linked("account.bank.statement.line").mapped("amount"), [12.0])
+
+    def test_foreign_payment_and_charges_in_line_details(self):
+        data = camt("camt.053", [statement(IBAN_A, [
+            entry(-95.5, "FX0001", code="770ULKOMAANMAKSU", txs=[
+                tx(-95.5, name="Norsk AS", instructed=("1100.00", "NOK", "0.0868"), charges="2.50")]),
+            entry(20, "FX0002", name="Kotimainen"),
+        ], opening=100)], msg_id="FX")
+        message = self.intake(("fx.xml", data))
+        self.assertEqual(message.state, "processed", message.error)
+        foreign, domestic = self.lines(self.journal_a)
+        self.assertEqual(foreign.amount, -95.5, "the booked amount is the euro one")
+        details = foreign.transaction_details
+        self.assertEqual(details["instructed_amount"], "1100.00 NOK")
+        self.assertEqual(details["exchange_rate"], "0.0868 (NOK → EUR)")
+        self.assertEqual(details["charges"], "2.50 EUR")
+        self.assertFalse({"instructed_amount", "exchange_rate", "charges"} & set(domestic.transaction_details))
 
     def test_tito_statement_and_balances(self):
         data = (SAMPLES / "finnish_legacy" / "corporatejs_tito_1.txt").read_bytes()

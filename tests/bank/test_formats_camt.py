@@ -239,6 +239,49 @@ def test_finnish_camt052_by_hand():
     assert st.entries[1].details[0].creditor_name == "MALLILAN ISÄNNÖINTI"
 
 
+def test_exchange_and_charges_of_the_samples():
+    """Read by hand from the files: the Finnish NOK payment converted at
+    0.76 (its counter value, EUR to EUR, is no exchange), PostFinance's
+    4.40 CHF charge on an entry and its detail, a USD payment of the
+    camt.052.001.04 sample with its 0.31 CHF charge."""
+    foreign = _load("finnish_camt", "corporatejs_camt052_1.xml").statements[0].entries[2].details[0]
+    assert (foreign.exchange.rate, foreign.exchange.source, foreign.exchange.target, foreign.exchange.unit) == (
+        Decimal("0.7600000"), "NOK", "EUR", "EUR")
+    assert str(foreign.exchange) == "0.7600000 (NOK → EUR, unit EUR)"
+    assert foreign.charges == {}
+    postfinance = _load("moov_postfinance",
+                        "200519_camt054-ESR-ASR_P_CH2909000000250094239_1110092704_0_2019042500372179.xml")
+    first, second = postfinance.statements[0].entries
+    assert first.charges == {} and all(d.charges == {} for d in first.details)
+    assert second.charges == {"CHF": Decimal("4.40")}
+    assert second.details[0].charges == {"CHF": Decimal("4.40")}, "the total, not total plus record"
+    usd = _load("genkgo_camt", "camt052.v4.xml").statements[0].entries[0].details[0]
+    assert (usd.instructed_amount, usd.instructed_currency) == (Decimal("4.1"), "USD")
+    assert (usd.exchange.rate, usd.exchange.source, usd.exchange.target) == (Decimal("0.9253030601"), "USD", "CHF")
+    assert usd.charges == {"CHF": Decimal("0.31")}
+
+
+def test_charges_of_version_2_and_records():
+    head = ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr>'
+            "<MsgId>C</MsgId><CreDtTm>2024-03-04T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id>"
+            "<CreDtTm>2024-03-04T10:00:00</CreDtTm><Acct><Id><IBAN>FI4819503000000010</IBAN></Id>"
+            "<Ccy>EUR</Ccy></Acct>")
+    entry = ('<Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
+             "<BookgDt><Dt>2024-03-04</Dt></BookgDt>{charges}</Ntry>")
+    tail = "</Stmt></BkToCstmrStmt></Document>"
+    repeated = entry.format(charges='<Chrgs><Amt Ccy="EUR">1.50</Amt></Chrgs><Chrgs><Amt>0.25</Amt></Chrgs>')
+    records = entry.format(charges='<Chrgs><Rcrd><Amt Ccy="EUR">2.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></Rcrd>'
+                                   '<Rcrd><Amt Ccy="EUR">0.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></Rcrd>'
+                                   '<Rcrd><Amt Ccy="USD">1</Amt></Rcrd></Chrgs>')
+    broken = entry.format(charges='<Chrgs><Amt Ccy="EUR">1,50</Amt></Chrgs>')
+    doc = camt.parse((head + repeated + records + tail).encode(), file_name="charges.xml")
+    assert [e.charges for e in doc.statements[0].entries] == [
+        {"EUR": Decimal("1.75")}, {"EUR": Decimal("1.50"), "USD": Decimal("1")}]
+    with pytest.raises(RecordError) as err:
+        camt.parse((head + broken + tail).encode(), file_name="charges.xml")
+    assert "Ntry[1]/Chrgs[1]/Amt" in str(err.value) and "charges.xml" in str(err.value)
+
+
 def test_versions_and_quirks_of_other_samples():
     v1 = _load("genkgo_camt", "camt052.v1.xml")
     assert v1.version == "camt.052.001.01"
