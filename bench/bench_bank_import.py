@@ -97,7 +97,40 @@ def _company(env, company_id=None):
     return company, journal, connection
 
 
-def run_size(env, company, connection, size, tmp, use_tracemalloc):
+def _open_invoices(env, company, data, share):
+    """Posted customer invoices, one for every ``share``-th incoming payment
+    with a reference in the file ``data``, for its amount and reference:
+    those payments are reconciled by the import."""
+    from odoo.addons.heeros_link_bank.formats import camt
+
+    wanted = []
+    number = 0
+    for _statement, entry in camt.iter_entries(data, file_name="bench.xml"):
+        for detail in (entry.details if entry else ()):
+            if detail.creditor_reference and detail.amount and detail.amount > 0:
+                number += 1
+                if number % share == 0:
+                    wanted.append((detail.creditor_reference, detail.amount))
+    if not wanted:
+        return 0
+    customer = env["res.partner"].create({"name": "Bench Asiakas Oy", "company_id": company.id,
+                                         "is_company": True})
+    journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
+    Move = env["account.move"].with_company(company).with_context(tracking_disable=True)
+    for start in range(0, len(wanted), 500):
+        moves = Move.create([{
+            "move_type": "out_invoice", "partner_id": customer.id, "journal_id": journal.id,
+            "invoice_date": "2024-02-15", "payment_reference": ref,
+            "invoice_line_ids": [(0, 0, {"name": "Bench", "quantity": 1, "price_unit": float(amount),
+                                         "tax_ids": [(6, 0, [])]})],
+        } for ref, amount in wanted[start:start + 500]])
+        moves.action_post()
+        env.flush_all()
+        env.invalidate_all()
+    return len(wanted)
+
+
+def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share=0):
     from bench.bench_camt_parse import generate_camt053
 
     path = Path(tmp) / f"bench-{size}.xml"
@@ -108,6 +141,7 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc):
     cr = env.cr
     env.flush_all()  # the set-up must not be pending, else the rollback below drops it
     cr.execute("SAVEPOINT bench_size")
+    invoices = _open_invoices(env, company, data, invoice_share) if invoice_share else 0
     gc.collect()
     rss_before = _rss_mb()
     if use_tracemalloc:
@@ -123,8 +157,10 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc):
     Line = env["account.bank.statement.line"]
     lines = Line.search_count([("link_message_id", "=", message.id)])
     partnered = Line.search_count([("link_message_id", "=", message.id), ("partner_id", "!=", False)])
+    reconciled = Line.search_count([("link_message_id", "=", message.id), ("link_match_state", "=", "paid")])
     result = {
         "size": size, "details": info["details"], "lines": lines, "partnered": partnered, "seconds": seconds,
+        "invoices": invoices, "reconciled": reconciled,
         "state": message.state, "error": message.error, "warning": message.bank_warning,
         "file_mb": len(data) / 2**20, "rss_growth": rss_after - rss_before, "peak_py": peak_py,
     }
@@ -142,6 +178,9 @@ def main(argv=None):
     parser.add_argument("--sizes", default="1000,10000", help="entry counts (default 1000,10000)")
     parser.add_argument("--full", action="store_true", help="add a 100 000-entry file")
     parser.add_argument("--tracemalloc", action="store_true", help="measure peak Python allocations")
+    parser.add_argument("--invoices", type=int, default=0, metavar="N",
+                        help="before each import, post an open customer invoice for every N-th incoming "
+                        "payment with a reference, so that the import reconciles those payments")
     parser.add_argument("--company", type=int,
                         help="import into a new bank journal of this existing company instead of a new "
                         "company (creating a company locks the administrator's user row until the run "
@@ -180,7 +219,8 @@ def main(argv=None):
             MessageClass = type(env["heeros.link.message"])
             with patch.object(MessageClass, "_link_commit", lambda model: None):
                 for size in sizes:
-                    results.append(run_size(env, company, connection, size, tmp, opts.tracemalloc))
+                    results.append(run_size(env, company, connection, size, tmp, opts.tracemalloc,
+                                            opts.invoices))
                     res = results[-1]
                     print(f"  {size} entries: {res['seconds']:.1f} s, {res['state']}", file=sys.stderr,
                           flush=True)
@@ -190,14 +230,14 @@ def main(argv=None):
 
     print(f"set-up ({'bank journal of company %s' % opts.company if opts.company else 'new company, Finnish chart'}): "
           f"{setup:.1f} s; database rolled back")
-    header = f"{'entries':>8}{'lines':>9}{'partner':>9}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'lines/s':>9}" \
+    header = f"{'entries':>8}{'lines':>9}{'partner':>9}{'paid':>7}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'lines/s':>9}" \
              f"{'RSS +MB':>9}"
     if opts.tracemalloc:
         header += f"{'py peak MB':>12}"
     print(header + "  state")
     ok = True
     for res in results:
-        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['file_mb']:>9.1f}{res['seconds']:>9.1f}"
+        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}{res['file_mb']:>9.1f}{res['seconds']:>9.1f}"
                f"{res['size'] / res['seconds']:>11.0f}{res['lines'] / res['seconds']:>9.0f}"
                f"{res['rss_growth']:>9.0f}")
         if opts.tracemalloc:

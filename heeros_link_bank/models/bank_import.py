@@ -742,6 +742,12 @@ class _Import:
             row.partner_id = row.invoices[:1].commercial_partner_id.id
 
     def _reconcile(self, lines, rows):
+        """Reconcile each matched payment with its invoices: its suspense
+        item moves to the invoices' receivable account and partner, then all
+        pairs are reconciled in one plan (one pass of Odoo's reconciliation,
+        its checks and the invoices' payment states for the whole chunk)."""
+        plan = []
+        moved = defaultdict(lambda: self.env["account.move.line"])
         for line, row in zip(lines, rows):
             if not row.invoices:
                 if row.match == "unmatched":
@@ -754,10 +760,14 @@ class _Import:
                 self.matches["unmatched"] += 1
                 continue
             _liquidity, suspense, _other = line._seek_for_lines()
-            suspense.write({"account_id": receivables[0].account_id.id,
-                            "partner_id": row.invoices[:1].commercial_partner_id.id})
-            (suspense | receivables).reconcile()
+            moved[(receivables[0].account_id.id, row.invoices[:1].commercial_partner_id.id)] |= suspense
+            plan.append((suspense, receivables))
             self.matches[row.match] += 1
+        for (account_id, partner_id), suspense in moved.items():
+            suspense.write({"account_id": account_id, "partner_id": partner_id})
+        if plan:
+            self.env["account.move.line"]._reconcile_plan([suspense | receivables
+                                                           for suspense, receivables in plan])
 
     # ------------------------------------------------------------------
     # outcome
