@@ -5,18 +5,22 @@ For each size, generates a camt.053 statement with that many entries
 (:func:`bench.bench_camt_parse.generate_camt053`: single credit transfers
 with Finnish or RF references, outgoing payments, lump sums of reference
 payments itemised in the statement), imports it into a company with the
-Finnish chart of accounts created for the run, through
-``heeros.link.message._link_intake`` (detection, routing by IBAN, parsing,
-partner look-up, reference matching, statement lines, statement, balances),
-and prints entries and statement lines per second and the memory used.
+Finnish chart of accounts created for the run, where the file's payers
+and payees are partners, through ``heeros.link.message._link_intake``
+(detection, routing by IBAN, parsing, partner look-up, reference matching,
+statement lines, statement, balances), and prints entries and statement
+lines per second and the memory used. With ``--invoices N`` every N-th
+incoming payment with a reference has an open customer invoice (posted
+before the import, not timed), which the import reconciles.
 
 Everything happens in one transaction that is rolled back at the end: the
 database is left as it was (a commit attempted by anything during the run
 fails the run instead). That transaction lasts the whole run (about a
-quarter of an hour with ``--full``) and holds its row locks meanwhile, so
+few minutes with ``--full``) and holds its row locks meanwhile, so
 prefer a database nobody else is using.
 
     python bench/bench_bank_import.py --config CONF --database DB [--sizes 1000,10000] [--full]
+                                      [--invoices N]
 
 ``--full`` adds a 100 000-entry file. ``--tracemalloc`` also measures the
 peak of Python allocations (slows the run down). ``--company ID`` imports
