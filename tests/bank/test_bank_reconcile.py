@@ -69,6 +69,25 @@ class TestReferencePayments(BankCase):
             day="2024-03-05")], msg_id="REC2")))
         self.assertEqual(partial.payment_state, "paid")
 
+    def test_two_payments_of_one_invoice_in_one_file(self):
+        invoice = self.invoice(100, 1011)
+        also = self.invoice(30, 1012)
+        data = camt("camt.053", [statement(IBAN_A, [
+            entry(40, "T0001", ref=fi_ref(1011), name="Asiakas Oy"),
+            entry(30, "T0002", ref=fi_ref(1012), name="Asiakas Oy"),
+            entry(80, "T0003", ref=fi_ref(1011), name="Asiakas Oy"),
+        ], opening=0)], msg_id="TWICE")
+        message = self.intake(("twice.xml", data))
+        self.assertEqual(message.state, "processed", message.error)
+        first, other, second = self.lines(self.journal_a)
+        self.assertEqual((first.link_match_state, other.link_match_state, second.link_match_state),
+                         ("partial", "paid", "overpaid"))
+        self.assertEqual((invoice.payment_state, also.payment_state), ("paid", "paid"))
+        self.assertTrue(first.is_reconciled and second.is_reconciled)
+        self.assertAlmostEqual(self.receivable(second).amount_residual, -20,
+                               msg="the second payment's extra 20 stays open on the partner")
+        self.assertIn("1 paid an invoice, 1 paid part of one, 1 paid more", message.message_ids[:1].body)
+
     # ------------------------------------------------------------------
     # lump sums
     # ------------------------------------------------------------------
