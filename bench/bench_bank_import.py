@@ -234,15 +234,15 @@ def main(argv=None):
 
     print(f"set-up ({'bank journal of company %s' % opts.company if opts.company else 'new company, Finnish chart'}): "
           f"{setup:.1f} s; database rolled back")
-    header = f"{'entries':>8}{'lines':>9}{'partner':>9}{'paid':>7}{'file MB':>9}{'seconds':>9}{'entries/s':>11}{'lines/s':>9}" \
-             f"{'RSS +MB':>9}"
+    header = (f"{'entries':>8}{'lines':>9}{'partner':>9}{'paid':>7}{'file MB':>9}{'seconds':>9}"
+              f"{'entries/s':>11}{'lines/s':>9}{'RSS +MB':>9}")
     if opts.tracemalloc:
         header += f"{'py peak MB':>12}"
     print(header + "  state")
     ok = True
     for res in results:
-        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}{res['file_mb']:>9.1f}{res['seconds']:>9.1f}"
-               f"{res['size'] / res['seconds']:>11.0f}{res['lines'] / res['seconds']:>9.0f}"
+        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}"
+               f"{res['file_mb']:>9.1f}{res['seconds']:>9.1f}{res['size'] / res['seconds']:>11.0f}{res['lines'] / res['seconds']:>9.0f}"
                f"{res['rss_growth']:>9.0f}")
         if opts.tracemalloc:
             row += f"{res['peak_py']:>12.0f}"
