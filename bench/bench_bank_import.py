@@ -242,7 +242,8 @@ def main(argv=None):
     ok = True
     for res in results:
         row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}"
-               f"{res['file_mb']:>9.1f}{res['seconds']:>9.1f}{res['size'] / res['seconds']:>11.0f}{res['lines'] / res['seconds']:>9.0f}"
+               f"{res['file_mb']:>9.1f}{res['seconds']:>9.1f}{res['size'] / res['seconds']:>11.0f}"
+               f"{res['lines'] / res['seconds']:>9.0f}"
                f"{res['rss_growth']:>9.0f}")
         if opts.tracemalloc:
             row += f"{res['peak_py']:>12.0f}"
