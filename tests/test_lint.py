@@ -1,4 +1,5 @@
-"""The code base passes ruff with the project's configuration (ruff.toml)."""
+"""The code base passes ruff (ruff.toml) and pylint with the pylint-odoo
+plugin (.pylintrc), with the project's configurations."""
 
 import shutil
 import subprocess
@@ -19,5 +20,14 @@ def test_ruff_passes():
             pytest.skip("ruff is not installed (it is in requirements.txt)")
         command = [shutil.which("ruff")]
     result = subprocess.run([*command, "check", "--output-format", "concise", str(REPO)],
+                            capture_output=True, text=True, check=False, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pylint_odoo_passes():
+    pytest.importorskip("pylint_odoo", reason="pylint-odoo is not installed (it is in requirements.txt)")
+    addons = sorted(path.name for path in REPO.glob("heeros_link_*") if (path / "__manifest__.py").exists())
+    assert len(addons) == 4, addons
+    result = subprocess.run([sys.executable, "-m", "pylint", "--rcfile", str(REPO / ".pylintrc"), *addons],
                             capture_output=True, text=True, check=False, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
