@@ -34,7 +34,7 @@ def business_id_compact(value):
     text = compact(value).replace("-", "")
     if text.startswith("FI"):
         text = text[2:]
-    if len(text) == 8 and text.isdigit():
+    if len(text) == 8 and text.isdecimal():
         return f"{text[:7]}-{text[7]}"
     return compact(value)
 
@@ -70,7 +70,7 @@ def business_id_from_vat(vat):
 def address_kind(address):
     """'ovt', 'iban' or 'other'."""
     text = compact(address)
-    if text.startswith(OVT_PREFIX) and text[4:12].isdigit():
+    if text.startswith(OVT_PREFIX) and text[4:12].isdecimal():
         return "ovt"
     if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", text) and _iban_country(text):
         return "iban"

@@ -70,10 +70,10 @@ MESSAGES = {
 }
 _ADDITIONAL_INFO = {"Rpt": "AddtlRptInf", "Stmt": "AddtlStmtInf", "Ntfctn": "AddtlNtfctnInf"}
 
-_AMOUNT_RE = re.compile(r"\d+(\.\d+)?")
-_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?")
+_AMOUNT_RE = re.compile(r"\d+(\.\d+)?", re.ASCII)
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?", re.ASCII)
 _DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?")
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
 _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED"}
 
 
@@ -245,13 +245,13 @@ class _Reader:
             year, month, day, hour, minute, second, fraction, zone = match.groups()
             micro = int((fraction or "0")[:6].ljust(6, "0"))
             tzinfo = None
-            if zone == "Z":
-                tzinfo = UTC
-            elif zone:
-                zone = zone.replace(":", "")
-                minutes = int(zone[1:3]) * 60 + int(zone[3:5])
-                tzinfo = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
             try:
+                if zone == "Z":
+                    tzinfo = UTC
+                elif zone:
+                    zone = zone.replace(":", "")
+                    minutes = int(zone[1:3]) * 60 + int(zone[3:5])
+                    tzinfo = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
                 return datetime(int(year), int(month), int(day), int(hour), int(minute),
                                 int(second or 0), micro, tzinfo=tzinfo)
             except ValueError:
@@ -286,7 +286,7 @@ class _Reader:
         if found is None:
             return None
         value = (found.text or "").strip()
-        if not value.isdigit():
+        if not value.isdecimal():
             raise self.error(f"{value!r} is not a whole number", found, f"{path}/{child}",
                              expected="digits")
         return int(value)
@@ -658,7 +658,7 @@ class _Reader:
         count = kids.get("NbOfTxs")
         if count is not None:
             value = (count.text or "").strip()
-            if not value.isdigit():
+            if not value.isdecimal():
                 raise self.error(f"{value!r} is not a whole number", count, f"{path}/NbOfTxs",
                                  expected="digits")
             entry.batch_count = int(value)

@@ -108,7 +108,7 @@ def yymmdd(value, *, file_name=None, line=None, element=None, required=False):
             raise RecordError("date is missing", file_name=file_name, line=line,
                               element=element, expected="YYMMDD")
         return None
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not value.isdecimal():
         raise RecordError(f"date {value!r} is not six digits", file_name=file_name,
                           line=line, element=element, expected="YYMMDD")
     year = int(value[:2])
@@ -122,7 +122,7 @@ def yymmdd(value, *, file_name=None, line=None, element=None, required=False):
 
 def cents(digits, *, sign="+", file_name=None, line=None, element=None):
     """Digits in cents (and a ``+``/``-`` sign) as a Decimal with two decimals."""
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise RecordError(f"amount {digits!r} is not a number", file_name=file_name,
                           line=line, element=element, expected="digits, in cents")
     if sign not in "+-" or not sign:
@@ -137,6 +137,6 @@ def fi_iban(bban):
     ``None`` for anything else: ``fi_iban('19503000000010') ==
     'FI4819503000000010'``."""
     bban = (bban or "").strip()
-    if len(bban) != 14 or not bban.isdigit() or not bban.strip("0"):
+    if len(bban) != 14 or not bban.isdecimal() or not bban.strip("0"):
         return None
     return "FI" + stdnum_iban.calc_check_digits("FI00" + bban) + bban

@@ -49,7 +49,7 @@ def is_tito(sniff):
     if not lines:
         return False
     first = lines[0]
-    if not first.startswith("T00") or not first[3:6].isdigit():
+    if not first.startswith("T00") or not first[3:6].isdecimal():
         return False
     length = int(first[3:6])
     if length < _TITO_MIN_LENGTH or not first[6:9].strip():
@@ -57,13 +57,13 @@ def is_tito(sniff):
     if len(lines) > 1 and len(first) > length:
         # several records on one line: the next one must start with T and digits
         rest = first[length:]
-        return not rest.strip() or (rest[0] == "T" and rest[1:6].isdigit())
+        return not rest.strip() or (rest[0] == "T" and rest[1:6].isdecimal())
     return True
 
 
 def _ktl_record(line):
     return (len(line) <= _KTL_LENGTH and line[:1] in ("0", "3", "5", "9")
-            and line[1:7].isdigit())
+            and line[1:7].isdecimal())
 
 
 def is_ktl(sniff):
@@ -76,7 +76,7 @@ def is_ktl(sniff):
     if not lines:
         return False
     first = lines[0]
-    if not first.startswith("0") or not first[1:11].isdigit():
+    if not first.startswith("0") or not first[1:11].isdecimal():
         return False
     if len(first) == _KTL_LENGTH or (len(first) > _KTL_LENGTH and len(lines) == 1
                                      and first[_KTL_LENGTH:_KTL_LENGTH + 1] in ("3", "5", "9")):

@@ -127,7 +127,7 @@ def _header(line, rec, file_name):
     day = _charset.yymmdd(rec[1:7], file_name=file_name, line=line,
                           element="record 0 creation date", required=True)
     hhmm = rec[7:11]
-    if not hhmm.isdigit() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
+    if not hhmm.isdecimal() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
         raise RecordError(f"creation time {hhmm!r} is not HHMM", file_name=file_name, line=line,
                           element="record 0 creation time", expected="HHMM")
     return {
@@ -149,7 +149,7 @@ def _payment(line, rec, file_name):
                            element=f"{element} {field}", expected=expected)
 
     bban = rec[1:15].strip()
-    if not bban.isdigit():
+    if not bban.isdecimal():
         raise fail(f"account {bban!r} is not a 14-digit account number", "account",
                    "the account in machine form, 14 digits")
     booking = _charset.yymmdd(rec[15:21], file_name=file_name, line=line,
@@ -171,7 +171,7 @@ def _payment(line, rec, file_name):
     signed = -amount if is_correction else amount
     archive = rec[27:43].strip() or None
     ref = rec[43:63].strip()
-    if ref.isdigit():
+    if ref.isdecimal():
         ref = ref.lstrip("0")
     kind_of_ref = fi_reference.kind(ref) if ref else None
     if kind_of_ref:
@@ -226,7 +226,7 @@ def _close(batch, trailer, file_name, check_totals, last_line=None):
         count_text, sum_text = rec[start:mid], rec[mid:end]
         if not count_text.strip() and not sum_text.strip():
             continue  # older trailers leave the failed-direct-debit totals blank
-        if not count_text.isdigit() or not sum_text.isdigit():
+        if not count_text.isdecimal() or not sum_text.isdecimal():
             raise RecordError(f"trailer field {count_text!r}/{sum_text!r} is not a number",
                               file_name=file_name, line=line, element="record 9",
                               expected="counts of 6 and sums of 11 digits")

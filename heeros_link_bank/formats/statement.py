@@ -215,7 +215,7 @@ class Entry:
         """The Finnish three-digit transaction code (``'705'``, ``'710'``...)
         that starts ``proprietary_code``, or ``None``."""
         code = (self.proprietary_code or "").strip()
-        return code[:3] if len(code) >= 3 and code[:3].isdigit() else None
+        return code[:3] if len(code) >= 3 and code[:3].isdecimal() else None
 
     def import_key(self, account=None, occurrence=0):
         """A stable key for idempotent imports of this entry.

@@ -80,7 +80,7 @@ def iter_records(text, file_name=None):
     for number, raw in enumerate(text.splitlines(), 1):
         rest = raw
         while rest.strip():
-            if len(rest) < 6 or rest[0] != "T" or not rest[1:3].isdigit() or not rest[3:6].isdigit():
+            if len(rest) < 6 or rest[0] != "T" or not rest[1:3].isdecimal() or not rest[3:6].isdecimal():
                 raise RecordError(
                     f"record {rest[:6]!r} does not start with T, a record type and a length",
                     file_name=file_name, line=number, element="record",
@@ -120,7 +120,7 @@ class _Reader:
                               element=f"record {record[:3]} {field}")
 
     def count(self, digits, line, record, field):
-        if not digits.strip().isdigit():
+        if not digits.strip().isdecimal():
             raise self.error(f"count {digits!r} is not a number", line, record, field,
                              expected="digits")
         return int(digits)
@@ -162,13 +162,13 @@ class _Reader:
         hhmm = rec[44:48]
         created = None
         if created_day:
-            if not hhmm.isdigit() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
+            if not hhmm.isdecimal() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
                 raise self.error(f"creation time {hhmm!r} is not HHMM", line, rec,
                                  "creation time", expected="HHMM")
             created = datetime.combine(created_day, time(int(hhmm[:2]), int(hhmm[2:])))
         currency = rec[96:99].strip() or None
         iban_bic = rec[292:322].split()
-        iban = next((p for p in iban_bic if p[:2].isalpha() and p[2:4].isdigit() and len(p) > 14), None)
+        iban = next((p for p in iban_bic if p[:2].isalpha() and p[2:4].isdecimal() and len(p) > 14), None)
         bic = next((p for p in iban_bic if p is not iban), None)
         self.statement = Statement(
             kind="tito",
@@ -189,7 +189,7 @@ class _Reader:
         st.extra.update({
             "version": rec[6:9].strip(),
             "customer_id": rec[48:65].strip() or None,
-            "record_count": int(rec[90:96]) if rec[90:96].isdigit() else None,
+            "record_count": int(rec[90:96]) if rec[90:96].isdecimal() else None,
             "bank_contact": rec[222:262].strip() or None,
             "bank_info": rec[262:292].strip() or None,
             "line": line,
@@ -269,7 +269,7 @@ class _Reader:
             detail.creditor_name, detail.creditor_account = name, account
             detail.creditor_iban = detail.counterparty_iban
         ref = rec[159:179].strip()
-        if ref.isdigit():
+        if ref.isdecimal():
             ref = ref.lstrip("0")
         if ref:
             kind = fi_reference.kind(ref)

@@ -577,7 +577,7 @@ class _Import:
         proprietary = (detail.proprietary_code if detail and row.kind == "item" else None) or \
             entry.proprietary_code
         fi_code = entry.fi_code if row.kind == "entry" else \
-            ((proprietary or "")[:3] if (proprietary or "")[:3].isdigit() else entry.fi_code)
+            ((proprietary or "")[:3] if (proprietary or "")[:3].isdecimal() else entry.fi_code)
         archive = (detail.archive_id if detail and row.kind == "item" else None) or entry.archive_id
         exchange = (detail.exchange if detail else None) or entry.exchange
         charges = (detail.charges if detail else None) or (
@@ -826,7 +826,7 @@ def _normalise_business_id(value):
     if text.startswith("FI"):
         text = text[2:]
     digits = text.replace("-", "")
-    if len(digits) == 8 and digits.isdigit():
+    if len(digits) == 8 and digits.isdecimal():
         return f"{digits[:7]}-{digits[7]}"
     return None
 

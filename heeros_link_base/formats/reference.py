@@ -32,7 +32,7 @@ def fi_check_digit(base):
 def fi_make(base):
     """Append the check digit: ``fi_make('1232') == '12328'``."""
     base = compact(base)
-    if not base.isdigit() or not 3 <= len(base) <= 19:
+    if not base.isdecimal() or not 3 <= len(base) <= 19:
         raise RecordError(f"cannot make a Finnish reference of {base!r}",
                           expected="3 to 19 digits")
     return base + fi_check_digit(base)
@@ -51,7 +51,7 @@ def kind(reference):
     ref = compact(reference)
     if ref.startswith("RF"):
         return "rf" if iso11649.is_valid(ref) else None
-    if ref.isdigit() and 4 <= len(ref) <= 20 and fi_check_digit(ref[:-1]) == ref[-1]:
+    if ref.isdecimal() and 4 <= len(ref) <= 20 and fi_check_digit(ref[:-1]) == ref[-1]:
         return "fi"
     return None
 

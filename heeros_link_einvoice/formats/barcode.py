@@ -75,7 +75,7 @@ def _iban_digits(iban):
             f"the bank bar code can only carry a Finnish account; {iban!r} is not a FI IBAN",
             element="IBAN", expected="a Finnish IBAN (FI + 16 digits)")
     digits = compact[2:]
-    if len(digits) != 16 or not digits.isdigit() or not stdnum_iban.is_valid(compact):
+    if len(digits) != 16 or not digits.isdecimal() or not stdnum_iban.is_valid(compact):
         raise BuildError(f"{iban!r} is not a valid Finnish IBAN",
                          element="IBAN",
                          expected="FI, two check digits and 14 digits with a valid IBAN checksum")
@@ -129,7 +129,7 @@ def _reference_digits(reference):
         return 4, "000" + ref.rjust(20, "0")
     if kind == "rf":
         check, body = ref[2:4], ref[4:]
-        if not body.isdigit():
+        if not body.isdecimal():
             raise BuildError(
                 f"the RF reference {reference!r} contains letters; the bank bar code "
                 "carries numeric RF references only", element="reference",
@@ -177,7 +177,7 @@ def parse_virtual_barcode(code):
         reference or due date
     """
     text = "".join(str(code or "").split())
-    if len(text) != LENGTH or not text.isdigit():
+    if len(text) != LENGTH or not text.isdecimal():
         raise RecordError(f"a virtual bar code has {LENGTH} digits; got {text!r}",
                           expected=f"{LENGTH} digits")
     version = int(text[0])
@@ -246,7 +246,7 @@ QUIET_ZONE_MODULES = 10
 
 def _check_digits(digits):
     text = "".join(str(digits or "").split())
-    if not text or not text.isdigit() or len(text) % 2:
+    if not text or not text.isdecimal() or len(text) % 2:
         raise BuildError(f"Code 128 subset C encodes an even number of digits; got {digits!r}",
                          expected="an even number of digits")
     return text
