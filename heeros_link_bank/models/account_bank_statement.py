@@ -125,10 +125,39 @@ class AccountBankStatementLine(models.Model):
         "account.move", "heeros_link_bank_line_invoice_rel", "line_id", "move_id",
         string="Matched invoices", readonly=True, copy=False, check_company=False)
 
+    link_details_text = fields.Text(
+        "Bank's details", compute="_compute_link_details_text",
+        help="What the bank's file says of this transaction beyond the fields above: references, "
+        "message, dates, and for payments in another currency the instructed amount, exchange "
+        "rate and charges.")
+
     _sql_constraints = [
         ("unique_import_id", "unique (unique_import_id)",
          "A bank entry can be imported only once."),
     ]
+
+    @api.depends("transaction_details")
+    def _compute_link_details_text(self):
+        labels = {
+            "archive_id": _("Archive ID"),
+            "entry_reference": _("Entry reference"),
+            "end_to_end_id": _("End-to-end ID"),
+            "reference": _("Reference"),
+            "message": _("Message"),
+            "counterparty_bic": _("Counterparty's BIC"),
+            "payment_date": _("Payment date"),
+            "value_date": _("Value date"),
+            "batch_count": _("Payments in the entry"),
+            "instructed_amount": _("Instructed amount"),
+            "exchange_rate": _("Exchange rate"),
+            "charges": _("Bank charges"),
+            "file": _("File"),
+        }
+        for line in self:
+            details = line.transaction_details if isinstance(line.transaction_details, dict) else {}
+            shown = [(labels.get(key, key), value) for key, value in details.items()
+                     if value not in (None, "", False)]
+            line.link_details_text = "\n".join(f"{label}: {value}" for label, value in shown) or False
 
     # ------------------------------------------------------------------
     # batch creation

@@ -141,6 +141,10 @@ class TestBankImport(BankCase):
         self.assertEqual(details["exchange_rate"], "0.0868 (NOK → EUR)")
         self.assertEqual(details["charges"], "2.50 EUR")
         self.assertFalse({"instructed_amount", "exchange_rate", "charges"} & set(domestic.transaction_details))
+        self.assertIn("Instructed amount: 1100.00 NOK", foreign.link_details_text)
+        self.assertIn("Bank charges: 2.50 EUR", foreign.link_details_text)
+        self.assertIn("Archive ID: FX0001", foreign.link_details_text)
+        self.assertNotIn("charges", domestic.link_details_text.lower())
 
     def test_tito_statement_and_balances(self):
         data = (SAMPLES / "finnish_legacy" / "corporatejs_tito_1.txt").read_bytes()
