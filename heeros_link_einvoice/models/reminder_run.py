@@ -65,9 +65,10 @@ class AccountMoveReminders(models.Model):
             rate_dec = Decimal(str(rate))
             amount = principal * rate_dec / Decimal(100) * Decimal(days) / Decimal(365)
             total += amount
+            rate_text = f"{rate:g}".replace(".", ",")
             lines.append(_(
                 "%(principal)s x %(rate)s %% x %(days)s / 365 days (%(start)s-%(end)s) = %(amount)s",
-                principal=_money(principal), rate=f"{rate:g}".replace(".", ","), days=days,
+                principal=_money(principal), rate=rate_text, days=days,
                 start=seg_from.strftime("%d.%m.%Y"), end=seg_to.strftime("%d.%m.%Y"),
                 amount=_money(amount.quantize(CENT, ROUND_HALF_UP))))
         result.update({
@@ -224,6 +225,7 @@ class HeerosLinkReminderSend(models.Model):
     def _heeros_link_log(self, note=""):
         channel = dict(self._fields["channel"].selection)[self.channel]
         currency = self.currency_id
+        rate_text = f"{self.interest_rate:g}"
         body = Markup("%s<br/>%s") % (
             _("Payment reminder %(name)s (%(level)s) sent by %(channel)s on %(date)s.",
               name=self.name, level=self.level_id.name, channel=channel,
@@ -231,7 +233,7 @@ class HeerosLinkReminderSend(models.Model):
             _("Open %(principal)s, fee %(fee)s, penalty interest %(interest)s (%(rate)s %%, %(days)s "
               "days), to pay %(total)s by %(due)s.",
               principal=currency.format(self.principal), fee=currency.format(self.fee),
-              interest=currency.format(self.interest), rate=f"{self.interest_rate:g}",
+              interest=currency.format(self.interest), rate=rate_text,
               days=self.interest_days, total=currency.format(self.total),
               due=self.due_date.strftime("%d.%m.%Y") if self.due_date else ""))
         if self.message_link_id:
