@@ -52,10 +52,12 @@ class AccountBankStatement(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(SQL(
-            "UPDATE account_bank_statement_line SET statement_id = %(st)s WHERE id = ANY(%(ids)s)",
+            """UPDATE account_bank_statement_line SET statement_id = %(st)s
+                WHERE id = ANY(%(ids)s) AND statement_id IS DISTINCT FROM %(st)s""",
             st=self.id, ids=line_ids))
         cr.execute(SQL(
-            "UPDATE account_move_line SET statement_id = %(st)s WHERE statement_line_id = ANY(%(ids)s)",
+            """UPDATE account_move_line SET statement_id = %(st)s
+                WHERE statement_line_id = ANY(%(ids)s) AND statement_id IS DISTINCT FROM %(st)s""",
             st=self.id, ids=line_ids))
         cr.execute(SQL(
             """SELECT l.journal_id, MIN(l.internal_index),
@@ -163,7 +165,7 @@ class AccountBankStatementLine(models.Model):
     # batch creation
     # ------------------------------------------------------------------
     @api.model
-    def _link_create_batch(self, journal, vals_list, cache=None):
+    def _link_create_batch(self, journal, vals_list, cache=None, into=None):
         """Create many statement lines of one bank journal at once.
 
         ``vals_list`` holds the lines' own values plus ``date``. The result is
@@ -190,6 +192,10 @@ class AccountBankStatementLine(models.Model):
 
         ``cache``, a dict kept by the caller across the batches of one file,
         keeps what follows from each partner from one batch to the next.
+        ``into``, a statement that the caller completes with
+        :meth:`AccountBankStatement._link_attach` once all its lines exist:
+        the lines inserted by SQL go straight into it (saving an update of
+        each row then), the others are attached then.
         """
         if not vals_list:
             return self.browse()
@@ -209,7 +215,7 @@ class AccountBankStatementLine(models.Model):
             return self._link_create_orm(journal, vals_list, names)
         pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
         return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern,
-                                               {} if cache is None else cache)
+                                               {} if cache is None else cache, into)
 
     def _link_context(self):
         return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
@@ -284,7 +290,7 @@ class AccountBankStatementLine(models.Model):
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
 
     @api.model
-    def _link_create_sql(self, journal, vals_list, names, pattern, cache):
+    def _link_create_sql(self, journal, vals_list, names, pattern, cache, into=None):
         """Insert statement lines like ``pattern`` (one line created by the
         ORM in the same journal) for ``vals_list``, numbered ``names``."""
         self.check_access("create")
@@ -350,6 +356,10 @@ class AccountBankStatementLine(models.Model):
             line_cols["internal_index"].append(f"{date:%Y%m%d}{MAXINT - sequence:0>10}{line_id:0>10}")
             line_cols["amount_residual"].append(-amount)
             line_cols["is_reconciled"].append(currency.is_zero(amount))
+            if into and "statement_id" not in keys:
+                line_cols["statement_id"].append(into.id)
+            elif into and not line_cols["statement_id"][-1]:
+                line_cols["statement_id"][-1] = into.id
         _insert_like(cr, "account_bank_statement_line", pattern.id, line_cols)
 
         cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s",
@@ -366,7 +376,7 @@ class AccountBankStatementLine(models.Model):
                 cols["id"].append(next(ids))
                 cols["move_id"].append(move_id)
                 cols["statement_line_id"].append(line_id)
-                cols["statement_id"].append(vals.get("statement_id") or None)
+                cols["statement_id"].append(vals.get("statement_id") or (into.id if into else None))
                 cols["move_name"].append(name)
                 cols["name"].append(vals.get("payment_ref") or None)
                 cols["date"].append(date)

@@ -258,45 +258,54 @@ class _Import:
         file_sum = Decimal(0)
         acc = _Lines()
         rows = []
-        for entry in entries:
-            if entry.status != BOOKED:
-                continue
-            self.booked += 1
-            file_sum += entry.amount
-            rows.extend(self._entry_rows(entry, statement, account, occurrences, items=False))
-            if len(rows) >= CHUNK:
-                self._flush_statement_rows(journal, rows, acc)
-                rows = []
-                self._release()
-        self._flush_statement_rows(journal, rows, acc)
-        if not acc.ids:
-            return
-        currency = journal.currency_id or journal.company_id.currency_id
-        lines_sum = float(acc.total)
-        opening, closing = statement.opening_balance, statement.closing_balance
-        if closing is not None:
-            end = float(closing.amount)
-            start = currency.round(end - lines_sum)
-        elif opening is not None:
-            start = float(opening.amount)
-            end = currency.round(start + lines_sum)
-        else:
-            start, end = 0.0, lines_sum
-        number = statement.legal_sequence or statement.electronic_sequence or statement.statement_id
-        day = statement.to_date or acc.last_date
-        name = " ".join(p for p in (journal.code, str(day), number and f"#{number}") if p)
-        record = self.env["account.bank.statement"].create({
-            "name": name,
-            "reference": self.file_name,
-            "balance_start": start,
-            "balance_end_real": end,
-            "link_message_id": self.message.id,
-        })
+        # The statement exists from the start so that new lines go straight
+        # into it; its computed fields (balances, date, index) are left alone
+        # meanwhile, else every reconciliation would recompute them over all
+        # its lines, and are computed once by _link_attach at the end.
+        Statement = self.env["account.bank.statement"]
+        record = Statement.create({"name": journal.code, "reference": self.file_name, "balance_start": 0.0,
+                                   "balance_end_real": 0.0, "link_message_id": self.message.id})
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
+            journal.id, journal.company_id.id, record.id))
+        record.invalidate_recordset(["journal_id", "company_id"])
+        computed = [field for field in Statement._fields.values() if field.store and field.compute]
+        with self.env.protecting(computed, record):
+            for entry in entries:
+                if entry.status != BOOKED:
+                    continue
+                self.booked += 1
+                file_sum += entry.amount
+                rows.extend(self._entry_rows(entry, statement, account, occurrences, items=False))
+                if len(rows) >= CHUNK:
+                    self._flush_statement_rows(journal, rows, acc, record)
+                    rows = []
+                    self._release()
+            self._flush_statement_rows(journal, rows, acc, record)
+            if not acc.ids:
+                record.unlink()
+                return
+            currency = journal.currency_id or journal.company_id.currency_id
+            lines_sum = float(acc.total)
+            opening, closing = statement.opening_balance, statement.closing_balance
+            if closing is not None:
+                end = float(closing.amount)
+                start = currency.round(end - lines_sum)
+            elif opening is not None:
+                start = float(opening.amount)
+                end = currency.round(start + lines_sum)
+            else:
+                start, end = 0.0, lines_sum
+            number = statement.legal_sequence or statement.electronic_sequence or statement.statement_id
+            day = statement.to_date or acc.last_date
+            name = " ".join(p for p in (journal.code, str(day), number and f"#{number}") if p)
+            record.write({"name": name, "balance_start": start, "balance_end_real": end})
         record._link_attach(acc.ids)
         self.statements |= record
         self._check_balances(record, statement, journal, currency, file_sum, opening, closing)
 
-    def _flush_statement_rows(self, journal, rows, acc):
+    def _flush_statement_rows(self, journal, rows, acc, into=None):
         if not rows:
             return
         rows = self._without_existing(rows)
@@ -312,7 +321,7 @@ class _Import:
                 self._use_items(row, items, acc)
                 continue
             keep.append(row)
-        lines = self._create(journal, keep)
+        lines = self._create(journal, keep, into=into)
         self.line_ids.extend(lines.ids)
         acc.add(lines.ids, sum((r.amount for r in keep), Decimal(0)), [r.date for r in keep])
 
@@ -549,14 +558,14 @@ class _Import:
         existing = {key for (key,) in self.env.cr.fetchall()}
         return [r for r in rows if r.key not in existing]
 
-    def _create(self, journal, rows, extra=None):
+    def _create(self, journal, rows, extra=None, into=None):
         Line = self.env["account.bank.statement.line"]
         if not rows:
             return Line
         self._find_partners(journal, rows)
         self._find_invoices(journal, rows)
         vals_list = [dict(self._line_vals(row), **(extra or {})) for row in rows]
-        lines = Line._link_create_batch(journal, vals_list, cache=self.line_cache)
+        lines = Line._link_create_batch(journal, vals_list, cache=self.line_cache, into=into)
         self.changed += len(lines)
         # new lines: linked to the message here, chunk by chunk
         self.message.sudo()._link_new_records(Line._name, lines.ids)

@@ -107,16 +107,19 @@ class TestLineCreation(BankCase):
         return {"lines": st_rows, "moves": moves, "items": items, "messages": messages,
                 "followers": followers, "statements": statements}
 
-    def both(self, vals_list, journal=None):
+    def both(self, vals_list, journal=None, into=None):
         """The snapshot of ``vals_list`` created by Odoo's ``create`` and by
         the batch, each from the same starting point, and whether the batch
-        inserted lines by SQL."""
+        inserted lines by SQL. With ``into`` (a statement), Odoo's lines are
+        created in it and the batch's are put in it as an import does: the
+        batch inserts into it, then the statement takes them all."""
         journal = journal or self.journal_a
         Line = self.Line.with_context(tracking_disable=True)
         standard = None
         try:
             with self.env.cr.savepoint():
-                created = Line.create([dict(vals, journal_id=journal.id) for vals in vals_list])
+                extra = {"statement_id": into.id} if into else {}
+                created = Line.create([dict(vals, journal_id=journal.id, **extra) for vals in vals_list])
                 standard = self.snapshot(created)
                 raise _Rollback
         except _Rollback:
@@ -124,7 +127,9 @@ class TestLineCreation(BankCase):
         LineClass = type(self.Line)
         with patch.object(LineClass, "_link_create_sql", autospec=True,
                           side_effect=LineClass._link_create_sql) as by_sql:
-            batch = Line._link_create_batch(journal, vals_list)
+            batch = Line._link_create_batch(journal, vals_list, into=into)
+            if into:
+                into._link_attach(batch.ids)
         self.assertEqual(len(batch), len(vals_list))
         return standard, self.snapshot(batch), by_sql.called
 
@@ -195,4 +200,14 @@ class TestLineCreation(BankCase):
             "analytic_distribution": {str(analytic.id): 100}})
         standard, batch, by_sql = self.both(self.vals_list())
         self.assertFalse(by_sql, "a distribution model may differ item by item: left to Odoo")
+        self.assert_same(standard, batch)
+
+    def test_batch_into_a_statement_equals_create(self):
+        statement = self.env["account.bank.statement"].create({
+            "name": "Ote 2", "balance_start": 10, "balance_end_real": 10 + sum(
+                vals["amount"] for vals in self.vals_list())})
+        standard, batch, by_sql = self.both(self.vals_list(), into=statement)
+        self.assertTrue(by_sql)
+        self.assertEqual({row["statement_id"] for row in batch["lines"] + batch["items"]}, {statement.id})
+        self.assertTrue(standard["statements"][0][2], "the statement is complete")
         self.assert_same(standard, batch)
