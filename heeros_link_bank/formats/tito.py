@@ -346,18 +346,14 @@ class _Reader:
             detail.end_to_end_id = None if not e2e or e2e.upper() in _NOT_PROVIDED else e2e
             iban = "".join(data[35:70].split()).upper() or None
             bic = "".join(data[70:105].split()).upper() or None
+            # the other party: the creditor of money out, the debtor of money in
+            side = "creditor" if detail.amount is not None and detail.amount < 0 else "debtor"
             if iban:
                 detail.counterparty_iban = iban
-                if detail.amount is not None and detail.amount < 0:
-                    detail.creditor_iban = iban
-                else:
-                    detail.debtor_iban = iban
+                setattr(detail, f"{side}_iban", iban)
             if bic:
                 detail.counterparty_bic = bic
-                if detail.amount is not None and detail.amount < 0:
-                    detail.creditor_bic = bic
-                else:
-                    detail.debtor_bic = bic
+                setattr(detail, f"{side}_bic", bic)
             detail.ultimate_creditor = data[105:175].strip() or None
             detail.ultimate_debtor = data[175:245].strip() or None
             payer_id = data[245:280].strip()

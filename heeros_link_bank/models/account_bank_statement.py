@@ -37,6 +37,22 @@ class AccountBankStatement(models.Model):
         for statement in self:
             statement.link_has_warning = bool(statement.link_balance_warning)
 
+    @api.model
+    def _link_open(self, journal, reference, message):
+        """A new, empty statement of ``journal`` that an import fills: lines
+        go into it batch by batch and :meth:`_link_attach` completes it. Its
+        journal and company are set now (they are otherwise computed from
+        its lines). Returns the statement and its stored computed fields,
+        which the import protects from recomputation until the end."""
+        statement = self.create({"name": journal.code, "reference": reference, "balance_start": 0.0,
+                                 "balance_end_real": 0.0, "link_message_id": message.id})
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
+            journal.id, journal.company_id.id, statement.id))
+        statement.invalidate_recordset(["journal_id", "company_id"])
+        return statement, [field for field in self._fields.values() if field.store and field.compute]
+
     def _link_attach(self, line_ids):
         """Put the statement lines ``line_ids`` (of one journal) in this
         statement, as writing its ``line_ids`` would, in a few queries however
@@ -270,10 +286,10 @@ class AccountBankStatementLine(models.Model):
         self._link_tie(lines)
         return lines.with_env(self.env)
 
-    def _link_tie(self, lines):
-        """Link the entries and their items to their statement lines. Done
-        last: linked, every write on an entry (posting too) synchronises its
-        line one by one."""
+    def _link_tie(self, lines, items=True):
+        """Link the entries (and, with ``items``, their journal items) to
+        their statement lines. Done last: linked, every write on an entry
+        (posting too) synchronises its line one by one."""
         self.env.flush_all()
         # Odoo's create writes on each new entry, which marks it as modified
         # by hand (``is_manually_modified``); so do the lines made here.
@@ -281,10 +297,11 @@ class AccountBankStatementLine(models.Model):
             """UPDATE account_move m SET statement_line_id = l.id, is_manually_modified = true
                  FROM account_bank_statement_line l
                 WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
-        self.env.cr.execute(SQL(
-            """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
-                 FROM account_bank_statement_line l
-                WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
+        if items:
+            self.env.cr.execute(SQL(
+                """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
+                     FROM account_bank_statement_line l
+                    WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
         self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids",
                                                    "is_manually_modified"])
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
@@ -389,13 +406,9 @@ class AccountBankStatementLine(models.Model):
                     cols[column].append(balance if followed else 0.0)
                 cols["reconciled"].append(bool(followed and currency.is_zero(balance)))
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
-        cr.execute(SQL(
-            """UPDATE account_move m SET statement_line_id = l.id
-                 FROM account_bank_statement_line l
-                WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=line_ids))
-
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
+        self._link_tie(lines, items=False)  # the items were inserted tied
         self._link_follow(move_ids, partners)
         for line, vals in zip(lines, vals_list):
             if vals.get("link_invoice_ids"):

@@ -262,15 +262,7 @@ class _Import:
         # into it; its computed fields (balances, date, index) are left alone
         # meanwhile, else every reconciliation would recompute them over all
         # its lines, and are computed once by _link_attach at the end.
-        Statement = self.env["account.bank.statement"]
-        record = Statement.create({"name": journal.code, "reference": self.file_name, "balance_start": 0.0,
-                                   "balance_end_real": 0.0, "link_message_id": self.message.id})
-        self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
-            journal.id, journal.company_id.id, record.id))
-        record.invalidate_recordset(["journal_id", "company_id"])
-        computed = [field for field in Statement._fields.values() if field.store and field.compute]
+        record, computed = self.env["account.bank.statement"]._link_open(journal, self.file_name, self.message)
         with self.env.protecting(computed, record):
             for entry in entries:
                 if entry.status != BOOKED:
