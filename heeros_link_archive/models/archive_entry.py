@@ -3,12 +3,14 @@ import hashlib
 import io
 import json
 import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 #: Finnish Accounting Act (kirjanpitolaki 2:10): books and the balance sheet
 #: specification 10 years, vouchers and other material 6 years, counted from
@@ -19,25 +21,46 @@ GENESIS = "0" * 64
 #: First key of the advisory lock serialising each company's archive chain.
 ARCHIVE_LOCK = 0x4C494E4B  # "LINK"
 
+#: Set only while the archive's own server-side code records a verification or
+#: purges expired content. It lives in the Python process, not in the request's
+#: context, so nothing a client sends can set it.
+_MAINTENANCE = ContextVar("heeros_link_archive_maintenance", default=frozenset())
+#: What each kind of maintenance may change on an entry.
+_VERIFY_FIELDS = frozenset({"verified_on", "verification"})
+_PURGE_FIELDS = frozenset({"purged", "attachment_id"})
+
+
+@contextmanager
+def _maintenance(fields_):
+    """Let the archive's own code change ``fields_`` of entries (and, when
+    purging, remove their files) for the duration of the block."""
+    token = _MAINTENANCE.set(frozenset(fields_))
+    try:
+        yield
+    finally:
+        _MAINTENANCE.reset(token)
+
 
 class HeerosLinkArchiveEntry(models.Model):
     _name = "heeros.link.archive.entry"
     _description = "Archived Link document"
     _order = "id desc"
     _rec_name = "file_name"
+    _check_company_auto = True
 
     message_id = fields.Many2one("heeros.link.message", required=True, index=True, readonly=True,
-                                 ondelete="restrict")
+                                 ondelete="restrict", check_company=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     direction = fields.Selection(related="message_id.direction", store=True)
     document_type = fields.Selection(related="message_id.document_type")
     file_name = fields.Char(readonly=True)
     size = fields.Integer(readonly=True)
     sha256 = fields.Char("SHA-256", required=True, readonly=True, index=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict")
+    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict",
+                                    check_company=True)
     archived_on = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     retain_until = fields.Date(required=True, readonly=True, index=True)
-    previous_id = fields.Many2one("heeros.link.archive.entry", readonly=True)
+    previous_id = fields.Many2one("heeros.link.archive.entry", readonly=True, check_company=True)
     chain_hash = fields.Char(required=True, readonly=True,
                              help="SHA-256 over the previous entry's chain hash and this entry's content "
                              "hash and metadata: changing or removing any earlier entry breaks every "
@@ -51,10 +74,18 @@ class HeerosLinkArchiveEntry(models.Model):
     # ------------------------------------------------------------------
     # immutability
     # ------------------------------------------------------------------
-    _VERIFY_FIELDS = {"verified_on", "verification"}
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Entries are made by _archive_messages only (in superuser mode, from
+        # the message's own payload), never from values a client sends.
+        if not self.env.su:
+            raise AccessError(_("Archived documents are created by the Link itself, when a file "
+                                "passes through it."))
+        return super().create(vals_list)
 
     def write(self, vals):
-        if set(vals) - self._VERIFY_FIELDS and not self.env.context.get("heeros_link_archive_purge"):
+        allowed = _MAINTENANCE.get()
+        if not (self.env.su and allowed and set(vals) <= allowed):
             raise UserError(_("Archived documents cannot be changed."))
         return super().write(vals)
 
@@ -132,7 +163,9 @@ class HeerosLinkArchiveEntry(models.Model):
             expected = self._chain(previous_hash, entry.sha256, entry.company_id.id, entry.file_name,
                                    fields.Datetime.to_string(entry.archived_on))
             ok = ok and expected == entry.chain_hash
-            entry.sudo().write({"verified_on": fields.Datetime.now(), "verification": "ok" if ok else "broken"})
+            with _maintenance(_VERIFY_FIELDS):
+                entry.sudo().write({"verified_on": fields.Datetime.now(),
+                                    "verification": "ok" if ok else "broken"})
             if not ok:
                 broken |= entry
         return broken
@@ -194,11 +227,12 @@ class HeerosLinkArchiveEntry(models.Model):
         """Remove the content of documents whose retention period has ended.
         The entry, its hashes and the chain stay: the record of what existed
         remains verifiable."""
-        expired = self.search([("retain_until", "<", fields.Date.today()), ("purged", "=", False)])
+        expired = self.sudo().search([("retain_until", "<", fields.Date.today()), ("purged", "=", False)])
         attachments = expired.attachment_id
-        expired.with_context(heeros_link_archive_purge=True).write({"purged": True, "attachment_id": False})
-        attachments.sudo().with_context(heeros_link_archive_purge=True).unlink()
-        return expired
+        with _maintenance(_PURGE_FIELDS):
+            expired.write({"purged": True, "attachment_id": False})
+            attachments.sudo().unlink()
+        return self.browse(expired.ids)
 
 
 class HeerosLinkMessage(models.Model):
@@ -215,18 +249,45 @@ class HeerosLinkMessage(models.Model):
 class IrAttachment(models.Model):
     _inherit = "ir.attachment"
 
-    def _heeros_link_protected(self):
-        return self.filtered(lambda a: a.res_model in ("heeros.link.archive.entry", "heeros.link.message")
-                             and a.res_id)
+    #: What the Link's own code (in superuser mode) may still change on a
+    #: message's payload: its company, when an inbound file is routed.
+    _HEEROS_LINK_ROUTABLE = frozenset({"company_id"})
+
+    def _heeros_link_archived(self):
+        return self.filtered(lambda a: a.res_model == "heeros.link.archive.entry" and a.res_id)
+
+    def _heeros_link_payloads(self):
+        return self.filtered(lambda a: a.res_model == "heeros.link.message" and a.res_id)
 
     def write(self, vals):
-        if {"raw", "datas", "db_datas", "store_fname"} & set(vals) and self._heeros_link_protected() \
-                and not self.env.context.get("heeros_link_archive_purge"):
-            raise UserError(_("Files of the Link and of its archive cannot be changed."))
+        # Nothing of an archived file changes (not even where it is attached:
+        # moving it away first would lift the protection); a message's payload
+        # changes only its company, by the Link itself.
+        # A write that changes nothing (Odoo moving files between database and
+        # filestore rewrites the same bytes) is let through.
+        if self._heeros_link_archived() or (
+                self._heeros_link_payloads()
+                and not (self.env.su and set(vals) <= self._HEEROS_LINK_ROUTABLE)):
+            if not self._heeros_link_unchanged_by(vals):
+                raise UserError(_("Files of the Link and of its archive cannot be changed."))
         return super().write(vals)
 
+    def _heeros_link_unchanged_by(self, vals):
+        if not set(vals) <= {"raw", "datas", "mimetype", "name"}:
+            return False
+        for attachment in self.sudo():
+            for name, value in vals.items():
+                current = attachment[name]
+                if name == "raw":
+                    value = value.encode() if isinstance(value, str) else value
+                elif name == "datas":
+                    current = current.decode() if isinstance(current, bytes) else current
+                    value = value.decode() if isinstance(value, bytes) else value
+                if (current or False) != (value or False):
+                    return False
+        return True
+
     def unlink(self):
-        protected = self.filtered(lambda a: a.res_model == "heeros.link.archive.entry" and a.res_id)
-        if protected and not self.env.context.get("heeros_link_archive_purge"):
+        if self._heeros_link_archived() and not (self.env.su and _MAINTENANCE.get() == _PURGE_FIELDS):
             raise UserError(_("Files of the Link archive cannot be deleted."))
         return super().unlink()

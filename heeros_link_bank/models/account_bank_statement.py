@@ -3,6 +3,7 @@ from collections import defaultdict
 from xmlrpc.client import MAXINT
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 # Modules whose stored computed fields on journal entries and items the fast
@@ -36,6 +37,18 @@ class AccountBankStatement(models.Model):
     def _compute_link_has_warning(self):
         for statement in self:
             statement.link_has_warning = bool(statement.link_balance_warning)
+
+    @api.constrains("link_message_id", "company_id")
+    def _check_link_message_company(self):
+        # A statement's company follows its lines, so it may still be empty
+        # while an import fills it; once known, it is the message's.
+        for statement in self:
+            message = statement.link_message_id
+            if message and statement.company_id and message.company_id != statement.company_id:
+                raise ValidationError(_(
+                    "Statement %(statement)s belongs to %(company)s, its Link message %(message)s "
+                    "to another company.", statement=statement.name, company=statement.company_id.name,
+                    message=message.name))
 
     @api.model
     def _link_open(self, journal, reference, message):
@@ -119,7 +132,7 @@ class AccountBankStatementLine(models.Model):
         "overlaps it, never creates the entry twice.")
     link_message_id = fields.Many2one(
         "heeros.link.message", "Link message", readonly=True, index="btree_not_null", copy=False,
-        check_company=False, help="The bank file this line was imported from.")
+        check_company=True, help="The bank file this line was imported from.")
     link_archive_id = fields.Char(
         "Archive ID", readonly=True, copy=False, index="btree_not_null",
         help="The bank's archive reference (arkistointitunnus, camt AcctSvcrRef).")
@@ -141,7 +154,7 @@ class AccountBankStatementLine(models.Model):
         MATCH_STATES, "Reference matching", readonly=True, copy=False, index="btree_not_null")
     link_invoice_ids = fields.Many2many(
         "account.move", "heeros_link_bank_line_invoice_rel", "line_id", "move_id",
-        string="Matched invoices", readonly=True, copy=False, check_company=False)
+        string="Matched invoices", readonly=True, copy=False, check_company=True)
 
     link_details_text = fields.Text(
         "Bank's details", compute="_compute_link_details_text",

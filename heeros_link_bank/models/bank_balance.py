@@ -50,7 +50,7 @@ class HeerosLinkBankBalance(models.Model):
     available_at = fields.Datetime("Available balance time", readonly=True)
     credit_line = fields.Monetary("Credit limit", readonly=True)
     message_id = fields.Many2one("heeros.link.message", "From message", readonly=True,
-                                 check_company=False, ondelete="set null")
+                                 check_company=True, ondelete="set null")
     source = fields.Char("From document type", readonly=True)
 
     _sql_constraints = [

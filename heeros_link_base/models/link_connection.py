@@ -296,7 +296,6 @@ class HeerosLinkConnectionDemo(models.Model):
         from odoo.tools import config as odoo_config
         from odoo.tools.misc import file_path
 
-        self = self.with_context(heeros_link_no_commit=True)  # the loader owns the transaction
         fetched = self.env["heeros.link.message"]
         for xmlid, folder in xmlid_folders.items():
             connection = self.env.ref(xmlid)

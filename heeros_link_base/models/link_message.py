@@ -4,7 +4,7 @@ import traceback
 from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..channels import ChannelError
@@ -68,7 +68,7 @@ class HeerosLinkMessage(models.Model):
     connection_id = fields.Many2one("heeros.link.connection", readonly=True, index=True,
                                     ondelete="restrict")
     attachment_id = fields.Many2one("ir.attachment", string="Payload", readonly=True, copy=False,
-                                    ondelete="restrict")
+                                    ondelete="restrict", check_company=True)
     file_name = fields.Char(readonly=True)
     sha256 = fields.Char("SHA-256", readonly=True, index=True, copy=False)
     size = fields.Integer("Size (bytes)", readonly=True)
@@ -122,12 +122,38 @@ class HeerosLinkMessage(models.Model):
     # ------------------------------------------------------------------
     # basics
     # ------------------------------------------------------------------
+    #: The only fields a user may change himself: following a message and
+    #: planning activities on it. State, payload, links and everything else
+    #: are written by the Link's own methods, in superuser mode.
+    _LINK_USER_WRITABLE = frozenset({"message_follower_ids", "message_partner_ids", "activity_ids"})
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(_(
+                "Link messages are created by the Link itself: import files with Import files, "
+                "or send documents from the records they belong to."))
+        # Defaults sent in a caller's context never reach a message.
+        self = self.with_context({key: value for key, value in self.env.context.items()
+                                  if not key.startswith("default_")})
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].sudo().next_by_code("heeros.link.message") or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and set(vals) - self._LINK_USER_WRITABLE:
+            raise AccessError(_(
+                "Link messages change only through their actions (Reprocess, Retry, Cancel); "
+                "%(fields)s cannot be written.",
+                fields=", ".join(sorted(set(vals) - self._LINK_USER_WRITABLE))))
+        return super().write(vals)
+
+    def _link_check_user_access(self):
+        """Actions a user starts act on his messages only: the record rules
+        are checked explicitly before the Link's own code takes over."""
+        if not self.env.su:
+            self.check_access("write")
 
     def _compute_record_count(self):
         for message in self:
@@ -148,7 +174,7 @@ class HeerosLinkMessage(models.Model):
                 raise UserError(_("Message %(msg)s cannot go from %(old)s to %(new)s.",
                                   msg=message.name, old=message.state, new=state))
         vals["state"] = state
-        self.write(vals)
+        self.sudo().write(vals)
         self._link_state_changed(state)
 
     def _link_state_changed(self, state):
@@ -158,12 +184,12 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _link_commit(self):
         """Commit now, except inside tests (which roll back), test-mode
-        registries and callers that own the transaction (module data loading:
-        context ``heeros_link_no_commit``). Used between messages so one
-        message's outcome is durable before the next starts, and before a
-        remote side effect."""
+        registries and while modules are being loaded (the loader owns the
+        transaction: demo data fetches its example files). Used between
+        messages so one message's outcome is durable before the next starts,
+        and before a remote side effect."""
         if tools.config["test_enable"] or self.env.registry.in_test_mode() \
-                or self.env.context.get("heeros_link_no_commit"):
+                or not self.env.registry.ready:
             return
         # one durable outcome per message
         self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -177,7 +203,7 @@ class HeerosLinkMessage(models.Model):
     def _attach_payload(self, data, file_name, mimetype=None):
         self.ensure_one()
         if file_name:
-            self.file_name = file_name
+            self.sudo().file_name = file_name
         return self._attach_payloads([data], mimetype)
 
     def _attach_payloads(self, payloads, mimetype=None):
@@ -253,7 +279,7 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _link_oversize(self, file_name, size, limit, connection=None, company=None):
         company = company or (connection.company_id if connection else self.env.company)
-        return self.create({
+        return self.sudo().create({
             "direction": "in",
             "company_id": company.id,
             "connection_id": connection.id if connection else False,
@@ -275,11 +301,12 @@ class HeerosLinkMessage(models.Model):
         Returns the messages in the order of ``files``.
         """
         company = company or (connection.company_id if connection else self.env.company)
+        self._link_check_intake_access(company, connection)
         limit = self._link_max_size(connection)
         oversize = {i: self._link_oversize(name, len(data), limit, connection, company)
                     for i, (name, data) in enumerate(files) if limit and len(data) > limit}
         stored = [(i, name, data) for i, (name, data) in enumerate(files) if i not in oversize]
-        created = self.create([{
+        created = self.sudo().create([{
             "direction": "in",
             "company_id": company.id,
             "connection_id": connection.id if connection else False,
@@ -293,6 +320,18 @@ class HeerosLinkMessage(models.Model):
         if process:
             messages.filtered(lambda m: m.state == "received")._link_process()
         return messages
+
+    @api.model
+    def _link_check_intake_access(self, company, connection=None):
+        """A user stores files only for a company he may access, and only
+        through a connection he may see."""
+        if self.env.su:
+            return
+        if company not in self.env.user.company_ids:
+            raise AccessError(_("You cannot import files for %s: you have no access to that company.",
+                                company.name))
+        if connection:
+            connection.check_access("read")
 
     def _link_process(self):
         """Detect and handle each received message in its own savepoint; one
@@ -316,7 +355,7 @@ class HeerosLinkMessage(models.Model):
         duplicate = self.browse()
         try:
             doc_type = self._detect(data)
-            self.document_type = doc_type.code
+            self.sudo().document_type = doc_type.code
             duplicate = self._find_processed_duplicate()
             if duplicate:
                 raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
@@ -331,9 +370,9 @@ class HeerosLinkMessage(models.Model):
             vals = {"error": exc.message, "processed_date": fields.Datetime.now()}
             if not self.document_type:
                 vals["document_type"] = "unknown"
-            self._set_state("duplicate", **vals)
             if duplicate:
-                self.duplicate_of_id = duplicate
+                vals["duplicate_of_id"] = duplicate.id
+            self._set_state("duplicate", **vals)
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
             text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
             self._fail(text, exc)
@@ -347,7 +386,7 @@ class HeerosLinkMessage(models.Model):
 
     def _fail(self, text, exc=None, trace=None):
         if isinstance(exc, UnrecognisedDocument) or not self.document_type:
-            self.document_type = "unknown"
+            self.sudo().document_type = "unknown"
         if self.file_name and self.file_name not in text:
             text = f"{self.file_name}: {text}"
         self._set_state("error", error=text)
@@ -395,8 +434,8 @@ class HeerosLinkMessage(models.Model):
             raise RoutingError(_("%s belongs to a company you have no access to", looked_for),
                                file_name=self.file_name)
         if candidates != self.company_id:
-            self.sudo().company_id = candidates
             self.attachment_id.sudo().company_id = candidates
+            self.sudo().company_id = candidates
         return candidates
 
     # ------------------------------------------------------------------
@@ -411,7 +450,7 @@ class HeerosLinkMessage(models.Model):
         ``parent`` is the message this one accompanies or copies."""
         if connection is None:
             connection = self.env["heeros.link.connection"]._link_outbound_for(company)
-        message = self.create({
+        message = self.sudo().create({
             "direction": "out",
             "document_type": document_type,
             "company_id": company.id,
@@ -515,11 +554,12 @@ class HeerosLinkMessage(models.Model):
 
     def _link_set_feedback(self, accepted, text=None, feedback=None):
         """Record the remote side's verdict on a sent message (pain.002,
-        operator status): ``accepted`` or ``rejected``."""
+        operator status): ``accepted`` or ``rejected``; ``feedback`` is the
+        inbound message that carried it."""
         for message in self:
             message._set_state("accepted" if accepted else "rejected", error=False if accepted else text)
             if feedback:
-                message.child_ids |= feedback
+                feedback.sudo().parent_id = message
             if text:
                 message.message_post(body=text)
 
@@ -527,6 +567,7 @@ class HeerosLinkMessage(models.Model):
     # user actions
     # ------------------------------------------------------------------
     def action_reprocess(self):
+        self._link_check_user_access()
         for message in self:
             if message.direction != "in":
                 raise UserError(_("Only inbound messages can be reprocessed."))
@@ -534,6 +575,7 @@ class HeerosLinkMessage(models.Model):
         return True
 
     def action_retry(self):
+        self._link_check_user_access()
         for message in self:
             if message.direction != "out" or message.state not in ("error", "rejected", "cancelled"):
                 raise UserError(_("Only failed, rejected or cancelled outbound messages can be retried."))
@@ -542,6 +584,7 @@ class HeerosLinkMessage(models.Model):
         return True
 
     def action_cancel(self):
+        self._link_check_user_access()
         for message in self:
             if message.state not in ("draft", "queued", "error", "received"):
                 raise UserError(_("Message %(msg)s is %(state)s and cannot be cancelled.",

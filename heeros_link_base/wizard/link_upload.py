@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class HeerosLinkUpload(models.TransientModel):
@@ -18,10 +18,23 @@ class HeerosLinkUpload(models.TransientModel):
         return self.env["heeros.link.message"].with_company(company)._link_intake(
             files, company=company, process=process)
 
+    def _link_check_uploads(self):
+        """Only files the user has just uploaded into this dialog are imported
+        (and removed afterwards): never an attachment of some other record."""
+        if self.env.su:
+            return
+        foreign = self.attachment_ids.sudo().filtered(
+            lambda att: att.create_uid != self.env.user or att.res_id
+            or att.res_model not in (False, self._name))
+        if foreign:
+            raise AccessError(_("Only files uploaded in this dialog can be imported; %s is not one.",
+                                foreign[0].name))
+
     def action_import(self):
         self.ensure_one()
         if not self.attachment_ids:
             raise UserError(_("Choose at least one file."))
+        self._link_check_uploads()
         files = [(att.name, att.sudo().raw or b"") for att in self.attachment_ids]
         messages = self._link_import(files, self.company_id, self.process)
         self.attachment_ids.sudo().unlink()

@@ -59,10 +59,10 @@ class AccountMove(models.Model):
                                             string="Preferred delivery")
     heeros_link_message_id = fields.Many2one(
         "heeros.link.message", "E-invoice message", readonly=True, copy=False,
-        index="btree_not_null", ondelete="set null")
+        index="btree_not_null", ondelete="set null", check_company=True)
     heeros_link_attachment_message_id = fields.Many2one(
         "heeros.link.message", "Attachment message", readonly=True, copy=False,
-        index="btree_not_null", ondelete="set null")
+        index="btree_not_null", ondelete="set null", check_company=True)
     heeros_link_state = fields.Selection(
         LINK_STATES, "E-invoice status", compute="_compute_heeros_link_state", store=True,
         copy=False, index="btree_not_null")

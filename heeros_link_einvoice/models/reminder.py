@@ -44,7 +44,7 @@ class HeerosLinkReminder(models.Model):
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="move_id.currency_id", store=True)
     level_id = fields.Many2one("heeros.link.reminder.level", "Level", readonly=True,
-                               ondelete="restrict")
+                               ondelete="restrict", check_company=True)
     date = fields.Date(required=True, readonly=True)
     due_date = fields.Date("New due date", readonly=True)
     days_overdue = fields.Integer(readonly=True)
@@ -59,7 +59,7 @@ class HeerosLinkReminder(models.Model):
     total = fields.Monetary(compute="_compute_total", store=True)
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
     message_link_id = fields.Many2one("heeros.link.message", "Link message", readonly=True,
-                                      ondelete="set null")
+                                      ondelete="set null", check_company=True)
     text = fields.Text(readonly=True)
 
     @api.depends("principal", "fee", "interest")
