@@ -157,7 +157,8 @@ class HeerosLinkArchiveEntry(models.Model):
         for entry in self.sorted("id"):
             ok = True
             if not entry.purged:
-                raw = entry.attachment_id.sudo().raw if entry.attachment_id else None
+                # an empty file is stored as no file at all: its content is b""
+                raw = (entry.attachment_id.sudo().raw or b"") if entry.attachment_id else None
                 ok = raw is not None and hashlib.sha256(raw).hexdigest() == entry.sha256
             previous_hash = entry.previous_id.chain_hash or GENESIS
             expected = self._chain(previous_hash, entry.sha256, entry.company_id.id, entry.file_name,
@@ -210,9 +211,10 @@ class HeerosLinkArchiveEntry(models.Model):
 
     def action_export(self):
         data = self._export_zip()
+        # The export belongs to the user who asked for it, not to an entry: it
+        # is not an archived document and must not become one.
         attachment = self.env["ir.attachment"].create({
             "name": f"link-archive-{fields.Date.today()}.zip", "raw": data, "mimetype": "application/zip",
-            "res_model": self._name, "res_id": self[:1].id,
         })
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
                 "target": "download"}
