@@ -1,10 +1,16 @@
+import logging
 import re
 from collections import defaultdict
-from xmlrpc.client import MAXINT
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from . import orm_internals as orm
+
+_logger = logging.getLogger(__name__)
+#: (database, reason) pairs already logged: why imports use the standard create.
+_LOGGED_FALLBACKS = set()
 
 # Modules whose stored computed fields on journal entries and items the fast
 # statement line creation computes itself (or takes from its pattern line);
@@ -119,8 +125,8 @@ class AccountBankStatement(models.Model):
         Line.invalidate_model(["statement_id"])
         self.env["account.move.line"].invalidate_model(["statement_id"])
         self.invalidate_recordset()
-        for name in ("journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete"):
-            self.env.remove_to_compute(self._fields[name], self)
+        orm.drop_pending(self.env, [self._fields[name] for name in (
+            "journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete")], self)
 
 
 class AccountBankStatementLine(models.Model):
@@ -230,14 +236,14 @@ class AccountBankStatementLine(models.Model):
             return self.browse()
         company = journal.company_id
         currency = company.currency_id
-        standard = self.env["ir.config_parameter"].sudo().get_param("heeros_link_bank.standard_create")
         first_date = min(fields.Date.to_date(vals["date"]) for vals in vals_list)
-        if (standard or (journal.currency_id and journal.currency_id != currency)
-                or not journal.default_account_id or not journal.suspense_account_id
-                or journal.restrict_mode_hash_table
-                or company._get_violated_lock_dates(first_date, False, journal)
+        if (journal.currency_id and journal.currency_id != currency) \
+                or not journal.default_account_id or not journal.suspense_account_id \
+                or journal.restrict_mode_hash_table \
+                or company._get_violated_lock_dates(first_date, False, journal) \
                 or self.env["account.analytic.distribution.model"].sudo().search_count(
-                    [("company_id", "in", (False, company.id))], limit=1)):
+                    [("company_id", "in", (False, company.id))], limit=1) \
+                or self._link_standard_create_reason():
             return self.create([dict(vals, journal_id=journal.id) for vals in vals_list])
         names = self.env["account.move"]._link_sequence_names(journal, [vals["date"] for vals in vals_list])
         if len(vals_list) == 1:
@@ -245,6 +251,26 @@ class AccountBankStatementLine(models.Model):
         pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
         return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern,
                                                {} if cache is None else cache, into)
+
+    @api.model
+    def _link_standard_create_reason(self):
+        """Why this database must use Odoo's standard ``create`` for every
+        import (logged once), or None: the system parameter
+        ``heeros_link_bank.standard_create`` is set, or another addon stores
+        columns on entries, items or statement lines that the fast path does
+        not know and would copy from its pattern line."""
+        reason = None
+        if self.env["ir.config_parameter"].sudo().get_param("heeros_link_bank.standard_create"):
+            reason = "the system parameter heeros_link_bank.standard_create is set"
+        else:
+            unknown = orm.unknown_columns(self.env, OWN_MODULES)
+            if unknown:
+                reason = "columns the fast line creation does not know: " + "; ".join(
+                    f"{table}: {', '.join(columns)}" for table, columns in sorted(unknown.items()))
+        if reason and (self.env.cr.dbname, reason) not in _LOGGED_FALLBACKS:
+            _LOGGED_FALLBACKS.add((self.env.cr.dbname, reason))
+            _logger.info("Bank statement lines are created with Odoo's standard create: %s", reason)
+        return reason
 
     def _link_context(self):
         return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
@@ -294,7 +320,7 @@ class AccountBankStatementLine(models.Model):
         lines = self.with_context(ctx)._link_insert(moves, line_vals)
         # Posting ticks "checked" entry by entry, each a full write; the value
         # is already the journal's, so let it go to the cache only.
-        with self.env.protecting([Move._fields["checked"]], moves):
+        with orm.protecting(self.env, [Move._fields["checked"]], moves):
             moves.action_post()
         self._link_tie(lines)
         return lines.with_env(self.env)
@@ -379,11 +405,11 @@ class AccountBankStatementLine(models.Model):
             line_cols["amount"].append(amount)
             line_cols["sequence"].append(sequence)
             for field in line_fields:
-                line_cols[field.name].append(field.convert_to_column_insert(vals.get(field.name), self))
+                line_cols[field.name].append(orm.column_value(field, vals.get(field.name), self))
             # as account.bank.statement.line computes them for a new line in
             # the company's currency: ordered by date, sequence and id, and
             # open for the whole amount
-            line_cols["internal_index"].append(f"{date:%Y%m%d}{MAXINT - sequence:0>10}{line_id:0>10}")
+            line_cols["internal_index"].append(orm.statement_line_index(date, sequence, line_id))
             line_cols["amount_residual"].append(-amount)
             line_cols["is_reconciled"].append(currency.is_zero(amount))
             if into and "statement_id" not in keys:
@@ -438,14 +464,11 @@ class AccountBankStatementLine(models.Model):
             {vals["statement_id"] for vals in vals_list if vals.get("statement_id")})
         if statements:
             statements.invalidate_recordset(["line_ids"])
-            for field in statements._fields.values():
-                if field.store and field.compute and any(
-                        dep.split(".")[0] == "line_ids" for dep in self.pool.field_depends[field]):
-                    self.env.add_to_compute(field, statements)
+            orm.schedule(self.env, [field for field in statements._fields.values() if field.store and field.compute
+                                    and orm.depends_on(statements, field, "line_ids")], statements)
         # stored computed fields that other addons add to these models
         for model, records in ((Move, moves), (Item, Item.browse(item_ids)), (self, lines)):
-            for field in _foreign_computed_fields(model):
-                self.env.add_to_compute(field, records)
+            orm.schedule(self.env, _foreign_computed_fields(model), records)
         self.env.flush_all()
         return lines.with_env(self.env)
 
@@ -486,7 +509,7 @@ class AccountBankStatementLine(models.Model):
         now, uid = self.env.cr.now(), self.env.uid
         # journal and company come from the entry: given, not recomputed
         given = {self._fields["journal_id"], self._fields["company_id"]}
-        data_list = []
+        rows = []
         for move, vals in zip(moves, vals_list):
             stored = {key: value for key, value in vals.items()
                       if key != "link_invoice_ids" and value is not None}
@@ -497,8 +520,8 @@ class AccountBankStatementLine(models.Model):
                        and key not in ("journal_id", "company_id"))]
             if unknown:
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
-            data_list.append({"stored": stored, "inversed": {}, "inherited": {}, "protected": given})
-        lines = self._create(data_list)
+            rows.append(stored)
+        lines = orm.create_rows(self, rows, protected=given)
         invoices = [(line, vals["link_invoice_ids"]) for line, vals in zip(lines, vals_list)
                     if vals.get("link_invoice_ids")]
         for line, command in invoices:
@@ -559,7 +582,7 @@ def _foreign_computed_fields(model):
     """Stored computed fields of ``model`` added by addons other than
     :data:`OWN_MODULES`."""
     return [field for field in model._fields.values()
-            if field.store and field.compute and not set(field._modules) <= OWN_MODULES]
+            if field.store and field.compute and not orm.defining_modules(field) <= OWN_MODULES]
 
 
 class AccountMove(models.Model):
@@ -584,8 +607,7 @@ class AccountMove(models.Model):
     def _link_split_name(self, name):
         """The prefix and the number of an entry's name, as Odoo splits it
         (``sequence_prefix``, ``sequence_number``)."""
-        regex = self._make_regex_non_capturing(self._sequence_fixed_regex.replace("?P<seq>", ""))
-        matching = re.match(regex, name)
+        matching = re.match(orm.sequence_split_regex(self), name)
         return name[:matching.start(1)], int(matching.group(1) or 0)
 
     @api.model
@@ -603,7 +625,7 @@ class AccountMove(models.Model):
             items.sort()
             probe = self.with_context(is_statement_line=True).new(
                 {"journal_id": journal.id, "date": items[0][0], "move_type": "entry"})
-            format_string, values = probe._get_next_sequence_format()
+            format_string, values = orm.next_sequence_format(probe)
             # months of one yearly (or never reset) sequence share a prefix
             prefix = self._link_split_name(format_string.format(**dict(values, seq=1)))[0]
             seq = max(values["seq"], last_used.get(prefix, 0))
