@@ -25,7 +25,10 @@ is a :class:`Statement` without entries, built when the first ``Ntry`` of the
 statement starts; the schemas put ``Acct``, ``Bal`` and ``TxsSummry`` before
 the entries, so the header is complete then. Anything a (non-conforming)
 file puts after the entries, e.g. a late ``Bal``, or ``AddtlStmtInf``, is
-only in the statement that :func:`parse` returns.
+added to the same header object when the statement's end tag is read: once
+a caller has consumed a statement's entries, its header holds what
+:func:`parse` returns. Both functions read the file the same way (one
+streaming path); :func:`parse` only keeps the entries.
 
 Lenient where banks are known to vary, never guessing: values are stripped,
 BICs and IBANs lose padding spaces, ``EndToEndId`` ``NOTPROVIDED`` counts as
@@ -110,15 +113,26 @@ def iter_entries(data, file_name=None):
     entries) shared by all its entries. A statement without any entry is
     yielded once as ``(statement, None)`` so that its balances are not lost.
     """
-    had_entries = False
+    current = None
     for event, header, entry in _events(data, file_name):
         if event == "entry":
-            had_entries = True
+            current = header
             yield header, entry
         elif event == "statement":
-            if not had_entries:
+            if current is None:
                 yield header, None
-            had_entries = False
+            else:
+                _complete(current, header)
+            current = None
+
+
+def _complete(header, statement):
+    """Fill the header of a streamed statement in place with what the whole
+    statement says (a balance or text after the entries), so that a caller
+    who has consumed the entries sees what :func:`parse` returns."""
+    for name in Statement.__dataclass_fields__:
+        if name != "entries":
+            setattr(header, name, getattr(statement, name))
 
 
 def _events(data, file_name):
