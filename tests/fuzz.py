@@ -151,10 +151,24 @@ def _element_span(data, rng):
     return match.start(), end + len(match.group(1)) + 3
 
 
-def flip_bytes(data, rng):
+def damage(data, rng):
+    """Bytes replaced (by any byte, or by a digit, sign or bracket), cut out
+    or repeated at one to five random places (``test_formats_damaged``
+    applies it to every bank sample)."""
     damaged = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+    kind = rng.random()
+    for _ in range(rng.randint(1, 5)):
+        pos = rng.randrange(len(damaged))
+        if kind < 0.35:
+            damaged[pos] = rng.randrange(256)
+        elif kind < 0.65:
+            damaged[pos] = ord(rng.choice("0123456789 +-.:<>/AZaz\u00b2"))
+        elif kind < 0.85:
+            del damaged[pos:pos + rng.randint(1, 40)]
+        else:
+            damaged[pos:pos] = damaged[rng.randrange(len(damaged)):][:rng.randint(1, 60)]
+        if not damaged:
+            break
     return bytes(damaged)
 
 
@@ -259,14 +273,14 @@ def long_line(data, rng):
 def huge_fixed_number(data, rng):
     match = _pick(rng, _DIGIT_RUN, data)
     if match is None:
-        return flip_bytes(data, rng)
+        return damage(data, rng)
     return data[:match.start()] + b"9" * len(match.group()) + data[match.end():]
 
 
 def bad_fixed_date(data, rng):
     match = _pick(rng, _DIGIT_RUN, data)
     if match is None:
-        return flip_bytes(data, rng)
+        return damage(data, rng)
     at = match.start() + rng.randrange(max(1, len(match.group()) - 5))
     return data[:at] + rng.choice(_FIXED_DATES) + data[at + 6:]
 
@@ -281,9 +295,9 @@ def odd_characters(data, rng):
     return bytes(damaged)
 
 
-MUTATIONS = (flip_bytes, truncate, duplicate_element, remove_element, huge_number, bad_date,
+MUTATIONS = (damage, truncate, duplicate_element, remove_element, huge_number, bad_date,
              many_attributes, deep_nesting, many_elements, long_text, odd_characters)
-FIXED_WIDTH_MUTATIONS = (flip_bytes, truncate, duplicate_line, remove_line, huge_fixed_number,
+FIXED_WIDTH_MUTATIONS = (damage, truncate, duplicate_line, remove_line, huge_fixed_number,
                          bad_fixed_date, many_lines, long_line, odd_characters)
 
 # -- running ---------------------------------------------------------------
