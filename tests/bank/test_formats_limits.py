@@ -214,6 +214,35 @@ def test_tito_amount_beyond_the_bound_is_refused_naming_line_and_field():
     assert Decimal("9999999999999.99") in amounts
 
 
+def _best_of_two(function, *args):
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_tito_many_additional_records_take_linear_time():
+    lines = (TEST_DATA / "bank" / "tito_latin1.txt").read_bytes().split(b"\n")
+    transaction = next(line for line in lines if line.startswith(b"T10"))
+    message = b"T11044" + b"00" + b"Viesti " * 5 + b"x"
+    notice = b"T70089001" + b"N" * 80
+
+    def tito_with(count):
+        return b"\n".join([lines[0], transaction] + [message, notice] * count)
+
+    document = tito.parse(tito_with(3), "three.tito")
+    entry = document.statements[0].entries[0]
+    assert entry.details[0].remittance_info == " ".join(["Viesti Viesti Viesti Viesti Viesti x"] * 3)
+    assert document.statements[0].additional_info == "\n".join(["N" * 80] * 3)
+    small = _best_of_two(tito.parse, tito_with(5_000), "small.tito")
+    large = _best_of_two(tito.parse, tito_with(20_000), "large.tito")
+    # four times the records: about four times the time (sixteen when each
+    # record copied the text gathered so far)
+    assert large < 9 * small + 0.05
+
+
 def test_tito_opening_balance_beyond_the_bound_is_refused():
     data = (TEST_DATA / "bank" / "tito_latin1.txt").read_bytes()
     data = data[:72] + b"9" * 18 + data[90:]
