@@ -25,6 +25,7 @@ from .errors import EmptyDocument, LimitExceeded, MalformedDocument, UnsafeDocum
 
 _PROLOG_SCAN = 4096
 _DECL_RE = re.compile(rb"^(\xef\xbb\xbf)?<\?xml\s+([^?]*)\?>")
+_DECL_AT_RE = re.compile(_DECL_RE.pattern[1:])  # the same, where a match starts
 _PSEUDO_ATTR_RE = re.compile(rb"(\w+)\s*=\s*([^\s\"'?]+)")
 
 
@@ -107,7 +108,7 @@ def repair_declaration(data):
 def _repaired_declaration(data, offset=0):
     """``(new declaration, end of the old one)`` for a declaration with
     unquoted pseudo-attributes at ``offset``, ``(None, offset)`` otherwise."""
-    match = _DECL_RE.match(data, offset)
+    match = _DECL_AT_RE.match(data, offset)
     if not match or b'"' in match.group(2) or b"'" in match.group(2):
         return None, offset
     fixed = _PSEUDO_ATTR_RE.sub(rb'\1="\2"', match.group(2)).strip()
@@ -200,7 +201,8 @@ _BLANK_RE = re.compile(rb"\s*+")
 
 def prepare(data, file_name=None):
     """Check and normalise raw bytes; return the bytes to hand to lxml."""
-    return _source(data, file_name).read()
+    source = _source(data, file_name)
+    return b"".join(iter(source.read, b""))
 
 
 def _is_blank(data):

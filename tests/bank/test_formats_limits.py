@@ -280,3 +280,10 @@ def test_finvoice_amount_beyond_the_bound_is_refused_naming_the_element(value):
         finvoice.parse(data, "huge-invoice.xml")
     assert error.value.element == "Finvoice/InvoiceDetails/InvoiceTotalVatIncludedAmount"
     assert error.value.line and "huge-invoice.xml" in str(error.value)
+
+
+def test_leading_blank_lines_and_unquoted_declaration_are_read_without_copying():
+    data = b"\r\n  \n" + _camt().replace(b'<?xml version="1.0" encoding="UTF-8"?>',
+                                        b"<?xml version=1.0 encoding=UTF-8?>")
+    assert camt.parse(data, "quirks.xml") == camt.parse(_camt(), "quirks.xml")
+    assert xmlsafe.prepare(data).startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Document')
