@@ -25,7 +25,10 @@ is a :class:`Statement` without entries, built when the first ``Ntry`` of the
 statement starts; the schemas put ``Acct``, ``Bal`` and ``TxsSummry`` before
 the entries, so the header is complete then. Anything a (non-conforming)
 file puts after the entries, e.g. a late ``Bal``, or ``AddtlStmtInf``, is
-only in the statement that :func:`parse` returns.
+added to the same header object when the statement's end tag is read: once
+a caller has consumed a statement's entries, its header holds what
+:func:`parse` returns. Both functions read the file the same way (one
+streaming path); :func:`parse` only keeps the entries.
 
 Lenient where banks are known to vary, never guessing: values are stripped,
 BICs and IBANs lose padding spaces, ``EndToEndId`` ``NOTPROVIDED`` counts as
@@ -49,8 +52,8 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from odoo.addons.heeros_link_base.formats import limits, xmlsafe
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
-from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import (
     MalformedDocument,
     RecordError,
@@ -75,6 +78,7 @@ _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?", re.ASCII)
 _DATETIME_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
 _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED"}
+_MAX_COUNT_DIGITS = 15
 
 
 def camt_kind(namespace):
@@ -109,15 +113,26 @@ def iter_entries(data, file_name=None):
     entries) shared by all its entries. A statement without any entry is
     yielded once as ``(statement, None)`` so that its balances are not lost.
     """
-    had_entries = False
+    current = None
     for event, header, entry in _events(data, file_name):
         if event == "entry":
-            had_entries = True
+            current = header
             yield header, entry
         elif event == "statement":
-            if not had_entries:
+            if current is None:
                 yield header, None
-            had_entries = False
+            else:
+                _complete(current, header)
+            current = None
+
+
+def _complete(header, statement):
+    """Fill the header of a streamed statement in place with what the whole
+    statement says (a balance or text after the entries), so that a caller
+    who has consumed the entries sees what :func:`parse` returns."""
+    for name in Statement.__dataclass_fields__:
+        if name != "entries":
+            setattr(header, name, getattr(statement, name))
 
 
 def _events(data, file_name):
@@ -194,9 +209,15 @@ class _Reader:
         """The decimal value of an amount element."""
         value = (el.text or "").strip()
         if not _AMOUNT_RE.fullmatch(value):
-            raise self.error(f"amount {value!r} is not a number", el, path,
+            raise self.error(f"amount {_shorten(value)!r} is not a number", el, path,
                              expected="a non-negative decimal number such as 1234.56")
-        return Decimal(value)
+        return self.bounded(Decimal(value), el, path, value)
+
+    def bounded(self, number, el, path, text=None):
+        """``number`` if it is within :data:`limits.MAX_AMOUNT`, else a
+        :class:`RecordError` naming the element."""
+        return limits.check_amount(number, file_name=self.file_name, element=path,
+                                   line=el.sourceline if el is not None else None, text=text)
 
     def currency(self, el, path, default=None):
         ccy = (el.get("Ccy") or "").strip().upper()
@@ -236,7 +257,7 @@ class _Reader:
                 return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             pass
-        raise self.error(f"invalid date {value!r}", el, path, expected="a date YYYY-MM-DD")
+        raise self.error(f"invalid date {_shorten(value)!r}", el, path, expected="a date YYYY-MM-DD")
 
     def parse_datetime(self, el, path):
         value = (el.text or "").strip()
@@ -256,7 +277,7 @@ class _Reader:
                                 int(second or 0), micro, tzinfo=tzinfo)
             except ValueError:
                 pass
-        raise self.error(f"invalid date and time {value!r}", el, path,
+        raise self.error(f"invalid date and time {_shorten(value)!r}", el, path,
                          expected="YYYY-MM-DDThh:mm:ss with optional fraction and zone")
 
     def date_choice(self, el, path):
@@ -285,10 +306,14 @@ class _Reader:
         found = self.find(el, child)
         if found is None:
             return None
-        value = (found.text or "").strip()
-        if not value.isdecimal():
-            raise self.error(f"{value!r} is not a whole number", found, f"{path}/{child}",
-                             expected="digits")
+        return self.whole(found, f"{path}/{child}")
+
+    def whole(self, el, path):
+        """A count (``NbOfNtries``, ``NbOfTxs``): ASCII digits, at most 15."""
+        value = (el.text or "").strip()
+        if not value.isascii() or not value.isdecimal() or len(value) > _MAX_COUNT_DIGITS:
+            raise self.error(f"{_shorten(value)!r} is not a whole number", el, path,
+                             expected=f"at most {_MAX_COUNT_DIGITS} digits")
         return int(value)
 
     def kids(self, el):
@@ -375,7 +400,7 @@ class _Reader:
         ns = self.ns
         container_tag = f"{{{ns}}}{container}"
         entry_tag = f"{{{ns}}}Ntry"
-        document = None
+        document = message = None
         statement_el = None
         header = None
         count = 0
@@ -395,8 +420,11 @@ class _Reader:
                     continue  # not a statement of the message
                 if event == "start":
                     if document is None:
+                        message = parent
                         document = self.document(parent)
                         yield "document", document, None
+                    elif parent is not message:
+                        raise self.second_message(parent, message)
                     count += 1
                     statement_el, header, entry_count = el, None, 0
                     path = f"{container}[{count}]"
@@ -408,7 +436,7 @@ class _Reader:
                     yield "statement", statement, None
                     el.clear(keep_tail=True)
                     if done_statement is not None:
-                        parent.remove(done_statement)
+                        done_statement.getparent().remove(done_statement)
                     done_statement = el
                     statement_el = None
             elif statement_el is not None and el.getparent() is statement_el:
@@ -431,6 +459,15 @@ class _Reader:
                 f"the {self.kind} message contains no {container} element",
                 file_name=self.file_name, element=message_name,
                 expected=f"at least one {container} after GrpHdr")
+
+    def second_message(self, el, first):
+        """The error for a ``Document`` holding a second message element."""
+        name = xmlsafe.local(el.tag)
+        return MalformedDocument(
+            f"the document holds a second message element <{name}> after "
+            f"<{xmlsafe.local(first.tag)}>", file_name=self.file_name, line=el.sourceline,
+            element=f"Document/{name}[2]" if el.tag == first.tag else f"Document/{name}",
+            expected=f"one <{MESSAGES[self.kind][0]}> per document")
 
     def document(self, message):
         group = self.find(message, "GrpHdr")
@@ -620,7 +657,8 @@ class _Reader:
                 raise self.error(f"exchange rate {value!r} is not a number", rate,
                                  f"{path}/{part}/CcyXchg/XchgRate",
                                  expected="a positive decimal number such as 1.0856")
-            return Exchange(Decimal(value), source and source.upper(), target and target.upper(),
+            return Exchange(self.bounded(Decimal(value), rate, f"{path}/{part}/CcyXchg/XchgRate", value),
+                            source and source.upper(), target and target.upper(),
                             (_text(xchg.get("UnitCcy")) or "").upper() or None)
         return None
 
@@ -657,11 +695,7 @@ class _Reader:
         kids = self.kids(el)
         count = kids.get("NbOfTxs")
         if count is not None:
-            value = (count.text or "").strip()
-            if not value.isdecimal():
-                raise self.error(f"{value!r} is not a whole number", count, f"{path}/NbOfTxs",
-                                 expected="digits")
-            entry.batch_count = int(value)
+            entry.batch_count = self.whole(count, f"{path}/NbOfTxs")
         entry.batch_message_id = _text(kids.get("MsgId"))
         entry.batch_payment_info_id = _text(kids.get("PmtInfId"))
         total = kids.get("TtlAmt")
@@ -802,6 +836,13 @@ def _text(el):
 
 
 _NO_KIDS = {}
+
+
+def _shorten(value, limit=40):
+    """A value as shown in an error: long ones cut in the middle."""
+    if len(value) <= limit:
+        return value
+    return f"{value[:20]}...{value[-10:]} ({len(value)} characters)"
 
 
 def _compact_reference(ref):

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from stdnum import iban as stdnum_iban
 
+from odoo.addons.heeros_link_base.formats import limits
 from odoo.addons.heeros_link_base.formats.errors import RecordError
 
 SFS4017 = "sfs4017"
@@ -121,14 +122,16 @@ def yymmdd(value, *, file_name=None, line=None, element=None, required=False):
 
 
 def cents(digits, *, sign="+", file_name=None, line=None, element=None):
-    """Digits in cents (and a ``+``/``-`` sign) as a Decimal with two decimals."""
-    if not digits.isdecimal():
+    """Digits in cents (and a ``+``/``-`` sign) as a Decimal with two decimals,
+    within :data:`~heeros_link_base.formats.limits.MAX_AMOUNT`."""
+    if not digits.isascii() or not digits.isdecimal():
         raise RecordError(f"amount {digits!r} is not a number", file_name=file_name,
                           line=line, element=element, expected="digits, in cents")
     if sign not in "+-" or not sign:
         raise RecordError(f"amount sign {sign!r} is neither + nor -", file_name=file_name,
                           line=line, element=element, expected="+ or -")
-    value = Decimal(digits).scaleb(-2)
+    value = limits.check_amount(Decimal(digits).scaleb(-2), file_name=file_name, line=line,
+                                element=element, text=f"{sign}{digits}")
     return -value if sign == "-" else value
 
 

@@ -230,7 +230,8 @@ def _close(batch, trailer, file_name, check_totals, last_line=None):
             raise RecordError(f"trailer field {count_text!r}/{sum_text!r} is not a number",
                               file_name=file_name, line=line, element="record 9",
                               expected="counts of 6 and sums of 11 digits")
-        stated = (int(count_text), _charset.cents(sum_text))
+        stated = (int(count_text), _charset.cents(sum_text, file_name=file_name, line=line,
+                                                  element="record 9 sum"))
         batch[key] = stated
         if stated != actual[key]:
             label = {"count": "payments", "correction_count": "corrections",

@@ -45,7 +45,7 @@ def _digest(*parts):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
-@dataclass
+@dataclass(slots=True)
 class Balance:
     """A balance of the account as stated by the bank.
 
@@ -66,7 +66,7 @@ class Balance:
     extra: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """A currency exchange the bank reports for an amount (camt
     ``CcyXchg``): ``rate`` as given, converting ``source`` into ``target``;
@@ -83,7 +83,7 @@ class Exchange:
         return f"{self.rate} ({pair}{unit})" if pair or unit else str(self.rate)
 
 
-@dataclass
+@dataclass(slots=True)
 class TxDetail:
     """One underlying transaction of an entry (camt ``TxDtls``; the payment
     itself for TITO and KTL).
@@ -168,7 +168,7 @@ class TxDetail:
             self.remittance_info, occurrence or "")
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One booking (or pending / informative item) on the account.
 
@@ -240,7 +240,7 @@ class Entry:
             self.additional_info, occurrence or "")
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
     """A statement, report or notification of one account.
 
@@ -305,7 +305,7 @@ class Statement:
         return self.balance("CLBD")
 
 
-@dataclass
+@dataclass(slots=True)
 class BankDocument:
     """One parsed bank file: its kind, the bank's message id and creation
     time when given, the file name, and its statements."""

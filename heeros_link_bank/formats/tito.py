@@ -105,6 +105,29 @@ class _Reader:
         self.entry = None       # the current main-level entry
         self.target = None      # (entry, detail, is_item) that T11 records add to
         self.itemised = False   # current entry has T10 itemisations
+        self.texts = {}         # texts that records add to, joined when the statement closes
+
+    def append(self, obj, key, value, sep=" "):
+        """Add ``value`` to the text ``key`` of ``obj`` (an attribute, or a
+        key when ``obj`` is a dict). The parts are joined once, when the
+        statement closes, so that many records adding to one text take
+        time linear in their number."""
+        if not value:
+            return
+        slot = self.texts.get((id(obj), key))
+        if slot is None:
+            old = obj.get(key) if isinstance(obj, dict) else getattr(obj, key)
+            slot = self.texts[(id(obj), key)] = (obj, key, sep, [old] if old else [])
+        slot[3].append(value)
+
+    def join_texts(self):
+        for obj, key, sep, parts in self.texts.values():
+            value = sep.join(parts) or None
+            if isinstance(obj, dict):
+                obj[key] = value
+            else:
+                setattr(obj, key, value)
+        self.texts = {}
 
     def error(self, message, line, record, field=None, expected=None):
         element = f"record {record[:3]}" + (f" {field}" if field else "")
@@ -147,9 +170,7 @@ class _Reader:
         elif kind == "70":
             lines = [rec[i:i + 80].strip() for i in range(9, len(rec), 80)]
             notice = "\n".join(part for part in lines if part)
-            if notice:
-                self.statement.additional_info = "\n".join(
-                    p for p in (self.statement.additional_info, notice) if p)
+            self.append(self.statement, "additional_info", notice, sep="\n")
             self.statement.extra.setdefault("bank_group", rec[6:9].strip() or None)
         else:
             self.statement.extra.setdefault("other_records", []).append(
@@ -298,9 +319,7 @@ class _Reader:
             return " ".join(p for p in parts if p) or None
 
         def add(attr, value, obj=detail):
-            if value:
-                old = getattr(obj, attr)
-                setattr(obj, attr, f"{old} {value}" if old else value)
+            self.append(obj, attr, value)
 
         if subtype == "00":
             add("remittance_info", chunks())
@@ -332,8 +351,8 @@ class _Reader:
             text = chunks()
             add("additional_info", text)
             if subtype == "07":
-                entry.extra["bank_info"] = " ".join(
-                    p for p in (entry.extra.get("bank_info"), text) if p) or None
+                entry.extra.setdefault("bank_info", None)
+                self.append(entry.extra, "bank_info", text)
             else:
                 detail.extra["principal_info"] = text
         elif subtype == "08":
@@ -389,6 +408,7 @@ class _Reader:
         st = self.statement
         if st is None:
             return
+        self.join_texts()
         for i, (day, booked, available) in enumerate(self.t40, 1):
             last = i == len(self.t40)
             st.balances.append(Balance(code="CLBD" if last else "ITBD", amount=booked,

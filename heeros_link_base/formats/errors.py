@@ -64,6 +64,12 @@ class MalformedDocument(LinkFormatError):
     """The bytes are not a well-formed document of the claimed kind."""
 
 
+class LimitExceeded(MalformedDocument):
+    """The document goes beyond a bound the Link sets on what it reads (see
+    :mod:`heeros_link_base.formats.limits`): too many attributes on one
+    element, elements nested too deeply, ..."""
+
+
 class UnrecognisedDocument(LinkFormatError):
     """No registered detector recognised the document."""
 

@@ -15,16 +15,17 @@ Every XML document that enters the Link goes through this module. It
 """
 
 import codecs
-import io
 import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .errors import EmptyDocument, MalformedDocument, UnsafeDocument
+from . import limits
+from .errors import EmptyDocument, LimitExceeded, MalformedDocument, UnsafeDocument
 
 _PROLOG_SCAN = 4096
 _DECL_RE = re.compile(rb"^(\xef\xbb\xbf)?<\?xml\s+([^?]*)\?>")
+_DECL_AT_RE = re.compile(_DECL_RE.pattern[1:])  # the same, where a match starts
 _PSEUDO_ATTR_RE = re.compile(rb"(\w+)\s*=\s*([^\s\"'?]+)")
 
 
@@ -76,51 +77,164 @@ def check_prolog(data, file_name=None):
             expected="an XML document without <!DOCTYPE> or <!ENTITY>")
 
 
+# A start tag with more than MAX_ATTRIBUTES attributes (namespace
+# declarations included). Possessive and atomic parts: every attempt, made
+# only at a "<", reads at most the tag it starts, so one search is linear in
+# the size of the document. An attribute value never holds "<" in XML.
+_MANY_ATTRIBUTES_RE = re.compile(
+    rb"<([^\s<>/!?]++)(?>(?:\s++[^\s=<>/]++\s*+=\s*+(?:\"[^\"<]*+\"|'[^'<]*+')){%d})"
+    % (limits.MAX_ATTRIBUTES + 1))
+
+
+def check_structure(data, file_name=None):
+    """Refuse an element with more than :data:`limits.MAX_ATTRIBUTES`
+    attributes before the XML parser sees it (the parser's work grows with
+    the square of the attributes of one element)."""
+    match = _MANY_ATTRIBUTES_RE.search(data)
+    if match:
+        name = match.group(1).decode("utf-8", errors="replace")[:80]
+        raise LimitExceeded(
+            f"element <{name}> has more than {limits.MAX_ATTRIBUTES} attributes",
+            file_name=file_name, line=data.count(b"\n", 0, match.start()) + 1, element=name,
+            expected=f"at most {limits.MAX_ATTRIBUTES} attributes on one element")
+
+
 def repair_declaration(data):
     """Quote the pseudo-attributes of a malformed XML declaration."""
-    match = _DECL_RE.match(data)
+    prefix, end = _repaired_declaration(data)
+    return data if prefix is None else prefix + data[end:]
+
+
+def _repaired_declaration(data, offset=0):
+    """``(new declaration, end of the old one)`` for a declaration with
+    unquoted pseudo-attributes at ``offset``, ``(None, offset)`` otherwise."""
+    match = _DECL_AT_RE.match(data, offset)
     if not match or b'"' in match.group(2) or b"'" in match.group(2):
-        return data
+        return None, offset
     fixed = _PSEUDO_ATTR_RE.sub(rb'\1="\2"', match.group(2)).strip()
-    return (match.group(1) or b"") + b"<?xml " + fixed + b"?>" + data[match.end():]
+    return (match.group(1) or b"") + b"<?xml " + fixed + b"?>", match.end()
 
 
-def _malformed(exc, file_name):
+_WIDE_ENCODINGS = (
+    # (how the document starts, codec); UTF-32 before UTF-16: their BOMs overlap
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+)
+_ENCODING_RE = re.compile(rb"""(encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _narrow(data, file_name):
+    """A UTF-16 or UTF-32 document as UTF-8 (declaration adjusted, lines
+    unchanged), so that every check reads the same bytes the parser does;
+    any other document as it is."""
+    codec = next((c for start, c in _WIDE_ENCODINGS if data.startswith(start)), None)
+    if codec is None:
+        return data
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise MalformedDocument(
+            f"the document is not valid {codec.upper()}", file_name=file_name,
+            position=f"byte {exc.start}", expected="text in the encoding it starts with") from None
+    data = text.lstrip("\ufeff").encode("utf-8")
+    match = _DECL_RE.match(data)
+    if match:
+        declaration = _ENCODING_RE.sub(rb'\1"UTF-8"', data[:match.end()], count=1)
+        data = declaration + data[match.end():]
+    return data
+
+
+class _Source:
+    """What lxml reads: an optional repaired declaration, then the document
+    from ``offset`` on, without copying the document."""
+
+    def __init__(self, prefix, data, offset):
+        self._prefix = prefix or b""
+        self._view = memoryview(data)
+        self._pos = self._start = offset
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = len(self._prefix) + len(self._view)
+        if self._prefix:
+            chunk, self._prefix = self._prefix[:size], self._prefix[size:]
+            return chunk
+        chunk = self._view[self._pos:self._pos + size].tobytes()
+        self._pos += len(chunk)
+        return chunk
+
+    def element_at(self, line, column):
+        """The name of the element whose tag is at ``line``/``column`` (as
+        the parser reports them), or None."""
+        if not line:
+            return None
+        data, pos = self._view.obj, self._start
+        for _ in range(line - 1):
+            pos = data.find(b"\n", pos) + 1
+            if not pos:
+                return None
+        start = data.rfind(b"<", 0, pos + max(column or 1, 1))
+        match = _NAME_RE.match(data, start + 1) if start >= 0 else None
+        return match.group().decode("utf-8", errors="replace")[:80] if match else None
+
+
+def _source(data, file_name):
+    """Check raw bytes and return a :class:`_Source` for lxml."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if _is_blank(data):
+        raise EmptyDocument("the file is empty", file_name=file_name)
+    data = _narrow(data, file_name)
+    check_prolog(data, file_name)
+    check_structure(data, file_name)
+    offset = _LEADING_BLANK_RE.match(data).end()
+    prefix, offset = _repaired_declaration(data, offset)
+    return _Source(prefix, data, offset)
+
+
+_NAME_RE = re.compile(rb"[^\s<>/!?=]{1,200}")
+_LEADING_BLANK_RE = re.compile(rb"[\r\n\t ]*+")
+_BLANK_RE = re.compile(rb"\s*+")
+
+
+def prepare(data, file_name=None):
+    """Check and normalise raw bytes; return the bytes to hand to lxml."""
+    source = _source(data, file_name)
+    return b"".join(iter(source.read, b""))
+
+
+def _is_blank(data):
+    """True for empty or white-space-only payloads, without copying them."""
+    return not data or (not data[:256].strip() and _BLANK_RE.fullmatch(data) is not None)
+
+
+def _malformed(exc, file_name, source=None):
     line, column = None, None
     if getattr(exc, "position", None):
         line, column = exc.position
     elif getattr(exc, "lineno", None):
         line = exc.lineno
     msg = getattr(exc, "msg", None) or str(exc)
+    if "Excessive depth" in msg:
+        name = source.element_at(line, column) if source is not None else None
+        return LimitExceeded(
+            f"elements are nested more than {limits.MAX_DEPTH} deep", file_name=file_name,
+            line=line, position=f"column {column}" if column else None, element=name,
+            expected=f"at most {limits.MAX_DEPTH} nested elements")
     return MalformedDocument(
         f"not well-formed XML: {msg}", file_name=file_name, line=line,
         position=f"column {column}" if column else None)
 
 
-def prepare(data, file_name=None):
-    """Check and normalise raw bytes; return the bytes to hand to lxml."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if _is_blank(data):
-        raise EmptyDocument("the file is empty", file_name=file_name)
-    check_prolog(data, file_name)
-    if data[:1].isspace():  # copy only when there is leading white space to drop
-        data = data.lstrip(b"\r\n\t ")
-    return repair_declaration(data)
-
-
-def _is_blank(data):
-    """True for empty or white-space-only payloads, without copying large ones."""
-    return not data or (not data[:256].strip() and not data.strip())
-
-
 def parse(data, file_name=None):
     """Parse a whole document; return the root element."""
-    data = prepare(data, file_name)
+    source = _source(data, file_name)
     try:
-        return etree.fromstring(data, parser=_parser())
+        return etree.parse(source, parser=_parser()).getroot()
     except etree.XMLSyntaxError as exc:
-        raise _malformed(exc, file_name) from None
+        raise _malformed(exc, file_name, source) from None
 
 
 def iterparse(data, file_name=None, events=("end",), tag=None):
@@ -128,15 +242,14 @@ def iterparse(data, file_name=None, events=("end",), tag=None):
 
     The caller clears elements it has consumed to keep memory flat.
     """
-    data = prepare(data, file_name)
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    source = _source(data, file_name)
     context = etree.iterparse(
         source, events=events, tag=tag, resolve_entities=False,
         no_network=True, load_dtd=False, huge_tree=False)
     try:
         yield from context
     except etree.XMLSyntaxError as exc:
-        raise _malformed(exc, file_name) from None
+        raise _malformed(exc, file_name, source) from None
 
 
 def local(tag):

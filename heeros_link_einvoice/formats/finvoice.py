@@ -35,8 +35,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
+from odoo.addons.heeros_link_base.formats import limits, xmlsafe
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
-from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import (
     BuildError,
     LinkFormatError,
@@ -1003,7 +1003,9 @@ class _Reader:
                              expected="digits with a decimal comma, e.g. 1234,50") from None
         if not number.is_finite():
             raise self.error(element, f"{raw.strip()!r} is not a number")
-        return number
+        line = element.sourceline + self.line_offset if element.sourceline else None
+        return limits.check_amount(number, file_name=self.file_name, element=self.where(element),
+                                   line=line, text=raw.strip())
 
     def date(self, node, path):
         element = self.find(node, path)

@@ -17,6 +17,7 @@ from odoo.addons.heeros_link_bank.formats import camt, detect, ktl, tito
 from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
 from tests.common import SHARED_DATA
+from tests.fuzz import damage as _damage
 
 SAMPLES = SHARED_DATA / "bank" / "samples"
 ROUNDS = 120
@@ -37,22 +38,6 @@ def _samples():
         elif "tito" in path.name:
             files.append((path, (tito.parse,)))
     return files
-
-
-def _damage(data, rng):
-    damaged = bytearray(data)
-    kind = rng.random()
-    for _ in range(rng.randint(1, 5)):
-        pos = rng.randrange(len(damaged))
-        if kind < 0.35:
-            damaged[pos] = rng.randrange(256)
-        elif kind < 0.65:
-            damaged[pos] = ord(rng.choice("0123456789 +-.:<>/AZaz\u00b2"))
-        elif kind < 0.85:
-            del damaged[pos:pos + rng.randint(1, 40)]
-        else:
-            damaged[pos:pos] = damaged[rng.randrange(len(damaged)):][:rng.randint(1, 60)]
-    return bytes(damaged)
 
 
 SAMPLE_FILES = _samples()
