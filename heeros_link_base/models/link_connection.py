@@ -121,6 +121,7 @@ class HeerosLinkConnection(models.Model):
     def _compute_can_pin_host_key(self):
         self.can_pin_host_key = self._link_is_administrator()
 
+    @api.depends(*SECRET_FIELDS)
     def _compute_has_credentials(self):
         for connection in self:
             connection.has_credentials = any(connection[f] for f in SECRET_FIELDS)
@@ -239,6 +240,14 @@ class HeerosLinkConnection(models.Model):
             if vals.get("host_key"):
                 self._link_check_may_pin()
         return super().create(vals_list)
+
+    def copy_data(self, default=None):
+        # A copy never carries credentials or the pinned key (copy=False);
+        # the folder of a local connection is copied even when a Link manager,
+        # who cannot read it, makes the copy.
+        if self.env.su or self._link_is_administrator():
+            return super().copy_data(default)
+        return super(HeerosLinkConnection, self.sudo()).copy_data(default)
 
     def write(self, vals):
         self._link_check_may_set_credentials(vals)
