@@ -157,7 +157,7 @@ class HeerosLinkArchiveEntry(models.Model):
         safe form of its file name (never the name as received, which may
         hold ``..``, slashes or control characters)."""
         self.ensure_one()
-        return f"{self.company_id.id}/{self.id:08d}-{safe_name(self.file_name)}"
+        return f"{self.company_id.id}/{safe_name(f'{self.id:08d}-{safe_name(self.file_name)}')}"
 
     def _export_zip(self):
         """A ZIP for an auditor: every document, a CSV index and a JSON
