@@ -243,3 +243,17 @@ class TestDemoAndChannelConfig(LinkCase):
                                 company_id=self.bureau.id, company_ids=[(6, 0, self.bureau.ids)])
         with self.assertRaises(AccessError):
             self.connection.with_env(manager_env(self, manager)).write({"local_root": "elsewhere"})
+
+    def test_demo_seed_puts_its_folders_inside_the_root(self):
+        connection = self.env["heeros.link.connection"].create({
+            "name": "Demo folder", "protocol": "local", "company_id": self.bureau.id,
+            "company_ids": [(6, 0, self.bureau.ids)]})
+        self.env["ir.model.data"].create({"module": "heeros_link_base", "name": "test_demo_folder",
+                                          "model": connection._name, "res_id": connection.id})
+        fetched = connection._link_demo_seed(
+            {"heeros_link_base.test_demo_folder": "heeros_link_bank/demo/inbox/kivi"})
+        self.assertTrue(fetched)
+        self.assertEqual(connection.sudo().local_root, f"demo/{connection.id}")
+        folder = Path(connection._link_local_folder_root()) / "demo" / str(connection.id)
+        self.assertTrue((folder / "archive").is_dir(), "the fetched files were archived inside the root")
+        self.assertTrue(any((folder / "inbox").iterdir()), "the next file waits in the inbox")
