@@ -43,3 +43,11 @@ def _metacase_init(cls, name, bases, attrs):
 
 
 odoo_test_common.MetaCase.__init__ = _metacase_init
+
+
+def pytest_configure(config):
+    """The HttpCase tests talk to Odoo's real HTTP server, which pytest-odoo
+    starts in the test process when ``--odoo-http`` is given: always give it
+    (without the plugin, ``-p no:odoo``, there is no such option)."""
+    if hasattr(config.option, "odoo_http"):
+        config.option.odoo_http = True

@@ -10,6 +10,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
+from odoo.addons.heeros_link_base.channels.names import safe_name
 from odoo.exceptions import AccessError, UserError
 
 #: Finnish Accounting Act (kirjanpitolaki 2:10): books and the balance sheet
@@ -185,26 +186,36 @@ class HeerosLinkArchiveEntry(models.Model):
             },
         }
 
+    def _export_member_name(self):
+        """The entry's path inside the auditor ZIP: its company, its id and a
+        safe form of its file name (never the name as received, which may
+        hold ``..``, slashes or control characters)."""
+        self.ensure_one()
+        return f"{self.company_id.id}/{safe_name(f'{self.id:08d}-{safe_name(self.file_name)}')}"
+
     def _export_zip(self):
         """A ZIP for an auditor: every document, a CSV index and a JSON
-        manifest with hashes, so the auditor can check them independently."""
+        manifest with hashes, so the auditor can check them independently.
+        ``file`` is the document's member in the ZIP, ``file_name`` the name
+        it arrived or left with."""
         buffer = io.BytesIO()
         index = io.StringIO()
         writer = csv.writer(index)
-        writer.writerow(["id", "company", "direction", "type", "file", "sha256", "archived_on",
-                         "retain_until", "chain_hash", "message"])
+        columns = ["id", "company", "direction", "type", "file", "sha256", "archived_on",
+                   "retain_until", "chain_hash", "message", "file_name"]
+        writer.writerow(columns)
         manifest = []
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for entry in self.sorted("id"):
-                path = f"{entry.company_id.id}/{entry.id:08d}-{entry.file_name or 'document'}"
+                path = entry._export_member_name()
                 if not entry.purged and entry.attachment_id:
                     archive.writestr(path, entry.attachment_id.sudo().raw)
                 row = [entry.id, entry.company_id.name, entry.direction, entry.document_type or "",
                        path, entry.sha256, fields.Datetime.to_string(entry.archived_on),
-                       fields.Date.to_string(entry.retain_until), entry.chain_hash, entry.message_id.name]
+                       fields.Date.to_string(entry.retain_until), entry.chain_hash, entry.message_id.name,
+                       entry.file_name or ""]
                 writer.writerow(row)
-                manifest.append(dict(zip(["id", "company", "direction", "type", "file", "sha256",
-                                          "archived_on", "retain_until", "chain_hash", "message"], row)))
+                manifest.append(dict(zip(columns, row)))
             archive.writestr("index.csv", index.getvalue())
             archive.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
         return buffer.getvalue()

@@ -68,6 +68,7 @@ class ChannelConfig:
     archive: str = "archive"
     after_download: str = "move"  # 'move' to archive, or 'delete'
     root: str = ""                 # local folder
+    allowed_root: str = ""         # the local folder must stay inside this one (when set)
     host: str = ""
     port: int = 22
     username: str = ""

@@ -30,6 +30,7 @@ from .base import (
     RemoteFile,
     register,
 )
+from .names import is_plain_name, safe_name
 
 _KEY_CLASSES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
 
@@ -172,40 +173,53 @@ class SftpChannel(Channel):
         for attr in sorted(entries, key=lambda a: a.filename):
             if attr.filename.startswith(".") or not stat.S_ISREG(attr.st_mode or 0):
                 continue
+            if not is_plain_name(attr.filename):
+                continue  # no real directory entry has such a name: a hostile server
             files.append(RemoteFile(name=attr.filename, size=attr.st_size, mtime=attr.st_mtime,
                                     path=posixpath.join(folder, attr.filename)))
         return files
 
+    def _inbox_path(self, remote):
+        """A listed file's path: always its plain name in the inbox, whatever
+        path the caller hands back."""
+        if not is_plain_name(remote.name):
+            raise ChannelConfigError(f"{remote.name!r} is not the name of a file in the inbox")
+        return posixpath.join(self.config.inbox or ".", remote.name)
+
     def download(self, remote):
+        path = self._inbox_path(remote)
+
         def read():
-            with self.sftp.open(remote.path, "rb") as handle:
+            with self.sftp.open(path, "rb") as handle:
                 handle.prefetch()
                 return handle.read()
 
-        return self._call(f"download of {remote.path}", read)
+        return self._call(f"download of {path}", read)
 
     def confirm(self, remote):
+        path = self._inbox_path(remote)
         try:
-            self.sftp.stat(remote.path)
+            self.sftp.stat(path)
         except OSError:
             return  # already confirmed by an earlier, interrupted run
         if self.config.after_download == "delete":
-            self._call(f"delete of {remote.path}", self.sftp.remove, remote.path)
+            self._call(f"delete of {path}", self.sftp.remove, path)
             return
         archive = self.config.archive or "archive"
         self._ensure_dir(archive)
-        target = posixpath.join(archive, remote.name)
+        name = safe_name(remote.name)
+        target = posixpath.join(archive, name)
         try:
             self.sftp.stat(target)
-            target = posixpath.join(archive, f"{uuid.uuid4().hex[:8]}-{remote.name}")
+            target = posixpath.join(archive, f"{uuid.uuid4().hex[:8]}-{name}")
         except OSError:
             pass
-        self._call(f"move of {remote.path} to {target}", self.sftp.posix_rename, remote.path, target)
+        self._call(f"move of {path} to {target}", self.sftp.posix_rename, path, target)
 
     def upload(self, name, data):
         folder = self.config.outbox or "."
         self._ensure_dir(folder)
-        final = posixpath.join(folder, posixpath.basename(name))
+        final = posixpath.join(folder, safe_name(name))
         tmp = posixpath.join(folder, f".{uuid.uuid4().hex}.part")
 
         def write():
@@ -226,7 +240,7 @@ class SftpChannel(Channel):
         return posixpath.basename(final)
 
     def exists(self, name):
-        path = posixpath.join(self.config.outbox or ".", posixpath.basename(name))
+        path = posixpath.join(self.config.outbox or ".", safe_name(name))
         try:
             self.sftp.stat(path)
             return True

@@ -1,15 +1,24 @@
 import logging
+import os
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config as odoo_config
 
-from ..channels import ChannelConfig, ChannelError, open_channel, protocols
+from ..channels import ChannelConfig, ChannelConfigError, ChannelError, open_channel, protocols
 from ..channels.sftp import fetch_host_key
 
 _logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("password", "private_key", "passphrase")
+#: Where the connection goes: changing one of these by anyone but a system
+#: administrator clears the stored credentials (see ``_link_endpoint_fields``).
+ENDPOINT_FIELDS = ("protocol", "host", "port", "username", "host_key", "local_root")
+#: System parameter (or option of the Odoo configuration file, which wins)
+#: naming the folder that every local-folder connection must stay inside.
+FOLDER_ROOT_PARAM = "heeros_link.local_folder_root"
+FOLDER_ROOT_OPTION = "heeros_link_local_folder_root"
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024  # a camt.053 of 100 000 entries is about 110 MB
 
 
@@ -42,16 +51,19 @@ class HeerosLinkConnection(models.Model):
     # endpoint settings
     local_root = fields.Char(
         "Folder", groups="base.group_system", tracking=True,
-        help="Folder on the Odoo server holding the inbox, outbox and archive sub-folders. "
-        "Only system administrators can set it, since it gives access to the server's files.")
-    host = fields.Char(tracking=True)
+        help="Folder on the Odoo server holding the inbox, outbox and archive sub-folders, "
+        "relative to the Link's folder root (or an absolute path inside it). Only system "
+        "administrators can set it, since it gives access to the server's files.")
+    host = fields.Char(tracking=True, help=(
+        "Changed by anyone but a system administrator, the stored credentials are cleared."))
     port = fields.Integer(default=22, tracking=True)
     username = fields.Char(tracking=True)
     host_key = fields.Char(
-        "Pinned host key", tracking=True,
+        "Pinned host key", tracking=True, copy=False,
         help="The server's public host key, as in known_hosts: 'ssh-ed25519 AAAA...'. "
-        "A server presenting another key is refused.")
+        "A server presenting another key is refused. Only system administrators pin keys.")
     host_key_fingerprint = fields.Char(compute="_compute_host_key_fingerprint")
+    can_pin_host_key = fields.Boolean(compute="_compute_can_pin_host_key")
     password = fields.Char(groups="base.group_system", copy=False)
     private_key = fields.Text(groups="base.group_system", copy=False)
     passphrase = fields.Char(groups="base.group_system", copy=False)
@@ -106,6 +118,10 @@ class HeerosLinkConnection(models.Model):
             except ChannelError as exc:
                 connection.host_key_fingerprint = str(exc)
 
+    def _compute_can_pin_host_key(self):
+        self.can_pin_host_key = self._link_is_administrator()
+
+    @api.depends(*SECRET_FIELDS)
     def _compute_has_credentials(self):
         for connection in self:
             connection.has_credentials = any(connection[f] for f in SECRET_FIELDS)
@@ -141,9 +157,124 @@ class HeerosLinkConnection(models.Model):
                     "Connection %(name)s: the owner company %(company)s must be among the "
                     "companies it serves.", name=connection.name, company=connection.company_id.name))
 
+    @api.constrains("protocol", "local_root", "inbox_folder", "outbox_folder", "archive_folder")
+    def _check_local_folders(self):
+        for connection in self.filtered(lambda c: c.protocol == "local"):
+            try:
+                open_channel(connection._channel_config()).check_paths()
+            except ChannelConfigError as exc:
+                raise ValidationError(_("Connection %(name)s: %(error)s.", name=connection.name,
+                                        error=exc)) from None
+
+    # ------------------------------------------------------------------
+    # who may change where a connection goes
+    # ------------------------------------------------------------------
+    def _link_is_administrator(self):
+        """Whether the real user (also under ``sudo()``) is a system
+        administrator: only they may keep credentials across an endpoint
+        change, enter credentials and pin host keys."""
+        user = self.env.user
+        return user._is_superuser() or user._is_system()
+
+    def _link_endpoint_fields(self):
+        """Fields that say where the connection goes; add-ons adding an
+        endpoint add it here (fields ending in ``_url`` are included)."""
+        return [*ENDPOINT_FIELDS, *(name for name in self._fields if name.endswith("_url"))]
+
+    def _link_changed_fields(self, vals, names):
+        """``{connection: [changed field names]}`` for the fields of ``names``
+        whose value in ``vals`` differs from the stored one."""
+        names = [name for name in names if name in vals]
+        changes = {}
+        for connection in self.sudo():
+            changed = []
+            for name in names:
+                field = self._fields[name]
+                new = field.convert_to_record(field.convert_to_cache(vals[name], connection), connection)
+                if (connection[name] or False) != (new or False):
+                    changed.append(name)
+            if changed:
+                changes[connection.with_env(self.env)] = changed
+        return changes
+
+    def _link_check_may_pin(self):
+        if not self._link_is_administrator():
+            raise AccessError(_(
+                "Only a system administrator can pin an SFTP server's host key: the key decides "
+                "which server receives the connection's credentials."))
+
+    def _link_check_may_set_credentials(self, vals):
+        if not self._link_is_administrator() and any(vals.get(name) for name in SECRET_FIELDS):
+            raise AccessError(_("Only a system administrator can enter a connection's credentials."))
+
+    def _link_clear_credentials(self, changes):
+        """Forget the credentials of connections whose endpoint is being
+        changed by someone who is not a system administrator, so that they
+        are never sent to the new endpoint, and say so in the chatter."""
+        for connection, names in changes.items():
+            if not connection.sudo().has_credentials:
+                continue
+            connection.sudo().write(dict.fromkeys(SECRET_FIELDS, False))
+            labels = ", ".join(self._fields[name].get_description(self.env)["string"] for name in names)
+            connection.message_post(body=_(
+                "%(user)s changed where this connection goes (%(fields)s): its stored credentials "
+                "were cleared so that they are never sent to the new endpoint. A system "
+                "administrator must enter them again.", user=self.env.user.name, fields=labels))
+
+    def _link_note_host_key(self, connections):
+        for connection in connections:
+            if connection.host_key:
+                connection.message_post(body=_(
+                    "Host key pinned by %(user)s: %(fp)s. Compare it with the fingerprint the "
+                    "server's administrator gives you.", user=self.env.user.name,
+                    fp=connection.host_key_fingerprint))
+            else:
+                connection.message_post(body=_("Host key removed by %(user)s: the connection "
+                                               "refuses to connect until a key is pinned.",
+                                               user=self.env.user.name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._link_check_may_set_credentials(vals)
+            if vals.get("host_key"):
+                self._link_check_may_pin()
+        return super().create(vals_list)
+
+    def copy_data(self, default=None):
+        # A copy never carries credentials or the pinned key (copy=False);
+        # the folder of a local connection is copied even when a Link manager,
+        # who cannot read it, makes the copy.
+        if self.env.su or self._link_is_administrator():
+            return super().copy_data(default)
+        return super(HeerosLinkConnection, self.sudo()).copy_data(default)
+
+    def write(self, vals):
+        self._link_check_may_set_credentials(vals)
+        repinned = self._link_changed_fields(vals, ["host_key"])
+        if repinned:
+            self._link_check_may_pin()
+        if not self._link_is_administrator():
+            self._link_clear_credentials(self._link_changed_fields(vals, self._link_endpoint_fields()))
+        result = super().write(vals)
+        self._link_note_host_key(self.browse([c.id for c in repinned]))
+        return result
+
     # ------------------------------------------------------------------
     # channel access
     # ------------------------------------------------------------------
+    @api.model
+    def _link_local_folder_root(self):
+        """The folder every local-folder connection must stay inside: the
+        ``heeros_link_local_folder_root`` option of the Odoo configuration
+        file, else the system parameter ``heeros_link.local_folder_root``,
+        else ``<data_dir>/heeros_link_folders/<database>``."""
+        configured = odoo_config.get(FOLDER_ROOT_OPTION) or \
+            self.env["ir.config_parameter"].sudo().get_param(FOLDER_ROOT_PARAM)
+        root = configured or os.path.join(odoo_config["data_dir"], "heeros_link_folders",
+                                          self.env.cr.dbname)
+        return os.path.realpath(os.path.expanduser(root))
+
     def _channel_config(self):
         """Plain settings for the channel, secrets included. Never log this."""
         self.ensure_one()
@@ -155,6 +286,7 @@ class HeerosLinkConnection(models.Model):
             archive=self.archive_folder or "",
             after_download=self.after_download,
             root=secrets.local_root or "",
+            allowed_root=self._link_local_folder_root(),
             host=self.host or "",
             port=self.port or 22,
             username=self.username or "",
@@ -202,15 +334,14 @@ class HeerosLinkConnection(models.Model):
         The chatter records the fingerprint so it can be compared with what
         the server's administrator says."""
         self.ensure_one()
+        self._link_check_may_pin()
         if self.protocol != "sftp":
             raise UserError(_("Only SFTP connections have a host key."))
         try:
-            key, fp = fetch_host_key(self._channel_config())
+            key, _fp = fetch_host_key(self._channel_config())
         except ChannelError as exc:
             raise UserError(str(exc)) from None
-        self.host_key = key
-        self.message_post(body=_("Host key pinned: %(fp)s. Compare it with the fingerprint the "
-                                 "server's administrator gives you.", fp=fp))
+        self.host_key = key  # the write records the fingerprint and who pinned it
         return True
 
     def action_fetch_now(self):
@@ -293,13 +424,13 @@ class HeerosLinkConnectionDemo(models.Model):
         import shutil
         from pathlib import Path
 
-        from odoo.tools import config as odoo_config
         from odoo.tools.misc import file_path
 
         fetched = self.env["heeros.link.message"]
         for xmlid, folder in xmlid_folders.items():
             connection = self.env.ref(xmlid)
-            root = Path(odoo_config["data_dir"]) / "heeros_link_demo" / self.env.cr.dbname / str(connection.id)
+            relative = f"demo/{connection.id}"
+            root = Path(self._link_local_folder_root()) / relative
             inbox = root / (connection.inbox_folder or "inbox")
             shutil.rmtree(root, ignore_errors=True)
             inbox.mkdir(parents=True, exist_ok=True)
@@ -309,7 +440,7 @@ class HeerosLinkConnectionDemo(models.Model):
             for path in sorted(source.iterdir()):
                 if path not in waiting:
                     shutil.copyfile(path, inbox / path.name)
-            connection.sudo().local_root = str(root)
+            connection.sudo().local_root = relative
             fetched |= connection._link_fetch()
             for path in waiting:
                 shutil.copyfile(path, inbox / path.name[len("next_"):])

@@ -4,7 +4,6 @@ customers and invoices with Finnish references, and small builders for
 camt.053/052/054 and KTL files."""
 
 import shutil
-import tempfile
 from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -12,6 +11,7 @@ from xml.sax.saxutils import escape
 from odoo import Command
 from odoo.addons.heeros_link_base.formats import reference
 from odoo.tests.common import TransactionCase
+from tests.common import link_folder
 
 #: Valid Finnish IBANs; the first three are those of the public sample files.
 IBAN_A = "FI4819503000000010"       # company A: samples camt.052, TITO, KTL
@@ -45,7 +45,7 @@ class BankCase(TransactionCase):
         cls.journal_b = Journal.search([("company_id", "=", cls.company_b.id), ("type", "=", "bank")],
                                        limit=1)
         cls.journal_b.bank_acc_number = IBAN_B
-        cls.tmp = tempfile.mkdtemp(prefix="heeros-link-bank-test-")
+        cls.tmp = link_folder(cls.env, "heeros-link-bank-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.connection = cls.env["heeros.link.connection"].create({
             "name": "Bureau bank agreement",

@@ -2,12 +2,12 @@
 and a way to register a document type for the duration of a test."""
 
 import shutil
-import tempfile
 from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo.addons.heeros_link_base.registry import DocumentType
 from odoo.tests.common import TransactionCase, new_test_user
+from tests.common import link_folder
 
 
 def note_detector(sniff):
@@ -24,7 +24,7 @@ class LinkCase(TransactionCase):
         cls.client_a = Company.create({"name": "Asiakas A Oy"})
         cls.client_b = Company.create({"name": "Asiakas B Oy"})
         cls.Message = cls.env["heeros.link.message"]
-        cls.tmp = tempfile.mkdtemp(prefix="heeros-link-test-")
+        cls.tmp = link_folder(cls.env, "heeros-link-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.connection = cls.env["heeros.link.connection"].create({
             "name": "Bureau folder",

@@ -11,7 +11,7 @@ class TestCompanyIsolation(LinkCase):
         super().setUpClass()
         cls.conn_a = cls.env["heeros.link.connection"].create({
             "name": "A's bank", "protocol": "local", "company_id": cls.client_a.id,
-            "company_ids": [(6, 0, cls.client_a.ids)], "local_root": "/nonexistent",
+            "company_ids": [(6, 0, cls.client_a.ids)], "local_root": "a-bank",
             "password": "a-secret-password"})
         cls.msg_a = cls.Message._link_intake([("a.txt", b"NOTE a")], company=cls.client_a, process=False)
         cls.msg_b = cls.Message._link_intake([("b.txt", b"NOTE b")], company=cls.client_b, process=False)

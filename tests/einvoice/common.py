@@ -4,14 +4,13 @@ own e-invoice address and Link connection, customers with e-invoice
 addresses, and a way to make invoices quickly."""
 
 import shutil
-import tempfile
 from datetime import date
 
 from lxml import etree
 
 from odoo import Command
 from odoo.tests.common import TransactionCase, new_test_user
-from tests.common import SHARED_DATA
+from tests.common import SHARED_DATA, link_folder
 
 OFFICIAL_FINVOICE_XSD = SHARED_DATA / "einvoice" / "finvoice-3.0-xsd" / "Finvoice3.0_2020-12-17.xsd"
 UBL_XSD_DIR = SHARED_DATA / "einvoice" / "oasis-ubl-2.1-xsd" / "xsd" / "maindoc"
@@ -74,7 +73,7 @@ class EinvoiceCase(TransactionCase):
             "partner_id": cls.company.partner_id.id, "address": "003723456780",
             "operator_id": cls.maventa.id, "delivery": "finvoice",
         })
-        cls.tmp = tempfile.mkdtemp(prefix="heeros-link-einvoice-")
+        cls.tmp = link_folder(env, "heeros-link-einvoice-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.connection = env["heeros.link.connection"].create({
             "name": "Operator folder", "protocol": "local", "local_root": cls.tmp,
