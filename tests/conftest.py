@@ -51,3 +51,9 @@ def pytest_configure(config):
     (without the plugin, ``-p no:odoo``, there is no such option)."""
     if hasattr(config.option, "odoo_http"):
         config.option.odoo_http = True
+        # Starting that server also caps the process's address space at
+        # Odoo's limit_memory_hard, meant for a worker serving requests, not
+        # for a test run that validates large documents: leave it uncapped.
+        import odoo.tools
+
+        odoo.tools.config["limit_memory_hard"] = 0

@@ -255,7 +255,10 @@ class HeerosLinkConnection(models.Model):
         if repinned:
             self._link_check_may_pin()
         if not self._link_is_administrator():
-            self._link_clear_credentials(self._link_changed_fields(vals, self._link_endpoint_fields()))
+            moved = self._link_changed_fields(vals, self._link_endpoint_fields())
+            if moved:
+                self.check_access("write")  # clear nothing for someone who may not change it
+                self._link_clear_credentials(moved)
         result = super().write(vals)
         self._link_note_host_key(self.browse([c.id for c in repinned]))
         return result

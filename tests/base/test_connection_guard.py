@@ -82,6 +82,14 @@ class TestEndpointChange(LinkCase):
                 self.as_manager.sudo().write(vals)
                 self.assert_no_secrets(self.sftp)
 
+    def test_someone_who_may_not_change_it_clears_nothing(self):
+        self.sftp.company_ids |= self.client_b
+        as_user = self.sftp.with_env(manager_env(self, self.user_b))
+        self.assertEqual(as_user.name, "Bank SFTP", "a Link user of a served company sees it")
+        with self.assertRaises(AccessError):
+            as_user.write({"host": "127.0.0.1"})
+        self.assertEqual(self.sftp.sudo().password, "bank-password")
+
     def test_same_values_or_other_fields_keep_the_credentials(self):
         self.as_manager.write({"host": "192.0.2.10", "port": 22, "name": "Bank SFTP (renamed)",
                                "inbox_folder": "in", "timeout": 20, "username": self.server.user})
