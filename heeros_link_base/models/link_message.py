@@ -302,6 +302,7 @@ class HeerosLinkMessage(models.Model):
         """
         company = company or (connection.company_id if connection else self.env.company)
         self._link_check_intake_access(company, connection)
+        files = [(self._link_storable_name(name), data) for name, data in files]
         limit = self._link_max_size(connection)
         oversize = {i: self._link_oversize(name, len(data), limit, connection, company)
                     for i, (name, data) in enumerate(files) if limit and len(data) > limit}
@@ -320,6 +321,14 @@ class HeerosLinkMessage(models.Model):
         if process:
             messages.filtered(lambda m: m.state == "received")._link_process()
         return messages
+
+    @api.model
+    def _link_storable_name(self, name):
+        """A received file's name as the message keeps it for people to read:
+        as sent, except characters the database cannot hold (NUL) and beyond
+        1 000 characters. It is never used as a path as such."""
+        name = str(name or "").replace("\x00", "\ufffd")
+        return name[:1000]
 
     @api.model
     def _link_check_intake_access(self, company, connection=None):

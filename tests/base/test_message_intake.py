@@ -212,3 +212,12 @@ class TestUploadWizard(LinkCase):
         self.assertEqual(messages.mapped("state"), ["processed", "error"])
         self.assertEqual(set(messages.mapped("company_id")), {self.client_a})
         self.assertFalse(files.exists(), "the uploaded temporary attachments are removed")
+
+
+class TestHostileNames(LinkCase):
+    def test_a_name_with_nul_and_of_great_length_is_stored(self):
+        long_name = "x" * 5000 + ".txt"
+        messages = self.intake(("../../etc/\x00passwd", b"NOTE a"), (long_name, b"NOTE b"), process=False)
+        self.assertEqual(messages.mapped("state"), ["received", "received"])
+        self.assertEqual(messages[0].file_name, "../../etc/\ufffdpasswd", "kept for people to read")
+        self.assertEqual(len(messages[1].file_name), 1000)
