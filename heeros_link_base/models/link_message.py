@@ -755,12 +755,13 @@ class HeerosLinkMessage(models.Model):
         elif action == "requeue":
             if channel.two_phase:
                 channel.discard(token)
-            self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False, error=_(
-                "%(err)sInterrupted before the file was complete: nothing reached the remote side; "
-                "queued again.", err=f"{error}. " if error else ""))
+            text = _("Interrupted before the file was complete: nothing reached the remote side; "
+                     "queued again.")
+            self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False,
+                            error=f"{error}. {text}" if error else text)
         else:
-            self._link_to_check(_("the file is not in the outbox, but the remote side may already "
-                                  "have taken it") + (f" ({error})" if error else ""))
+            reason = _("the file is not in the outbox, but the remote side may already have taken it")
+            self._link_to_check(f"{reason} ({error})" if error else reason)
         return self
 
     def _link_to_check(self, reason):
