@@ -312,7 +312,7 @@ class HeerosLinkMessage(models.Model):
         by_index.update({i: message for (i, _n, _d), message in zip(stored, created)})
         messages = self.browse([by_index[i].id for i in range(len(files))])
         if process:
-            messages.filtered(lambda m: m.state == "received")._link_process()
+            messages._link_process(states=("received",))
         return messages
 
     # ------------------------------------------------------------------
@@ -356,13 +356,14 @@ class HeerosLinkMessage(models.Model):
         row = self.env.cr.fetchone()
         return row[0] if row else None
 
-    def _link_process(self):
-        """Detect and handle each received message in its own transaction and
-        savepoint; one failure never blocks the others, and any number of
-        workers may process the same queue at once (see
-        :meth:`_link_process_claimed`)."""
+    def _link_process(self, states=("received", "error", "duplicate", "cancelled")):
+        """Detect and handle each message in one of ``states`` in its own
+        transaction and savepoint; one failure never blocks the others, and
+        any number of workers may process the same queue at once (see
+        :meth:`_link_process_claimed`). Schedulers pass only ``received``, so
+        a message another worker has just finished is not done again."""
         for message in self.sorted("id"):
-            if message.state not in ("received", "error", "duplicate", "cancelled") \
+            if message.state not in states \
                     or message.direction != "in":
                 continue
             if not message.attachment_id:
@@ -397,11 +398,11 @@ class HeerosLinkMessage(models.Model):
                     self._process_one()
                     self._link_commit()
                     return True
-                except RETRYABLE_DB_ERRORS as exc:
+                except (*RETRYABLE_DB_ERRORS, pg_errors.UniqueViolation) as exc:
                     if not can_commit:
                         raise
                     self.env.cr.rollback()
-                    _logger.info("Link message %s: conflict with another worker (%s), trying again",
+                    _logger.warning("Link message %s: conflict with another worker (%s), trying again",
                                  self.id, exc.pgcode)
                     time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
             finally:
@@ -440,6 +441,8 @@ class HeerosLinkMessage(models.Model):
             if duplicate:
                 self.duplicate_of_id = duplicate
         except pg_errors.UniqueViolation as exc:
+            if self._link_can_commit():
+                raise  # a race with another worker: tried again, then it sees what the other made
             # another file with the same entries won a race; its records stand
             self._set_state("duplicate", processed_date=fields.Datetime.now(), error=_(
                 "the same document was processed at the same moment by another worker "
@@ -860,7 +863,7 @@ class HeerosLinkMessage(models.Model):
             messages = self.sudo().search([
                 ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
                 limit=batch, order="id")
-            messages.with_company(company)._link_process()
+            messages.with_company(company)._link_process(states=("received",))
 
     @api.model
     def _cron_send(self, batch=200):
