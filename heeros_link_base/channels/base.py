@@ -12,6 +12,16 @@ included, built by the connection model) and offers five operations:
 * ``exists(name)`` in the outbox, so that a message found in ``sending``
   after a crash can be checked instead of blindly sent again.
 
+Channels that can upload in two phases set ``two_phase = True`` and offer
+``stage(name, data, token)`` (write under a temporary name derived only from
+``token``, so a retry finds the same file), ``staged(token)``,
+``publish(name, token)`` (move the staged file into place atomically) and
+``discard(token)``. The caller records between the two phases that the file
+is staged, so after a crash it knows whether the move can have happened.
+Channels without it (a web service without client-generated ids) leave
+``two_phase`` false: an interrupted upload of theirs is reported for a person
+to check, never repeated automatically.
+
 Implementations register themselves with :func:`register`; the connection
 model offers every registered protocol in its selection.
 """
@@ -145,6 +155,27 @@ class Channel:
         raise NotImplementedError
 
     def exists(self, name):
+        raise NotImplementedError
+
+    #: True when stage/staged/publish/discard give an idempotent two-phase upload.
+    two_phase = False
+
+    def stage(self, name, data, token):
+        """Write ``data`` under the temporary name of ``token`` (replacing an
+        earlier, interrupted attempt of the same token)."""
+        raise NotImplementedError
+
+    def staged(self, token):
+        """Whether the temporary file of ``token`` is there (not yet published)."""
+        raise NotImplementedError
+
+    def publish(self, name, token):
+        """Move the staged file of ``token`` to ``name`` atomically; return the
+        final remote name."""
+        raise NotImplementedError
+
+    def discard(self, token):
+        """Remove the staged file of ``token`` if there is one."""
         raise NotImplementedError
 
     def test(self):

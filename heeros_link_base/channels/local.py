@@ -134,6 +134,41 @@ class LocalChannel(Channel):
     def exists(self, name):
         return (self._folder(self.config.outbox, create=False) / safe_name(name)).exists()
 
+    # two-phase upload: a hidden file named after the token, then a rename
+    two_phase = True
+
+    def _staged_path(self, token):
+        return self._folder(self.config.outbox) / f".{os.path.basename(token)}.part"
+
+    def stage(self, name, data, token):
+        tmp = self._staged_path(token)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise ChannelError(f"cannot write {tmp}: {exc.strerror}") from None
+
+    def staged(self, token):
+        return self._staged_path(token).exists()
+
+    def publish(self, name, token):
+        final = self._folder(self.config.outbox) / os.path.basename(name)
+        try:
+            os.replace(self._staged_path(token), final)
+        except OSError as exc:
+            raise ChannelError(f"cannot move the staged file to {final}: {exc.strerror}") from None
+        return final.name
+
+    def discard(self, token):
+        try:
+            self._staged_path(token).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ChannelError(f"cannot remove the staged file of {token}: {exc.strerror}") from None
+
     def test(self):
         root = self._folder("")
         if not os.access(root, os.R_OK | os.W_OK):

@@ -246,3 +246,38 @@ class SftpChannel(Channel):
             return True
         except OSError:
             return False
+
+    # two-phase upload: a hidden file named after the token, then posix-rename
+    two_phase = True
+
+    def _staged_path(self, token):
+        return posixpath.join(self.config.outbox or ".", f".{posixpath.basename(token)}.part")
+
+    def stage(self, name, data, token):
+        self._ensure_dir(self.config.outbox or ".")
+        tmp = self._staged_path(token)
+
+        def write():
+            with self.sftp.open(tmp, "wb") as handle:
+                handle.set_pipelined(True)
+                handle.write(data)
+
+        self._call(f"upload of {tmp}", write)
+
+    def staged(self, token):
+        try:
+            self.sftp.stat(self._staged_path(token))
+            return True
+        except OSError:
+            return False
+
+    def publish(self, name, token):
+        final = posixpath.join(self.config.outbox or ".", posixpath.basename(name))
+        self._call(f"rename to {final}", self.sftp.posix_rename, self._staged_path(token), final)
+        return posixpath.basename(final)
+
+    def discard(self, token):
+        try:
+            self.sftp.remove(self._staged_path(token))
+        except OSError:
+            pass

@@ -8,6 +8,7 @@ from odoo.tools import config as odoo_config
 
 from ..channels import ChannelConfig, ChannelConfigError, ChannelError, open_channel, protocols
 from ..channels.sftp import fetch_host_key
+from .locks import LOCK_FETCH
 
 _logger = logging.getLogger(__name__)
 
@@ -371,17 +372,33 @@ class HeerosLinkConnection(models.Model):
         Message = self.env["heeros.link.message"]
         fetched = Message
         for connection in self.filtered(lambda c: c.direction in ("in", "both")):
+            if not connection._link_claim_fetch():
+                continue  # another worker is fetching from it right now
             try:
-                with connection._channel() as channel:
-                    for remote in channel.list():
-                        message = connection._fetch_one(channel, remote)
-                        if message:
-                            fetched |= message
-                connection._record_success("last_fetch")
-            except ChannelError as exc:
-                connection._record_failure(exc)
-            Message._link_commit()
+                try:
+                    with connection._channel() as channel:
+                        for remote in channel.list():
+                            message = connection._fetch_one(channel, remote)
+                            if message:
+                                fetched |= message
+                    Message._link_note_connection(connection, "_record_success", "last_fetch")
+                except ChannelError as exc:
+                    Message._link_note_connection(connection, "_record_failure", exc)
+                Message._link_commit()
+            finally:
+                Message._link_unlock(LOCK_FETCH, connection.id)
         return fetched
+
+    def _link_claim_fetch(self):
+        """Hold the connection's fetch lock (session-level, released by
+        PostgreSQL if this worker dies); False when another worker has it."""
+        self.ensure_one()
+        Message = self.env["heeros.link.message"]
+        Message._link_commit()
+        if not Message._link_try_lock(LOCK_FETCH, self.id):
+            return False
+        Message._link_commit()  # a snapshot that sees what the last holder committed
+        return True
 
     def _fetch_one(self, channel, remote):
         Message = self.env["heeros.link.message"]
@@ -410,9 +427,19 @@ class HeerosLinkConnection(models.Model):
             ("direction", "in", ("in", "both")),
             "|", ("next_fetch", "=", False), ("next_fetch", "<=", now),
         ])
+        Message = self.env["heeros.link.message"]
         for connection in due:
-            connection.next_fetch = now + timedelta(minutes=max(connection.fetch_interval, 1))
-            connection.with_company(connection.company_id)._link_fetch()
+            if not connection._link_claim_fetch():
+                continue
+            try:
+                connection.invalidate_recordset(["next_fetch"])
+                if connection.next_fetch and connection.next_fetch > now:
+                    continue  # fetched by another worker meanwhile
+                connection.next_fetch = now + timedelta(minutes=max(connection.fetch_interval, 1))
+                Message._link_commit()
+                connection.with_company(connection.company_id)._link_fetch()
+            finally:
+                Message._link_unlock(LOCK_FETCH, connection.id)
 
 
 class HeerosLinkConnectionDemo(models.Model):

@@ -1,7 +1,14 @@
 import hashlib
 import logging
+import os
+import random
+import re
+import socket
+import time
 import traceback
 from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -11,6 +18,7 @@ from ..channels import ChannelError
 from ..formats import xmlsafe
 from ..formats.errors import DuplicateDocument, LinkFormatError, RoutingError, UnrecognisedDocument
 from ..registry import detect
+from .locks import LOCK_DIGEST, LOCK_PROCESS, LOCK_SEND
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +26,7 @@ OUT_STATES = [
     ("draft", "Draft"),
     ("queued", "Queued"),
     ("sending", "Sending"),
+    ("to_check", "Delivery unknown"),
     ("sent", "Sent"),
     ("accepted", "Accepted"),
     ("rejected", "Rejected"),
@@ -34,7 +43,8 @@ COMMON_STATES = [("error", "Error"), ("cancelled", "Cancelled")]
 TRANSITIONS = {
     "draft": {"queued", "cancelled", "error"},
     "queued": {"sending", "cancelled", "error", "queued"},
-    "sending": {"sent", "queued", "error"},
+    "sending": {"sent", "queued", "error", "to_check"},
+    "to_check": {"sent", "queued", "cancelled"},
     "sent": {"accepted", "rejected", "error"},
     "accepted": set(),
     "rejected": {"queued"},
@@ -48,7 +58,11 @@ TRANSITIONS = {
 MAX_BACKOFF = timedelta(hours=24)
 #: Largest payload accepted by default (a camt.053 of 100 000 entries is about 110 MB).
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
-STUCK_AFTER = timedelta(minutes=10)
+#: Conflicts between concurrent workers: roll back and try again.
+RETRYABLE_DB_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
+                       pg_errors.LockNotAvailable)
+#: How often a message is tried again after a conflict before it is left for the next run.
+CONFLICT_RETRIES = 5
 
 
 class HeerosLinkMessage(models.Model):
@@ -92,6 +106,13 @@ class HeerosLinkMessage(models.Model):
     child_ids = fields.One2many("heeros.link.message", "parent_id", "Related messages")
     link_ids = fields.One2many("heeros.link.message.link", "message_id", "Records", readonly=True)
     record_count = fields.Integer(compute="_compute_record_count")
+    send_stage = fields.Selection(
+        [("staging", "Writing the temporary file"), ("staged", "Temporary file written, moving into place")],
+        readonly=True, copy=False,
+        help="How far the current upload got; after an interruption it tells whether the file "
+             "can already have reached the remote side.")
+    send_worker = fields.Char(readonly=True, copy=False,
+                              help="Host and process that sends (or last sent) this message.")
 
     _sql_constraints = [
         ("name_uniq", "unique(name)", "A Link message reference must be unique."),
@@ -188,8 +209,7 @@ class HeerosLinkMessage(models.Model):
         transaction: demo data fetches its example files). Used between
         messages so one message's outcome is durable before the next starts,
         and before a remote side effect."""
-        if tools.config["test_enable"] or self.env.registry.in_test_mode() \
-                or not self.env.registry.ready:
+        if not self._link_can_commit():
             return
         # one durable outcome per message
         self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -319,7 +339,7 @@ class HeerosLinkMessage(models.Model):
         by_index.update({i: message for (i, _n, _d), message in zip(stored, created)})
         messages = self.browse([by_index[i].id for i in range(len(files))])
         if process:
-            messages.filtered(lambda m: m.state == "received")._link_process()
+            messages._link_process(states=("received",))
         return messages
 
     @api.model
@@ -342,18 +362,104 @@ class HeerosLinkMessage(models.Model):
         if connection:
             connection.check_access("read")
 
-    def _link_process(self):
-        """Detect and handle each received message in its own savepoint; one
-        failure never blocks the others."""
+    # ------------------------------------------------------------------
+    # workers: advisory locks, claims, conflicts
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_can_commit(self):
+        """Whether :meth:`_link_commit` commits (see there)."""
+        return not (tools.config["test_enable"] or self.env.registry.in_test_mode()
+                    or not self.env.registry.ready)
+
+    @api.model
+    def _link_try_lock(self, space, key):
+        """Take the session-level advisory lock ``(space, key)`` if free."""
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [space, key])
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _link_wait_lock(self, space, key):
+        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [space, key])
+
+    @api.model
+    def _link_unlock(self, space, key):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [space, key])
+
+    @api.model
+    def _link_worker_name(self):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def _link_digest_key(self):
+        """Lock key of this message's content: files with the same SHA-256
+        are processed one after the other, whatever their company."""
+        self.ensure_one()
+        return int(self.sha256[:8], 16) - 2 ** 31 if self.sha256 else None
+
+    def _link_fresh_state(self):
+        """The state as committed now (not as cached by this transaction)."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.invalidate_recordset()
+        self.env.cr.execute("SELECT state FROM heeros_link_message WHERE id = %s", [self.id])
+        row = self.env.cr.fetchone()
+        return row[0] if row else None
+
+    def _link_process(self, states=("received", "error", "duplicate", "cancelled")):
+        """Detect and handle each message in one of ``states`` in its own
+        transaction and savepoint; one failure never blocks the others, and
+        any number of workers may process the same queue at once (see
+        :meth:`_link_process_claimed`). Schedulers pass only ``received``, so
+        a message another worker has just finished is not done again."""
         for message in self.sorted("id"):
-            if message.state not in ("received", "error", "duplicate", "cancelled") \
+            if message.state not in states \
                     or message.direction != "in":
                 continue
             if not message.attachment_id:
                 continue  # an oversize record: nothing to process
-            message._process_one()
-            self._link_commit()
+            message._link_process_claimed(message.state)
         return self
+
+    def _link_process_claimed(self, expected_state):
+        """Process this message if no other worker does or did meanwhile.
+
+        The message is claimed with a session advisory lock (skipped when
+        another worker holds it), then the lock of its content is waited for,
+        so a file processed elsewhere at the same moment is seen and becomes
+        ``duplicate``. A conflict between transactions is rolled back and
+        tried again a few times; it never becomes an error of the message.
+        Returns whether the message was processed here."""
+        self.ensure_one()
+        can_commit = self._link_can_commit()
+        digest = self._link_digest_key()
+        for attempt in range(CONFLICT_RETRIES):
+            self._link_commit()
+            if not self._link_try_lock(LOCK_PROCESS, self.id):
+                return False
+            try:
+                if digest is not None:
+                    self._link_wait_lock(LOCK_DIGEST, digest)
+                # a new snapshot, taken after the locks: it sees what others committed
+                self._link_commit()
+                if self._link_fresh_state() != expected_state:
+                    return False
+                try:
+                    self._process_one()
+                    self._link_commit()
+                    return True
+                except (*RETRYABLE_DB_ERRORS, pg_errors.UniqueViolation) as exc:
+                    if not can_commit:
+                        raise
+                    self.env.cr.rollback()
+                    _logger.warning("Link message %s: conflict with another worker (%s), trying again",
+                                 self.id, exc.pgcode)
+                    time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
+            finally:
+                if digest is not None:
+                    self._link_unlock(LOCK_DIGEST, digest)
+                self._link_unlock(LOCK_PROCESS, self.id)
+        _logger.warning("Link message %s: left for the next run after %s conflicts with other workers",
+                        self.id, CONFLICT_RETRIES)
+        return False
 
     def _process_one(self):
         self.ensure_one()
@@ -382,6 +488,15 @@ class HeerosLinkMessage(models.Model):
             if duplicate:
                 vals["duplicate_of_id"] = duplicate.id
             self._set_state("duplicate", **vals)
+        except pg_errors.UniqueViolation as exc:
+            if self._link_can_commit():
+                raise  # a race with another worker: tried again, then it sees what the other made
+            # another file with the same entries won a race; its records stand
+            self._set_state("duplicate", processed_date=fields.Datetime.now(), error=_(
+                "the same document was processed at the same moment by another worker "
+                "(unique key %s): nothing was created from this file", exc.diag.constraint_name or "?"))
+        except RETRYABLE_DB_ERRORS:
+            raise
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
             text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
             self._fail(text, exc)
@@ -483,9 +598,13 @@ class HeerosLinkMessage(models.Model):
     def _link_send(self):
         """Upload queued messages, one connection session per connection.
 
-        ``sending`` is committed before the upload; ``sent`` right after. A
-        message found in ``sending`` later is checked by
-        :meth:`_link_recover_sending`, never blindly sent twice.
+        Each message is claimed with a session advisory lock held while it is
+        sent, so any number of workers share the queue and recovery knows at
+        once when a sender is gone. ``sending`` is committed before the
+        upload; on two-phase channels the file is staged under a name derived
+        from the message's reference, ``staged`` is committed, then the file
+        is moved into place and ``sent`` committed. A message found in
+        ``sending`` later is decided by :meth:`_link_recover_sending`.
         """
         for connection, messages in self.filtered(
                 lambda m: m.direction == "out" and m.state == "queued").grouped("connection_id").items():
@@ -495,30 +614,105 @@ class HeerosLinkMessage(models.Model):
                 channel = connection._channel()
                 channel.open()
             except ChannelError as exc:
-                connection._record_failure(exc)
+                self._link_note_connection(connection, "_record_failure", exc)
                 for message in messages:
-                    message._schedule_retry(exc, count_attempt=True)
+                    if message._link_claim_send(count_attempt=False):
+                        try:
+                            message._schedule_retry(exc, count_attempt=True)
+                            self._link_commit()
+                        finally:
+                            self._link_unlock(LOCK_SEND, message.id)
                 self._link_commit()
                 continue
             try:
                 for message in messages.sorted("id"):
-                    message._set_state("sending", attempts=message.attempts + 1,
-                                       last_attempt=fields.Datetime.now())
-                    self._link_commit()
+                    if not message._link_claim_send():
+                        continue
                     try:
-                        remote = channel.upload(message.remote_name or message.file_name, message._payload())
-                    except ChannelError as exc:
-                        connection._record_failure(exc)
-                        message._schedule_retry(exc)
-                    else:
-                        message._set_state("sent", remote_name=remote, error=False, next_attempt=False)
-                        message.message_post(body=_("Sent through %(conn)s as %(name)s.",
-                                                    conn=connection.name, name=remote))
-                        connection._record_success("last_send")
-                    self._link_commit()
+                        message._link_send_one(channel, connection)
+                    finally:
+                        self._link_unlock(LOCK_SEND, message.id)
             finally:
                 channel.close()
         return self
+
+    def _link_claim_send(self, count_attempt=True):
+        """Take this queued message for sending (``sending`` committed, the
+        session lock kept until :meth:`_link_unlock`). False when another
+        worker has it or it is no longer queued."""
+        self.ensure_one()
+        self._link_commit()
+        if not self._link_try_lock(LOCK_SEND, self.id):
+            return False
+        self.flush_recordset()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT state FROM heeros_link_message WHERE id = %s "
+                                    "FOR UPDATE SKIP LOCKED", [self.id])
+                row = self.env.cr.fetchone()
+        except RETRYABLE_DB_ERRORS:
+            row = None
+        self.invalidate_recordset()
+        if not row or row[0] != "queued":
+            self._link_unlock(LOCK_SEND, self.id)
+            return False
+        if count_attempt:
+            self._set_state("sending", attempts=self.attempts + 1, last_attempt=fields.Datetime.now(),
+                            send_stage="staging", send_worker=self._link_worker_name())
+            self._link_commit()
+        return True
+
+    def _link_send_token(self):
+        """Temporary remote name of this message's upload: the same for
+        every attempt, so an interrupted one is found again."""
+        self.ensure_one()
+        return "hl-" + re.sub(r"[^A-Za-z0-9]+", "-", self.name or "").strip("-") + f"-{self.id}"
+
+    def _link_send_one(self, channel, connection):
+        name = self.remote_name or self.file_name
+        token = self._link_send_token()
+        try:
+            if channel.two_phase:
+                channel.stage(name, self._payload(), token)
+                self.sudo().write({"send_stage": "staged"})
+                self._link_commit()
+                try:
+                    remote = channel.publish(name, token)
+                except ChannelError as exc:
+                    self._link_recover_one(channel, exc)
+                    self._link_commit()
+                    return
+            else:
+                remote = channel.upload(name, self._payload())
+        except ChannelError as exc:
+            self.sudo().write({"send_stage": False})
+            self._schedule_retry(exc)
+            self._link_commit()
+            self._link_note_connection(connection, "_record_failure", exc)
+        else:
+            self._link_mark_sent(remote, _("Sent through %(conn)s as %(name)s.", conn=connection.name,
+                                           name=remote))
+            self._link_commit()
+            self._link_note_connection(connection, "_record_success", "last_send")
+        self._link_commit()
+
+    def _link_mark_sent(self, remote, note):
+        self._set_state("sent", remote_name=remote, error=False, next_attempt=False, send_stage=False)
+        self.message_post(body=note)
+
+    @api.model
+    def _link_note_connection(self, connection, method, *args):
+        """Record a connection's health unless another worker is writing it
+        at the same moment: never worth a conflict."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute("SELECT id FROM heeros_link_connection WHERE id = %s "
+                                    "FOR UPDATE SKIP LOCKED", [connection.id])
+                if self.env.cr.fetchone():
+                    getattr(connection, method)(*args)
+                    connection.flush_recordset()
+        except RETRYABLE_DB_ERRORS:
+            connection.invalidate_recordset()
 
     def _schedule_retry(self, error, count_attempt=False):
         """Back to ``queued`` with an exponential back-off, or ``error`` once
@@ -538,28 +732,96 @@ class HeerosLinkMessage(models.Model):
                                        n=attempts, error=error,
                                        when=fields.Datetime.now() + min(delay, MAX_BACKOFF)))
 
-    def _link_recover_sending(self, older_than=STUCK_AFTER):
-        """Messages left in ``sending`` (the server stopped during an upload):
-        ask the remote side whether the file arrived, instead of sending it
-        again blindly. Found: ``sent``. Not found: back to ``queued``."""
-        limit = fields.Datetime.now() - older_than
-        stuck = self.search([("state", "=", "sending"), ("last_attempt", "<=", limit)])
-        for connection, messages in stuck.grouped("connection_id").items():
+    def _link_recover_sending(self):
+        """Decide messages left in ``sending`` by a worker that is gone (its
+        advisory lock can be taken; a message whose sender still runs is left
+        alone). See :meth:`_link_recovery_action`."""
+        stuck = self.search([("state", "=", "sending"), ("connection_id", "!=", False)], order="id")
+        locked = stuck.filtered(lambda m: self._link_try_lock(LOCK_SEND, m.id))
+        recovered = self.browse()
+        try:
+            self._link_commit()  # a snapshot taken after the locks
+            gone = locked.filtered(lambda m: m._link_fresh_state() == "sending")
+            for connection, messages in gone.grouped("connection_id").items():
+                try:
+                    with connection._channel() as channel:
+                        for message in messages:
+                            message._link_recover_one(channel)
+                            recovered |= message
+                            self._link_commit()
+                except ChannelError as exc:
+                    self._link_note_connection(connection, "_record_failure", exc)
+        finally:
+            for message in locked:
+                self._link_unlock(LOCK_SEND, message.id)
+        return recovered
+
+    @api.model
+    def _link_recovery_action(self, worker_gone, stage, staged, found, two_phase):
+        """What to do with a message found in ``sending``:
+
+        ``wait`` (its sender still runs), ``sent`` (the file is in the outbox,
+        or was moved there and taken since), ``publish`` (staged completely,
+        not moved yet: finish the move), ``requeue`` (the move cannot have
+        started: send again) or ``check`` (the Link cannot know: a person
+        decides)."""
+        if not worker_gone:
+            return "wait"
+        if found:
+            return "sent"
+        if two_phase and stage == "staging":
+            return "requeue"
+        if two_phase and stage == "staged":
+            return "publish" if staged else "sent"
+        return "check"
+
+    def _link_recover_one(self, channel, error=None):
+        """Apply :meth:`_link_recovery_action` to this interrupted message."""
+        self.ensure_one()
+        name = self.remote_name or self.file_name
+        token = self._link_send_token()
+        try:
+            found = channel.exists(name)
+            staged = channel.staged(token) if channel.two_phase else False
+        except ChannelError as exc:
+            return self._link_to_check(_("the remote side could not be asked (%s)", exc))
+        action = self._link_recovery_action(True, self.send_stage, staged, found, channel.two_phase)
+        if action == "sent":
+            if channel.two_phase and staged:
+                channel.discard(token)
+            self._link_mark_sent(name, _(
+                "Interrupted while sending; the file had reached the outbox of %(conn)s as %(name)s: "
+                "not sent again.", conn=self.connection_id.name, name=name))
+        elif action == "publish" and error is not None:
+            # the move was refused and did not happen: an ordinary failed attempt
+            self.sudo().write({"send_stage": False})
+            self._schedule_retry(error)
+        elif action == "publish":
             try:
-                with connection._channel() as channel:
-                    for message in messages:
-                        if channel.exists(message.remote_name or message.file_name):
-                            message._set_state("sent", error=False)
-                            message.message_post(body=_(
-                                "Found on the remote side after an interruption: not sent again."))
-                        else:
-                            message._set_state("queued", next_attempt=fields.Datetime.now(), error=_(
-                                "Interrupted while sending and not found on the remote side: "
-                                "queued again."))
-                        self._link_commit()
+                remote = channel.publish(name, token)
             except ChannelError as exc:
-                connection._record_failure(exc)
-        return stuck
+                return self._link_to_check(_("the staged file could not be moved into place (%s)", exc))
+            self._link_mark_sent(remote, _("Interrupted after the file was written; moved into place as "
+                                           "%s after the interruption.", remote))
+        elif action == "requeue":
+            if channel.two_phase:
+                channel.discard(token)
+            text = _("Interrupted before the file was complete: nothing reached the remote side; "
+                     "queued again.")
+            self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False,
+                            error=f"{error}. {text}" if error else text)
+        else:
+            reason = _("the file is not in the outbox, but the remote side may already have taken it")
+            self._link_to_check(f"{reason} ({error})" if error else reason)
+        return self
+
+    def _link_to_check(self, reason):
+        """Ask a person: the outcome of the interrupted upload cannot be known."""
+        self._set_state("to_check", send_stage=False, next_attempt=False, error=_(
+            "Delivery unknown: sending through %(conn)s was interrupted and %(reason)s. Ask the "
+            "recipient whether %(name)s arrived, then choose Confirm delivered or Send again.",
+            conn=self.connection_id.name, reason=reason, name=self.remote_name or self.file_name))
+        return self
 
     def _link_set_feedback(self, accepted, text=None, feedback=None):
         """Record the remote side's verdict on a sent message (pain.002,
@@ -592,10 +854,29 @@ class HeerosLinkMessage(models.Model):
         self._link_send()
         return True
 
+    def action_confirm_delivered(self):
+        """A person confirmed that the recipient has the file."""
+        for message in self:
+            if message.state != "to_check":
+                raise UserError(_("Only messages whose delivery is unknown can be confirmed."))
+            message._set_state("sent", error=False, next_attempt=False)
+            message.message_post(body=_("Delivery confirmed by %s.", self.env.user.name))
+        return True
+
+    def action_send_again(self):
+        """A person checked that the recipient does not have the file."""
+        for message in self:
+            if message.state != "to_check":
+                raise UserError(_("Only messages whose delivery is unknown can be sent again this way."))
+            message._set_state("queued", next_attempt=fields.Datetime.now(), error=False)
+            message.message_post(body=_("Sent again on request of %s.", self.env.user.name))
+        self._link_send()
+        return True
+
     def action_cancel(self):
         self._link_check_user_access()
         for message in self:
-            if message.state not in ("draft", "queued", "error", "received"):
+            if message.state not in ("draft", "queued", "error", "received", "to_check"):
                 raise UserError(_("Message %(msg)s is %(state)s and cannot be cancelled.",
                                   msg=message.name, state=message.state))
         self._set_state("cancelled", next_attempt=False)
@@ -634,7 +915,7 @@ class HeerosLinkMessage(models.Model):
             messages = self.sudo().search([
                 ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
                 limit=batch, order="id")
-            messages.with_company(company)._link_process()
+            messages.with_company(company)._link_process(states=("received",))
 
     @api.model
     def _cron_send(self, batch=200):

@@ -1,12 +1,15 @@
 """Outbound messages: queue, send, retries with back-off, crash recovery, fetch."""
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+import odoo
 from odoo import fields
 from odoo.addons.heeros_link_base.channels.local import LocalChannel
+from odoo.addons.heeros_link_base.models.locks import LOCK_SEND
 from odoo.exceptions import UserError
 
 from .common import LinkCase
@@ -45,7 +48,7 @@ class TestSend(LinkCase):
     def test_failure_backs_off_then_gives_up(self):
         message = self.queue()
         now = fields.Datetime.now()
-        with patch.object(LocalChannel, "upload", side_effect=__import__(
+        with patch.object(LocalChannel, "stage", side_effect=__import__(
                 "odoo.addons.heeros_link_base.channels", fromlist=["ChannelError"]).ChannelError("disk full")):
             message._link_send()
             self.assertEqual(message.state, "queued")
@@ -79,26 +82,107 @@ class TestSend(LinkCase):
         self.assertEqual(message.state, "error")
         self.assertIn("no root folder", message.error)
 
-    def test_crash_during_send_is_checked_not_resent(self):
-        arrived = self.queue("arrived.xml")
-        lost = self.queue("lost.xml")
-        long_ago = fields.Datetime.now() - timedelta(hours=1)
-        # the server stopped after 'sending' was committed: one upload had completed
-        (arrived | lost).write({"state": "sending", "attempts": 1, "last_attempt": long_ago})
-        outbox = Path(self.tmp) / "outbox"
-        outbox.mkdir(exist_ok=True)
-        (outbox / "arrived.xml").write_bytes(b"<pain/>")
-        recent = self.queue("recent.xml")
-        recent.write({"state": "sending", "last_attempt": fields.Datetime.now()})
-        with patch.object(LocalChannel, "upload", wraps=None) as upload:
+    def fresh_outbox(self):
+        self.connection.local_root = tempfile.mkdtemp(dir=self.tmp)
+        outbox = Path(self.connection.local_root) / "outbox"
+        outbox.mkdir()
+        return outbox
+
+    def interrupted(self, name, stage):
+        """A message its sender left in ``sending`` at ``stage`` (then died)."""
+        message = self.queue(name)
+        message.write({"state": "sending", "attempts": 1, "send_stage": stage,
+                       "last_attempt": fields.Datetime.now()})
+        return message
+
+    def test_recovery_decision_table(self):
+        decide = self.Message._link_recovery_action
+        # (worker gone, stage, staged file present, final file present, two-phase) -> action
+        table = [
+            ((False, "staged", True, False, True), "wait"),
+            ((False, False, False, False, False), "wait"),
+            ((True, "staging", False, False, True), "requeue"),
+            ((True, "staging", True, False, True), "requeue"),
+            ((True, "staged", True, False, True), "publish"),
+            ((True, "staged", False, False, True), "sent"),
+            ((True, "staged", False, True, True), "sent"),
+            ((True, "staging", False, True, True), "sent"),
+            ((True, False, False, False, True), "check"),
+            ((True, False, False, False, False), "check"),
+            ((True, False, False, True, False), "sent"),
+        ]
+        for args, expected in table:
+            self.assertEqual(decide(*args), expected, args)
+
+    def test_recovery_after_crash_never_sends_twice(self):
+        outbox = self.fresh_outbox()
+        taken = self.interrupted("taken.xml", "staged")        # moved into place, the bank took it
+        staged = self.interrupted("staged.xml", "staged")      # written, not moved yet
+        partial = self.interrupted("partial.xml", "staging")   # killed while writing
+        unknown = self.interrupted("unknown.xml", False)       # no stage recorded
+        there = self.interrupted("there.xml", False)           # in the outbox
+        (outbox / f".{staged._link_send_token()}.part").write_bytes(b"<pain/>")
+        (outbox / f".{partial._link_send_token()}.part").write_bytes(b"<pa")
+        (outbox / "there.xml").write_bytes(b"<pain/>")
+        alive = self.interrupted("alive.xml", "staged")
+        other = odoo.sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_SEND, alive.id])
             self.Message._link_recover_sending()
-            upload.assert_not_called()
-        self.assertEqual(arrived.state, "sent")
-        self.assertEqual(lost.state, "queued")
-        self.assertEqual(recent.state, "sending", "a send that may still be running is left alone")
-        lost._link_send()
-        self.assertEqual(lost.state, "sent")
-        self.assertEqual(sorted(os.listdir(outbox)), ["arrived.xml", "lost.xml"])
+        finally:
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SEND, alive.id])
+            other.close()
+        self.assertEqual(taken.state, "sent")
+        self.assertEqual(staged.state, "sent")
+        self.assertEqual((outbox / "staged.xml").read_bytes(), b"<pain/>")
+        self.assertEqual(partial.state, "queued")
+        self.assertIn("nothing reached the remote side", partial.error)
+        self.assertEqual(there.state, "sent")
+        self.assertEqual(alive.state, "sending", "a sender that still runs is left alone")
+        self.assertEqual(unknown.state, "to_check")
+        self.assertIn("Delivery unknown", unknown.error)
+        self.assertIn("unknown.xml", unknown.error)
+        self.assertEqual(sorted(os.listdir(outbox)), ["staged.xml", "there.xml"],
+                         "nothing re-sent, no staged file left")
+        # the gone sender is recognised at once: no waiting period
+        self.Message._link_recover_sending()
+        self.assertEqual(alive.state, "sent")
+        partial._link_send()
+        self.assertEqual(partial.state, "sent")
+        self.assertEqual((outbox / "partial.xml").read_bytes(), b"<pain/>")
+
+    def test_delivery_unknown_asks_a_person(self):
+        outbox = self.fresh_outbox()
+        confirmed = self.interrupted("confirmed.xml", False)
+        again = self.interrupted("again.xml", False)
+        self.Message._link_recover_sending()
+        self.assertEqual((confirmed | again).mapped("state"), ["to_check", "to_check"])
+        self.assertIn(confirmed, self.Message.search([("state", "=", "to_check")]))
+        self.Message._cron_send()
+        self.assertEqual(os.listdir(outbox), [], "never re-sent automatically")
+        confirmed.action_confirm_delivered()
+        self.assertEqual(confirmed.state, "sent")
+        again.action_send_again()
+        self.assertEqual(again.state, "sent")
+        self.assertEqual(os.listdir(outbox), ["again.xml"])
+        with self.assertRaises(UserError):
+            confirmed.action_send_again()
+
+    def test_two_phase_upload_keeps_the_staged_name_across_attempts(self):
+        outbox = self.fresh_outbox()
+        message = self.queue("retry.xml")
+        token = f".{message._link_send_token()}.part"
+        from odoo.addons.heeros_link_base.channels import ChannelError
+        with patch.object(LocalChannel, "publish", side_effect=ChannelError("disk gone")):
+            message._link_send()
+        # the move was refused: an ordinary failed attempt, the staged file waits under its name
+        self.assertEqual(message.state, "queued")
+        self.assertIn("disk gone", message.error)
+        self.assertEqual(os.listdir(outbox), [token])
+        message._link_send()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(os.listdir(outbox), ["retry.xml"])
+        self.assertFalse(message.send_stage)
 
     def test_retry_refused_for_inbound_and_sent(self):
         message = self.queue()
