@@ -2,11 +2,14 @@
 
     python worker.py CONFIG DATABASE setup IBAN...
     python worker.py CONFIG DATABASE intake FILE...
-    python worker.py CONFIG DATABASE process|send|fetch|recover [ROUNDS]
+    python worker.py CONFIG DATABASE setup-folder ROOT OUTBOUND
+    python worker.py CONFIG DATABASE process|send|fetch|recover|cycle [ROUNDS]
 
 ``setup`` gives the main company (in EUR) a bank journal per IBAN and prints the
 company id; ``intake`` stores files as received messages; the others run the
-Link's own scheduler methods, as an Odoo cron worker would.
+Link's own scheduler methods, as an Odoo cron worker would (``cycle``: fetch
+from every connection, process, recover and send). ``setup-folder`` adds a
+local-folder connection on ROOT and queues OUTBOUND messages on it.
 """
 
 # stdout carries the results the tests read.
@@ -14,6 +17,12 @@ Link's own scheduler methods, as an Odoo cron worker would.
 import json
 import sys
 from pathlib import Path
+
+
+def cycle(env):
+    env["heeros.link.connection"].search([("direction", "in", ("in", "both"))])._link_fetch()
+    env["heeros.link.message"]._cron_process()
+    env["heeros.link.message"]._cron_send()
 
 
 def main(argv):
@@ -38,6 +47,17 @@ def main(argv):
                                                "bank_acc_number": iban})
             cr.commit()
             print(json.dumps({"company_id": company.id, "journal_id": journal.id}))
+        elif action == "setup-folder":
+            company = env.user.company_id
+            connection = env["heeros.link.connection"].create({
+                "name": "Crash test folder", "protocol": "local", "local_root": rest[0],
+                "direction": "both", "company_id": company.id, "company_ids": [(6, 0, company.ids)],
+                "max_attempts": 50, "retry_delay": 0})
+            for number in range(int(rest[1])):
+                Message._link_queue("test.out", f"out-{number:04d}.xml", f"<out n='{number}'/>".encode(),
+                                    company, connection=connection)
+            cr.commit()
+            print(json.dumps({"connection_id": connection.id}))
         elif action == "intake":
             messages = Message._link_intake([(Path(p).name, Path(p).read_bytes()) for p in rest],
                                             company=env.user.company_id, process=False)
@@ -46,7 +66,8 @@ def main(argv):
         else:
             method = {"process": Message._cron_process, "send": Message._cron_send,
                       "fetch": env["heeros.link.connection"]._cron_fetch,
-                      "recover": Message._link_recover_sending}[action]
+                      "recover": Message._link_recover_sending,
+                      "cycle": lambda: cycle(env)}[action]
             for _round in range(int(rest[0]) if rest else 1):
                 method()
                 cr.commit()
