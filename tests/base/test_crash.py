@@ -58,7 +58,8 @@ def run_trial(seed, kills=4, outbound=150, log=None):
     a list of what went wrong (empty when everything holds)."""
     rng = random.Random(seed)
     db = f"{config['db_name']}_c{uuid.uuid4().hex[:8]}"
-    root = Path(config["data_dir"]) / "heeros_link_crash" / db
+    # inside the Link's default folder root of that database
+    root = Path(config["data_dir"]) / "heeros_link_folders" / db / "crash"
     subprocess.run(["createdb", "-T", template(), db], check=True)
     problems = []
     consumer = Consumer(root / "outbox")
@@ -110,7 +111,7 @@ def run_trial(seed, kills=4, outbound=150, log=None):
     finally:
         consumer.stop.set()
         subprocess.run(["dropdb", "--if-exists", db], check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root.parent, ignore_errors=True)
 
 
 @unittest.skipUnless(config.rcfile and template_exists(), "needs the template copy made by .ci/link test")
