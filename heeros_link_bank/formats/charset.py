@@ -39,6 +39,7 @@ LATIN1 = "latin-1"
 UTF8 = "utf-8"
 CHARSETS = (SFS4017, LATIN1, UTF8)
 
+_CHUNK = 1 << 16
 _SFS4017_TABLE = str.maketrans({
     "{": "ä", "[": "Ä",
     "|": "ö", "\\": "Ö",
@@ -53,8 +54,13 @@ def detect(data):
         return UTF8
     if data.isascii():
         return SFS4017
+    # checked a piece at a time: a whole decode would hold a second copy of
+    # the file (or two, for the wide strings of a Latin-1 file's failure)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        data.decode("utf-8")
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(data))
     except UnicodeDecodeError:
         return LATIN1
     return UTF8
