@@ -25,6 +25,7 @@ or ``'utf-8'``) to the parsers.
 """
 
 import codecs
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -38,6 +39,7 @@ LATIN1 = "latin-1"
 UTF8 = "utf-8"
 CHARSETS = (SFS4017, LATIN1, UTF8)
 
+_CHUNK = 1 << 16
 _SFS4017_TABLE = str.maketrans({
     "{": "ä", "[": "Ä",
     "|": "ö", "\\": "Ö",
@@ -52,8 +54,13 @@ def detect(data):
         return UTF8
     if data.isascii():
         return SFS4017
+    # checked a piece at a time: a whole decode would hold a second copy of
+    # the file (or two, for the wide strings of a Latin-1 file's failure)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
     try:
-        data.decode("utf-8")
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(data))
     except UnicodeDecodeError:
         return LATIN1
     return UTF8
@@ -85,6 +92,44 @@ def decode(data, charset=None, file_name=None):
     if charset == UTF8:
         return data.decode("utf-8-sig"), UTF8
     return data.decode("latin-1"), LATIN1
+
+
+def decode_lazily(data, charset=None, file_name=None):
+    """Like :func:`decode`, but return ``(text, charset, table)`` where the
+    SFS 4017 letters are not yet translated: the caller applies
+    ``str.translate(table)`` to each record it reads (``table`` is ``None``
+    when there is nothing to translate), so that the file's text is held
+    once and never copied whole."""
+    if charset is None and not isinstance(data, str):
+        charset = detect(data)
+    if charset == SFS4017:
+        if isinstance(data, str):
+            return data, SFS4017, _SFS4017_TABLE
+        text, _used = decode(data, LATIN1 if data.isascii() else SFS4017, file_name)
+        return text, SFS4017, _SFS4017_TABLE
+    text, used = decode(data, charset, file_name)
+    return text, used, None
+
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_BLANK = re.compile(r"\s*")
+
+
+def iter_line_spans(text):
+    """Yield ``(start, end)`` of every line of ``text``, the lines
+    :meth:`str.splitlines` gives, without making a list of them."""
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        yield start, match.start()
+        start = match.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def is_blank(text, start=0, end=None):
+    """Whether ``text[start:end]`` is empty or only whitespace (without
+    copying it)."""
+    return _BLANK.fullmatch(text, start, len(text) if end is None else end) is not None
 
 
 def to_sfs4017(text):

@@ -31,6 +31,7 @@ direct debit has status ``INFO`` (it moved no money). Character set: see
 :mod:`.charset`.
 """
 
+import itertools
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -45,82 +46,151 @@ CURRENCIES = {"1": "EUR"}
 _PAID = ("0", " ")
 
 
-def iter_records(text, file_name=None):
+def iter_records(text, file_name=None, table=None):
     """Yield ``(line number, record)`` for every non-blank record, each
-    padded to 90 characters."""
-    lines = text.splitlines()
-    if len(lines) == 1 and len(lines[0]) > RECORD_LENGTH and len(lines[0]) % RECORD_LENGTH == 0:
-        # no line breaks: fixed-length records one after another
-        single = lines[0]
-        for i in range(0, len(single), RECORD_LENGTH):
-            yield 1, single[i:i + RECORD_LENGTH]
-        return
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    padded to 90 characters (``table``: a :meth:`str.translate` table
+    applied to each record). Lines are read one by one."""
+    spans = _charset.iter_line_spans(text)
+    first = next(spans, None)
+    second = next(spans, None)
+    if first is not None and second is None:
+        start, end = first
+        size = end - start
+        if size > RECORD_LENGTH and size % RECORD_LENGTH == 0:
+            # no line breaks: fixed-length records one after another
+            for i in range(start, end, RECORD_LENGTH):
+                record = text[i:i + RECORD_LENGTH]
+                yield 1, record.translate(table) if table is not None else record
+            return
+    lines = itertools.chain([span for span in (first, second) if span is not None], spans)
+    for number, (start, end) in enumerate(lines, 1):
+        if _charset.is_blank(text, start, end):
             continue
-        if len(line) > RECORD_LENGTH and line[RECORD_LENGTH:].strip():
-            raise RecordError(f"record is {len(line)} characters long", file_name=file_name,
-                              line=number, element=f"record {line[:1]}",
+        if end - start > RECORD_LENGTH and not _charset.is_blank(text, start + RECORD_LENGTH, end):
+            head = text[start:start + 1]
+            raise RecordError(f"record is {end - start} characters long", file_name=file_name,
+                              line=number,
+                              element=f"record {head.translate(table) if table is not None else head}",
                               expected=f"{RECORD_LENGTH} characters")
-        yield number, line[:RECORD_LENGTH].ljust(RECORD_LENGTH)
+        record = text[start:min(end, start + RECORD_LENGTH)]
+        if table is not None:
+            record = record.translate(table)
+        yield number, record.ljust(RECORD_LENGTH)
 
 
 def parse(data, file_name=None, charset=None, check_totals=True):
-    """Parse a KTL file (bytes) into a :class:`BankDocument` of kind ``'ktl'``."""
-    text, used = _charset.decode(data, charset, file_name)
-    if not text.strip():
-        raise EmptyDocument("the file is empty", file_name=file_name)
-    document = BankDocument(kind="ktl", file_name=file_name)
-    document.extra["charset"] = used
-    batches = document.extra["batches"] = []
+    """Parse a KTL file (bytes) into a :class:`BankDocument` of kind
+    ``'ktl'``: the entries of :func:`iter_entries` collected into their
+    statements (one per account, in order of first appearance)."""
+    reader = _Reader(file_name, check_totals)
     statements = {}
-    batch = None
-    last_line = 0
-    for line, rec in iter_records(text, file_name):
-        last_line = line
-        kind = rec[0]
-        if kind == "0":
-            if batch is not None:
-                _close(batch, None, file_name, check_totals)
-            batch = _header(line, rec, file_name)
-            batches.append(batch)
-            if document.created is None:
-                document.created = batch["created"]
-        elif kind in "35":
-            if batch is None:
-                raise RecordError("payment record before the batch header (record 0)",
-                                  file_name=file_name, line=line, element=f"record {kind}",
-                                  expected="a record 0 first")
-            entry, bban = _payment(line, rec, file_name)
-            batch["records"].append(entry)
-            statement = statements.get(bban)
-            if statement is None:
-                statement = statements[bban] = Statement(
-                    kind="ktl", account_iban=_charset.fi_iban(bban), account_other=bban,
-                    currency="EUR", created=batch["created"])
-                statement.extra.update({"service_id": batch["service_id"],
-                                        "bank_id": batch["bank_id"]})
-            statement.entries.append(entry)
-        elif kind == "9":
-            if batch is None:
-                raise RecordError("batch trailer (record 9) without batch header",
-                                  file_name=file_name, line=line, element="record 9",
-                                  expected="a record 0 first")
-            _close(batch, (line, rec), file_name, check_totals)
-            batch = None
-        else:
-            raise RecordError(f"unknown record type {kind!r}", file_name=file_name, line=line,
-                              element="record", expected="0, 3, 5 or 9")
-    if batch is not None:
-        _close(batch, None, file_name, check_totals, last_line)
-    for statement in statements.values():
-        dates = [e.booking_date for e in statement.entries if e.booking_date]
-        if dates:
-            statement.from_date, statement.to_date = min(dates), max(dates)
-    for batch in batches:
-        del batch["records"]
+    for statement, entry in reader.read(data, charset):
+        statements.setdefault(id(statement), statement).entries.append(entry)
+    document = BankDocument(kind="ktl", file_name=file_name, created=reader.created)
+    document.extra["charset"] = reader.charset
+    document.extra["batches"] = reader.batches
     document.statements = list(statements.values())
     return document
+
+
+def iter_entries(data, file_name=None, charset=None, check_totals=True):
+    """Yield ``(statement_header, entry)`` for every payment of a KTL file,
+    in file order, with memory that does not grow with the number of
+    payments (the file's text is held once; records are read one by one).
+
+    The header is one :class:`Statement` object per account (its
+    ``entries`` stay empty) shared by all its payments; its period
+    (``from_date``/``to_date``) covers the payments yielded so far, so it is
+    complete once its last payment has been yielded. A file whose batches
+    alternate between accounts gives an account's payments in more than one
+    run, with the same header each time. A batch trailer is checked when it
+    is read, after its payments have been yielded: a mismatch, or a missing
+    trailer at the end, raises :class:`RecordError` naming the trailer's
+    line then (with ``check_totals=False`` nothing is checked).
+    """
+    yield from _Reader(file_name, check_totals).read(data, charset)
+
+
+class _Reader:
+    """Reads the records of one KTL file, batch by batch."""
+
+    def __init__(self, file_name, check_totals=True):
+        self.file_name = file_name
+        self.check_totals = check_totals
+        self.charset = None
+        self.created = None
+        self.batches = []
+
+    def read(self, data, charset=None):
+        file_name = self.file_name
+        text, self.charset, table = _charset.decode_lazily(data, charset, file_name)
+        if _charset.is_blank(text):
+            raise EmptyDocument("the file is empty", file_name=file_name)
+        statements = {}
+        batch = totals = None
+        last_line = 0
+        for line, rec in iter_records(text, file_name, table):
+            last_line = line
+            kind = rec[0]
+            if kind == "0":
+                if batch is not None:
+                    _close(batch, totals, None, file_name, self.check_totals)
+                batch = _header(line, rec, file_name)
+                totals = _totals()
+                self.batches.append(batch)
+                if self.created is None:
+                    self.created = batch["created"]
+            elif kind in "35":
+                if batch is None:
+                    raise RecordError("payment record before the batch header (record 0)",
+                                      file_name=file_name, line=line, element=f"record {kind}",
+                                      expected="a record 0 first")
+                entry, bban = _payment(line, rec, file_name)
+                _count(totals, entry)
+                statement = statements.get(bban)
+                if statement is None:
+                    statement = statements[bban] = Statement(
+                        kind="ktl", account_iban=_charset.fi_iban(bban), account_other=bban,
+                        currency="EUR", created=batch["created"])
+                    statement.extra.update({"service_id": batch["service_id"],
+                                            "bank_id": batch["bank_id"]})
+                day = entry.booking_date
+                if day:
+                    if statement.from_date is None or day < statement.from_date:
+                        statement.from_date = day
+                    if statement.to_date is None or day > statement.to_date:
+                        statement.to_date = day
+                yield statement, entry
+            elif kind == "9":
+                if batch is None:
+                    raise RecordError("batch trailer (record 9) without batch header",
+                                      file_name=file_name, line=line, element="record 9",
+                                      expected="a record 0 first")
+                _close(batch, totals, (line, rec), file_name, self.check_totals)
+                batch = totals = None
+            else:
+                raise RecordError(f"unknown record type {kind!r}", file_name=file_name, line=line,
+                                  element="record", expected="0, 3, 5 or 9")
+        if batch is not None:
+            _close(batch, totals, None, file_name, self.check_totals, last_line)
+
+
+def _totals():
+    """Running counts and sums of one batch, by trailer field."""
+    zero = Decimal("0.00")
+    return {"count": [0, zero], "correction_count": [0, zero], "failed_count": [0, zero]}
+
+
+def _count(totals, entry):
+    if entry.reversal:
+        key = "correction_count"
+    elif entry.extra["failed"]:
+        key = "failed_count"
+    else:
+        key = "count"
+    slot = totals[key]
+    slot[0] += 1
+    slot[1] += abs(entry.amount)
 
 
 def _header(line, rec, file_name):
@@ -136,7 +206,6 @@ def _header(line, rec, file_name):
         "bank_id": rec[11:13].strip() or None,
         "service_id": rec[13:22].strip() or None,
         "currency_code": rec[22].strip() or None,
-        "records": [],
     }
 
 
@@ -201,15 +270,8 @@ def _payment(line, rec, file_name):
     return entry, bban
 
 
-def _close(batch, trailer, file_name, check_totals, last_line=None):
-    records = batch["records"]
-    counted = {
-        "count": [e for e in records if not e.reversal and not e.extra["failed"]],
-        "correction_count": [e for e in records if e.reversal],
-        "failed_count": [e for e in records if e.extra["failed"]],
-    }
-    actual = {key: (len(items), sum((abs(e.amount) for e in items), Decimal("0.00")))
-              for key, items in counted.items()}
+def _close(batch, totals, trailer, file_name, check_totals, last_line=None):
+    actual = {key: (count, total) for key, (count, total) in totals.items()}
     batch["actual"] = actual
     if trailer is None:
         if check_totals:

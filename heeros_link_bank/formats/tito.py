@@ -59,75 +59,129 @@ _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED"}
 
 def parse(data, file_name=None, charset=None):
     """Parse a TITO file (bytes) into a :class:`BankDocument` of kind
-    ``'tito'``, one statement per ``T00``."""
-    text, used = _charset.decode(data, charset, file_name)
-    if not text.strip():
-        raise EmptyDocument("the file is empty", file_name=file_name)
+    ``'tito'``, one statement per ``T00``: the entries of
+    :func:`iter_entries` collected into their statements."""
     reader = _Reader(file_name)
-    for line, record in iter_records(text, file_name):
-        reader.record(line, record)
-    document = BankDocument(kind="tito", file_name=file_name, statements=reader.finish())
-    document.extra["charset"] = used
+    statements = []
+    for statement, entry in reader.read(data, charset):
+        if not statements or statements[-1] is not statement:
+            statements.append(statement)
+        if entry is not None:
+            statement.entries.append(entry)
+    document = BankDocument(kind="tito", file_name=file_name, statements=statements)
+    document.extra["charset"] = reader.charset
     if document.statements:
         first = document.statements[0]
         document.created = first.created
     return document
 
 
-def iter_records(text, file_name=None):
+def iter_entries(data, file_name=None, charset=None):
+    """Yield ``(statement_header, entry)`` for every entry of a TITO file,
+    in file order, with memory that does not grow with the number of
+    entries (the file's text is held once; records are read one by one).
+
+    The header of a statement is one :class:`Statement` object (its
+    ``entries`` stay empty) shared by all its entries; a statement without
+    any entry is yielded once as ``(statement, None)``. An entry is yielded
+    when it is complete (its ``T11`` records and itemisations read), and the
+    header is complete (closing balances, ``T50`` totals, ``T70`` notices)
+    by the time its last entry has been yielded. Errors are those of
+    :func:`parse`, raised when the reading reaches them.
+    """
+    yield from _Reader(file_name).read(data, charset)
+
+
+def iter_records(text, file_name=None, table=None):
     """Yield ``(line number, record text)`` for every record of a TITO file,
-    each padded with blanks to the length it declares."""
-    for number, raw in enumerate(text.splitlines(), 1):
-        rest = raw
-        while rest.strip():
-            if len(rest) < 6 or rest[0] != "T" or not rest[1:3].isdecimal() or not rest[3:6].isdecimal():
+    each padded with blanks to the length it declares (``table``: a
+    :meth:`str.translate` table applied to each record)."""
+    for number, (start, end) in enumerate(_charset.iter_line_spans(text), 1):
+        pos = start
+        while not _charset.is_blank(text, pos, end):
+            head = text[pos:min(pos + 6, end)]
+            if table is not None:
+                head = head.translate(table)
+            if len(head) < 6 or head[0] != "T" or not head[1:3].isdecimal() or not head[3:6].isdecimal():
                 raise RecordError(
-                    f"record {rest[:6]!r} does not start with T, a record type and a length",
+                    f"record {head!r} does not start with T, a record type and a length",
                     file_name=file_name, line=number, element="record",
                     expected="Tnnlll, e.g. T00322 or T10188")
-            length = int(rest[3:6])
+            length = int(head[3:6])
             if length < 6:
                 raise RecordError(f"record length {length} is too short", file_name=file_name,
-                                  line=number, element=f"record T{rest[1:3]}",
+                                  line=number, element=f"record T{head[1:3]}",
                                   expected="the record's length in positions 4-6")
-            record, rest = rest[:length], rest[length:]
+            stop = min(pos + length, end)
+            record = text[pos:stop]
+            if table is not None:
+                record = record.translate(table)
+            pos = stop
             yield number, record.ljust(length)
 
 
 class _Reader:
-    """Collects the records of one TITO file into statements."""
+    """Reads the records of one TITO file into statements and entries."""
 
     def __init__(self, file_name):
         self.file_name = file_name
-        self.statements = []
+        self.charset = None
         self.statement = None
         self.t40 = []
-        self.entry = None       # the current main-level entry
+        self.entry = None       # the current main-level entry, yielded when complete
         self.target = None      # (entry, detail, is_item) that T11 records add to
         self.itemised = False   # current entry has T10 itemisations
-        self.texts = {}         # texts that records add to, joined when the statement closes
+        self.entry_texts = {}   # texts of the current entry, joined when it is complete
+        self.statement_texts = {}  # texts of the statement, joined when it closes
+        self.entries = 0        # entries of the current statement
+        self.ready = []         # (statement, entry) pairs complete, to be yielded
+
+    def read(self, data, charset=None):
+        """Yield ``(statement, entry)`` pairs (see :func:`iter_entries`)."""
+        text, self.charset, table = _charset.decode_lazily(data, charset, self.file_name)
+        if _charset.is_blank(text):
+            raise EmptyDocument("the file is empty", file_name=self.file_name)
+        ready = self.ready
+        for line, record in iter_records(text, self.file_name, table):
+            self.record(line, record)
+            if ready:
+                yield from ready
+                ready.clear()
+        self.close_statement()
+        yield from ready
+        ready.clear()
 
     def append(self, obj, key, value, sep=" "):
         """Add ``value`` to the text ``key`` of ``obj`` (an attribute, or a
         key when ``obj`` is a dict). The parts are joined once, when the
-        statement closes, so that many records adding to one text take
-        time linear in their number."""
+        entry is complete (the statement's own texts when it closes), so
+        that many records adding to one text take time linear in their
+        number."""
         if not value:
             return
-        slot = self.texts.get((id(obj), key))
+        texts = self.statement_texts if obj is self.statement else self.entry_texts
+        slot = texts.get((id(obj), key))
         if slot is None:
             old = obj.get(key) if isinstance(obj, dict) else getattr(obj, key)
-            slot = self.texts[(id(obj), key)] = (obj, key, sep, [old] if old else [])
+            slot = texts[(id(obj), key)] = (obj, key, sep, [old] if old else [])
         slot[3].append(value)
 
-    def join_texts(self):
-        for obj, key, sep, parts in self.texts.values():
+    @staticmethod
+    def join_texts(texts):
+        for obj, key, sep, parts in texts.values():
             value = sep.join(parts) or None
             if isinstance(obj, dict):
                 obj[key] = value
             else:
                 setattr(obj, key, value)
-        self.texts = {}
+        texts.clear()
+
+    def finish_entry(self):
+        """The current entry is complete: queue it with its texts joined."""
+        if self.entry is not None:
+            self.join_texts(self.entry_texts)
+            self.ready.append((self.statement, self.entry))
+            self.entry = None
 
     def error(self, message, line, record, field=None, expected=None):
         element = f"record {record[:3]}" + (f" {field}" if field else "")
@@ -225,6 +279,7 @@ class _Reader:
                                    date=opening_date, credit_line=limit or None))
         self.t40 = []
         self.entry = self.target = None
+        self.entries = 0
 
     def transaction(self, line, rec, notification):
         number = rec[6:12].strip()
@@ -271,7 +326,8 @@ class _Reader:
         })
         if notification:
             entry.extra["notification"] = True
-        st.entries.append(entry)
+        self.finish_entry()
+        self.entries += 1
         self.entry = entry
         self.itemised = False
         self.target = (entry, detail, False)
@@ -405,10 +461,12 @@ class _Reader:
         self.statement.extra.setdefault("cumulative", []).append(record)
 
     def close_statement(self):
+        """Complete the statement's header, then queue its last entry (or
+        the statement alone when it has none)."""
         st = self.statement
         if st is None:
             return
-        self.join_texts()
+        self.join_texts(self.statement_texts)
         for i, (day, booked, available) in enumerate(self.t40, 1):
             last = i == len(self.t40)
             st.balances.append(Balance(code="CLBD" if last else "ITBD", amount=booked,
@@ -425,9 +483,9 @@ class _Reader:
             st.credit_sum = abs(chosen["credit_sum"])
             st.debit_count = chosen["debit_count"]
             st.debit_sum = abs(chosen["debit_sum"])
-        self.statements.append(st)
+        if self.entries:
+            self.finish_entry()
+        else:
+            self.ready.append((st, None))
         self.statement = None
-
-    def finish(self):
-        self.close_statement()
-        return self.statements
+        self.entry = self.target = None
