@@ -19,16 +19,23 @@ archive reference, so importing a file again, or one that overlaps it,
 creates only what is new; a file with nothing new is a duplicate. Incoming
 payments with a Finnish or RF reference are reconciled with the open
 customer invoice carrying that reference.
+
+Each step is a method of the abstract model ``heeros.link.bank.import``
+that an addon overrides with ``_inherit`` (routing, statement, partner and
+invoice matching, reconciliation, lump sums, balance checks, report,
+forwarding); the state of one import travels between them as an
+:class:`ImportState`, the lines to be as :class:`ImportRow`.
 """
 
 import itertools
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from odoo import _, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RecordError, RoutingError
-from odoo.tools import SQL, float_compare, format_amount
+from odoo.tools import SQL, float_compare, format_amount, plaintext2html
 
 from ..formats import camt, charset, ktl, tito
 from ..formats.statement import BOOKED
@@ -59,8 +66,14 @@ class _Same:
         return self.obj is other.obj
 
 
-class _Row:
-    """One statement line to be: an entry, or one payment of an entry."""
+class ImportRow:
+    """One statement line to be: an entry, or one payment of an entry.
+
+    ``key`` is its import id, ``entry`` and ``detail`` what the file says
+    (``formats.statement``), ``kind`` ``entry`` or ``item`` (a payment),
+    ``batch_key`` the lump sum it belongs to, ``lump`` whether it is a lump
+    sum; ``reference`` the compact Finnish or RF reference. The matching
+    hooks fill in ``partner_id``, ``invoices`` and ``match``."""
 
     __slots__ = (
         "amount",
@@ -96,7 +109,7 @@ class _Row:
         self.match = "none"
 
 
-class _Lines:
+class ImportedLines:
     """The lines of one statement being imported: ids, total, last date."""
 
     __slots__ = ("ids", "last_date", "total")
@@ -114,82 +127,119 @@ class _Lines:
                 self.last_date = date
 
 
+@dataclass(eq=False)
+class ImportState:
+    """What the import of one bank file (one message) carries from hook to
+    hook: its subject, where it was routed, what it made and what it found.
+
+    Records it holds are data (the message, the company, the journals); the
+    hooks, methods of ``heeros.link.bank.import``, do the work with their own
+    environment. A hook that needs its own per-file state can keep it in
+    ``extra``.
+    """
+
+    message: object                                     # heeros.link.message
+    kind: str                                           # document type: camt.053, tito, camt.054, ktl, camt.052
+    file_name: str | None = None
+    company: object = None                              # res.company, once the first statement is routed
+    journals: dict = field(default_factory=dict)        # IBAN: account.journal
+    routed: list = field(default_factory=list)          # (IBAN, company) of the accounts seen, for error texts
+    warnings: list = field(default_factory=list)        # texts for a person: the message's warning
+    notes: list = field(default_factory=list)           # texts for the message's chatter
+    statement_ids: list = field(default_factory=list)   # account.bank.statement made
+    balance_ids: list = field(default_factory=list)     # heeros.link.bank.balance updated
+    line_ids: list = field(default_factory=list)        # account.bank.statement.line created
+    booked: int = 0                                     # booked entries in the file
+    changed: int = 0                                    # lines created, replaced or attached
+    matches: Counter = field(default_factory=Counter)   # reference payments by match state
+    line_cache: dict = field(default_factory=dict)      # what the batch line creation works out once per file
+    extra: dict = field(default_factory=dict)
+
+
 class HeerosLinkBankImport(models.AbstractModel):
+    """The import of bank files, as hooks an addon overrides with ``_inherit``.
+
+    :meth:`_link_import` drives one file: :meth:`_link_read` gives its
+    statements, :meth:`_link_route` the company and journal of each,
+    :meth:`_link_statement` (camt.053, TITO) or :meth:`_link_items`
+    (camt.054, KTL) its lines, then :meth:`_link_forward` and
+    :meth:`_link_report`. Lines are made by :meth:`_link_create_lines`:
+    :meth:`_link_match_partners`, :meth:`_link_match_invoices`,
+    :meth:`_link_line_vals`, the batch creation, :meth:`_link_reconcile`.
+    Every hook receives the :class:`ImportState` of the file first.
+    """
+
     _name = "heeros.link.bank.import"
     _description = "Link bank file import"
 
     def _link_handle_camt053(self, message):
-        return _Import(self, message, "camt.053").run()
+        return self._link_import(message, "camt.053")
 
     def _link_handle_camt054(self, message):
-        return _Import(self, message, "camt.054").run()
+        return self._link_import(message, "camt.054")
 
     def _link_handle_camt052(self, message):
-        return _Import(self, message, "camt.052").run()
+        return self._link_import(message, "camt.052")
 
     def _link_handle_tito(self, message):
-        return _Import(self, message, "tito").run()
+        return self._link_import(message, "tito")
 
     def _link_handle_ktl(self, message):
-        return _Import(self, message, "ktl").run()
-
-
-class _Import:
-    """The import of one bank file (one message)."""
-
-    def __init__(self, model, message, kind):
-        self.env = model.env
-        self.message = message
-        self.kind = kind
-        self.file_name = message.file_name
-        self.company = None
-        self.journals = {}
-        self.routed = []            # (iban, company) of the accounts seen, for error texts
-        self.warnings = []
-        self.notes = []
-        self.statements = self.env["account.bank.statement"]
-        self.line_ids = []
-        self.balances = self.env["heeros.link.bank.balance"]
-        self.booked = 0             # booked entries in the file
-        self.changed = 0            # lines created, replaced or attached
-        self.matches = Counter()
-        self.line_cache = {}        # what the batch line creation works out once per file
+        return self._link_import(message, "ktl")
 
     # ------------------------------------------------------------------
     # driver
     # ------------------------------------------------------------------
-    def run(self):
-        message = self.message
+    def _link_import_state(self, message, kind):
+        """The :class:`ImportState` a new import of ``message`` (its file of
+        document type ``kind``) starts from."""
+        return ImportState(message=message, kind=kind, file_name=message.file_name)
+
+    def _link_import(self, message, kind):
+        """Import the bank file of ``message``, of document type ``kind``.
+
+        Returns the statements made, else the balances updated (the records
+        the message lists). Raises :class:`DuplicateDocument` when every
+        booked entry of the file is already imported, and the typed errors of
+        the hooks (routing, records) otherwise.
+        """
+        state = self._link_import_state(message, kind)
         message.bank_warning = False
         data = message._payload()
-        for statement, entries in self._read(data):
-            account, journal = self._journal(statement)
+        model = self
+        for statement, entries in self._link_read(state, data):
+            account, journal = model._link_route(state, statement)
+            # after routing, everything happens in the file's company
+            model = model.with_env(journal.env)
             if not message.external_ref:
                 message.external_ref = statement.message_id or statement.statement_id
-            if self.kind in STATEMENT_KINDS:
-                self._statement(statement, entries, account, journal)
-            elif self.kind in ITEM_KINDS:
-                self._items(statement, entries, account, journal)
+            if kind in STATEMENT_KINDS:
+                model._link_statement(state, statement, entries, account, journal)
+            elif kind in ITEM_KINDS:
+                model._link_items(state, statement, entries, account, journal)
             else:
                 for _entry in entries:
                     pass
-            self.balances |= self.env["heeros.link.bank.balance"]._link_update(
-                journal, statement, self.kind, message)
-        if self.booked and not self.changed and not self.warnings:
+            balances = model.env["heeros.link.bank.balance"]._link_update(journal, statement, kind, message)
+            state.balance_ids.extend(i for i in balances.ids if i not in state.balance_ids)
+        if state.booked and not state.changed and not state.warnings:
             raise DuplicateDocument(_(
-                "all %(count)s booked entries of the file are already imported", count=self.booked),
-                file_name=self.file_name)
-        self._forward(data)
-        self._report()
+                "all %(count)s booked entries of the file are already imported", count=state.booked),
+                file_name=state.file_name)
+        model._link_forward(state, data)
+        model._link_report(state)
         # Lines are linked to the message as they are created; statements and
         # balances here (the handler returns one recordset).
-        message._link_records(self.balances)
-        return self.statements or self.balances
+        balances = self.env["heeros.link.bank.balance"].browse(state.balance_ids)
+        message._link_records(balances)
+        return self.env["account.bank.statement"].browse(state.statement_ids) or balances
 
-    def _read(self, data):
-        """``(statement, entries iterator)`` for every statement of the file."""
-        name = self.file_name
-        if self.kind.startswith("camt") and len(data) > STREAM_ABOVE:
+    def _link_read(self, state, data):
+        """``(statement, entries iterator)`` for every statement of the file
+        ``data`` (bytes), as :mod:`..formats` reads it: large camt files entry
+        by entry, the others whole."""
+        name = state.file_name
+        if state.kind.startswith("camt") and len(data) > STREAM_ABOVE:
             pairs = camt.iter_entries(data, name)
             for _key, group in itertools.groupby(pairs, key=lambda pair: _Same(pair[0])):
                 first = next(group)
@@ -197,9 +247,9 @@ class _Import:
                 # a statement without entries comes as (statement, None)
                 yield first[0], (entry for entry in entries if entry is not None)
             return
-        if self.kind.startswith("camt"):
+        if state.kind.startswith("camt"):
             document = camt.parse(data, name)
-        elif self.kind == "tito":
+        elif state.kind == "tito":
             document = tito.parse(data, name)
         else:
             document = ktl.parse(data, name)
@@ -209,75 +259,93 @@ class _Import:
     # ------------------------------------------------------------------
     # routing
     # ------------------------------------------------------------------
-    def _journal(self, statement):
+    def _link_route(self, state, statement):
+        """``(IBAN, journal)`` of ``statement``: the bank journal whose
+        account has its IBAN, in the environment of the company the file is
+        imported into (the first statement chooses it, through the message's
+        routing; sets ``state.company``). Raises :class:`RecordError` for a
+        statement without an IBAN or in another currency than its journal,
+        :class:`RoutingError` when no journal has the IBAN or it belongs to
+        another company than the file's other accounts."""
         iban = _iban(statement.account_iban) or charset.fi_iban(statement.account_other)
         if not iban:
             raise RecordError(_("the statement names no account IBAN (account %s)",
-                                statement.account_other or "-"), file_name=self.file_name,
+                                statement.account_other or "-"), file_name=state.file_name,
                               element="Acct")
-        if iban in self.journals:
-            return iban, self.journals[iban]
-        Journal = self.env["account.journal"].sudo().with_context(active_test=True)
-        journals = Journal.search([
-            ("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)],
-            order="sequence, id")
+        if iban in state.journals:
+            return iban, state.journals[iban]
+        journals = self._link_journals(state, iban)
         if not journals:
             raise RoutingError(_(
                 "no bank journal has the account IBAN %(iban)s: add the account to the company's "
                 "bank journal (Accounting > Configuration > Journals), then reprocess the message",
-                iban=iban), file_name=self.file_name)
-        if self.company:
-            if self.company not in journals.company_id:
+                iban=iban), file_name=state.file_name)
+        if state.company:
+            if state.company not in journals.company_id:
                 raise RoutingError(_(
                     "the file holds statements of accounts of different companies: %(seen)s and "
                     "%(iban)s (%(other)s); the Link imports a file into one company, so ask the "
                     "bank for one file per company",
-                    seen=", ".join(f"{i} ({c.name})" for i, c in self.routed),
+                    seen=", ".join(f"{i} ({c.name})" for i, c in state.routed),
                     iban=iban, other=", ".join(journals.company_id.mapped("name"))),
-                    file_name=self.file_name)
+                    file_name=state.file_name)
         else:
-            company = self.message._link_route(journals.company_id, _("account IBAN %s", iban))
-            self.company = company
-            self.env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
-        journal = journals.filtered(lambda j: j.company_id == self.company)[:1].with_env(self.env)
-        self.routed.append((iban, self.company))
+            state.company = state.message._link_route(journals.company_id, _("account IBAN %s", iban))
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[state.company.id]))
+        journal = journals.filtered(lambda j: j.company_id == state.company)[:1].with_env(env)
+        state.routed.append((iban, state.company))
         currency = journal.currency_id or journal.company_id.currency_id
         if statement.currency and statement.currency != currency.name:
             raise RecordError(_(
                 "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
                 "%(journal_currency)s", iban=iban, file=statement.currency, journal=journal.name,
-                journal_currency=currency.name), file_name=self.file_name)
-        self.journals[iban] = journal
+                journal_currency=currency.name), file_name=state.file_name)
+        state.journals[iban] = journal
         return iban, journal
+
+    def _link_journals(self, state, iban):
+        """The active bank journals, of any company, whose account is
+        ``iban`` (the candidates :meth:`_link_route` chooses from)."""
+        Journal = self.env["account.journal"].sudo().with_context(active_test=True)
+        return Journal.search([
+            ("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)],
+            order="sequence, id")
 
     # ------------------------------------------------------------------
     # statements (camt.053, TITO)
     # ------------------------------------------------------------------
-    def _statement(self, statement, entries, account, journal):
+    def _link_statement(self, state, statement, entries, account, journal):
+        """Import one statement of a camt.053 or TITO file into ``journal``:
+        an ``account.bank.statement`` with a line per new booked entry of
+        ``entries`` (those already imported, or itemised by a reference
+        payment file, are left out), its balances, then
+        :meth:`_link_check_balances`. ``account`` is the statement's IBAN.
+        Adds the statement to ``state.statement_ids``; a statement with no
+        new line is not kept. Returns the statement or an empty recordset."""
         occurrences = Counter()
         file_sum = Decimal(0)
-        acc = _Lines()
+        acc = ImportedLines()
         rows = []
         # The statement exists from the start so that new lines go straight
         # into it; its computed fields (balances, date, index) are left alone
         # meanwhile, else every reconciliation would recompute them over all
         # its lines, and are computed once by _link_attach at the end.
-        record, computed = self.env["account.bank.statement"]._link_open(journal, self.file_name, self.message)
+        record, computed = self.env["account.bank.statement"]._link_open(journal, state.file_name, state.message)
         with self.env.protecting(computed, record):
             for entry in entries:
                 if entry.status != BOOKED:
                     continue
-                self.booked += 1
+                state.booked += 1
                 file_sum += entry.amount
-                rows.extend(self._entry_rows(entry, statement, account, occurrences, items=False))
+                rows.extend(self._link_entry_rows(state, entry, statement, account, occurrences, items=False))
                 if len(rows) >= CHUNK:
-                    self._flush_statement_rows(journal, rows, acc, record)
+                    self._link_flush_statement_rows(state, journal, rows, acc, record)
                     rows = []
-                    self._release()
-            self._flush_statement_rows(journal, rows, acc, record)
+                    self._link_release(state)
+            self._link_flush_statement_rows(state, journal, rows, acc, record)
             if not acc.ids:
                 record.unlink()
-                return
+                return self.env["account.bank.statement"]
             currency = journal.currency_id or journal.company_id.currency_id
             lines_sum = float(acc.total)
             opening, closing = statement.opening_balance, statement.closing_balance
@@ -294,55 +362,77 @@ class _Import:
             name = " ".join(p for p in (journal.code, str(day), number and f"#{number}") if p)
             record.write({"name": name, "balance_start": start, "balance_end_real": end})
         record._link_attach(acc.ids)
-        self.statements |= record
-        self._check_balances(record, statement, journal, currency, file_sum, opening, closing)
+        state.statement_ids.append(record.id)
+        self._link_check_balances(state, record, statement, journal, currency, file_sum, opening, closing)
+        return record
 
-    def _flush_statement_rows(self, journal, rows, acc, into=None):
+    def _link_flush_statement_rows(self, state, journal, rows, acc, into=None):
+        """Create the lines of a chunk of statement ``rows`` (:class:`ImportRow`)
+        into the statement ``into``, once :meth:`_link_itemise` has taken out
+        the entries whose payments are already imported; adds them to ``acc``
+        (:class:`ImportedLines`). Returns the lines created."""
         if not rows:
-            return
-        rows = self._without_existing(rows)
+            return self.env["account.bank.statement.line"]
+        rows = self._link_without_existing(state, rows)
+        keep = self._link_itemise(state, journal, rows, acc)
+        lines = self._link_create_lines(state, journal, keep, into=into)
+        state.line_ids.extend(lines.ids)
+        acc.add(lines.ids, sum((r.amount for r in keep), Decimal(0)), [r.date for r in keep])
+        return lines
+
+    def _link_itemise(self, state, journal, rows, acc):
+        """Lump sums replaced by the payments of a camt.054 or KTL file
+        imported earlier: for every entry of ``rows`` that such payments
+        itemise (by the entry's archive reference, or a KTL day adding up to
+        a lump sum), those payments stand for it in the statement (added to
+        ``acc``, see :meth:`_link_use_items`). Returns the rows still to be
+        created."""
         keep = []
-        # entries itemised by a reference payment notification imported earlier
-        by_batch = self._itemised(journal, {f"a:{r.entry.archive_id}" for r in rows
-                                            if r.kind == "entry" and r.entry.archive_id})
+        by_batch = self._link_itemised(state, journal, {
+            f"a:{r.entry.archive_id}" for r in rows if r.kind == "entry" and r.entry.archive_id})
         for row in rows:
             items = by_batch.get(f"a:{row.entry.archive_id}") if row.kind == "entry" else None
             if items is None and row.lump:
-                items = self._ktl_items(journal, row)
+                items = self._link_ktl_items(state, journal, row)
             if items is not None:
-                self._use_items(row, items, acc)
+                self._link_use_items(state, row, items, acc)
                 continue
             keep.append(row)
-        lines = self._create(journal, keep, into=into)
-        self.line_ids.extend(lines.ids)
-        acc.add(lines.ids, sum((r.amount for r in keep), Decimal(0)), [r.date for r in keep])
+        return keep
 
-    def _use_items(self, row, items, acc):
-        """A lump-sum entry whose payments are already imported: those stand
-        for it (they join this statement unless already in one)."""
+    def _link_use_items(self, state, row, items, acc):
+        """A lump-sum entry (``row``) whose payments (``items``, statement
+        lines) are already imported: those stand for it; they join this
+        statement (``acc``) unless already in one. A total that differs is a
+        warning."""
         total = sum(items.mapped("amount"))
         currency = items[:1].currency_id
         if currency.compare_amounts(total, float(row.amount)) != 0:
-            self.warnings.append(_(
+            state.warnings.append(_(
                 "Entry %(archive)s of %(date)s: its itemised payments total %(items)s but the statement "
                 "says %(amount)s; the statement's entry was not imported, check the payments.",
                 archive=row.entry.archive_id or "-", date=row.date,
-                items=self._fmt(total, currency), amount=self._fmt(row.amount, currency)))
+                items=self._link_fmt(total, currency), amount=self._link_fmt(row.amount, currency)))
         free = items.filtered(lambda line: not line.statement_id)
         acc.add(free.ids, Decimal(str(sum(free.mapped("amount")))), free.mapped("date"))
-        self.changed += len(free)
-        self.notes.append(_(
+        state.changed += len(free)
+        state.notes.append(_(
             "Lump sum %(archive)s (%(amount)s) is represented by its %(count)s itemised payments.",
-            archive=row.entry.archive_id or row.date, amount=self._fmt(row.amount, currency),
+            archive=row.entry.archive_id or row.date, amount=self._link_fmt(row.amount, currency),
             count=len(items)))
 
-    def _release(self):
-        """Write what is pending and empty the record cache: the memory a
-        large file needs stays that of one chunk of lines."""
+    def _link_release(self, state):
+        """Write what is pending and empty the record cache between chunks:
+        the memory a large file needs stays that of one chunk of lines."""
         self.env.flush_all()
         self.env.invalidate_all()
 
-    def _check_balances(self, record, statement, journal, currency, file_sum, opening, closing):
+    def _link_check_balances(self, state, record, statement, journal, currency, file_sum, opening, closing):
+        """Check the statement ``record`` just made from ``statement``: its
+        ``opening`` balance plus the booked entries (``file_sum``) give its
+        ``closing`` balance, and it starts where the journal's previous
+        statement ended. A mismatch is written on the statement and added to
+        ``state.warnings``; returns the list of problems (texts)."""
         problems = []
         label = _("Statement %(name)s (%(iban)s)", name=record.name,
                   iban=journal.bank_account_id.acc_number)
@@ -353,10 +443,10 @@ class _Import:
                     "%(label)s: opening balance %(opening)s plus the entries %(entries)s makes "
                     "%(computed)s, but the bank states a closing balance of %(closing)s "
                     "(difference %(diff)s).",
-                    label=label, opening=self._fmt(opening.amount, currency),
-                    entries=self._fmt(file_sum, currency), computed=self._fmt(computed, currency),
-                    closing=self._fmt(closing.amount, currency),
-                    diff=self._fmt(float(closing.amount) - computed, currency)))
+                    label=label, opening=self._link_fmt(opening.amount, currency),
+                    entries=self._link_fmt(file_sum, currency), computed=self._link_fmt(computed, currency),
+                    closing=self._link_fmt(closing.amount, currency),
+                    diff=self._link_fmt(float(closing.amount) - computed, currency)))
         record.flush_recordset()
         previous = self.env["account.bank.statement"].search([
             ("journal_id", "=", journal.id), ("id", "!=", record.id),
@@ -367,92 +457,108 @@ class _Import:
                 "%(label)s: the opening balance %(start)s does not continue the closing balance "
                 "%(previous)s of the previous statement %(prev_name)s (difference %(diff)s); a "
                 "statement may be missing or imported out of order.",
-                label=label, start=self._fmt(record.balance_start, currency),
-                previous=self._fmt(previous.balance_end_real, currency), prev_name=previous.name,
-                diff=self._fmt(record.balance_start - previous.balance_end_real, currency)))
+                label=label, start=self._link_fmt(record.balance_start, currency),
+                previous=self._link_fmt(previous.balance_end_real, currency), prev_name=previous.name,
+                diff=self._link_fmt(record.balance_start - previous.balance_end_real, currency)))
         if problems:
             record.link_balance_warning = "\n".join(problems)
-            self.warnings.extend(problems)
+            state.warnings.extend(problems)
+        return problems
 
     # ------------------------------------------------------------------
     # reference payments (camt.054, KTL)
     # ------------------------------------------------------------------
-    def _items(self, statement, entries, account, journal):
+    def _link_items(self, state, statement, entries, account, journal):
+        """Import the payments of one statement of a camt.054 or KTL file
+        into ``journal``: a line per new payment, grouped by the lump sum
+        they make up (the entry's archive reference in camt.054, the booking
+        day in KTL) and handed to :meth:`_link_flush_items`. Returns
+        nothing."""
         occurrences = Counter()
-        if self.kind == "ktl":
+        if state.kind == "ktl":
             groups = defaultdict(list)
             for entry in entries:
                 if entry.status != BOOKED:
                     continue
-                self.booked += 1
+                state.booked += 1
                 groups[f"d:{entry.booking_date}"].extend(
-                    self._entry_rows(entry, statement, account, occurrences, items=True))
+                    self._link_entry_rows(state, entry, statement, account, occurrences, items=True))
             for batch_key, rows in groups.items():
                 for row in rows:
                     row.batch_key = batch_key
-                self._flush_items(journal, rows, batch_key)
+                self._link_flush_items(state, journal, rows, batch_key)
             return
         rows = []
         for entry in entries:
             if entry.status != BOOKED:
                 continue
-            self.booked += 1
-            entry_rows = self._entry_rows(entry, statement, account, occurrences, items=True)
+            state.booked += 1
+            entry_rows = self._link_entry_rows(state, entry, statement, account, occurrences, items=True)
             batch_key = f"a:{entry.archive_id}" if entry.archive_id else None
             for row in entry_rows:
                 row.batch_key = batch_key
             if batch_key:
-                self._flush_items(journal, entry_rows, batch_key)
+                self._link_flush_items(state, journal, entry_rows, batch_key)
             else:
                 rows.extend(entry_rows)
             if len(rows) >= CHUNK:
-                self._flush_items(journal, rows, None)
+                self._link_flush_items(state, journal, rows, None)
                 rows = []
-                self._release()
-        self._flush_items(journal, rows, None)
+                self._link_release(state)
+        self._link_flush_items(state, journal, rows, None)
 
-    def _flush_items(self, journal, rows, batch_key):
-        """Create the payments of one lump sum (``batch_key``) or of none,
-        replacing the lump-sum line of a statement imported earlier."""
-        rows = self._without_existing(rows)
+    def _link_flush_items(self, state, journal, rows, batch_key):
+        """Create the payments ``rows`` of one lump sum (``batch_key``) or of
+        none, replacing the lump-sum line of a statement imported earlier
+        (:meth:`_link_lump_line`) in that statement; a lump sum already
+        reconciled or of another total is kept, with a warning. Returns the
+        lines created."""
+        Line = self.env["account.bank.statement.line"]
+        rows = self._link_without_existing(state, rows)
         if not rows:
-            return
-        lump = self._lump_line(journal, rows, batch_key) if batch_key else None
+            return Line
+        lump = self._link_lump_line(state, journal, rows, batch_key) if batch_key else None
         if not lump:
-            self.line_ids.extend(self._create(journal, rows).ids)
-            return
+            lines = self._link_create_lines(state, journal, rows)
+            state.line_ids.extend(lines.ids)
+            return lines
         currency = lump.currency_id
         total = sum(float(r.amount) for r in rows)
         if not lump.link_lump_sum and len(rows) == 1 and currency.compare_amounts(total, lump.amount) == 0:
-            return  # a single payment the statement already booked as such: nothing new
+            return Line  # a single payment the statement already booked as such: nothing new
         if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or \
                 lump.move_id.line_ids.matched_credit_ids:
-            self.warnings.append(_(
+            state.warnings.append(_(
                 "The lump sum %(name)s (%(amount)s) of statement %(statement)s is already "
                 "reconciled: its %(count)s itemised payments were not imported. Undo that "
                 "reconciliation and reprocess this message to have the payments instead.",
-                name=lump.link_archive_id or lump.payment_ref, amount=self._fmt(lump.amount, currency),
+                name=lump.link_archive_id or lump.payment_ref, amount=self._link_fmt(lump.amount, currency),
                 statement=lump.statement_id.name or "-", count=len(rows)))
-            return
+            return Line
         if currency.compare_amounts(total, lump.amount) != 0:
-            self.warnings.append(_(
+            state.warnings.append(_(
                 "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
                 "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
                 "not imported (they would count twice); check the bank's files.",
-                count=len(rows), name=lump.link_archive_id or batch_key, items=self._fmt(total, currency),
-                amount=self._fmt(lump.amount, currency)))
-            return
+                count=len(rows), name=lump.link_archive_id or batch_key, items=self._link_fmt(total, currency),
+                amount=self._link_fmt(lump.amount, currency)))
+            return Line
         statement, sequence = lump.statement_id, lump.sequence
-        lump_text = f"{lump.link_archive_id or lump.payment_ref} ({self._fmt(lump.amount, currency)})"
+        lump_text = f"{lump.link_archive_id or lump.payment_ref} ({self._link_fmt(lump.amount, currency)})"
         lump.unlink()
-        lines = self._create(journal, rows, extra={"statement_id": statement.id, "sequence": sequence})
-        self.line_ids.extend(lines.ids)
-        self.notes.append(_(
+        lines = self._link_create_lines(state, journal, rows,
+                                        extra={"statement_id": statement.id, "sequence": sequence})
+        state.line_ids.extend(lines.ids)
+        state.notes.append(_(
             "Lump sum %(lump)s of statement %(statement)s replaced by its %(count)s payments.",
             lump=lump_text, statement=statement.name or "-", count=len(lines)))
+        return lines
 
-    def _lump_line(self, journal, rows, batch_key):
-        """The statement line holding the lump sum of ``rows``, if imported."""
+    def _link_lump_line(self, state, journal, rows, batch_key):
+        """The statement line holding the lump sum of the payments ``rows``,
+        if imported: by archive reference (``batch_key`` ``a:...``), or for
+        KTL (``d:<day>``) the day's reference-payment lump sum of the same
+        total. Returns a statement line or an empty recordset."""
         Line = self.env["account.bank.statement.line"]
         if batch_key.startswith("a:"):
             return Line.search([("journal_id", "=", journal.id), ("link_archive_id", "=", batch_key[2:]),
@@ -465,7 +571,7 @@ class _Import:
         currency = journal.currency_id or journal.company_id.currency_id
         return candidates.filtered(lambda line: currency.compare_amounts(line.amount, total) == 0)[:1]
 
-    def _itemised(self, journal, batch_keys):
+    def _link_itemised(self, state, journal, batch_keys):
         """``{batch key: lines}`` of payments imported earlier that itemise
         the statement entries of ``batch_keys``."""
         if not batch_keys:
@@ -474,9 +580,9 @@ class _Import:
             ("journal_id", "=", journal.id), ("link_batch_key", "in", list(batch_keys))])
         return dict(lines.grouped("link_batch_key"))
 
-    def _ktl_items(self, journal, row):
+    def _link_ktl_items(self, state, journal, row):
         """KTL payments of the lump sum ``row``: the same day's reference
-        payments of the account, when they add up to it."""
+        payments of the account, when they add up to it; else ``None``."""
         if row.entry.fi_code != REFERENCE_PAYMENTS:
             return None
         lines = self.env["account.bank.statement.line"].search([
@@ -491,13 +597,16 @@ class _Import:
     # ------------------------------------------------------------------
     # rows and lines
     # ------------------------------------------------------------------
-    def _entry_rows(self, entry, statement, account, occurrences, items):
-        """The lines an entry becomes. ``items``: the file itemises
-        payments (camt.054, KTL), so every payment is a line of its own."""
+    def _link_entry_rows(self, state, entry, statement, account, occurrences, items):
+        """The :class:`ImportRow` list an ``entry`` of ``statement`` becomes.
+        ``items``: the file itemises payments (camt.054, KTL), so every
+        payment is a line of its own; a statement entry is one line unless
+        it itemises reference payments. ``occurrences`` (a Counter per
+        statement) keeps identical entries apart in their import ids."""
         date = entry.booking_date or entry.value_date or statement.to_date or statement.from_date
         if not date:
             raise RecordError(_("entry %s has no booking date", entry.archive_id or entry.entry_reference),
-                              file_name=self.file_name, line=entry.line)
+                              file_name=state.file_name, line=entry.line)
         details = entry.details
         if len(details) == 1 and details[0].amount is None:
             details[0].amount = entry.amount
@@ -506,7 +615,7 @@ class _Import:
         if items and not usable:
             if len(details) > 1:
                 total = sum((d.amount for d in details if d.amount is not None), Decimal(0))
-                self.warnings.append(_(
+                state.warnings.append(_(
                     "Entry %(archive)s of %(date)s: its %(count)s payments total %(total)s but the entry "
                     "is %(amount)s, so it was taken as one line, not itemised; check the bank's file.",
                     archive=entry.archive_id or entry.entry_reference or "-", date=date,
@@ -514,31 +623,24 @@ class _Import:
             details = []
         if items and len(details) <= 1:
             detail = details[0] if details else None
-            key = self._occurrence_key(occurrences, lambda n: (
+            key = _occurrence_key(occurrences, lambda n: (
                 detail.import_key(account, entry, n) if detail else entry.import_key(account, n)))
-            return [_Row(key, entry.amount, date, entry, detail, "item")]
+            return [ImportRow(key, entry.amount, date, entry, detail, "item")]
         if items or (usable and len(details) > 1 and (
                 entry.fi_code == REFERENCE_PAYMENTS or any(d.creditor_reference for d in details))):
             rows = []
             for detail in details:
-                key = self._occurrence_key(occurrences, lambda n, d=detail: d.import_key(account, entry, n))
-                rows.append(_Row(key, detail.amount, date, entry, detail, "item"))
+                key = _occurrence_key(occurrences, lambda n, d=detail: d.import_key(account, entry, n))
+                rows.append(ImportRow(key, detail.amount, date, entry, detail, "item"))
             return rows
-        key = self._occurrence_key(occurrences, lambda n: entry.import_key(account, n))
+        key = _occurrence_key(occurrences, lambda n: entry.import_key(account, n))
         lump = entry.fi_code == REFERENCE_PAYMENTS or (entry.batch_count or 0) > 1 or len(details) > 1
         detail = details[0] if len(details) == 1 else None
-        return [_Row(key, entry.amount, date, entry, detail, "entry", lump=lump)]
+        return [ImportRow(key, entry.amount, date, entry, detail, "entry", lump=lump)]
 
-    @staticmethod
-    def _occurrence_key(occurrences, make):
-        """``make(n)`` for the n-th entry (from 0) of the statement with the
-        same key: entries identical in every field stay apart."""
-        base = make(0)
-        count = occurrences[base]
-        occurrences[base] += 1
-        return make(count) if count else base
-
-    def _without_existing(self, rows):
+    def _link_without_existing(self, state, rows):
+        """``rows`` without those whose import id is already a statement
+        line's (imported before): one query."""
         keys = [r.key for r in rows]
         if not keys:
             return rows
@@ -550,21 +652,30 @@ class _Import:
         existing = {key for (key,) in self.env.cr.fetchall()}
         return [r for r in rows if r.key not in existing]
 
-    def _create(self, journal, rows, extra=None, into=None):
+    def _link_create_lines(self, state, journal, rows, extra=None, into=None):
+        """Create the statement lines of ``rows`` in ``journal`` in one
+        batch: :meth:`_link_match_partners`, :meth:`_link_match_invoices`,
+        :meth:`_link_line_vals` (plus the values ``extra``) for each row, the
+        batch creation (into the statement ``into``), the link to the
+        message, then :meth:`_link_reconcile`. Returns the lines, in the
+        order of ``rows``."""
         Line = self.env["account.bank.statement.line"]
         if not rows:
             return Line
-        self._find_partners(journal, rows)
-        self._find_invoices(journal, rows)
-        vals_list = [dict(self._line_vals(row), **(extra or {})) for row in rows]
-        lines = Line._link_create_batch(journal, vals_list, cache=self.line_cache, into=into)
-        self.changed += len(lines)
+        self._link_match_partners(state, journal, rows)
+        self._link_match_invoices(state, journal, rows)
+        self._link_prefetch_partners(state, journal, rows)
+        vals_list = [dict(self._link_line_vals(state, row), **(extra or {})) for row in rows]
+        lines = Line._link_create_batch(journal, vals_list, cache=state.line_cache, into=into)
+        state.changed += len(lines)
         # new lines: linked to the message here, chunk by chunk
-        self.message.sudo()._link_new_records(Line._name, lines.ids)
-        self._reconcile(lines, rows)
+        state.message.sudo()._link_new_records(Line._name, lines.ids)
+        self._link_reconcile(state, lines, rows)
         return lines
 
-    def _line_vals(self, row):
+    def _link_line_vals(self, state, row):
+        """The values of the statement line ``row`` becomes (a dict for
+        ``account.bank.statement.line``, with ``date``)."""
         entry, detail = row.entry, row.detail
         text = None
         if detail:
@@ -600,7 +711,7 @@ class _Import:
             "instructed_amount": instructed,
             "exchange_rate": str(exchange) if exchange else None,
             "charges": ", ".join(f"{amount} {ccy}" for ccy, amount in sorted(charges.items())) if charges else None,
-            "file": self.file_name,
+            "file": state.file_name,
         }
         return {
             "date": row.date,
@@ -612,7 +723,7 @@ class _Import:
             "transaction_type": " ".join(p for p in (proprietary, iso and f"({iso})") if p) or False,
             "transaction_details": {k: v for k, v in details.items() if v not in (None, "")},
             "unique_import_id": row.key,
-            "link_message_id": self.message.id,
+            "link_message_id": state.message.id,
             "link_archive_id": archive,
             "link_batch_key": row.batch_key,
             "link_lump_sum": row.lump,
@@ -626,70 +737,128 @@ class _Import:
     # ------------------------------------------------------------------
     # partners and invoices
     # ------------------------------------------------------------------
-    def _find_partners(self, journal, rows):
-        """Partner of each row: by account (IBAN), then business id, then
-        exact name; three queries for all rows, none per row."""
-        company = journal.company_id
-        cr = self.env.cr
+    def _link_match_partners(self, state, journal, rows):
+        """Set the partner (``row.partner_id``, a commercial partner id) of
+        the ``rows`` whose counterparty the rules of
+        :meth:`_link_partner_rules` name one partner for, the first rule
+        that does winning. Returns nothing. An override may set more rows'
+        partners after ``super()`` (a row without one has ``partner_id``
+        ``False``)."""
+        rules = self._link_partner_rules(state, journal, rows)
+        for row in rows:
+            if not row.detail:
+                continue
+            for found in rules:
+                partners = found.get(row)
+                if partners and len(partners) == 1:
+                    row.partner_id = next(iter(partners))
+                    break
+
+    def _link_partner_rules(self, state, journal, rows):
+        """The partner candidates of ``rows``, rule by rule in the order they
+        count: a list of ``{row: set of partner ids}``, by default
+        :meth:`_link_partners_by_account` (IBAN), then
+        :meth:`_link_partners_by_business_id`, then
+        :meth:`_link_partners_by_name` (exact name). A query per rule for all
+        rows, none per row."""
         self.env["res.partner"].flush_model()
         self.env["res.partner.bank"].flush_model()
-        accounts = {_iban(r.detail.counterparty_iban or r.detail.counterparty_account)
-                    for r in rows if r.detail and (r.detail.counterparty_iban or r.detail.counterparty_account)}
+        return [
+            self._link_partners_by_account(state, journal, rows),
+            self._link_partners_by_business_id(state, journal, rows),
+            self._link_partners_by_name(state, journal, rows),
+        ]
+
+    def _link_partners_by_account(self, state, journal, rows):
+        """``{row: partner ids}``: the partners with the bank account (IBAN)
+        the payment came from or went to, among the journal company's and
+        shared partners."""
+        def account(row):
+            detail = row.detail
+            return _iban(detail.counterparty_iban or detail.counterparty_account) if detail and (
+                detail.counterparty_iban or detail.counterparty_account) else None
+        wanted = {row: account(row) for row in rows}
+        accounts = {a for a in wanted.values() if a}
+        if not accounts:
+            return {}
+        self.env.cr.execute(SQL("""
+            SELECT b.sanitized_acc_number, p.commercial_partner_id
+              FROM res_partner_bank b JOIN res_partner p ON p.id = b.partner_id
+             WHERE b.sanitized_acc_number = ANY(%(accounts)s) AND b.active AND p.active
+               AND (p.company_id IS NULL OR p.company_id = %(company)s)
+          ORDER BY b.id""", accounts=list(accounts), company=journal.company_id.id))
         by_account = {}
-        if accounts:
-            cr.execute(SQL("""
-                SELECT b.sanitized_acc_number, p.commercial_partner_id
-                  FROM res_partner_bank b JOIN res_partner p ON p.id = b.partner_id
-                 WHERE b.sanitized_acc_number = ANY(%(accounts)s) AND b.active AND p.active
-                   AND (p.company_id IS NULL OR p.company_id = %(company)s)
-              ORDER BY b.id""", accounts=list(accounts), company=company.id))
-            for account, partner in cr.fetchall():
-                by_account.setdefault(account, set()).add(partner)
+        for number, partner in self.env.cr.fetchall():
+            by_account.setdefault(number, set()).add(partner)
+        return {row: by_account[a] for row, a in wanted.items() if a in by_account}
+
+    def _link_partners_by_business_id(self, state, journal, rows):
+        """``{row: partner ids}``: the partners whose company registry or
+        Finnish VAT number is the business id (Y-tunnus) the file gives for
+        the counterparty."""
         ids = {}
         for row in rows:
             business_id = _business_id(row.detail)
             if business_id:
                 ids[row] = business_id
+        if not ids:
+            return {}
+        wanted = set(ids.values())
+        vats = [f"FI{b.replace('-', '')}" for b in wanted]
+        self.env.cr.execute(SQL("""
+            SELECT p.company_registry, p.vat, p.commercial_partner_id FROM res_partner p
+             WHERE p.active AND (p.company_id IS NULL OR p.company_id = %(company)s)
+               AND (p.company_registry = ANY(%(ids)s) OR upper(replace(p.vat, ' ', '')) = ANY(%(vats)s))
+        """, ids=list(wanted), vats=vats, company=journal.company_id.id))
         by_id = {}
-        if ids:
-            wanted = set(ids.values())
-            vats = [f"FI{b.replace('-', '')}" for b in wanted]
-            cr.execute(SQL("""
-                SELECT p.company_registry, p.vat, p.commercial_partner_id FROM res_partner p
-                 WHERE p.active AND (p.company_id IS NULL OR p.company_id = %(company)s)
-                   AND (p.company_registry = ANY(%(ids)s) OR upper(replace(p.vat, ' ', '')) = ANY(%(vats)s))
-            """, ids=list(wanted), vats=vats, company=company.id))
-            for registry, vat, partner in cr.fetchall():
-                for key in (registry, _business_id_from_vat(vat)):
-                    if key:
-                        by_id.setdefault(key, set()).add(partner)
-        names = {r.detail.counterparty_name.strip().lower() for r in rows
-                 if r.detail and r.detail.counterparty_name}
-        by_name = {}
-        if names:
-            cr.execute(SQL("""
-                SELECT lower(p.name), p.id FROM res_partner p
-                 WHERE p.active AND p.parent_id IS NULL AND lower(p.name) = ANY(%(names)s)
-                   AND (p.company_id IS NULL OR p.company_id = %(company)s)""",
-                           names=list(names), company=company.id))
-            for name, partner in cr.fetchall():
-                by_name.setdefault(name, set()).add(partner)
-        for row in rows:
-            detail = row.detail
-            if not detail:
-                continue
-            for found in (
-                by_account.get(_iban(detail.counterparty_iban or detail.counterparty_account)),
-                by_id.get(ids.get(row)),
-                by_name.get((detail.counterparty_name or "").strip().lower()),
-            ):
-                if found and len(found) == 1:
-                    row.partner_id = next(iter(found))
-                    break
+        for registry, vat, partner in self.env.cr.fetchall():
+            for key in (registry, _business_id_from_vat(vat)):
+                if key:
+                    by_id.setdefault(key, set()).add(partner)
+        return {row: by_id[b] for row, b in ids.items() if b in by_id}
 
-    def _find_invoices(self, journal, rows):
-        """Open customer invoices whose payment reference is the reference of
-        an incoming payment; one query for all rows."""
+    def _link_partners_by_name(self, state, journal, rows):
+        """``{row: partner ids}``: the top-level partners named exactly (case
+        aside) as the counterparty."""
+        wanted = {row: row.detail.counterparty_name.strip().lower() for row in rows
+                  if row.detail and row.detail.counterparty_name}
+        if not wanted:
+            return {}
+        self.env.cr.execute(SQL("""
+            SELECT lower(p.name), p.id FROM res_partner p
+             WHERE p.active AND p.parent_id IS NULL AND lower(p.name) = ANY(%(names)s)
+               AND (p.company_id IS NULL OR p.company_id = %(company)s)""",
+                                names=list(set(wanted.values())), company=journal.company_id.id))
+        by_name = {}
+        for name, partner in self.env.cr.fetchall():
+            by_name.setdefault(name, set()).add(partner)
+        return {row: by_name[n] for row, n in wanted.items() if n in by_name}
+
+    def _link_prefetch_partners(self, state, journal, rows):
+        """Read at once what the line creation needs of the partners of
+        ``rows`` it has not seen in this file (see
+        ``account.move._link_partner_values``), so that it does not read them
+        partner by partner. Returns nothing."""
+        seen = state.extra.setdefault("prefetched_partners", set())
+        todo = {(journal.id, row.partner_id) for row in rows if row.partner_id} - seen
+        if not todo:
+            return
+        seen |= todo
+        partners = self.env["res.partner"].with_company(journal.company_id).browse(
+            sorted({partner for _journal, partner in todo}))
+        # one query each for all of them: the columns, the company-dependent
+        # fields (fiscal position, payment methods, pricelist), contacts, bank
+        # accounts; what the ORM reads of a single partner otherwise
+        for name in ("name", "property_account_position_id", "child_ids", "bank_ids"):
+            partners.mapped(name)
+
+    def _link_match_invoices(self, state, journal, rows):
+        """For each incoming payment of ``rows`` with a reference, the open
+        customer invoices it pays (:meth:`_link_open_invoices`): the one of
+        the exact amount, else the oldest first while the amount lasts. Sets
+        ``row.invoices``, ``row.match`` (``paid``, ``partial``, ``overpaid``
+        or ``unmatched``) and ``row.partner_id`` (the invoices' customer).
+        Returns nothing."""
         wanted = [r for r in rows if r.reference and r.amount > 0]
         if not wanted:
             return
@@ -698,22 +867,7 @@ class _Import:
             keys |= fi_reference.matching_keys(row.reference)
         currency = journal.currency_id or journal.company_id.currency_id
         Move = self.env["account.move"]
-        Move.flush_model(["payment_reference", "payment_state", "state", "move_type", "company_id",
-                          "currency_id", "amount_residual"])
-        self.env.cr.execute(SQL("""
-            SELECT id, payment_reference FROM (
-                SELECT id, payment_reference, invoice_date_due, invoice_date,
-                       upper(regexp_replace(payment_reference, '\\s', '', 'g')) AS ref
-                  FROM account_move
-                 WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state = 'posted'
-                   AND payment_state IN ('not_paid', 'partial') AND currency_id = %(currency)s
-                   AND payment_reference IS NOT NULL) m
-             WHERE (CASE WHEN left(ref, 2) = 'RF' THEN ref ELSE ltrim(ref, '0') END) = ANY(%(keys)s)
-          ORDER BY invoice_date_due NULLS LAST, invoice_date NULLS LAST, id""",
-            company=journal.company_id.id, currency=currency.id, keys=list(keys)))
-        by_key = defaultdict(list)
-        for move_id, ref in self.env.cr.fetchall():
-            by_key[fi_reference.compact(ref)].append(move_id)
+        by_key = self._link_open_invoices(state, journal, keys)
         invoices = Move.browse([i for ids in by_key.values() for i in ids])
         residual = {inv.id: inv.amount_residual for inv in invoices}
         for row in wanted:
@@ -742,28 +896,56 @@ class _Import:
             row.invoices = Move.browse(used)
             row.partner_id = row.invoices[:1].commercial_partner_id.id
 
-    def _reconcile(self, lines, rows):
-        """Reconcile each matched payment with its invoices: its suspense
-        item moves to the invoices' receivable account and partner, then all
-        pairs are reconciled in one plan (one pass of Odoo's reconciliation,
-        its checks and the invoices' payment states for the whole chunk)."""
+    def _link_open_invoices(self, state, journal, keys):
+        """``{reference key: [invoice ids]}``: the posted, not fully paid
+        customer invoices of the journal's company and currency whose
+        payment reference has one of the matching ``keys``
+        (``fi_reference.matching_keys``), by due date; one query."""
+        currency = journal.currency_id or journal.company_id.currency_id
+        self.env["account.move"].flush_model([
+            "payment_reference", "payment_state", "state", "move_type", "company_id", "currency_id",
+            "amount_residual"])
+        self.env.cr.execute(SQL("""
+            SELECT id, payment_reference FROM (
+                SELECT id, payment_reference, invoice_date_due, invoice_date,
+                       upper(regexp_replace(payment_reference, '\\s', '', 'g')) AS ref
+                  FROM account_move
+                 WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state = 'posted'
+                   AND payment_state IN ('not_paid', 'partial') AND currency_id = %(currency)s
+                   AND payment_reference IS NOT NULL) m
+             WHERE (CASE WHEN left(ref, 2) = 'RF' THEN ref ELSE ltrim(ref, '0') END) = ANY(%(keys)s)
+          ORDER BY invoice_date_due NULLS LAST, invoice_date NULLS LAST, id""",
+            company=journal.company_id.id, currency=currency.id, keys=list(keys)))
+        by_key = defaultdict(list)
+        for move_id, ref in self.env.cr.fetchall():
+            by_key[fi_reference.compact(ref)].append(move_id)
+        return by_key
+
+    def _link_reconcile(self, state, lines, rows):
+        """Reconcile each new statement line of ``lines`` (in the order of
+        ``rows``) whose row has invoices with their open receivable items:
+        its suspense item moves to the invoices' receivable account and
+        partner, then all pairs are reconciled in one plan (one pass of
+        Odoo's reconciliation, its checks and the invoices' payment states
+        for the whole chunk). Counts the outcome in ``state.matches``;
+        returns nothing."""
         plan = []
         moved = defaultdict(lambda: self.env["account.move.line"])
         for line, row in zip(lines, rows):
             if not row.invoices:
                 if row.match == "unmatched":
-                    self.matches["unmatched"] += 1
+                    state.matches["unmatched"] += 1
                 continue
             receivables = row.invoices.line_ids.filtered(
                 lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled)
             if not receivables:
                 line.link_match_state = "unmatched"
-                self.matches["unmatched"] += 1
+                state.matches["unmatched"] += 1
                 continue
             _liquidity, suspense, _other = line._seek_for_lines()
             moved[(receivables[0].account_id.id, row.invoices[:1].commercial_partner_id.id)] |= suspense
             plan.append((suspense, receivables))
-            self.matches[row.match] += 1
+            state.matches[row.match] += 1
         for (account_id, partner_id), suspense in moved.items():
             suspense.write({"account_id": account_id, "partner_id": partner_id})
         if plan:
@@ -773,41 +955,61 @@ class _Import:
     # ------------------------------------------------------------------
     # outcome
     # ------------------------------------------------------------------
-    def _fmt(self, amount, currency):
+    def _link_fmt(self, amount, currency):
+        """``amount`` in ``currency`` as a person reads it."""
         return format_amount(self.env, float(amount), currency).replace("\ufeff", "")
 
-    def _report(self):
-        message = self.message
+    def _link_report(self, state):
+        """Post what the import made (statements, lines, reference payments
+        matched, notes) and what needs attention (``state.warnings``, also
+        the message's warning) in the message's chatter. Returns nothing."""
+        message = state.message
+        statements = self.env["account.bank.statement"].browse(state.statement_ids)
         parts = []
-        if self.statements:
-            parts.append(_("%(count)s statement(s): %(names)s", count=len(self.statements),
-                           names=", ".join(self.statements.mapped("name"))))
-        if self.line_ids:
-            parts.append(_("%s statement line(s) created", len(self.line_ids)))
-        if self.matches:
+        if statements:
+            parts.append(_("%(count)s statement(s): %(names)s", count=len(statements),
+                           names=", ".join(statements.mapped("name"))))
+        if state.line_ids:
+            parts.append(_("%s statement line(s) created", len(state.line_ids)))
+        if state.matches:
             parts.append(_(
                 "reference payments: %(paid)s paid an invoice, %(partial)s paid part of one, "
                 "%(over)s paid more than the invoice, %(none)s found no open invoice",
-                paid=self.matches["paid"], partial=self.matches["partial"],
-                over=self.matches["overpaid"], none=self.matches["unmatched"]))
-        parts.extend(self.notes)
-        if self.warnings:
-            message.bank_warning = "\n".join(self.warnings)
-        body = "\n".join(parts + ([_("Needs attention:")] + self.warnings if self.warnings else []))
+                paid=state.matches["paid"], partial=state.matches["partial"],
+                over=state.matches["overpaid"], none=state.matches["unmatched"]))
+        parts.extend(state.notes)
+        if state.warnings:
+            message.bank_warning = "\n".join(state.warnings)
+        body = "\n".join(parts + ([_("Needs attention:")] + state.warnings if state.warnings else []))
         if body:
-            message.message_post(body=_plain_html(body))
+            message.message_post(body=plaintext2html(body))
 
-    def _forward(self, data):
-        if not self.company:
-            return
-        connections = self.env["heeros.link.connection"]._link_forwarding(
-            self.company, self.kind, exclude=self.message.connection_id)
+    def _link_forward(self, state, data):
+        """Queue a copy of the file (``data``) on every connection that
+        forwards this document type for the company (not the one it came
+        from), as a message linked to this one. Returns the messages
+        queued."""
         Message = self.env["heeros.link.message"].sudo()
+        queued = Message
+        if not state.company:
+            return queued
+        connections = self.env["heeros.link.connection"]._link_forwarding(
+            state.company, state.kind, exclude=state.message.connection_id)
         for connection in connections:
-            Message._link_queue(self.kind, self.file_name or self.message.name, data, self.company,
-                                connection=connection, external_ref=self.message.external_ref,
-                                parent=self.message)
-            self.notes.append(_("Copy queued for %s.", connection.name))
+            queued |= Message._link_queue(state.kind, state.file_name or state.message.name, data, state.company,
+                                          connection=connection, external_ref=state.message.external_ref,
+                                          parent=state.message)
+            state.notes.append(_("Copy queued for %s.", connection.name))
+        return queued
+
+
+def _occurrence_key(occurrences, make):
+    """``make(n)`` for the n-th entry (from 0) of the statement with the same
+    key: entries identical in every field stay apart."""
+    base = make(0)
+    count = occurrences[base]
+    occurrences[base] += 1
+    return make(count) if count else base
 
 
 def _business_id(detail):
@@ -834,8 +1036,3 @@ def _normalise_business_id(value):
 
 def _business_id_from_vat(vat):
     return _normalise_business_id(vat) if vat and vat.upper().replace(" ", "").startswith("FI") else None
-
-
-def _plain_html(text):
-    from odoo.tools import plaintext2html
-    return plaintext2html(text)
