@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from odoo import _, models
+from odoo import _, api, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RecordError, RoutingError
 from odoo.tools import SQL, float_compare, format_amount, plaintext2html
@@ -43,7 +43,6 @@ from ..formats.statement import BOOKED
 #: Statement lines created per ``create`` call.
 CHUNK = 2000
 #: camt files larger than this are read entry by entry (flat memory).
-STREAM_ABOVE = 8 * 1024 * 1024
 STATEMENT_KINDS = ("camt.053", "tito")
 ITEM_KINDS = ("camt.054", "ktl")
 #: Finnish transaction code of incoming reference payments (viitesiirrot).
@@ -236,25 +235,28 @@ class HeerosLinkBankImport(models.AbstractModel):
 
     def _link_read(self, state, data):
         """``(statement, entries iterator)`` for every statement of the file
-        ``data`` (bytes), as :mod:`..formats` reads it: large camt files entry
-        by entry, the others whole."""
-        name = state.file_name
-        if state.kind.startswith("camt") and len(data) > STREAM_ABOVE:
-            pairs = camt.iter_entries(data, name)
-            for _key, group in itertools.groupby(pairs, key=lambda pair: _Same(pair[0])):
-                first = next(group)
-                entries = itertools.chain((first[1],), (entry for _st, entry in group))
-                # a statement without entries comes as (statement, None)
-                yield first[0], (entry for entry in entries if entry is not None)
-            return
-        if state.kind.startswith("camt"):
-            document = camt.parse(data, name)
-        elif state.kind == "tito":
-            document = tito.parse(data, name)
-        else:
-            document = ktl.parse(data, name)
-        for statement in document.statements:
-            yield statement, iter(statement.entries)
+        ``data`` (bytes), read entry by entry whatever the format and size:
+        memory stays that of one batch. A statement's closing balances and
+        totals are known once its entries have been read."""
+        pairs = self._link_reader(state.kind)(data, state.file_name)
+        for _key, group in itertools.groupby(pairs, key=lambda pair: _Same(pair[0])):
+            first = next(group)
+            entries = itertools.chain((first[1],), (entry for _st, entry in group))
+            # a statement without entries comes as (statement, None)
+            yield first[0], (entry for entry in entries if entry is not None)
+
+    @api.model
+    def _link_reader(self, kind):
+        """The reader of a bank document type: a function of ``(data, file
+        name)`` yielding ``(statement, entry)`` pairs, each statement's pairs
+        together. camt and TITO stream. A KTL file may come back to an
+        account in a later batch, so its payments are collected per account
+        first (KTL files are a day's reference payments: small)."""
+        if kind.startswith("camt"):
+            return camt.iter_entries
+        if kind == "tito":
+            return tito.iter_entries
+        return _ktl_by_account
 
     # ------------------------------------------------------------------
     # routing
@@ -1036,3 +1038,11 @@ def _normalise_business_id(value):
 
 def _business_id_from_vat(vat):
     return _normalise_business_id(vat) if vat and vat.upper().replace(" ", "").startswith("FI") else None
+
+
+def _ktl_by_account(data, file_name):
+    for statement in ktl.parse(data, file_name).statements:
+        if not statement.entries:
+            yield statement, None
+        for entry in statement.entries:
+            yield statement, entry
