@@ -29,6 +29,10 @@ each with one :class:`TxDetail` carrying reference, payer and payment date.
 A correction is a debit (negative amount, ``reversal=True``); a failed
 direct debit has status ``INFO`` (it moved no money). Character set: see
 :mod:`.charset`.
+
+:func:`iter_entries` reads a file payment by payment, in memory that does
+not grow with the number of payments; :func:`parse` collects what it yields,
+so both give the same statements and the same errors.
 """
 
 import itertools

@@ -39,6 +39,10 @@ Character set: see :mod:`.charset` (SFS 4017 7-bit unless the file has
 8-bit bytes). Amounts are in cents with an explicit sign; ``000000`` dates
 are absent. Errors are :class:`RecordError` naming the file, the line, the
 record (``record T10``) and the field.
+
+:func:`iter_entries` reads a file entry by entry, in memory that does not
+grow with the number of entries; :func:`parse` collects what it yields, so
+both give the same statements and the same errors.
 """
 
 from datetime import datetime, time

@@ -172,3 +172,18 @@ def test_streaming_memory_stays_near_the_file_size(kind, size, tmp_path):
     row = json.loads(out.stdout.strip().splitlines()[-1])
     assert row["count"] > size // 250
     assert row["growth"] < 2.5 * row["size"], row
+
+
+def test_ktl_accounts_that_come_back_reuse_their_header():
+    """ktl_latin1.txt has two accounts in its first batch and the first one
+    again in the next: three runs, two headers, parse's two statements."""
+    data = (TEST_DATA / "bank" / "ktl_latin1.txt").read_bytes()
+    runs = []
+    for statement, entry in ktl.iter_entries(data, "ktl_latin1.txt"):
+        if not runs or runs[-1][0] is not statement:
+            runs.append((statement, []))
+        runs[-1][1].append(entry.line)
+    headers = list({id(st): st for st, _lines in runs}.values())
+    assert len(runs) > len(headers) == len(ktl.parse(data, "ktl_latin1.txt").statements) == 2
+    assert [line for _st, lines in runs for line in lines] == sorted(
+        line for _st, lines in runs for line in lines)
