@@ -132,7 +132,6 @@ def main():
     config.parse_config(["-c", opts.config, "-d", opts.database, "--log-level=warn"])
     from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
     from odoo.addons.heeros_link_einvoice.formats import schematron, xsd
-    from odoo.addons.heeros_link_einvoice.models.finvoice_map import FinvoiceMapper
 
     registry = Registry(opts.database)
     results = []
@@ -160,9 +159,10 @@ def main():
         # (a) split: mapping, XML writing, validation
         env.invalidate_all()
         moves = moves.browse(moves.ids)
-        mapper = FinvoiceMapper(env, timestamp)
-        invoices = timed("    mapping (ORM -> dataclasses)", lambda: [mapper.invoice(m) for m in moves],
-                         len(moves), results)
+        finvoice = env["heeros.link.finvoice.builder"]
+        state = finvoice._finvoice_batch(timestamp)
+        invoices = timed("    mapping (ORM -> dataclasses)",
+                         lambda: [finvoice._finvoice_invoice(m, state) for m in moves], len(moves), results)
         xmls = timed("    XML build (checks + writer)",
                      lambda: [fv._serialize(fv._Writer(inv).document(), fv.STYLESHEET)
                               for inv in invoices if not fv.check(inv)], len(moves), results)

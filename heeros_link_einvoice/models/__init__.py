@@ -6,6 +6,7 @@ from . import (
     chart_template,
     einvoice_address,
     einvoice_operator,
+    finvoice_builder,
     link_message,
     reference_rate,
     reminder,

@@ -11,7 +11,6 @@ from odoo.exceptions import UserError
 from ..formats import barcode as fi_barcode
 from ..formats import finvoice as fv
 from ..formats import schematron, xsd
-from .finvoice_map import FinvoiceMapper
 
 LINK_STATES = [
     ("queued", "Queued"),
@@ -203,11 +202,12 @@ class AccountMove(models.Model):
         return documents
 
     def _heeros_link_finvoice_documents(self, timestamp):
-        mapper = FinvoiceMapper(self.env, timestamp)
+        builder = self.env["heeros.link.finvoice.builder"]
+        state = builder._finvoice_batch(timestamp)
         title = _("The Finvoice e-invoice cannot be built:")
         documents = {}
         for move in self:
-            invoice = mapper.invoice(move)
+            invoice = builder._finvoice_invoice(move, state)
             if isinstance(invoice, list):
                 documents[move] = {"title": title, "errors": [str(p) for p in invoice]}
                 continue

@@ -8,7 +8,6 @@ from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
 from odoo.exceptions import UserError
 
 from ..formats import finvoice as fv
-from .finvoice_map import FinvoiceMapper
 
 CENT = Decimal("0.01")
 
@@ -154,7 +153,8 @@ class AccountMoveReminders(models.Model):
         others. Returns the reminders created."""
         Reminder = self.env["heeros.link.reminder"]
         created = Reminder
-        mapper = FinvoiceMapper(self.env)
+        builder = self.env["heeros.link.finvoice.builder"]
+        state = builder._finvoice_batch()
         for entry in plan:
             move = entry["move"]
             count = len(move.heeros_link_reminder_ids) + 1
@@ -177,19 +177,19 @@ class AccountMoveReminders(models.Model):
                 "text": entry["level"].text or "",
             })
             created |= reminder
-            reminder._heeros_link_deliver(mapper)
+            reminder._heeros_link_deliver(builder, state)
         return created
 
 
 class HeerosLinkReminderSend(models.Model):
     _inherit = "heeros.link.reminder"
 
-    def _heeros_link_deliver(self, mapper):
+    def _heeros_link_deliver(self, builder, state):
         self.ensure_one()
         move = self.move_id
         channel_note = ""
         if self.channel == "finvoice":
-            invoice = mapper.reminder(self)
+            invoice = builder._finvoice_reminder(self, state)
             problems = invoice if isinstance(invoice, list) else []
             data = None
             if not problems:

@@ -4,7 +4,9 @@ own e-invoice address and Link connection, customers with e-invoice
 addresses, and a way to make invoices quickly."""
 
 import shutil
+from contextlib import contextmanager
 from datetime import date
+from unittest.mock import patch
 
 from lxml import etree
 
@@ -32,6 +34,19 @@ def tree(data):
 
 def xp(root, path):
     return root.xpath(f"string({path})")
+
+
+@contextmanager
+def extended_model(env, model_name, *extensions):
+    """Put ``extensions`` (plain classes holding methods, written as in an
+    addon's ``_inherit`` class, ``super()`` included) on top of the registry
+    class of ``model_name`` while the block runs: the same class layering as
+    an installed addon, without installing one into the test database."""
+    base = env.registry[model_name]
+    extended = type(base)(base.__name__, (*extensions, base), {
+        "_register": False, "__module__": base.__module__})
+    with patch.dict(env.registry.models, {model_name: extended}):
+        yield extended
 
 
 class EinvoiceCase(TransactionCase):

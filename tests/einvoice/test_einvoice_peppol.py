@@ -5,12 +5,14 @@ trip through Odoo's UBL importer."""
 
 import base64
 from datetime import date
+from unittest.mock import patch
 
 from lxml import etree
 
 from odoo.addons.heeros_link_einvoice.formats import schematron
 from tests.einvoice.common import UBL_XSD_DIR, EinvoiceCase, official_schema, tree
 
+NEW_WRITER_PARAMETER = "account_edi_ubl_cii.use_new_dict_to_xml_helpers"
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -140,3 +142,69 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertEqual(base64.b64decode(embedded[0].text), move.invoice_pdf_report_id.raw)
         xsd = official_schema(UBL_XSD_DIR / "UBL-Invoice-2.1.xsd")
         self.assertTrue(xsd.validate(root), str(xsd.error_log))
+
+
+class TestPeppolFromInvoicesNewWriter(TestPeppolFromInvoices):
+    """The same invoices through Odoo's opt-in dict_to_xml writer
+    (system parameter ``account_edi_ubl_cii.use_new_dict_to_xml_helpers``):
+    every test above runs again and must give the same Finnish values."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(NEW_WRITER_PARAMETER, "1")
+
+    def peppol(self, move):
+        Builder = type(self.env["account.edi.xml.ubl_bis3"])
+        with patch.object(Builder, "_export_invoice_new", autospec=True,
+                          side_effect=Builder._export_invoice_new) as new_writer:
+            result = super().peppol(move)
+        self.assertEqual(new_writer.call_count, 1, "the invoice did not go through the new writer")
+        return result
+
+    def test_finnish_values_in_the_new_writer(self):
+        move = self.make_invoice(partner=self.peppol_buyer, invoice_date_due=date(2026, 3, 16), ref="PO-78")
+        _data, root = self.peppol(move)
+        customer = root.xpath("//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", namespaces=NS)[0]
+        self.assertEqual((customer.get("schemeID"), customer.text), ("0216", "003707375462"))
+        supplier = root.xpath("//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", namespaces=NS)[0]
+        self.assertEqual((supplier.get("schemeID"), supplier.text), ("0216", "003723456780"))
+        legal = root.xpath("//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID",
+                           namespaces=NS)[0]
+        self.assertEqual((legal.get("schemeID"), legal.text), ("0212", "2345678-0"))
+        self.assertEqual(self.value(root, "/*/cbc:BuyerReference"), "PO-78")
+        self.assertEqual(self.value(root, "//cac:PaymentMeans/cbc:PaymentMeansCode"), "58")
+        self.assertEqual(self.value(root, "//cac:PaymentMeans/cbc:PaymentID"), move.payment_reference)
+
+
+class TestPeppolWritersAgree(EinvoiceCase):
+    """Both writers carry the same Finnish values for the same invoice."""
+
+    FINNISH_PATHS = (
+        "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID",
+        "//cac:AccountingCustomerParty/cac:Party/cbc:EndpointID/@schemeID",
+        "//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID",
+        "//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID/@schemeID",
+        "//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID",
+        "//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID/@schemeID",
+        "/*/cbc:BuyerReference",
+        "//cac:PaymentMeans/cbc:PaymentMeansCode",
+        "//cac:PaymentMeans/cbc:PaymentID",
+    )
+
+    def finnish_values(self, move):
+        data, errors = self.env["account.edi.xml.ubl_bis3"]._export_invoice(move)
+        self.assertFalse(errors, errors)
+        root = tree(data)
+        return {path: root.xpath(f"string({path})", namespaces=NS) for path in self.FINNISH_PATHS}
+
+    def test_old_and_new_writer_give_the_same_finnish_values(self):
+        move = self.make_invoice(partner=self.peppol_buyer, invoice_date_due=date(2026, 3, 16), ref="PO-79")
+        old = self.finnish_values(move)
+        self.env["ir.config_parameter"].sudo().set_param(NEW_WRITER_PARAMETER, "1")
+        new = self.finnish_values(move)
+        self.assertEqual(old, new)
+        self.assertEqual(old["/*/cbc:BuyerReference"], "PO-79")
+        self.assertEqual(old["//cac:PaymentMeans/cbc:PaymentID"], move.payment_reference)
+        self.assertEqual(old["//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID/@schemeID"],
+                         "0212")
