@@ -931,6 +931,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         returns nothing."""
         plan = []
         moved = defaultdict(lambda: self.env["account.move.line"])
+        # the invoices' items for all rows at once, not invoice by invoice
+        invoices = self.env["account.move"].browse({i for row in rows if row.invoices for i in row.invoices.ids})
+        invoices.line_ids.mapped("reconciled")
         for line, row in zip(lines, rows):
             if not row.invoices:
                 if row.match == "unmatched":
