@@ -39,6 +39,7 @@ from odoo.tools import SQL, float_compare, format_amount, plaintext2html
 
 from ..formats import camt, charset, ktl, tito
 from ..formats.statement import BOOKED
+from . import orm_internals as orm
 
 #: Statement lines created per ``create`` call.
 CHUNK = 2000
@@ -333,7 +334,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         # meanwhile, else every reconciliation would recompute them over all
         # its lines, and are computed once by _link_attach at the end.
         record, computed = self.env["account.bank.statement"]._link_open(journal, state.file_name, state.message)
-        with self.env.protecting(computed, record):
+        with orm.protecting(self.env, computed, record):
             for entry in entries:
                 if entry.status != BOOKED:
                     continue
@@ -933,6 +934,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         returns nothing."""
         plan = []
         moved = defaultdict(lambda: self.env["account.move.line"])
+        # the invoices' items for all rows at once, not invoice by invoice
+        invoices = self.env["account.move"].browse({i for row in rows if row.invoices for i in row.invoices.ids})
+        invoices.line_ids.mapped("reconciled")
         for line, row in zip(lines, rows):
             if not row.invoices:
                 if row.match == "unmatched":
