@@ -113,11 +113,13 @@ class BankFormat:
         if self.role not in ROLES:
             raise ValueError(f"bank format {self.code}: role {self.role!r} is not one of {', '.join(ROLES)}")
         if self.balance_pick not in BALANCE_PICKS:
-            raise ValueError(f"bank format {self.code}: balance_pick {self.balance_pick!r} is not one of "
-                             f"{', '.join(BALANCE_PICKS)}")
+            raise ValueError(
+                f"bank format {self.code}: balance_pick {self.balance_pick!r} is not one of {', '.join(BALANCE_PICKS)}"
+            )
         if self.itemise_by not in ITEMISE_BY:
-            raise ValueError(f"bank format {self.code}: itemise_by {self.itemise_by!r} is not one of "
-                             f"{', '.join(ITEMISE_BY)}")
+            raise ValueError(
+                f"bank format {self.code}: itemise_by {self.itemise_by!r} is not one of {', '.join(ITEMISE_BY)}"
+            )
         if self.role in IMPORT_ROLES and self.direction != "out" and self.read is None:
             raise ValueError(f"bank format {self.code}: a {self.role} format needs a reader")
 
@@ -210,28 +212,77 @@ def by_role(role, described=None):
 #: the lump sum a reference payment file itemises.
 REFERENCE_PAYMENTS = "705"
 
-register(BankFormat(
-    code="camt.053", label="Bank statement (camt.053)", role="statement",
-    detect=detect.is_camt053, read=camt.iter_entries,
-    booked_codes=("CLBD",), available_codes=("CLAV",), lump_sum_codes=(REFERENCE_PAYMENTS,),
-    forward=True, forward_label="Statements (camt.053)", sequence=10))
-register(BankFormat(
-    code="tito", label="Bank statement (TITO)", role="statement",
-    detect=detect.is_tito, read=tito.iter_entries,
-    booked_codes=("CLBD",), available_codes=("CLAV",), lump_sum_codes=(REFERENCE_PAYMENTS,),
-    forward=True, forward_label="Statements (TITO)", sequence=20))
-register(BankFormat(
-    code="camt.054", label="Reference payments (camt.054)", role="itemisation",
-    detect=detect.is_camt054, read=camt.iter_entries, lump_sum_codes=(REFERENCE_PAYMENTS,),
-    forward=True, forward_label="Reference payments (camt.054)", sequence=30))
-register(BankFormat(
-    code="ktl", label="Reference payments (KTL)", role="itemisation",
-    detect=detect.is_ktl, read=ktl.iter_by_account, lump_sum_codes=(REFERENCE_PAYMENTS,), itemise_by="day",
-    forward=True, forward_label="Reference payments (KTL)", sequence=40))
+register(
+    BankFormat(
+        code="camt.053",
+        label="Bank statement (camt.053)",
+        role="statement",
+        detect=detect.is_camt053,
+        read=camt.iter_entries,
+        booked_codes=("CLBD",),
+        available_codes=("CLAV",),
+        lump_sum_codes=(REFERENCE_PAYMENTS,),
+        forward=True,
+        forward_label="Statements (camt.053)",
+        sequence=10,
+    )
+)
+register(
+    BankFormat(
+        code="tito",
+        label="Bank statement (TITO)",
+        role="statement",
+        detect=detect.is_tito,
+        read=tito.iter_entries,
+        booked_codes=("CLBD",),
+        available_codes=("CLAV",),
+        lump_sum_codes=(REFERENCE_PAYMENTS,),
+        forward=True,
+        forward_label="Statements (TITO)",
+        sequence=20,
+    )
+)
+register(
+    BankFormat(
+        code="camt.054",
+        label="Reference payments (camt.054)",
+        role="itemisation",
+        detect=detect.is_camt054,
+        read=camt.iter_entries,
+        lump_sum_codes=(REFERENCE_PAYMENTS,),
+        forward=True,
+        forward_label="Reference payments (camt.054)",
+        sequence=30,
+    )
+)
+register(
+    BankFormat(
+        code="ktl",
+        label="Reference payments (KTL)",
+        role="itemisation",
+        detect=detect.is_ktl,
+        read=ktl.iter_by_account,
+        lump_sum_codes=(REFERENCE_PAYMENTS,),
+        itemise_by="day",
+        forward=True,
+        forward_label="Reference payments (KTL)",
+        sequence=40,
+    )
+)
 # An account report is intraday: its interim balances are the latest news,
 # so the newest of interim and closing balances counts.
-register(BankFormat(
-    code="camt.052", label="Account report (camt.052)", role="report",
-    detect=detect.is_camt052, read=camt.iter_entries,
-    booked_codes=("ITBD", "CLBD"), available_codes=("ITAV", "CLAV"), balance_pick="latest",
-    forward=True, forward_label="Account reports (camt.052)", sequence=50))
+register(
+    BankFormat(
+        code="camt.052",
+        label="Account report (camt.052)",
+        role="report",
+        detect=detect.is_camt052,
+        read=camt.iter_entries,
+        booked_codes=("ITBD", "CLBD"),
+        available_codes=("ITAV", "CLAV"),
+        balance_pick="latest",
+        forward=True,
+        forward_label="Account reports (camt.052)",
+        sequence=50,
+    )
+)
