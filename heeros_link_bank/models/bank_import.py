@@ -34,12 +34,8 @@ from decimal import Decimal
 
 from odoo import _, api, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
-from odoo.addons.heeros_link_base.formats.errors import (
-    DuplicateDocument,
-    RecordError,
-    RoutingError,
-    UnrecognisedDocument,
-)
+from odoo.addons.heeros_link_base.formats.errors import RecordError, UnrecognisedDocument
+from odoo.addons.heeros_link_base.registry import Outcome
 from odoo.tools import SQL, float_compare, format_amount, plaintext2html
 
 from ..formats import charset
@@ -162,6 +158,7 @@ class ImportState:
     changed: int = 0                                    # lines created, replaced or attached
     matches: Counter = field(default_factory=Counter)   # reference payments by match state
     line_cache: dict = field(default_factory=dict)      # what the batch line creation works out once per file
+    refusal: str | None = None                          # why the file cannot be imported (routing), if so
     extra: dict = field(default_factory=dict)
 
 
@@ -228,10 +225,12 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_import(self, message, kind):
         """Import the bank file of ``message``, of document type ``kind``.
 
-        Returns the statements made, else the balances updated (the records
-        the message lists). Raises :class:`DuplicateDocument` when every
-        booked entry of the file is already imported, and the typed errors of
-        the hooks (routing, records) otherwise.
+        Returns an :class:`Outcome`: ``processed`` with the statements made,
+        else the balances updated (the records the message lists);
+        ``duplicate`` when every booked entry of the file is already
+        imported; ``error`` when a statement's account belongs to no company
+        the file can go to (:meth:`_link_route`). Bad content raises the
+        typed errors of the format and of the hooks.
         """
         state = self._link_import_state(message, kind)
         message.bank_warning = False
@@ -239,6 +238,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         model = self
         for statement, entries in self._link_read(state, data):
             account, journal = model._link_route(state, statement)
+            if not journal:
+                return Outcome.refused(state.refusal)
             # after routing, everything happens in the file's company
             model = model.with_env(journal.env)
             if not message.external_ref:
@@ -247,16 +248,15 @@ class HeerosLinkBankImport(models.AbstractModel):
             balances = model.env["heeros.link.bank.balance"]._link_update(journal, statement, kind, message)
             state.balance_ids.extend(i for i in balances.ids if i not in state.balance_ids)
         if state.booked and not state.changed and not state.warnings:
-            raise DuplicateDocument(_(
-                "all %(count)s booked entries of the file are already imported", count=state.booked),
-                file_name=state.file_name)
+            return Outcome.duplicate(_(
+                "all %(count)s booked entries of the file are already imported", count=state.booked))
         model._link_forward(state, data)
         model._link_report(state)
         # Lines are linked to the message as they are created; statements and
         # balances here (the handler returns one recordset).
         balances = self.env["heeros.link.bank.balance"].browse(state.balance_ids)
         message._link_records(balances)
-        return self.env["account.bank.statement"].browse(state.statement_ids) or balances
+        return Outcome.processed(self.env["account.bank.statement"].browse(state.statement_ids) or balances)
 
     def _link_read(self, state, data):
         """``(statement, entries iterator)`` for every statement of the file
@@ -286,10 +286,12 @@ class HeerosLinkBankImport(models.AbstractModel):
         """``(IBAN, journal)`` of ``statement``: the bank journal whose
         account has its IBAN, in the environment of the company the file is
         imported into (the first statement chooses it, through the message's
-        routing; sets ``state.company``). Raises :class:`RecordError` for a
-        statement without an IBAN or in another currency than its journal,
-        :class:`RoutingError` when no journal has the IBAN or it belongs to
-        another company than the file's other accounts."""
+        routing; sets ``state.company``). When no journal has the IBAN, or it
+        belongs to another company than the file's other accounts, or to no
+        company the message can go to, the journal is ``None`` and
+        ``state.refusal`` says why and what to do. Raises
+        :class:`RecordError` for a statement without an IBAN or in another
+        currency than its journal."""
         iban = _iban(statement.account_iban) or charset.fi_iban(statement.account_other)
         if not iban:
             raise RecordError(_("the statement names no account IBAN (account %s)",
@@ -299,21 +301,26 @@ class HeerosLinkBankImport(models.AbstractModel):
             return iban, state.journals[iban]
         journals = self._link_journals(state, iban)
         if not journals:
-            raise RoutingError(_(
+            state.refusal = _(
                 "no bank journal has the account IBAN %(iban)s: add the account to the company's "
                 "bank journal (Accounting > Configuration > Journals), then reprocess the message",
-                iban=iban), file_name=state.file_name)
+                iban=iban)
+            return iban, None
         if state.company:
             if state.company not in journals.company_id:
-                raise RoutingError(_(
+                state.refusal = _(
                     "the file holds statements of accounts of different companies: %(seen)s and "
                     "%(iban)s (%(other)s); the Link imports a file into one company, so ask the "
                     "bank for one file per company",
                     seen=", ".join(f"{i} ({c.name})" for i, c in state.routed),
-                    iban=iban, other=", ".join(journals.company_id.mapped("name"))),
-                    file_name=state.file_name)
+                    iban=iban, other=", ".join(journals.company_id.mapped("name")))
+                return iban, None
         else:
-            state.company = state.message._link_route(journals.company_id, _("account IBAN %s", iban))
+            company, problem = state.message._link_find_route(journals.company_id, _("account IBAN %s", iban))
+            if problem:
+                state.refusal = problem
+                return iban, None
+            state.company = company
         env = self.env(context=dict(self.env.context, allowed_company_ids=[state.company.id]))
         journal = journals.filtered(lambda j: j.company_id == state.company)[:1].with_env(env)
         state.routed.append((iban, state.company))
