@@ -164,7 +164,6 @@ class TestFormatRegistry(BankCase):
             self.assertEqual(lump.link_fi_code, "719")
             statement_record = lump.statement_id
             # the day's reference payments (KTL) take the lump sum's place
-
             ref = self.intake(
                 (
                     "r.ktl",
