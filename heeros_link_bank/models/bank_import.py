@@ -294,7 +294,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         currency than its journal."""
         iban = _iban(statement.account_iban) or charset.fi_iban(statement.account_other)
         if not iban:
-            raise RecordError(_("the statement names no account IBAN (account %s)",
+            raise RecordError(_("the statement names no account IBAN (account %s): ask the bank for "
+                                "files that give the account's IBAN or Finnish account number",
                                 statement.account_other or "-"), file_name=state.file_name,
                               element="Acct")
         if iban in state.journals:
@@ -328,8 +329,10 @@ class HeerosLinkBankImport(models.AbstractModel):
         if statement.currency and statement.currency != currency.name:
             raise RecordError(_(
                 "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
-                "%(journal_currency)s", iban=iban, file=statement.currency, journal=journal.name,
-                journal_currency=currency.name), file_name=state.file_name)
+                "%(journal_currency)s: give the journal the account's currency (or the account to a "
+                "journal in that currency), then reprocess the message", iban=iban,
+                file=statement.currency, journal=journal.name, journal_currency=currency.name),
+                file_name=state.file_name)
         state.journals[iban] = journal
         return iban, journal
 
@@ -687,7 +690,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         statement) keeps identical entries apart in their import ids."""
         date = entry.booking_date or entry.value_date or statement.to_date or statement.from_date
         if not date:
-            raise RecordError(_("entry %s has no booking date", entry.archive_id or entry.entry_reference),
+            raise RecordError(_("entry %s has no booking date, nor has its statement a period: ask the bank "
+                                "for a corrected file", entry.archive_id or entry.entry_reference),
                               file_name=state.file_name, line=entry.line)
         details = entry.details
         if len(details) == 1 and details[0].amount is None:
