@@ -63,7 +63,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
 VERSIONS = ("09", "03")
 NAMESPACES = {version: f"urn:iso:std:iso:20022:tech:xsd:pain.001.001.{version}" for version in VERSIONS}
 XSD_FOLDER = Path(__file__).resolve().parent.parent / "data" / "xsd"
-_NAMESPACE_RE = re.compile(r"pain\.001\.001\.(\d{2})")
+NAMESPACE_RE = re.compile(r"pain\.001\.001\.(\d{2})")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: countries whose IBANs a SEPA credit transfer reaches (EEA, Switzerland,
@@ -596,7 +596,7 @@ def _version(root, filename):
         raise UnrecognisedDocument(f"root element <{xmlsafe.local(root.tag)}> is not a pain.001 Document",
                                    file_name=filename or None, element=xmlsafe.local(root.tag),
                                    expected="<Document> in a pain.001.001.nn namespace")
-    match = _NAMESPACE_RE.search(xmlsafe.namespace(root.tag))
+    match = NAMESPACE_RE.search(xmlsafe.namespace(root.tag))
     if not match:
         raise UnrecognisedDocument(
             f"not a pain.001 document: namespace {xmlsafe.namespace(root.tag) or '(none)'}",
@@ -623,6 +623,7 @@ class _Reader:
     def __init__(self, file_name):
         self.file_name = file_name
         self.prefix = ""
+        self.header_el = None
 
     def error(self, message, el, path, expected=None):
         return RecordError(message, file_name=self.file_name, element=path,
@@ -659,7 +660,7 @@ class _Reader:
         sniff = xmlsafe.sniff(data, self.file_name)
         if sniff.is_xml and sniff.error:
             raise MalformedDocument(sniff.error, file_name=self.file_name)
-        match = _NAMESPACE_RE.search(sniff.namespace)
+        match = NAMESPACE_RE.search(sniff.namespace)
         if not sniff.is_xml or sniff.root != "Document" or not match:
             raise UnrecognisedDocument(
                 f"not a pain.001 credit transfer initiation: {sniff.describe()}", file_name=self.file_name,
@@ -688,12 +689,14 @@ class _Reader:
             elif name == "PmtInf":
                 info_number += 1
                 info = self.info(el, info_number, payments, categories, salary_only)
+                self.check_totals(el, f"PmtInf[{info_number}]", payments)
                 infos.append(info)
                 payments, categories = [], []
                 el.clear()
                 parent.remove(el)
             else:
                 doc = self.header(el, version)
+                self.header_el = el
         if doc is None:
             raise MalformedDocument("the message has no group header (GrpHdr)", file_name=self.file_name,
                                     element="CstmrCdtTrfInitn/GrpHdr", expected="GrpHdr with MsgId and CreDtTm")
@@ -701,7 +704,27 @@ class _Reader:
             raise MalformedDocument("the message has no payment information (PmtInf)", file_name=self.file_name,
                                     element="CstmrCdtTrfInitn/PmtInf", expected="at least one PmtInf")
         doc.infos = infos
+        self.check_totals(self.header_el, "GrpHdr", doc.payments)
         return doc
+
+    def check_totals(self, el, path, payments):
+        """The number of transactions and control sum a level states, if it
+        states them, must be those of its payments: a file that disagrees
+        with itself may have lost payments on its way."""
+        if el is None:
+            return
+        stated = self.text(el, "NbOfTxs")
+        if stated is not None and (not stated.isdecimal() or len(stated) > 15 or int(stated) != len(payments)):
+            raise self.error(f"the file states {stated[:20]!r} transactions but holds {len(payments)}",
+                             el.find(self.prefix + "NbOfTxs"), f"{path}/NbOfTxs",
+                             expected=f"NbOfTxs {len(payments)}")
+        stated = self.text(el, "CtrlSum")
+        if stated is not None:
+            total = sum((payment.amount for payment in payments), Decimal(0))
+            if not _AMOUNT_RE.fullmatch(stated) or Decimal(stated) != total:
+                raise self.error(f"the control sum {stated[:40]!r} is not the sum of the amounts, {total}",
+                                 el.find(self.prefix + "CtrlSum"), f"{path}/CtrlSum",
+                                 expected=f"CtrlSum {total}")
 
     def header(self, el, version):
         message_id = self.text(el, "MsgId")
