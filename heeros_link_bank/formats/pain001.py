@@ -213,6 +213,7 @@ class _Writer:
         self.bic_tag = "BICFI" if self.v09 else "BIC"
         self.org_bic_tag = "AnyBIC" if self.v09 else "BICOrBEI"
         self.where = {}
+        self.tags = {}
 
     # errors name the place where they happen
     def error(self, message, element, expected=None):
@@ -224,7 +225,10 @@ class _Writer:
         return BuildError(message, element=element, expected=expected)
 
     def sub(self, parent, name, text=None, **attributes):
-        el = etree.SubElement(parent, name, attributes) if attributes else etree.SubElement(parent, name)
+        tag = self.tags.get(name)
+        if tag is None:
+            tag = self.tags[name] = f"{{{self.ns}}}{name}"
+        el = etree.SubElement(parent, tag, attributes) if attributes else etree.SubElement(parent, tag)
         if text is not None:
             el.text = text
         return el
@@ -248,11 +252,11 @@ class _Writer:
         return self.text(value, element, _ID_MAX, required=True)
 
     def iban(self, value, element):
-        try:
-            return stdnum_iban.validate(value or "")
-        except ValidationError as exc:
-            raise self.error(f"invalid IBAN {value!r}: {exc}", element,
-                             expected="an IBAN with valid check digits") from None
+        iban, problem = _checked_iban(value or "")
+        if problem:
+            raise self.error(f"invalid IBAN {value!r}: {problem}", element,
+                             expected="an IBAN with valid check digits")
+        return iban
 
     def bic(self, value, element):
         try:
@@ -351,7 +355,7 @@ class _Writer:
 
     def document(self, doc):
         root = etree.Element(f"{{{self.ns}}}Document", nsmap={None: self.ns})
-        message = self.sub(root, f"{{{self.ns}}}CstmrCdtTrfInitn")
+        message = self.sub(root, "CstmrCdtTrfInitn")
         if not doc.infos:
             raise BuildError("the message has no payment information", element="PmtInf",
                              expected="at least one payment information with payments")
@@ -368,10 +372,6 @@ class _Writer:
             amount += info_sum
         count.text = str(number)
         total.text = f"{amount:.2f}"
-        # ns0-free serialisation: every element in the default namespace
-        for el in root.iter():
-            if isinstance(el.tag, str) and not el.tag.startswith("{"):
-                el.tag = f"{{{self.ns}}}{el.tag}"
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
     def info(self, message, info):
@@ -515,6 +515,16 @@ class _Writer:
             if issuer:
                 self.sub(kind, "Issr", issuer)
             self.sub(creditor_reference, "Ref", reference)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_iban(value):
+    """``(compact IBAN, None)`` or ``(None, what is wrong)``; a file pays the
+    same accounts again and again (the debtor's in every batch)."""
+    try:
+        return stdnum_iban.validate(value), None
+    except ValidationError as exc:
+        return None, str(exc)
 
 
 def _datetime_text(value):
