@@ -213,7 +213,9 @@ def _build_error(payment=None, info=None, **info_kwargs):
     (_pay("E2E-LONG-MSG", message="m" * 141), "RmtInf/Ustrd", "141 characters"),
     (_pay("E2E-ZERO", amount="0"), "Amt/InstdAmt", "not positive"),
     (_pay("E2E-NEGATIVE", amount="-5.00"), "Amt/InstdAmt", "not positive"),
-    (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "two decimals"),
+    (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "more decimals than EUR"),
+    (_pay("E2E-MANY-DIGITS", amount="1" * 40 + ".001"), "Amt/InstdAmt", "too large"),
+    (_pay("E2E//SLASH"), "EndToEndId", "'//'"),
     (_pay("E2E-HUGE", amount="1000000000.00"), "Amt/InstdAmt", "too large"),
     (_pay("E2E-USD-SEPA", currency="USD"), "Amt/InstdAmt", "SEPA"),
     (_pay("E2E-BOTH", reference="12328", message="also a message"), "RmtInf", "not both"),
@@ -242,6 +244,21 @@ def test_foreign_payment_needs_the_creditor_banks_bic():
     # and a SEPA batch refuses an IBAN outside SEPA
     error = _build_error(payment)
     assert "SEPA" in error.message
+
+
+def test_foreign_payment_needs_the_creditors_country_and_the_currencys_decimals():
+    payment = _pay("E2E-NO-COUNTRY", creditor=replace(US_CREDITOR, address=Address(town="New York")),
+                   currency="USD")
+    error = _build_error(payment, service_level=None)
+    assert "E2E-NO-COUNTRY" in error.message and error.element == "CdtTrfTxInf/Cdtr/PstlAdr/Ctry"
+    yen = _pay("E2E-JPY", "1500", replace(US_CREDITOR, address=Address(town="Tokyo", country="JP")),
+               currency="JPY")
+    data = pain001.build(_doc([_sepa([yen], service_level=None)]))
+    assert b'<InstdAmt Ccy="JPY">1500</InstdAmt>' in data
+    assert pain001.validate(data) == "09"
+    assert pain001.read(data).payments[0].amount == Decimal(1500)
+    error = _build_error(replace(yen, amount=Decimal("1500.50")), service_level=None)
+    assert "E2E-JPY" in error.message and "JPY" in error.message
 
 
 def test_bad_bic_and_payment_information_errors():
