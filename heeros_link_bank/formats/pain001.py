@@ -21,7 +21,8 @@ Finland's XML payment guide and the banks' own):
   service level ``URGP``.
 * A foreign payment (another currency, or an account outside SEPA) has no
   SEPA service level (none, or ``NURG``), needs the BIC of the creditor's
-  bank and shares the charges (``SHAR``) unless told otherwise.
+  bank and the creditor's country, and shares the charges (``SHAR``) unless
+  told otherwise.
 * Salaries and pensions are marked with the category purpose ``SALA`` /
   ``PENS`` on the payment information (B level), which makes the banks
   handle them as salary payments (not shown to others in the statement).
@@ -29,9 +30,12 @@ Finland's XML payment guide and the banks' own):
   ``Strd/CdtrRefInf/Ref`` with type code ``SCOR`` and no issuer; an RF
   creditor reference (ISO 11649) with ``SCOR`` and issuer ``ISO``. A SEPA
   payment carries either a reference or a message (``Ustrd``), not both.
-* Every amount is positive with at most two decimals (a SEPA payment at
-  most 999 999 999.99); a text longer than the schema or SEPA allows
-  (names 70, ids 35, message 140 characters) is refused, never shortened.
+* Every amount is positive with the decimals of its currency (two; none
+  for JPY and the like), a SEPA payment at most 999 999 999.99; a text
+  longer than the schema or SEPA allows (names 70, ids 35, message 140
+  characters, two address lines) is refused, never shortened; ids do not
+  start or end with "/" nor contain "//"; end-to-end ids and payment
+  information ids are unique in the file.
 
 Every problem raises :class:`BuildError` naming the payment (its
 end-to-end id) or the payment information and the field.
@@ -292,7 +296,8 @@ class _Writer:
         """The amount as written: positive, within bounds, with no more
         decimals than the currency has (two; none for e.g. JPY)."""
         try:
-            amount = Decimal(value) if not isinstance(value, Decimal) else value
+            # a float is taken as it prints (10.1, not its binary expansion)
+            amount = value if isinstance(value, Decimal) else Decimal(str(value))
         except (InvalidOperation, TypeError, ValueError):
             raise self.error(f"amount {value!r} is not a number", element,
                              expected="a positive amount with at most two decimals") from None
@@ -419,6 +424,8 @@ class _Writer:
                              expected="SLEV")
         if not isinstance(info.execution_date, date):
             raise self.error("execution date is missing", "PmtInf/ReqdExctnDt", expected="a date")
+        execution_date = (info.execution_date.date() if isinstance(info.execution_date, datetime)
+                          else info.execution_date)
         el = self.sub(message, "PmtInf")
         self.sub(el, "PmtInfId", self.identifier(info.payment_info_id, "PmtInf/PmtInfId"))
         self.sub(el, "PmtMtd", "TRF")
@@ -435,9 +442,9 @@ class _Writer:
                 self.sub(self.sub(kind, "CtgyPurp"), "Cd", category)
         when = self.sub(el, "ReqdExctnDt")
         if self.v09:
-            self.sub(when, "Dt", info.execution_date.isoformat())
+            self.sub(when, "Dt", execution_date.isoformat())
         else:
-            when.text = info.execution_date.isoformat()
+            when.text = execution_date.isoformat()
         debtor = info.debtor
         self.party(el, "Dbtr", debtor, scheme="BANK")
         if not debtor.iban:

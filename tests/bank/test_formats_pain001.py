@@ -516,3 +516,12 @@ def test_many_schema_findings_are_capped():
     assert len(caught.value.errors) == 101 and caught.value.errors[-1] == "... and 50 more"
     assert "E2E-0" in caught.value.message
     assert all(f"'E2E-{n}'" in caught.value.errors[n] for n in range(100))
+
+
+def test_execution_time_and_float_amounts_are_taken_as_meant():
+    info = _sepa([_pay("E2E-FLOAT", amount="0")], )
+    info.payments[0].amount = 10.1  # a float from a caller
+    info.execution_date = datetime(2026, 3, 4, 15, 0)
+    data = pain001.build(_doc([info]))
+    assert b"<Dt>2026-03-04</Dt>" in data and b">10.10</InstdAmt>" in data
+    assert pain001.validate(data) == "09"

@@ -6,6 +6,7 @@ each sample were written by hand from reading the files; the counts are
 cross-checked with plain XPath over the same files.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -259,3 +260,14 @@ def test_hostile_input_is_refused(tmp_path):
         pain002.parse(data[:200])
     with pytest.raises(LinkFormatError):
         pain002.parse(b"\x00\x01binary junk")
+
+
+def test_payment_detectors_on_every_bank_sample():
+    pain = re.compile(rb'xmlns="[^"]*(pain\.00[12])\.001\.(\d\d)')
+    for path in sorted((SHARED_DATA / "bank" / "samples").glob("*/*.xml")):
+        data = path.read_bytes()
+        match = pain.search(data[:2048])
+        kind = match.group(1).decode() if match else None
+        sniff = xmlsafe.sniff(pain002._strip_trailing_junk(data), path.name)
+        assert detect.is_pain002(sniff) == (kind == "pain.002"), path.name
+        assert detect.is_pain001(sniff) == (kind == "pain.001"), path.name
