@@ -20,9 +20,11 @@ few minutes with ``--full``) and holds its row locks meanwhile, so
 prefer a database nobody else is using.
 
     python bench/bench_bank_import.py --config CONF --database DB [--sizes 1000,10000] [--full]
-                                      [--invoices N]
+                                      [--invoices N] [--format camt|ktl]
 
-``--full`` adds a 100 000-entry file. ``--tracemalloc`` also measures the
+``--format ktl`` imports KTL reference payment files of that many payments
+instead (one account, one booking day: read account by account and day by
+day, in batches of lines). ``--full`` adds a 100 000-entry file. ``--tracemalloc`` also measures the
 peak of Python allocations (slows the run down). ``--company ID`` imports
 into a new bank journal of an existing company instead of a new company:
 creating a company updates the administrator's user, whose row then stays
@@ -134,18 +136,32 @@ def _open_invoices(env, company, data, share):
     return len(wanted)
 
 
-def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share=0):
+def _ktl(size):
+    """A KTL file of ``size`` reference payments to the bench account."""
+    from tests.bank.large_files import ktl_file
+
+    bban = BENCH_IBAN[4:].encode()
+    lines = ktl_file(size * 92).split(b"\r\n")
+    return b"\r\n".join(line[:1] + bban + line[15:] if line[:1] == b"3" else line for line in lines)
+
+
+def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share=0, kind="camt"):
     from bench.bench_camt_parse import generate_camt053
 
-    path = Path(tmp) / f"bench-{size}.xml"
-    info = generate_camt053(path, size, iban=BENCH_IBAN, seed=size, currency=company.currency_id.name)
-    data = path.read_bytes()
-    path.unlink()
+    if kind == "ktl":
+        path = Path(tmp) / f"bench-{size}.ktl"
+        data = _ktl(size)
+        info = {"details": data.count(b"\r\n3")}
+    else:
+        path = Path(tmp) / f"bench-{size}.xml"
+        info = generate_camt053(path, size, iban=BENCH_IBAN, seed=size, currency=company.currency_id.name)
+        data = path.read_bytes()
+        path.unlink()
     Message = env["heeros.link.message"].with_company(company)
     cr = env.cr
     env.flush_all()  # the set-up must not be pending, else the rollback below drops it
     cr.execute("SAVEPOINT bench_size")
-    invoices = _open_invoices(env, company, data, invoice_share) if invoice_share else 0
+    invoices = _open_invoices(env, company, data, invoice_share) if invoice_share and kind == "camt" else 0
     gc.collect()
     rss_before = _rss_mb()
     if use_tracemalloc:
@@ -185,6 +201,8 @@ def main(argv=None):
     parser.add_argument("--invoices", type=int, default=0, metavar="N",
                         help="before each import, post an open customer invoice for every N-th incoming "
                         "payment with a reference, so that the import reconciles those payments")
+    parser.add_argument("--format", choices=("camt", "ktl"), default="camt",
+                        help="the files imported: camt.053 statements (default) or KTL reference payments")
     parser.add_argument("--company", type=int,
                         help="import into a new bank journal of this existing company instead of a new "
                         "company (creating a company locks the administrator's user row until the run "
@@ -217,14 +235,19 @@ def main(argv=None):
         cr.commit = refuse_commit
         try:
             start = time.perf_counter()
-            company, _journal, connection = _company(env, opts.company)
+            company, journal, connection = _company(env, opts.company)
+            if opts.format == "ktl":
+                # KTL names the account in machine form: the journal has its IBAN
+                from odoo.addons.heeros_link_bank.formats.charset import fi_iban
+
+                journal.bank_acc_number = fi_iban(BENCH_IBAN[4:])
             setup = time.perf_counter() - start
             env["ir.config_parameter"].set_param("heeros_link.max_file_size", str(2**31 - 1))
             MessageClass = type(env["heeros.link.message"])
             with patch.object(MessageClass, "_link_commit", lambda model: None):
                 for size in sizes:
                     results.append(run_size(env, company, connection, size, tmp, opts.tracemalloc,
-                                            opts.invoices))
+                                            opts.invoices, opts.format))
                     res = results[-1]
                     print(f"  {size} entries: {res['seconds']:.1f} s, {res['state']}", file=sys.stderr,
                           flush=True)

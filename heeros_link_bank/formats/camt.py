@@ -62,7 +62,6 @@ from odoo.addons.heeros_link_base.formats.errors import (
 
 from .statement import Balance, BankDocument, Entry, Exchange, Statement, TxDetail
 
-NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:camt.05"
 _NAMESPACE_RE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.001\.(\d+)")
 
 #: kind -> (message element name prefix, statement element name)

@@ -24,7 +24,9 @@ naming the trailer's line. With ``check_totals=False`` the file is read
 anyway and the trailers are only reported in ``document.extra['batches']``.
 
 Result: a :class:`BankDocument` of kind ``'ktl'`` with one :class:`Statement`
-per account (in order of first appearance), whose entries are the payments,
+per account (in order of first appearance), whose entries are the payments
+(``statement.extra['booked_by_day']``: ``{booking day: (count, sum)}`` of
+its booked payments),
 each with one :class:`TxDetail` carrying reference, payer and payment date.
 A correction is a debit (negative amount, ``reversal=True``); a failed
 direct debit has status ``INFO`` (it moved no money). Character set: see
@@ -32,7 +34,9 @@ direct debit has status ``INFO`` (it moved no money). Character set: see
 
 :func:`iter_entries` reads a file payment by payment, in memory that does
 not grow with the number of payments; :func:`parse` collects what it yields,
-so both give the same statements and the same errors.
+so both give the same statements and the same errors. :func:`iter_by_account`
+gives the same payments account by account and, within an account, booking
+day by booking day, still one payment at a time (the reader the import uses).
 """
 
 import itertools
@@ -115,6 +119,63 @@ def iter_entries(data, file_name=None, charset=None, check_totals=True):
     yield from _Reader(file_name, check_totals).read(data, charset)
 
 
+#: Above this many account and day groups that are not each in one piece,
+#: :func:`iter_by_account` sorts the payments in memory instead of reading
+#: the file once per group.
+MAX_PASSES = 32
+
+
+def iter_by_account(data, file_name=None, charset=None, check_totals=True):
+    """Yield ``(statement_header, entry)`` for every payment of a KTL file,
+    account by account (in order of first appearance) and, within an
+    account, booking day by booking day (likewise), each day's payments in
+    file order: the pairs of an account come together even when its batches
+    alternate with other accounts', and so do the payments of one day.
+
+    The file is read once to check it whole (every error :func:`parse`
+    raises is raised before anything is yielded) and to learn its accounts
+    and days; then once more when every account and day is in one piece, as
+    is usual, else once per account and day (:data:`MAX_PASSES` at most;
+    beyond that the payments are sorted in memory). Memory holds the file's
+    text and one payment, not the file's payments. Each header is the
+    complete one :func:`parse` returns (without entries): its period covers
+    all of the account's payments from the first pair on.
+    """
+    headers = {}
+    keys = []           # (account, day) groups in order of first appearance
+    seen = set()
+    broken = False      # some group is not in one piece
+    previous = None
+    for statement, entry in _Reader(file_name, check_totals).read(data, charset):
+        headers.setdefault(statement.account_other, statement)
+        key = (statement.account_other, entry.booking_date)
+        if key != previous:
+            if key in seen:
+                broken = True
+            else:
+                seen.add(key)
+                keys.append(key)
+            previous = key
+    order = {account: i for i, account in enumerate(headers)}
+    in_file = list(keys)
+    keys.sort(key=lambda key: order[key[0]])  # stable: days keep their order
+    if not broken and keys == in_file:
+        for statement, entry in _Reader(file_name, False).read(data, charset):
+            yield headers[statement.account_other], entry
+        return
+    if len(keys) > MAX_PASSES:
+        rank = {key: i for i, key in enumerate(keys)}
+        pairs = [(headers[st.account_other], entry)
+                 for st, entry in _Reader(file_name, False).read(data, charset)]
+        pairs.sort(key=lambda pair: rank[(pair[0].account_other, pair[1].booking_date)])
+        yield from pairs
+        return
+    for account, day in keys:
+        for statement, entry in _Reader(file_name, False).read(data, charset):
+            if statement.account_other == account and entry.booking_date == day:
+                yield headers[account], entry
+
+
 class _Reader:
     """Reads the records of one KTL file, batch by batch."""
 
@@ -159,6 +220,11 @@ class _Reader:
                     statement.extra.update({"service_id": batch["service_id"],
                                             "bank_id": batch["bank_id"]})
                 day = entry.booking_date
+                if entry.status == BOOKED:
+                    # the import knows a day's total before reading its payments
+                    days = statement.extra.setdefault("booked_by_day", {})
+                    count, total = days.get(day, (0, Decimal("0.00")))
+                    days[day] = (count + 1, total + entry.amount)
                 if day:
                     if statement.from_date is None or day < statement.from_date:
                         statement.from_date = day

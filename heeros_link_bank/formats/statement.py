@@ -25,9 +25,6 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-#: The values of :attr:`BankDocument.kind` and :attr:`Statement.kind`.
-KINDS = ("camt.052", "camt.053", "camt.054", "tito", "ktl")
-
 #: Entry status codes (ISO 20022 ExternalEntryStatus1Code).
 BOOKED, PENDING, INFORMATION, FUTURE = "BOOK", "PDNG", "INFO", "FUTR"
 
@@ -244,7 +241,8 @@ class Entry:
 class Statement:
     """A statement, report or notification of one account.
 
-    ``kind`` is the document kind (``camt.053``, ``tito``...). ``account_iban``
+    ``kind`` is the document kind, the code of its format (``camt.053``,
+    ``tito``..., see :mod:`.registry`). ``account_iban``
     is the account's IBAN, ``account_other`` any other identifier given
     (``Othr/Id``, a Finnish BBAN). Sequence numbers are kept as text.
     ``credit_count``/``credit_sum`` and ``debit_count``/``debit_sum`` are the

@@ -2,20 +2,6 @@ from datetime import UTC, datetime, time
 
 from odoo import api, fields, models
 
-#: Balance codes giving the booked and the available balance, best first,
-#: per document kind. An account report (camt.052) is intraday: its interim
-#: balances are the latest news; a statement's closing balances are final.
-BOOKED_CODES = {
-    "camt.053": ("CLBD",),
-    "tito": ("CLBD",),
-    "camt.052": ("ITBD", "CLBD"),
-}
-AVAILABLE_CODES = {
-    "camt.053": ("CLAV",),
-    "tito": ("CLAV",),
-    "camt.052": ("ITAV", "CLAV"),
-}
-
 
 def _moment(balance):
     """A naive UTC datetime ordering balances: the bank's timestamp when it
@@ -60,13 +46,15 @@ class HeerosLinkBankBalance(models.Model):
     @api.model
     def _link_update(self, journal, statement, kind, message=None):
         """Record the balances a statement or account report gives for
-        ``journal`` when they are newer than the ones known. Returns the
+        ``journal`` when they are newer than the ones known; which balances
+        count is the format's (``kind``) description (its booked and
+        available balance codes, see ``_link_bank_formats``). Returns the
         balance record, or an empty recordset when the document has none."""
-        booked = statement.balance(*BOOKED_CODES.get(kind, ()))
-        available = statement.balance(*AVAILABLE_CODES.get(kind, ()))
-        if kind == "camt.052":
-            booked = _latest(statement, BOOKED_CODES[kind])
-            available = _latest(statement, AVAILABLE_CODES[kind])
+        described = self.env["heeros.link.bank.import"]._link_bank_formats().get(kind)
+        if described is None:
+            return self.browse()
+        booked = described.booked_balance(statement)
+        available = described.available_balance(statement)
         if not booked and not available:
             return self.browse()
         record = self.sudo().search([("journal_id", "=", journal.id)], limit=1)
@@ -98,12 +86,3 @@ class HeerosLinkBankBalance(models.Model):
             iban=journal.bank_account_id.sanitized_acc_number or False,
             currency_id=(journal.currency_id or journal.company_id.currency_id).id,
         ))
-
-
-def _latest(statement, codes):
-    """The newest balance among ``codes`` (by timestamp, then date; a tie
-    goes to the code listed first)."""
-    found = [b for b in statement.balances if b.code in codes]
-    if not found:
-        return None
-    return max(found, key=lambda b: (_moment(b) or datetime.min, -codes.index(b.code)))

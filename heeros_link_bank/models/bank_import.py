@@ -34,20 +34,24 @@ from decimal import Decimal
 
 from odoo import _, api, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
-from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RecordError, RoutingError
+from odoo.addons.heeros_link_base.formats.errors import RecordError, UnrecognisedDocument
+from odoo.addons.heeros_link_base.registry import Outcome
 from odoo.tools import SQL, float_compare, format_amount, plaintext2html
 
-from ..formats import camt, charset, ktl, tito
+from ..formats import charset
+from ..formats import registry as bank_formats
 from ..formats.statement import BOOKED
 from . import orm_internals as orm
 
 #: Statement lines created per ``create`` call.
 CHUNK = 2000
-#: camt files larger than this are read entry by entry (flat memory).
-STATEMENT_KINDS = ("camt.053", "tito")
-ITEM_KINDS = ("camt.054", "ktl")
-#: Finnish transaction code of incoming reference payments (viitesiirrot).
-REFERENCE_PAYMENTS = "705"
+#: The import step of each role (:data:`bank_formats.IMPORT_ROLES`): the
+#: method that imports one statement of a file of that role.
+ROLE_STEPS = {
+    "statement": "_link_statement",
+    "itemisation": "_link_items",
+    "report": "_link_report_entries",
+}
 
 
 def _iban(text):
@@ -140,6 +144,7 @@ class ImportState:
 
     message: object                                     # heeros.link.message
     kind: str                                           # document type: camt.053, tito, camt.054, ktl, camt.052
+    format: bank_formats.BankFormat = None              # its description (_link_bank_formats)
     file_name: str | None = None
     company: object = None                              # res.company, once the first statement is routed
     journals: dict = field(default_factory=dict)        # IBAN: account.journal
@@ -153,17 +158,21 @@ class ImportState:
     changed: int = 0                                    # lines created, replaced or attached
     matches: Counter = field(default_factory=Counter)   # reference payments by match state
     line_cache: dict = field(default_factory=dict)      # what the batch line creation works out once per file
+    refusal: str | None = None                          # why the file cannot be imported (routing), if so
     extra: dict = field(default_factory=dict)
 
 
 class HeerosLinkBankImport(models.AbstractModel):
     """The import of bank files, as hooks an addon overrides with ``_inherit``.
 
-    :meth:`_link_import` drives one file: :meth:`_link_read` gives its
-    statements, :meth:`_link_route` the company and journal of each,
-    :meth:`_link_statement` (camt.053, TITO) or :meth:`_link_items`
-    (camt.054, KTL) its lines, then :meth:`_link_forward` and
-    :meth:`_link_report`. Lines are made by :meth:`_link_create_lines`:
+    :meth:`_link_bank_formats` describes the formats;
+    :meth:`_link_handle_bank_file` is the handler of every one the import
+    reads. :meth:`_link_import` drives one file: :meth:`_link_read` gives its
+    statements, :meth:`_link_route` the company and journal of each, the
+    step of the format's role (:data:`ROLE_STEPS`: :meth:`_link_statement`
+    for statements, :meth:`_link_items` for itemisations,
+    :meth:`_link_report_entries` for reports) its lines, then
+    :meth:`_link_forward` and :meth:`_link_report`. Lines are made by :meth:`_link_create_lines`:
     :meth:`_link_match_partners`, :meth:`_link_match_invoices`,
     :meth:`_link_line_vals`, the batch creation, :meth:`_link_reconcile`.
     Every hook receives the :class:`ImportState` of the file first.
@@ -172,20 +181,37 @@ class HeerosLinkBankImport(models.AbstractModel):
     _name = "heeros.link.bank.import"
     _description = "Link bank file import"
 
-    def _link_handle_camt053(self, message):
-        return self._link_import(message, "camt.053")
+    # ------------------------------------------------------------------
+    # formats
+    # ------------------------------------------------------------------
+    @api.model
+    def _link_bank_formats(self):
+        """``{code: BankFormat}``: the description of every bank file format
+        (:mod:`..formats.registry`) in this database. Detection (the
+        message's document types), the import, the balances and forwarding
+        all read it. An addon adds a format, or changes one with
+        ``dataclasses.replace``, by extending this method with ``super()``.
+        """
+        return bank_formats.formats()
 
-    def _link_handle_camt054(self, message):
-        return self._link_import(message, "camt.054")
+    @api.model
+    def _link_bank_format(self, code):
+        """The description of the bank format ``code``; a
+        :class:`UnrecognisedDocument` telling what to do when this database
+        does not know it."""
+        found = self._link_bank_formats().get(code)
+        if found is None or not found.imported:
+            raise UnrecognisedDocument(_(
+                "the Link does not import bank files of type %(code)s here (it imports: %(known)s); "
+                "install the addon that reads them, then reprocess the message",
+                code=code or "-",
+                known=", ".join(c for c, f in self._link_bank_formats().items() if f.imported)))
+        return found
 
-    def _link_handle_camt052(self, message):
-        return self._link_import(message, "camt.052")
-
-    def _link_handle_tito(self, message):
-        return self._link_import(message, "tito")
-
-    def _link_handle_ktl(self, message):
-        return self._link_import(message, "ktl")
+    def _link_handle_bank_file(self, message):
+        """The handler of every bank format the import reads: imports the
+        file of ``message`` as its document type says."""
+        return self._link_import(message, message.document_type)
 
     # ------------------------------------------------------------------
     # driver
@@ -193,15 +219,18 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_import_state(self, message, kind):
         """The :class:`ImportState` a new import of ``message`` (its file of
         document type ``kind``) starts from."""
-        return ImportState(message=message, kind=kind, file_name=message.file_name)
+        return ImportState(message=message, kind=kind, format=self._link_bank_format(kind),
+                           file_name=message.file_name)
 
     def _link_import(self, message, kind):
         """Import the bank file of ``message``, of document type ``kind``.
 
-        Returns the statements made, else the balances updated (the records
-        the message lists). Raises :class:`DuplicateDocument` when every
-        booked entry of the file is already imported, and the typed errors of
-        the hooks (routing, records) otherwise.
+        Returns an :class:`Outcome`: ``processed`` with the statements made,
+        else the balances updated (the records the message lists);
+        ``duplicate`` when every booked entry of the file is already
+        imported; ``error`` when a statement's account belongs to no company
+        the file can go to (:meth:`_link_route`). Bad content raises the
+        typed errors of the format and of the hooks.
         """
         state = self._link_import_state(message, kind)
         message.bank_warning = False
@@ -209,55 +238,46 @@ class HeerosLinkBankImport(models.AbstractModel):
         model = self
         for statement, entries in self._link_read(state, data):
             account, journal = model._link_route(state, statement)
+            if not journal:
+                return Outcome.refused(state.refusal)
             # after routing, everything happens in the file's company
             model = model.with_env(journal.env)
             if not message.external_ref:
                 message.external_ref = statement.message_id or statement.statement_id
-            if kind in STATEMENT_KINDS:
-                model._link_statement(state, statement, entries, account, journal)
-            elif kind in ITEM_KINDS:
-                model._link_items(state, statement, entries, account, journal)
-            else:
-                for _entry in entries:
-                    pass
+            getattr(model, ROLE_STEPS[state.format.role])(state, statement, entries, account, journal)
             balances = model.env["heeros.link.bank.balance"]._link_update(journal, statement, kind, message)
             state.balance_ids.extend(i for i in balances.ids if i not in state.balance_ids)
         if state.booked and not state.changed and not state.warnings:
-            raise DuplicateDocument(_(
-                "all %(count)s booked entries of the file are already imported", count=state.booked),
-                file_name=state.file_name)
+            return Outcome.duplicate(_(
+                "all %(count)s booked entries of the file are already imported", count=state.booked))
         model._link_forward(state, data)
         model._link_report(state)
         # Lines are linked to the message as they are created; statements and
         # balances here (the handler returns one recordset).
         balances = self.env["heeros.link.bank.balance"].browse(state.balance_ids)
         message._link_records(balances)
-        return self.env["account.bank.statement"].browse(state.statement_ids) or balances
+        return Outcome.processed(self.env["account.bank.statement"].browse(state.statement_ids) or balances)
 
     def _link_read(self, state, data):
         """``(statement, entries iterator)`` for every statement of the file
-        ``data`` (bytes), read entry by entry whatever the format and size:
-        memory stays that of one batch. A statement's closing balances and
-        totals are known once its entries have been read."""
-        pairs = self._link_reader(state.kind)(data, state.file_name)
+        ``data`` (bytes), read entry by entry by the format's reader
+        (``state.format.read``) whatever the format and size: memory stays
+        that of one batch. A statement's closing balances and totals are
+        known once its entries have been read."""
+        pairs = state.format.read(data, state.file_name)
         for _key, group in itertools.groupby(pairs, key=lambda pair: _Same(pair[0])):
             first = next(group)
             entries = itertools.chain((first[1],), (entry for _st, entry in group))
             # a statement without entries comes as (statement, None)
             yield first[0], (entry for entry in entries if entry is not None)
 
-    @api.model
-    def _link_reader(self, kind):
-        """The reader of a bank document type: a function of ``(data, file
-        name)`` yielding ``(statement, entry)`` pairs, each statement's pairs
-        together. camt and TITO stream. A KTL file may come back to an
-        account in a later batch, so its payments are collected per account
-        first (KTL files are a day's reference payments: small)."""
-        if kind.startswith("camt"):
-            return camt.iter_entries
-        if kind == "tito":
-            return tito.iter_entries
-        return _ktl_by_account
+    def _link_report_entries(self, state, statement, entries, account, journal):
+        """The step of an account report (camt.052): its entries are booked
+        by the day's statement, so none becomes a line; only its balances
+        count (recorded by the driver). Reads the entries through, so that
+        balances given after them are known. Returns nothing."""
+        for _entry in entries:
+            pass
 
     # ------------------------------------------------------------------
     # routing
@@ -266,34 +286,42 @@ class HeerosLinkBankImport(models.AbstractModel):
         """``(IBAN, journal)`` of ``statement``: the bank journal whose
         account has its IBAN, in the environment of the company the file is
         imported into (the first statement chooses it, through the message's
-        routing; sets ``state.company``). Raises :class:`RecordError` for a
-        statement without an IBAN or in another currency than its journal,
-        :class:`RoutingError` when no journal has the IBAN or it belongs to
-        another company than the file's other accounts."""
+        routing; sets ``state.company``). When no journal has the IBAN, or it
+        belongs to another company than the file's other accounts, or to no
+        company the message can go to, the journal is ``None`` and
+        ``state.refusal`` says why and what to do. Raises
+        :class:`RecordError` for a statement without an IBAN or in another
+        currency than its journal."""
         iban = _iban(statement.account_iban) or charset.fi_iban(statement.account_other)
         if not iban:
-            raise RecordError(_("the statement names no account IBAN (account %s)",
+            raise RecordError(_("the statement names no account IBAN (account %s): ask the bank for "
+                                "files that give the account's IBAN or Finnish account number",
                                 statement.account_other or "-"), file_name=state.file_name,
                               element="Acct")
         if iban in state.journals:
             return iban, state.journals[iban]
         journals = self._link_journals(state, iban)
         if not journals:
-            raise RoutingError(_(
+            state.refusal = _(
                 "no bank journal has the account IBAN %(iban)s: add the account to the company's "
                 "bank journal (Accounting > Configuration > Journals), then reprocess the message",
-                iban=iban), file_name=state.file_name)
+                iban=iban)
+            return iban, None
         if state.company:
             if state.company not in journals.company_id:
-                raise RoutingError(_(
+                state.refusal = _(
                     "the file holds statements of accounts of different companies: %(seen)s and "
                     "%(iban)s (%(other)s); the Link imports a file into one company, so ask the "
                     "bank for one file per company",
                     seen=", ".join(f"{i} ({c.name})" for i, c in state.routed),
-                    iban=iban, other=", ".join(journals.company_id.mapped("name"))),
-                    file_name=state.file_name)
+                    iban=iban, other=", ".join(journals.company_id.mapped("name")))
+                return iban, None
         else:
-            state.company = state.message._link_route(journals.company_id, _("account IBAN %s", iban))
+            company, problem = state.message._link_find_route(journals.company_id, _("account IBAN %s", iban))
+            if problem:
+                state.refusal = problem
+                return iban, None
+            state.company = company
         env = self.env(context=dict(self.env.context, allowed_company_ids=[state.company.id]))
         journal = journals.filtered(lambda j: j.company_id == state.company)[:1].with_env(env)
         state.routed.append((iban, state.company))
@@ -301,8 +329,10 @@ class HeerosLinkBankImport(models.AbstractModel):
         if statement.currency and statement.currency != currency.name:
             raise RecordError(_(
                 "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
-                "%(journal_currency)s", iban=iban, file=statement.currency, journal=journal.name,
-                journal_currency=currency.name), file_name=state.file_name)
+                "%(journal_currency)s: give the journal the account's currency (or the account to a "
+                "journal in that currency), then reprocess the message", iban=iban,
+                file=statement.currency, journal=journal.name, journal_currency=currency.name),
+                file_name=state.file_name)
         state.journals[iban] = journal
         return iban, journal
 
@@ -478,18 +508,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         day in KTL) and handed to :meth:`_link_flush_items`. Returns
         nothing."""
         occurrences = Counter()
-        if state.kind == "ktl":
-            groups = defaultdict(list)
-            for entry in entries:
-                if entry.status != BOOKED:
-                    continue
-                state.booked += 1
-                groups[f"d:{entry.booking_date}"].extend(
-                    self._link_entry_rows(state, entry, statement, account, occurrences, items=True))
-            for batch_key, rows in groups.items():
-                for row in rows:
-                    row.batch_key = batch_key
-                self._link_flush_items(state, journal, rows, batch_key)
+        if state.format.itemise_by == "day":
+            self._link_items_by_day(state, statement, entries, account, journal, occurrences)
             return
         rows = []
         for entry in entries:
@@ -510,25 +530,90 @@ class HeerosLinkBankImport(models.AbstractModel):
                 self._link_release(state)
         self._link_flush_items(state, journal, rows, None)
 
-    def _link_flush_items(self, state, journal, rows, batch_key):
+    def _link_items_by_day(self, state, statement, entries, account, journal, occurrences):
+        """The payments of one account of an itemisation file whose lump sums
+        are a booking day's payments (KTL): handed to
+        :meth:`_link_flush_items` day by day, in chunks of :data:`CHUNK`
+        (memory stays that of one chunk). The day's count and total, which
+        decide how its lump sum is replaced, come from the statement header
+        (``extra['booked_by_day']``) when the reader gives them, else from
+        the day's payments collected whole. Returns nothing."""
+        known = statement.extra.get("booked_by_day") or {}
+        pending = defaultdict(list)   # days without a known total: collected whole
+
+        def flush(day, rows):
+            batch_key = f"d:{day}"
+            for row in rows:
+                row.batch_key = batch_key
+            count, total = known.get(day, (None, None))
+            self._link_flush_items(state, journal, rows, batch_key, count=count, total=total)
+
+        day, rows = None, []
+        for entry in entries:
+            if entry.status != BOOKED:
+                continue
+            state.booked += 1
+            entry_rows = self._link_entry_rows(state, entry, statement, account, occurrences, items=True)
+            if entry.booking_date not in known:
+                pending[entry.booking_date].extend(entry_rows)
+                continue
+            if entry.booking_date != day or len(rows) >= CHUNK:
+                if rows:
+                    flush(day, rows)
+                    self._link_release(state)
+                day, rows = entry.booking_date, []
+            rows.extend(entry_rows)
+        if rows:
+            flush(day, rows)
+        for pending_day, pending_rows in pending.items():
+            flush(pending_day, pending_rows)
+
+    def _link_flush_items(self, state, journal, rows, batch_key, count=None, total=None):
         """Create the payments ``rows`` of one lump sum (``batch_key``) or of
         none, replacing the lump-sum line of a statement imported earlier
         (:meth:`_link_lump_line`) in that statement; a lump sum already
-        reconciled or of another total is kept, with a warning. Returns the
-        lines created."""
+        reconciled or of another total is kept, with a warning. The payments
+        of one lump sum may come in several chunks: ``count`` and ``total``
+        are then those of all of them (by default those of ``rows``), and
+        what :meth:`_link_lump_plan` decided for the first chunk holds for
+        the others. Returns the lines created."""
         Line = self.env["account.bank.statement.line"]
         rows = self._link_without_existing(state, rows)
         if not rows:
             return Line
-        lump = self._link_lump_line(state, journal, rows, batch_key) if batch_key else None
+        plan = None
+        if batch_key:
+            plans = state.extra.setdefault("lump_plans", {})
+            plan = plans.get((journal.id, batch_key))
+            if plan is None:
+                plan = plans[(journal.id, batch_key)] = self._link_lump_plan(
+                    state, journal, rows, batch_key,
+                    len(rows) if count is None else count,
+                    sum((r.amount for r in rows), Decimal(0)) if total is None else total)
+        if plan and plan["action"] == "keep":
+            return Line
+        extra = None
+        if plan and plan["action"] == "replace":
+            extra = {"statement_id": plan["statement_id"], "sequence": plan["sequence"]}
+        lines = self._link_create_lines(state, journal, rows, extra=extra)
+        state.line_ids.extend(lines.ids)
+        return lines
+
+    def _link_lump_plan(self, state, journal, rows, batch_key, count, total):
+        """What becomes of the lump-sum line the payments of ``batch_key``
+        make up (``count`` payments of ``total``, the first of them
+        ``rows``): ``{"action": "create"}`` when no statement holds it yet;
+        ``keep`` (the payments are not imported) when the statement booked a
+        single payment as such, or the lump sum is reconciled or of another
+        total (with a warning); ``replace`` otherwise: the lump-sum line is
+        removed and the payments take its place (``statement_id``,
+        ``sequence``) in its statement."""
+        lump = self._link_lump_line(state, journal, rows, batch_key, total)
         if not lump:
-            lines = self._link_create_lines(state, journal, rows)
-            state.line_ids.extend(lines.ids)
-            return lines
+            return {"action": "create"}
         currency = lump.currency_id
-        total = sum(float(r.amount) for r in rows)
-        if not lump.link_lump_sum and len(rows) == 1 and currency.compare_amounts(total, lump.amount) == 0:
-            return Line  # a single payment the statement already booked as such: nothing new
+        if not lump.link_lump_sum and count == 1 and currency.compare_amounts(float(total), lump.amount) == 0:
+            return {"action": "keep"}  # a single payment the statement already booked as such: nothing new
         if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or \
                 lump.move_id.line_ids.matched_credit_ids:
             state.warnings.append(_(
@@ -536,28 +621,25 @@ class HeerosLinkBankImport(models.AbstractModel):
                 "reconciled: its %(count)s itemised payments were not imported. Undo that "
                 "reconciliation and reprocess this message to have the payments instead.",
                 name=lump.link_archive_id or lump.payment_ref, amount=self._link_fmt(lump.amount, currency),
-                statement=lump.statement_id.name or "-", count=len(rows)))
-            return Line
-        if currency.compare_amounts(total, lump.amount) != 0:
+                statement=lump.statement_id.name or "-", count=count))
+            return {"action": "keep"}
+        if currency.compare_amounts(float(total), lump.amount) != 0:
             state.warnings.append(_(
                 "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
                 "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
                 "not imported (they would count twice); check the bank's files.",
-                count=len(rows), name=lump.link_archive_id or batch_key, items=self._link_fmt(total, currency),
+                count=count, name=lump.link_archive_id or batch_key, items=self._link_fmt(total, currency),
                 amount=self._link_fmt(lump.amount, currency)))
-            return Line
+            return {"action": "keep"}
         statement, sequence = lump.statement_id, lump.sequence
         lump_text = f"{lump.link_archive_id or lump.payment_ref} ({self._link_fmt(lump.amount, currency)})"
         lump.unlink()
-        lines = self._link_create_lines(state, journal, rows,
-                                        extra={"statement_id": statement.id, "sequence": sequence})
-        state.line_ids.extend(lines.ids)
         state.notes.append(_(
             "Lump sum %(lump)s of statement %(statement)s replaced by its %(count)s payments.",
-            lump=lump_text, statement=statement.name or "-", count=len(lines)))
-        return lines
+            lump=lump_text, statement=statement.name or "-", count=count))
+        return {"action": "replace", "statement_id": statement.id, "sequence": sequence}
 
-    def _link_lump_line(self, state, journal, rows, batch_key):
+    def _link_lump_line(self, state, journal, rows, batch_key, total=None):
         """The statement line holding the lump sum of the payments ``rows``,
         if imported: by archive reference (``batch_key`` ``a:...``), or for
         KTL (``d:<day>``) the day's reference-payment lump sum of the same
@@ -567,10 +649,10 @@ class HeerosLinkBankImport(models.AbstractModel):
             return Line.search([("journal_id", "=", journal.id), ("link_archive_id", "=", batch_key[2:]),
                                 ("link_batch_key", "=", False), ("unique_import_id", "like", "a:%")],
                                limit=1)
-        total = sum(float(r.amount) for r in rows)
+        total = float(sum((r.amount for r in rows), Decimal(0)) if total is None else total)
         candidates = Line.search([
             ("journal_id", "=", journal.id), ("link_lump_sum", "=", True), ("date", "=", rows[0].date),
-            ("link_fi_code", "=", REFERENCE_PAYMENTS)])
+            ("link_fi_code", "in", list(state.format.lump_sum_codes))])
         currency = journal.currency_id or journal.company_id.currency_id
         return candidates.filtered(lambda line: currency.compare_amounts(line.amount, total) == 0)[:1]
 
@@ -586,7 +668,7 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_ktl_items(self, state, journal, row):
         """KTL payments of the lump sum ``row``: the same day's reference
         payments of the account, when they add up to it; else ``None``."""
-        if row.entry.fi_code != REFERENCE_PAYMENTS:
+        if not state.format.is_lump_sum(row.entry.fi_code):
             return None
         lines = self.env["account.bank.statement.line"].search([
             ("journal_id", "=", journal.id), ("link_batch_key", "=", f"d:{row.date}")])
@@ -608,7 +690,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         statement) keeps identical entries apart in their import ids."""
         date = entry.booking_date or entry.value_date or statement.to_date or statement.from_date
         if not date:
-            raise RecordError(_("entry %s has no booking date", entry.archive_id or entry.entry_reference),
+            raise RecordError(_("entry %s has no booking date, nor has its statement a period: ask the bank "
+                                "for a corrected file", entry.archive_id or entry.entry_reference),
                               file_name=state.file_name, line=entry.line)
         details = entry.details
         if len(details) == 1 and details[0].amount is None:
@@ -630,14 +713,14 @@ class HeerosLinkBankImport(models.AbstractModel):
                 detail.import_key(account, entry, n) if detail else entry.import_key(account, n)))
             return [ImportRow(key, entry.amount, date, entry, detail, "item")]
         if items or (usable and len(details) > 1 and (
-                entry.fi_code == REFERENCE_PAYMENTS or any(d.creditor_reference for d in details))):
+                state.format.is_lump_sum(entry.fi_code) or any(d.creditor_reference for d in details))):
             rows = []
             for detail in details:
                 key = _occurrence_key(occurrences, lambda n, d=detail: d.import_key(account, entry, n))
                 rows.append(ImportRow(key, detail.amount, date, entry, detail, "item"))
             return rows
         key = _occurrence_key(occurrences, lambda n: entry.import_key(account, n))
-        lump = entry.fi_code == REFERENCE_PAYMENTS or (entry.batch_count or 0) > 1 or len(details) > 1
+        lump = state.format.is_lump_sum(entry.fi_code) or (entry.batch_count or 0) > 1 or len(details) > 1
         detail = details[0] if len(details) == 1 else None
         return [ImportRow(key, entry.amount, date, entry, detail, "entry", lump=lump)]
 
@@ -1044,9 +1127,4 @@ def _business_id_from_vat(vat):
     return _normalise_business_id(vat) if vat and vat.upper().replace(" ", "").startswith("FI") else None
 
 
-def _ktl_by_account(data, file_name):
-    for statement in ktl.parse(data, file_name).statements:
-        if not statement.entries:
-            yield statement, None
-        for entry in statement.entries:
-            yield statement, entry
+

@@ -1,7 +1,9 @@
 from odoo import api, fields, models
 
-#: The bank document types a connection can forward copies of.
-FORWARDABLE = ("camt.053", "camt.054", "camt.052", "tito", "ktl")
+from ..formats import registry as bank_formats
+
+#: The module whose xml ids name the forward types of its own formats.
+MODULE = "heeros_link_bank"
 
 
 class HeerosLinkBankForwardType(models.Model):
@@ -14,6 +16,34 @@ class HeerosLinkBankForwardType(models.Model):
     sequence = fields.Integer(default=10)
 
     _sql_constraints = [("code_uniq", "unique(code)", "A bank file type is listed once.")]
+
+    @api.model
+    def _link_sync(self):
+        """Make the list follow the bank formats that can be forwarded
+        (``heeros.link.bank.import._link_bank_formats()``): a type per such
+        format, with its label and order. Types of formats no longer there
+        stay (connections may choose them) but match no file. Called when
+        the addon is installed or updated; an addon that adds a format calls
+        it from its own data file. The types of the built-in formats keep
+        the xml ids ``heeros_link_bank.forward_type_<code>``."""
+        described = self.env["heeros.link.bank.import"]._link_bank_formats()
+        builtin = set(bank_formats.formats())
+        existing = {t.code: t for t in self.with_context(active_test=False).search([])}
+        xmlids = []
+        for code, fmt in described.items():
+            if not fmt.forward:
+                continue
+            vals = {"name": fmt.forward_label or fmt.label, "sequence": fmt.sequence}
+            record = existing.get(code)
+            if record:
+                record.write({k: v for k, v in vals.items() if record[k] != v})
+            else:
+                record = self.create(dict(vals, code=code))
+            if code in builtin:
+                xmlids.append({"xml_id": f"{MODULE}.forward_type_{code.replace('.', '')}",
+                               "record": record, "noupdate": False})
+        self.env["ir.model.data"]._update_xmlids(xmlids, update=True)
+        return True
 
 
 class HeerosLinkConnection(models.Model):
@@ -31,7 +61,11 @@ class HeerosLinkConnection(models.Model):
 
     @api.model
     def _link_forwarding(self, company, document_type, exclude=None):
-        """Connections that want a copy of a ``document_type`` file of ``company``."""
+        """Connections that want a copy of a ``document_type`` file of
+        ``company`` (none when the format cannot be forwarded)."""
+        described = self.env["heeros.link.bank.import"]._link_bank_formats().get(document_type)
+        if described is None or not described.forward:
+            return self.browse()
         connections = self.sudo().search([
             ("forward_bank_files", "=", True),
             ("direction", "in", ("out", "both")),

@@ -1,8 +1,6 @@
 from odoo import api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
 
-from ..formats import detect
-
 HANDLER_MODEL = "heeros.link.bank.import"
 
 
@@ -31,16 +29,16 @@ class HeerosLinkMessage(models.Model):
 
     @api.model
     def _link_document_types(self):
+        """One document type per bank format of
+        ``heeros.link.bank.import._link_bank_formats()``: its detector, and
+        as handler the import (or the format's own handler)."""
         types = super()._link_document_types()
-        for code, label, detector, method in (
-            ("camt.053", "Bank statement (camt.053)", detect.is_camt053, "_link_handle_camt053"),
-            ("camt.054", "Reference payments (camt.054)", detect.is_camt054, "_link_handle_camt054"),
-            ("camt.052", "Account report (camt.052)", detect.is_camt052, "_link_handle_camt052"),
-            ("tito", "Bank statement (TITO)", detect.is_tito, "_link_handle_tito"),
-            ("ktl", "Reference payments (KTL)", detect.is_ktl, "_link_handle_ktl"),
-        ):
-            types[code] = DocumentType(code=code, label=label, detect=detector,
-                                       handler=(HANDLER_MODEL, method), priority=50, direction="in")
+        for code, described in self.env[HANDLER_MODEL]._link_bank_formats().items():
+            handler = described.handler or (
+                (HANDLER_MODEL, "_link_handle_bank_file") if described.imported else None)
+            types[code] = DocumentType(code=code, label=described.label, detect=described.detect,
+                                       handler=handler, priority=described.priority,
+                                       direction=described.direction)
         return types
 
     def action_view_bank_statements(self):

@@ -88,7 +88,6 @@ class ChannelConfig:
     host_key: str = ""             # "ssh-ed25519 AAAA..." (OpenSSH known_hosts form)
     timeout: float = 30.0
     max_size: int = 0              # refuse larger downloads (0 = no limit)
-    extra: dict = field(default_factory=dict)
 
 
 _REGISTRY = {}

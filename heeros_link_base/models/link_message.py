@@ -17,7 +17,7 @@ from odoo.tools import SQL
 from ..channels import ChannelError
 from ..formats import xmlsafe
 from ..formats.errors import DuplicateDocument, LinkFormatError, RoutingError, UnrecognisedDocument
-from ..registry import detect
+from ..registry import Outcome, detect
 from .locks import LOCK_DIGEST, LOCK_PROCESS, LOCK_SEND
 
 _logger = logging.getLogger(__name__)
@@ -467,32 +467,23 @@ class HeerosLinkMessage(models.Model):
             self._set_state("received")
         self._set_state("processing", attempts=self.attempts + 1, last_attempt=fields.Datetime.now())
         data = self._payload()
-        duplicate = self.browse()
         try:
             doc_type = self._detect(data)
             self.sudo().document_type = doc_type.code
             duplicate = self._find_processed_duplicate()
             if duplicate:
-                raise DuplicateDocument(_("the same file (SHA-256 %s) was already processed as %s",
-                                          self.sha256[:12], duplicate.name))
-            model, method = doc_type.handler
-            with self.env.cr.savepoint():
-                handler = self.env[model].sudo().with_company(self.company_id)
-                records = getattr(handler, method)(self.sudo())
-                if records:
-                    self._link_records(records)
+                outcome = Outcome.duplicate(_("the same file (SHA-256 %s) was already processed as %s",
+                                              self.sha256[:12], duplicate.name), duplicate_of=duplicate)
+            else:
+                outcome = self._link_handle(doc_type)
         except DuplicateDocument as exc:
-            vals = {"error": exc.message, "processed_date": fields.Datetime.now()}
-            if not self.document_type:
-                vals["document_type"] = "unknown"
-            if duplicate:
-                vals["duplicate_of_id"] = duplicate.id
-            self._set_state("duplicate", **vals)
+            # a format module's word that the document is known: as an outcome
+            outcome = Outcome.duplicate(exc.message)
         except pg_errors.UniqueViolation as exc:
             if self._link_can_commit():
                 raise  # a race with another worker: tried again, then it sees what the other made
             # another file with the same entries won a race; its records stand
-            self._set_state("duplicate", processed_date=fields.Datetime.now(), error=_(
+            outcome = Outcome.duplicate(_(
                 "the same document was processed at the same moment by another worker "
                 "(unique key %s): nothing was created from this file", exc.diag.constraint_name or "?"))
         except RETRYABLE_DB_ERRORS:
@@ -500,13 +491,44 @@ class HeerosLinkMessage(models.Model):
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
             text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
             self._fail(text, exc)
+            return self
         except Exception as exc:
             _logger.exception("Link message %s: handler failed", self.name)
             self._fail(_("Unexpected error while processing (details in the server log): %s", exc), exc,
                        trace=traceback.format_exc(limit=5))
-        else:
-            self._set_state("processed", error=False, processed_date=fields.Datetime.now())
+            return self
+        self._link_apply_outcome(outcome)
         return self
+
+    def _link_handle(self, doc_type):
+        """Call the handler of ``doc_type`` on this message in a savepoint;
+        returns its :class:`Outcome`. What the handler wrote is kept only
+        when the outcome is ``processed``."""
+        model, method = doc_type.handler
+        with self.env.cr.savepoint() as savepoint:
+            handler = self.env[model].sudo().with_company(self.company_id)
+            outcome = Outcome.of(getattr(handler, method)(self.sudo()))
+            if outcome.state != "processed":
+                savepoint.close(rollback=True)
+            elif outcome.records:
+                self._link_records(outcome.records)
+        return outcome
+
+    def _link_apply_outcome(self, outcome):
+        """Give the message the state of ``outcome`` (:class:`Outcome`)."""
+        if outcome.state == "error":
+            self._fail(outcome.text)
+            return
+        vals = {"processed_date": fields.Datetime.now(), "error": False}
+        if outcome.state == "duplicate":
+            vals["error"] = outcome.text
+            if not self.document_type:
+                vals["document_type"] = "unknown"
+            if outcome.duplicate_of:
+                vals["duplicate_of_id"] = outcome.duplicate_of.id
+        self._set_state(outcome.state, **vals)
+        if outcome.state == "processed" and outcome.text:
+            self.message_post(body=tools.plaintext2html(outcome.text))
 
     def _fail(self, text, exc=None, trace=None):
         if isinstance(exc, UnrecognisedDocument) or not self.document_type:
@@ -541,26 +563,41 @@ class HeerosLinkMessage(models.Model):
         """Move the message to the one company its content belongs to.
 
         ``companies`` are the candidates found by content; the connection must
-        serve it. Raises :class:`RoutingError` naming what was looked for.
+        serve it. Raises :class:`RoutingError` naming what was looked for
+        (:meth:`_link_find_route` says it without raising).
         """
+        company, problem = self._link_find_route(companies, looked_for)
+        if problem:
+            raise RoutingError(problem, file_name=self.file_name)
+        return company
+
+    def _link_find_route(self, companies, looked_for):
+        """``(company, None)``: the message moved to the one company of
+        ``companies`` (the candidates found by content) the connection
+        serves; or ``(empty, problem)`` where ``problem`` says, naming what
+        was looked for, why there is none and what to do."""
         self.ensure_one()
         allowed = self.connection_id.company_ids if self.connection_id else self.company_id
         candidates = companies & allowed if self.connection_id else companies
+        empty = self.env["res.company"]
         if not candidates:
-            raise RoutingError(_("no company served by this connection matches %s", looked_for),
-                               file_name=self.file_name)
+            return empty, _(
+                "no company served by this connection matches %s: add the company to the "
+                "connection's companies (or correct the company's data), then reprocess the message",
+                looked_for)
         if len(candidates) > 1:
-            raise RoutingError(_("%(what)s matches several companies: %(names)s",
-                                 what=looked_for, names=", ".join(candidates.mapped("name"))),
-                               file_name=self.file_name)
+            return empty, _(
+                "%(what)s matches several companies: %(names)s; keep it on one company only, then "
+                "reprocess the message", what=looked_for, names=", ".join(candidates.mapped("name")))
         if not self.connection_id and candidates != self.company_id and \
                 candidates not in self.env.user.company_ids:
-            raise RoutingError(_("%s belongs to a company you have no access to", looked_for),
-                               file_name=self.file_name)
+            return empty, _(
+                "%s belongs to a company you have no access to: ask an administrator to give you "
+                "access to it, or to import the file", looked_for)
         if candidates != self.company_id:
             self.attachment_id.sudo().company_id = candidates
             self.sudo().company_id = candidates
-        return candidates
+        return candidates, None
 
     # ------------------------------------------------------------------
     # outbound: queue and send
