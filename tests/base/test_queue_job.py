@@ -122,14 +122,16 @@ class TestProcessingJobs(JobCase):
             messages = self.intake(*self.notes(4), process=False)
             self.Message._cron_process()
             self.assertEqual(set(messages.mapped("state")), {"received"}, "the cron only enqueues")
-            jobs = self.jobs(IMPORT)
+            # other received messages of the database get their jobs too
+            enqueued = self.jobs(IMPORT)
+            jobs = enqueued.filtered(lambda job: job.records <= messages)
             self.assertEqual([job.records.ids for job in jobs], [[m.id] for m in messages.sorted("id")])
             self.Message._cron_process()
-            self.assertEqual(self.jobs(IMPORT), jobs, "a message waiting for its job is not enqueued again")
+            self.assertEqual(self.jobs(IMPORT), enqueued, "a message waiting for its job is not enqueued again")
             self.perform(jobs)
         self.assertEqual(set(messages.mapped("state")), {"processed"})
         self.Message._cron_process()
-        self.assertEqual(self.jobs(IMPORT), jobs, "nothing left to enqueue")
+        self.assertEqual(self.jobs(IMPORT), enqueued, "nothing left to enqueue")
 
     def test_job_of_a_message_processed_meanwhile_does_nothing(self):
         with self.registered_type(self.handler):
@@ -217,11 +219,12 @@ class TestSendAndFetchJobs(JobCase):
             )
         self.Message._cron_send()
         self.assertEqual(set(messages.mapped("state")), {"queued"}, "the cron only enqueues")
-        jobs = self.jobs(SEND)
+        enqueued = self.jobs(SEND)
+        jobs = enqueued.filtered(lambda job: job.records <= messages)
         self.assertEqual([len(job.records) for job in jobs], [2, 2, 1])
         self.assertEqual([id_ for job in jobs for id_ in job.records.ids], messages.ids)
         self.Message._cron_send()
-        self.assertEqual(self.jobs(SEND), jobs, "chunks waiting for their job are not enqueued again")
+        self.assertEqual(self.jobs(SEND), enqueued, "chunks waiting for their job are not enqueued again")
         self.perform(jobs)
         self.assertEqual(set(messages.mapped("state")), {"sent"})
         outbox = Path(self.tmp) / "outbox"
