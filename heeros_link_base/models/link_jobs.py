@@ -193,15 +193,17 @@ class HeerosLinkMessageJobs(models.Model):
             return self
         return self._link_process(states=("received",))
 
-    def _link_enqueue_processing(self):
+    def _link_enqueue_processing(self, limit=None):
         """One job per received message in the import channel, unless a job
-        for it waits or runs already. Returns the new jobs."""
+        for it waits or runs already; at most ``limit`` new jobs (the oldest
+        messages first). Returns the new jobs."""
         messages = self.filtered(lambda m: m.direction == "in" and m.state == "received" and m.attachment_id)
         if not messages:
             return []
         self._link_job_setup()
-        keys = {message: self._link_job_key("process", message.ids) for message in messages}
+        keys = {message: self._link_job_key("process", message.ids) for message in messages.sorted("id")}
         alive = self._link_job_keys_alive(keys.values())
+        todo = [(message, key) for message, key in keys.items() if key not in alive][:limit]
         channel = self._link_job_channel("import")
         return [
             message.with_delay(
@@ -210,14 +212,14 @@ class HeerosLinkMessageJobs(models.Model):
                 max_retries=MAX_RETRIES,
                 description=_("Heeros Link: process %s", message.name),
             )._link_job_process()
-            for message, key in sorted(keys.items(), key=lambda item: item[0].id)
-            if key not in alive
+            for message, key in todo
         ]
 
-    def _link_enqueue_send(self):
+    def _link_enqueue_send(self, limit=None):
         """Jobs in the send channel for these queued messages, one per
         connection and chunk (``heeros_link.job_send_chunk`` messages) so a
-        chunk shares one session with the remote side. Returns the new jobs."""
+        chunk shares one session with the remote side; at most ``limit`` new
+        jobs. Returns the new jobs."""
         due = self.filtered(lambda m: m.direction == "out" and m.state == "queued" and m.connection_id)
         if not due:
             return []
@@ -229,6 +231,7 @@ class HeerosLinkMessageJobs(models.Model):
             chunks += [messages[start : start + size] for start in range(0, len(messages), size)]
         keys = [self._link_job_key("send", chunk.ids) for chunk in chunks]
         alive = self._link_job_keys_alive(keys)
+        todo = [(chunk, key) for chunk, key in zip(chunks, keys) if key not in alive][:limit]
         channel = self._link_job_channel("send")
         return [
             chunk.with_delay(
@@ -241,8 +244,7 @@ class HeerosLinkMessageJobs(models.Model):
                     conn=chunk.connection_id.name,
                 ),
             )._link_job_send()
-            for chunk, key in zip(chunks, keys)
-            if key not in alive
+            for chunk, key in todo
         ]
 
     # ------------------------------------------------------------------

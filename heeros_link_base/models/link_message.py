@@ -911,14 +911,16 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _cron_process(self, batch=200):
         """Process received messages company by company; with job workers
-        (see ``link_jobs``) only hand them to the workers."""
+        (see ``link_jobs``) only hand them to the workers, at most ``batch``
+        times 25 new jobs per company and run (messages that have a job are
+        skipped, so each run goes further)."""
         use_jobs = self._link_use_jobs()
         for company in self.env["res.company"].sudo().search([]):
             messages = self.sudo().search([
                 ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
                 limit=None if use_jobs else batch, order="id")
             if use_jobs:
-                messages.with_company(company)._link_enqueue_processing()
+                messages.with_company(company)._link_enqueue_processing(limit=batch * 25)
             else:
                 messages.with_company(company)._link_process(states=("received",))
 
@@ -935,7 +937,7 @@ class HeerosLinkMessage(models.Model):
                 "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)],
                 limit=None if use_jobs else batch, order="id")
             if use_jobs:
-                messages.with_company(company)._link_enqueue_send()
+                messages.with_company(company)._link_enqueue_send(limit=batch * 25)
             else:
                 messages.with_company(company)._link_send()
 

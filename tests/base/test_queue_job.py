@@ -133,6 +133,12 @@ class TestProcessingJobs(JobCase):
         self.Message._cron_process()
         self.assertEqual(self.jobs(IMPORT), enqueued, "nothing left to enqueue")
 
+    def test_enqueue_limit_moves_forward_run_by_run(self):
+        messages = self.intake(*self.notes(5), process=False).sorted("id")
+        runs = [messages._link_enqueue_processing(limit=2) for _run in range(4)]
+        self.assertEqual([len(run) for run in runs], [2, 2, 1, 0])
+        self.assertEqual([job.records.ids for job in self.jobs(IMPORT)], [[m.id] for m in messages])
+
     def test_job_of_a_message_processed_meanwhile_does_nothing(self):
         with self.registered_type(self.handler):
             message = self.intake(*self.notes(1), process=False)
