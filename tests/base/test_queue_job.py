@@ -266,8 +266,8 @@ def queue_job_in(db):
 
 
 @unittest.skipUnless(config.rcfile and template_exists(), "needs the template copy made by .ci/link test")
-class TestTwoJobWorkers(unittest.TestCase):
-    """Two real job worker processes share one import queue."""
+class TestJobWorkerProcesses(unittest.TestCase):
+    """Real job worker processes on one import queue."""
 
     def setUp(self):
         self.assertTrue(queue_job_in(template()), f"queue_job is not installed in {template()}")
@@ -284,52 +284,80 @@ class TestTwoJobWorkers(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr[-3000:])
         return result.stdout
 
-    def test_two_workers_share_fifty_files(self):
-        files = (BANK_FILES * 13)[:50]
-        ids = json.loads(self.worker("intake", *map(str, files)))
-        self.assertEqual(len(ids), 50)
-        self.assertEqual(json.loads(self.worker("enqueue")), {IMPORT: 50})
-        with tempfile.TemporaryDirectory() as tmp:
-            start = Path(tmp) / "start"
-            workers = [self.worker("jobs", IMPORT, str(start), wait=False) for _i in range(2)]
-            deadline = time.monotonic() + 120
-            while len(list(Path(tmp).glob("start.*.ready"))) < 2 and time.monotonic() < deadline:
-                self.assertTrue(all(w.poll() is None for w in workers), "a worker stopped early")
-                time.sleep(0.1)
-            start.touch()
-            reports = []
-            for process in workers:
-                out, err = process.communicate(timeout=300)
-                self.assertEqual(process.returncode, 0, err[-3000:])
-                reports.append(json.loads(out.splitlines()[-1]))
-        self.assertEqual([r["failed"] for r in reports], [0, 0], reports)
-        self.assertTrue(all(r["performed"] > 0 for r in reports), f"both workers ran jobs: {reports}")
+    def start_workers(self, count, start):
+        """``count`` job workers that start together, once all are loaded."""
+        workers = [self.worker("jobs", IMPORT, str(start), wait=False) for _i in range(count)]
+        deadline = time.monotonic() + 120
+        while len(list(start.parent.glob(f"{start.name}.*.ready"))) < count and time.monotonic() < deadline:
+            self.assertTrue(all(w.poll() is None for w in workers), "a worker stopped early")
+            time.sleep(0.1)
+        start.touch()
+        return workers
 
+    def finish(self, workers):
+        reports = []
+        for process in workers:
+            out, err = process.communicate(timeout=300)
+            self.assertEqual(process.returncode, 0, err[-3000:])
+            reports.append(json.loads(out.splitlines()[-1]))
+        return reports
+
+    def assert_each_message_done_once(self, ids):
+        in_ids = ",".join(map(str, ids))
         rows = psql(
-            self.db,
-            "SELECT id, state, attempts, coalesce(error, '') FROM heeros_link_message "
-            f"WHERE id IN ({','.join(map(str, ids))})",
+            self.db, f"SELECT id, state, attempts, coalesce(error, '') FROM heeros_link_message WHERE id IN ({in_ids})"
         )
-        self.assertEqual(len(rows), 50)
+        self.assertEqual(len(rows), len(ids))
         for _id, state, attempts, error in rows:
             self.assertIn(state, ("processed", "duplicate"), error)
             self.assertEqual(attempts, "1", "each message is processed exactly once")
         processed = psql(
             self.db,
             "SELECT sha256, count(*) FROM heeros_link_message "
-            f"WHERE id IN ({','.join(map(str, ids))}) AND state = 'processed' GROUP BY 1",
+            f"WHERE id IN ({in_ids}) AND state = 'processed' GROUP BY 1",
         )
         self.assertTrue(processed, "the files were processed")
         self.assertLessEqual(len(processed), len(BANK_FILES))
         self.assertEqual({count for _sha, count in processed}, {"1"}, "the same file was processed twice")
-
-        jobs = psql(self.db, "SELECT state, worker_pid, count(*) FROM queue_job GROUP BY 1, 2")
-        self.assertEqual({state for state, _pid, _n in jobs}, {"done"}, jobs)
-        self.assertEqual(sum(int(n) for _s, _p, n in jobs), 50)
-        self.assertEqual({int(pid) for _s, pid, _n in jobs}, {r["pid"] for r in reports})
         doubled = psql(
             self.db,
             "SELECT unique_import_id FROM account_bank_statement_line "
             "WHERE unique_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
         )
         self.assertEqual(doubled, [])
+
+    def test_two_workers_share_fifty_files(self):
+        ids = json.loads(self.worker("intake", *map(str, (BANK_FILES * 13)[:50])))
+        self.assertEqual(len(ids), 50)
+        self.assertEqual(json.loads(self.worker("enqueue")), {IMPORT: 50})
+        with tempfile.TemporaryDirectory() as tmp:
+            reports = self.finish(self.start_workers(2, Path(tmp) / "start"))
+        self.assertEqual([r["failed"] for r in reports], [0, 0], reports)
+        self.assertTrue(all(r["performed"] > 0 for r in reports), f"both workers ran jobs: {reports}")
+        self.assert_each_message_done_once(ids)
+        jobs = psql(self.db, "SELECT state, worker_pid, count(*) FROM queue_job GROUP BY 1, 2")
+        self.assertEqual({state for state, _pid, _n in jobs}, {"done"}, jobs)
+        self.assertEqual(sum(int(n) for _s, _p, n in jobs), 50)
+        self.assertEqual({int(pid) for _s, pid, _n in jobs}, {r["pid"] for r in reports})
+
+    def test_a_killed_worker_leaves_nothing_undone_or_doubled(self):
+        ids = json.loads(self.worker("intake", *map(str, (BANK_FILES * 5)[:20])))
+        self.assertEqual(json.loads(self.worker("enqueue")), {IMPORT: 20})
+        with tempfile.TemporaryDirectory() as tmp:
+            [victim] = self.start_workers(1, Path(tmp) / "first")
+            deadline = time.monotonic() + 120
+            while victim.poll() is None and time.monotonic() < deadline:
+                if int(psql(self.db, "SELECT count(*) FROM queue_job WHERE state = 'done'")[0][0]) >= 3:
+                    break
+                time.sleep(0.02)
+            victim.kill()
+            victim.communicate(timeout=60)
+            left = int(psql(self.db, "SELECT count(*) FROM queue_job WHERE state != 'done'")[0][0])
+            self.assertGreater(left, 0, "the worker was killed before the end")
+            # queue_job's runner takes back the jobs of a dead worker 10 s after they were enqueued
+            time.sleep(11)
+            self.worker("requeue")
+            reports = self.finish(self.start_workers(1, Path(tmp) / "second"))
+        self.assertEqual(reports[0]["failed"], 0, reports)
+        self.assertEqual(psql(self.db, "SELECT state, count(*) FROM queue_job GROUP BY 1"), [["done", "20"]])
+        self.assert_each_message_done_once(ids)

@@ -6,6 +6,7 @@
     python worker.py CONFIG DATABASE process|send|fetch|recover|cycle [ROUNDS]
     python worker.py CONFIG DATABASE enqueue
     python worker.py CONFIG DATABASE jobs CHANNEL START_FILE
+    python worker.py CONFIG DATABASE requeue
 
 ``setup`` gives the main company (in EUR) a bank journal per IBAN and prints the
 company id; ``intake`` stores files as received messages; the others run the
@@ -16,7 +17,9 @@ keeps the work in the crons even when queue_job is installed; ``enqueue``
 turns job workers on and runs the processing cron, which then only enqueues
 jobs; ``jobs`` is one queue_job worker: once its registry is loaded it writes
 ``START_FILE.<pid>.ready``, waits for START_FILE, then runs the jobs of
-CHANNEL with queue_job's own code until none is left, and prints what it did.
+CHANNEL with queue_job's own code until none is left, and prints what it did;
+``requeue`` puts the jobs of a killed worker back in the queue, as queue_job's
+runner does.
 """
 
 # stdout carries the results the tests read.
@@ -129,6 +132,14 @@ def main(argv):
             print(json.dumps(dict(cr.fetchall())))
         elif action == "jobs":
             run_jobs(registry, rest[0], rest[1])
+        elif action == "requeue":
+            from odoo.addons.queue_job.jobrunner.runner import Database
+
+            database = Database(db)
+            try:
+                database.requeue_dead_jobs()
+            finally:
+                database.close()
         else:
             method = {"process": Message._cron_process, "send": Message._cron_send,
                       "fetch": env["heeros.link.connection"]._cron_fetch,
