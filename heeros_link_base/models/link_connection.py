@@ -422,12 +422,15 @@ class HeerosLinkConnection(models.Model):
 
     @api.model
     def _cron_fetch(self):
+        """Fetch from every connection that is due; with job workers only
+        enqueue one fetch job per connection."""
         now = fields.Datetime.now()
         due = self.search([
             ("direction", "in", ("in", "both")),
             "|", ("next_fetch", "=", False), ("next_fetch", "<=", now),
         ])
         Message = self.env["heeros.link.message"]
+        use_jobs = Message._link_use_jobs()
         for connection in due:
             if not connection._link_claim_fetch():
                 continue
@@ -437,7 +440,11 @@ class HeerosLinkConnection(models.Model):
                     continue  # fetched by another worker meanwhile
                 connection.next_fetch = now + timedelta(minutes=max(connection.fetch_interval, 1))
                 Message._link_commit()
-                connection.with_company(connection.company_id)._link_fetch()
+                if use_jobs:
+                    connection._link_enqueue_fetch()
+                    Message._link_commit()
+                else:
+                    connection.with_company(connection.company_id)._link_fetch()
             finally:
                 Message._link_unlock(LOCK_FETCH, connection.id)
 

@@ -339,7 +339,7 @@ class HeerosLinkMessage(models.Model):
         by_index.update({i: message for (i, _n, _d), message in zip(stored, created)})
         messages = self.browse([by_index[i].id for i in range(len(files))])
         if process:
-            messages._link_process(states=("received",))
+            messages._link_process_or_enqueue()
         return messages
 
     @api.model
@@ -947,22 +947,36 @@ class HeerosLinkMessage(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_process(self, batch=200):
-        """Process received messages company by company."""
+        """Process received messages company by company; with job workers
+        (see ``link_jobs``) only hand them to the workers, at most ``batch``
+        times 25 new jobs per company and run (messages that have a job are
+        skipped, so each run goes further)."""
+        use_jobs = self._link_use_jobs()
         for company in self.env["res.company"].sudo().search([]):
             messages = self.sudo().search([
                 ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
-                limit=batch, order="id")
-            messages.with_company(company)._link_process(states=("received",))
+                limit=None if use_jobs else batch, order="id")
+            if use_jobs:
+                messages.with_company(company)._link_enqueue_processing(limit=batch * 25)
+            else:
+                messages.with_company(company)._link_process(states=("received",))
 
     @api.model
     def _cron_send(self, batch=200):
+        """Recover interrupted sends, then send due queued messages company by
+        company; with job workers only hand them to the workers."""
         self.sudo()._link_recover_sending()
+        use_jobs = self._link_use_jobs()
         now = fields.Datetime.now()
         for company in self.env["res.company"].sudo().search([]):
             messages = self.sudo().search([
                 ("direction", "=", "out"), ("state", "=", "queued"), ("company_id", "=", company.id),
-                "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)], limit=batch, order="id")
-            messages.with_company(company)._link_send()
+                "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)],
+                limit=None if use_jobs else batch, order="id")
+            if use_jobs:
+                messages.with_company(company)._link_enqueue_send(limit=batch * 25)
+            else:
+                messages.with_company(company)._link_send()
 
     # ------------------------------------------------------------------
     # statistics (CLI status, dashboards)

@@ -24,6 +24,8 @@ class LinkCase(TransactionCase):
         cls.client_a = Company.create({"name": "Asiakas A Oy"})
         cls.client_b = Company.create({"name": "Asiakas B Oy"})
         cls.Message = cls.env["heeros.link.message"]
+        # the crons' own work, as without job workers (queue_job may be installed)
+        cls.env["ir.config_parameter"].sudo().set_param("heeros_link.job_workers", "off")
         cls.tmp = link_folder(cls.env, "heeros-link-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.connection = cls.env["heeros.link.connection"].create({
