@@ -35,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
-from odoo.addons.heeros_link_base.formats import limits, xmlsafe
+from odoo.addons.heeros_link_base.formats import identifiers, limits, xmlsafe
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import (
     BuildError,
@@ -523,7 +523,7 @@ class _Writer:
         info = _sub(root, "SellerInformationDetails")
         for account in accounts:
             node = _sub(info, "SellerAccountDetails")
-            _sub(node, "SellerAccountID", _compact(account.iban),
+            _sub(node, "SellerAccountID", identifiers.compact(account.iban),
                  IdentificationSchemeName=account.scheme or "IBAN")
             _sub(node, "SellerBic", account.bic, IdentificationSchemeName="BIC")
             _opt(node, "SellerAccountName", account.name)
@@ -651,7 +651,7 @@ class _Writer:
         beneficiary = _sub(parties, "EpiBeneficiaryPartyDetails")
         name = " ".join((pay.beneficiary_name or inv.seller.name or "").split())[:35].strip()
         _opt(beneficiary, "EpiNameAddressDetails", name)
-        _sub(beneficiary, "EpiAccountID", _compact(account.iban),
+        _sub(beneficiary, "EpiAccountID", identifiers.compact(account.iban),
              IdentificationSchemeName=account.scheme or "IBAN")
         instruction = _sub(epi, "EpiPaymentInstructionDetails")
         if ref:
@@ -667,10 +667,6 @@ class _Writer:
         _sub(instruction, "EpiCharge", option, ChargeOption=option)
         self.date(instruction, "EpiDateOptionDate", pay.due_date or inv.due_date or inv.date)
         _opt(instruction, "EpiPaymentMeansCode", pay.payment_means_code)
-
-
-def _compact(value):
-    return "".join(str(value or "").split()).upper()
 
 
 def _sum(values):
