@@ -240,7 +240,10 @@ def parse(data, file_name=None):
 def iterparse(data, file_name=None, events=("end",), tag=None):
     """Stream a document: yields ``(event, element)`` like lxml's iterparse.
 
-    The caller clears elements it has consumed to keep memory flat.
+    The caller clears elements it has consumed to keep memory flat. The
+    generator's return value (``root = yield from iterparse(...)``) is the
+    root element, so a caller filtering by ``tag`` can still say what the
+    document was when no wanted element came.
     """
     source = _source(data, file_name)
     context = etree.iterparse(
@@ -250,6 +253,7 @@ def iterparse(data, file_name=None, events=("end",), tag=None):
         yield from context
     except etree.XMLSyntaxError as exc:
         raise _malformed(exc, file_name, source) from None
+    return context.root
 
 
 def local(tag):

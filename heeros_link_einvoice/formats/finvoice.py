@@ -943,6 +943,7 @@ def build_attachment_message(source, attachments):
 _ENVELOPE_START = re.compile(rb"<(?:[\w.-]+:)?Envelope[\s>/]")
 _ENVELOPE_END = re.compile(rb"</(?:[\w.-]+:)?Envelope\s*>")
 _FINVOICE_START = re.compile(rb"<Finvoice[\s>/]")
+_FINVOICE_END = re.compile(rb"</Finvoice\s*>")
 _XML_DECL = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^?]*\?>")
 # Finvoice 1.x files name the bank-association DTD. A declaration that only
 # names an external DTD (no internal subset, hence no entity) is blanked
@@ -1186,7 +1187,9 @@ class _Reader:
             epi_date=self.date(epi, "EpiIdentificationDetails/EpiDate"),
         )
 
-    def invoice(self, root):
+    def invoice(self, root, rows=None):
+        """The invoice of a ``Finvoice`` element; ``rows`` the rows already
+        read from it while streaming (else its ``InvoiceRow`` children)."""
         details = root.find("InvoiceDetails")
         if details is None:
             raise MalformedDocument("the Finvoice has no InvoiceDetails",
@@ -1245,7 +1248,7 @@ class _Reader:
             cash_discount_amount=self.decimal(terms, "CashDiscountAmount"),
             penalty_interest_percent=self.decimal(
                 terms, "PaymentOverDueFineDetails/PaymentOverDueFinePercent"),
-            rows=[self.row(n) for n in root.findall("InvoiceRow")],
+            rows=rows if rows is not None else [self.row(n) for n in root.findall("InvoiceRow")],
             payment=self.payment(root),
             transmission=self.transmission(root),
             attachment_message_id=self.text(
@@ -1330,44 +1333,177 @@ def _shift(exc, offset):
 
 
 def parse(data, file_name=None, *, validate=False):
-    """Read an inbound Finvoice (1.x to 3.0), plain or SOAP-framed.
+    """Read an inbound file of one Finvoice (1.x to 3.0), plain or SOAP-framed.
 
     Returns a :class:`FinvoiceInvoice` (``frame`` holds the SOAP frame when
     there was one). Raises :class:`MalformedDocument` / :class:`UnsafeDocument`
-    / :class:`EmptyDocument` for unreadable XML, :class:`RecordError` for an
+    / :class:`EmptyDocument` for unreadable XML or a file of several invoices
+    (read those with :func:`iter_invoices`), :class:`RecordError` for an
     amount or date that is not one, and, with ``validate=True``,
     :class:`SchemaViolation` when a 1.3/2.0/2.01/3.0 invoice does not
     satisfy the Finvoice 3.0 schema (which accepts all four versions).
     """
+    invoices = iter_invoices(data, file_name, validate=validate)
+    invoice = next(invoices)
+    if next(invoices, None) is not None:
+        raise MalformedDocument(
+            "the file holds more than one invoice", file_name=file_name,
+            expected="one Finvoice (a file of several is read invoice by invoice)")
+    return invoice
+
+
+def iter_invoices(data, file_name=None, *, validate=False):
+    """Yield every invoice of an inbound Finvoice file, one at a time.
+
+    A bank's e-invoice file is a series of SOAP frames each followed by its
+    Finvoice (or Finvoices one after the other, or a Finvoice inside a SOAP
+    body); each invoice is read as a stream of its rows, which are dropped
+    from memory once read, so the memory needed is that of one invoice
+    without its rows, whatever the size of the file. With ``validate=True``
+    each invoice is checked against the schema before it is read, which
+    keeps that one invoice whole in memory while it is checked. Errors are
+    those of :func:`parse` and name the file line of the invoice at fault.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    data = _LEGACY_DOCTYPE.sub(_blank, data or b"")
-    frame_bytes, document, offset = split_frame(data)
-    frame = None
-    if frame_bytes is not None:
-        frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
-    try:
-        root = xmlsafe.parse(document, file_name)
-    except LinkFormatError as exc:
-        raise _shift(exc, offset) from None
+    data = data or b""
+    if _LEGACY_DOCTYPE.search(data):
+        data = _LEGACY_DOCTYPE.sub(_blank, data)
+    for frame_bytes, document, offset in _documents(data):
+        frame = None
+        if frame_bytes is not None:
+            frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
+        yield from _read_document(document, file_name, offset, frame, validate)
+
+
+_BLANK_AT = re.compile(rb"[\r\n\t ]*+")
+
+
+def _documents(data):
+    """``(frame bytes or None, document bytes, line offset)`` for each
+    document of a Finvoice file, in order (see :func:`split_frame` for one).
+
+    Documents are cut at ``</Finvoice>`` and ``</...:Envelope>``; anything
+    else that does not fit (an unclosed frame, text after the last invoice)
+    is handed to the XML parser as it is, so that it reports where the file
+    goes wrong.
+    """
+    pos, line, any_document = 0, 0, False
+
+    def advance(to):
+        nonlocal pos, line
+        line += data.count(b"\n", pos, to)
+        pos = to
+
+    while True:
+        advance(_BLANK_AT.match(data, pos).end())
+        if pos >= len(data):
+            if not any_document:
+                yield None, data, 0  # nothing but blanks: the parser says so
+            return
+        any_document = True
+        envelope = _ENVELOPE_START.search(data, pos)
+        finvoice = _FINVOICE_START.search(data, pos)
+        envelope_end = (_ENVELOPE_END.search(data, envelope.end())
+                        if envelope is not None else None)
+        framed = (envelope_end is not None
+                  and (finvoice is None or envelope.start() < finvoice.start()))
+        if framed and (finvoice is None or finvoice.start() > envelope_end.start()):
+            # a frame written before its invoice
+            after = _BLANK_AT.match(data, envelope_end.end()).end()
+            if after >= len(data):
+                yield None, _rest(data, pos), line  # a lone envelope
+                return
+            frame = data[pos:envelope_end.end()]
+            advance(after)
+            stop = _document_end(data, pos)
+            document = data[pos:stop] if stop else _rest(data, pos)
+            if not _XML_DECL.match(document):
+                declaration = _XML_DECL.match(frame)
+                if declaration:
+                    document = declaration.group(0).strip() + document
+            yield frame, document, line
+        elif framed:
+            # the invoice inside the SOAP body
+            stop = envelope_end.end()
+            yield None, _rest(data, pos, stop), line
+        else:
+            stop = _document_end(data, pos)
+            yield None, _rest(data, pos, stop), line
+        if not stop:
+            return
+        advance(stop)
+
+
+def _document_end(data, pos):
+    """The end of the Finvoice document starting at ``pos``, or None."""
+    start = _FINVOICE_START.search(data, pos)
+    end = _FINVOICE_END.search(data, start.end()) if start is not None else None
+    return end.end() if end is not None else None
+
+
+def _rest(data, pos, stop=None):
+    """``data[pos:stop]`` without copying a whole file: a document that is
+    the only one of the file is handed over as it is."""
+    if stop is None or _BLANK_AT.match(data, stop).end() >= len(data):
+        return data if pos == 0 else data[pos:]
+    return data[pos:stop]
+
+
+def _read_document(document, file_name, offset, frame, validate):
+    """Yield the invoices of one XML document: a ``Finvoice`` or a SOAP
+    ``Envelope`` carrying Finvoices in its body."""
+    reader = _Reader(file_name, offset)
+    events = xmlsafe.iterparse(document, file_name, events=("end",),
+                               tag=("Finvoice", "InvoiceRow"))
+    rows = {}  # Finvoice element -> the rows read from it so far
+    found = 0
+    while True:
+        try:
+            _event, element = next(events)
+        except StopIteration as stop:
+            root = stop.value
+            break
+        except LinkFormatError as exc:
+            raise _shift(exc, offset) from None
+        parent = element.getparent()
+        if element.tag == "InvoiceRow":
+            if not validate and parent is not None and parent.tag == "Finvoice":
+                rows.setdefault(parent, []).append(reader.row(element))
+                element.clear()
+                parent.remove(element)
+            continue
+        own_rows = rows.pop(element, [])
+        top = element
+        while top.getparent() is not None:
+            top = top.getparent()
+        invoice_frame = frame
+        if top is not element:
+            if frame is not None or xmlsafe.local(top.tag) != "Envelope":
+                continue  # a Finvoice inside something else: refused below
+            invoice_frame = reader.frame(top)
+        found += 1
+        yield _read_invoice(reader, element, own_rows, invoice_frame, validate)
+        element.clear()
+        if parent is not None:
+            parent.remove(element)
+    if found:
+        return
     if xmlsafe.local(root.tag) == "Envelope" and frame is None:
-        frame = _Reader(file_name).frame(root)
-        inner = next(root.iter("Finvoice"), None)
-        if inner is None:
-            raise MalformedDocument("the SOAP envelope carries no Finvoice",
-                                    file_name=file_name, element="Envelope",
-                                    expected="a Finvoice after or inside the SOAP frame")
-        root = inner
-    if root.tag != "Finvoice":
-        raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
-                                file_name=file_name, line=_line(root, offset),
-                                element=xmlsafe.local(root.tag), expected="<Finvoice>")
+        raise MalformedDocument("the SOAP envelope carries no Finvoice",
+                                file_name=file_name, element="Envelope",
+                                expected="a Finvoice after or inside the SOAP frame")
+    raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
+                            file_name=file_name, line=_line(root, offset),
+                            element=xmlsafe.local(root.tag), expected="<Finvoice>")
+
+
+def _read_invoice(reader, root, rows, frame, validate):
     if validate and root.get("Version") in ("1.3", "2.0", "2.01", "3.0"):
-        violation = xsd.validate(root, "finvoice", file_name)
+        violation = xsd.validate(root, "finvoice", reader.file_name)
         if violation is not None:
             raise violation
-    reader = _Reader(file_name, offset)
-    invoice = reader.invoice(root)
+    invoice = reader.invoice(root, rows=None if validate else rows)
     invoice.frame = frame
     if frame is not None:
         if invoice.seller.einvoice_address is None:
