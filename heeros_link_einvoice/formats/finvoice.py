@@ -42,6 +42,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
     LinkFormatError,
     MalformedDocument,
     RecordError,
+    SchemaViolation,
 )
 
 from . import xsd
@@ -1369,7 +1370,7 @@ def iter_invoices(data, file_name=None, *, validate=False):
     data = data or b""
     if _LEGACY_DOCTYPE.search(data):
         data = _LEGACY_DOCTYPE.sub(_blank, data)
-    for frame_bytes, document, offset in _documents(data):
+    for frame_bytes, document, offset in _documents(data, file_name):
         frame = None
         if frame_bytes is not None:
             frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
@@ -1379,7 +1380,7 @@ def iter_invoices(data, file_name=None, *, validate=False):
 _BLANK_AT = re.compile(rb"[\r\n\t ]*+")
 
 
-def _documents(data):
+def _documents(data, file_name=None):
     """``(frame bytes or None, document bytes, line offset)`` for each
     document of a Finvoice file, in order (see :func:`split_frame` for one).
 
@@ -1401,9 +1402,13 @@ def _documents(data):
             if not any_document:
                 yield None, data, 0  # nothing but blanks: the parser says so
             return
-        any_document = True
         envelope = _ENVELOPE_START.search(data, pos)
         finvoice = _FINVOICE_START.search(data, pos)
+        if any_document and envelope is None and finvoice is None:
+            raise MalformedDocument(
+                "the file goes on after its last invoice", file_name=file_name, line=line + 1,
+                expected="another SOAP frame or Finvoice, or the end of the file")
+        any_document = True
         envelope_end = (_ENVELOPE_END.search(data, envelope.end())
                         if envelope is not None else None)
         framed = (envelope_end is not None
@@ -1450,26 +1455,69 @@ def _rest(data, pos, stop=None):
     return data[pos:stop]
 
 
+#: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
+_VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
+#: an invalid invoice up to this size is checked again whole to list every
+#: finding with its line; a larger one reports what the streaming check found
+_WHOLE_CHECK_BYTES = 8_000_000
+_ROOT_FINVOICE = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+_VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
+
+
+def _root_finvoice_version(document):
+    """The ``Version`` of a document whose root is a ``Finvoice`` ('' when
+    it has none), None for any other document."""
+    match = _ROOT_FINVOICE.match(document)
+    if match is None:
+        return None
+    version = _VERSION_ATTRIBUTE.search(match.group(1))
+    return version.group(2).decode("ascii", "replace") if version else ""
+
+
 def _read_document(document, file_name, offset, frame, validate):
     """Yield the invoices of one XML document: a ``Finvoice`` or a SOAP
-    ``Envelope`` carrying Finvoices in its body."""
+    ``Envelope`` carrying Finvoices in its body.
+
+    With ``validate``, a Finvoice document is checked against the schema as
+    it streams (its invoice is given only once the check has passed); a
+    Finvoice inside a SOAP body is checked whole once read.
+    """
+    check = None
+    if validate:
+        version = _root_finvoice_version(document)
+        if version is None:
+            check = "whole"
+        elif version in _VALIDATED_VERSIONS:
+            check = "stream"
     reader = _Reader(file_name, offset)
-    events = xmlsafe.iterparse(document, file_name, events=("end",),
-                               tag=("Finvoice", "InvoiceRow"))
+    events = xmlsafe.iterparse(
+        document, file_name, events=("end",), tag=("Finvoice", "InvoiceRow"),
+        schema=xsd.streaming_schema("finvoice") if check == "stream" else None)
     rows = {}  # Finvoice element -> the rows read from it so far
     found = 0
+    held = None  # the invoice of a streamed check, given once the check has passed
+    deferred = None  # an error in what a streamed check read, raised if the schema is satisfied
     while True:
         try:
             _event, element = next(events)
         except StopIteration as stop:
             root = stop.value
             break
+        except SchemaViolation as exc:
+            raise _whole_check(document, file_name, exc) from None
         except LinkFormatError as exc:
             raise _shift(exc, offset) from None
         parent = element.getparent()
         if element.tag == "InvoiceRow":
-            if not validate and parent is not None and parent.tag == "Finvoice":
-                rows.setdefault(parent, []).append(reader.row(element))
+            if check != "whole" and parent is not None and parent.tag == "Finvoice":
+                if deferred is None:
+                    try:
+                        rows.setdefault(parent, []).append(reader.row(element))
+                    except LinkFormatError as exc:
+                        if check != "stream":
+                            raise
+                        deferred = exc
                 element.clear()
                 parent.remove(element)
             continue
@@ -1483,10 +1531,21 @@ def _read_document(document, file_name, offset, frame, validate):
                 continue  # a Finvoice inside something else: refused below
             invoice_frame = reader.frame(top)
         found += 1
-        yield _read_invoice(reader, element, own_rows, invoice_frame, validate)
+        if check == "stream":
+            if deferred is None:
+                try:
+                    held = _read_invoice(reader, element, own_rows, invoice_frame, False)
+                except LinkFormatError as exc:
+                    deferred = exc
+        else:
+            yield _read_invoice(reader, element, own_rows, invoice_frame, check == "whole")
         element.clear()
         if parent is not None:
             parent.remove(element)
+    if deferred is not None:
+        raise deferred
+    if held is not None:
+        yield held
     if found:
         return
     if xmlsafe.local(root.tag) == "Envelope" and frame is None:
@@ -1498,8 +1557,25 @@ def _read_document(document, file_name, offset, frame, validate):
                             element=xmlsafe.local(root.tag), expected="<Finvoice>")
 
 
+def _whole_check(document, file_name, streamed):
+    """The :class:`SchemaViolation` of a document the streaming check
+    refused: every finding with its line from a check of the whole
+    document when it is small enough, else the streaming check's findings."""
+    if len(document) <= _WHOLE_CHECK_BYTES:
+        violation = xsd.validate(document, "finvoice", file_name)
+        if violation is not None:
+            return violation
+    errors = streamed.errors
+    return SchemaViolation(
+        f"the document does not satisfy the schema {xsd.schema_path('finvoice').name} "
+        f"({len(errors)} error{'s' if len(errors) != 1 else ''})",
+        errors=errors, file_name=file_name)
+
+
 def _read_invoice(reader, root, rows, frame, validate):
-    if validate and root.get("Version") in ("1.3", "2.0", "2.01", "3.0"):
+    """The invoice of a ``Finvoice`` element, checked whole against the
+    schema first with ``validate`` (its rows then read from the element)."""
+    if validate and root.get("Version") in _VALIDATED_VERSIONS:
         violation = xsd.validate(root, "finvoice", reader.file_name)
         if violation is not None:
             raise violation

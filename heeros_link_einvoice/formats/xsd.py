@@ -98,6 +98,23 @@ class _Compiled:
         return self._full or None
 
 
+_streaming = threading.local()
+
+
+def streaming_schema(name):
+    """An ``lxml.etree.XMLSchema`` of this thread for checking a document
+    while it streams (:func:`xmlsafe.iterparse` with ``schema``); apart from
+    :func:`load`'s, whose use is one validation at a time."""
+    path = schema_path(name)
+    schemas = getattr(_streaming, "schemas", None)
+    if schemas is None:
+        schemas = _streaming.schemas = {}
+    schema = schemas.get(path)
+    if schema is None:
+        schema = schemas[path] = etree.XMLSchema(etree.parse(str(path), parser=_schema_parser()))
+    return schema
+
+
 def load(name):
     """The compiled schema (cached) for a short name or relative path."""
     path = schema_path(name)

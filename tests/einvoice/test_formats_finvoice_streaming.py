@@ -120,9 +120,54 @@ def test_schema_check_per_invoice():
     assert any("InvoiceDatum" in error for error in caught.value.errors)
 
 
+def test_streamed_schema_check_of_one_invoice(monkeypatch):
+    """A Finvoice document is checked while it streams; a refused one is
+    checked again whole for every finding with its line, or, when larger
+    than that second check allows, reported with the streamed findings."""
+    data = fv.build(finvoice_invoice("2026-7", 300))
+    assert fv.parse(data, validate=True).rows == fv.parse(data).rows
+    broken = data.replace(b"<RowVatCode>S</RowVatCode>", b"<RowVatCode>S</RowVatCode><Bogus/>", 2)
+    with pytest.raises(SchemaViolation) as caught:
+        fv.parse(broken, "one.xml", validate=True)
+    rows = [n + 1 for n in _lines_of(broken, b"<InvoiceRow>")]
+    bogus = [n + 1 for n in _lines_of(broken, b"<Bogus/>")]
+    # each finding names the row that holds the stray element, by its line
+    assert len(caught.value.errors) == 2
+    for error, line in zip(caught.value.errors, bogus, strict=True):
+        assert "Bogus" in error
+        assert error.startswith(f"line {max(r for r in rows if r < line)}, /Finvoice/InvoiceRow")
+    monkeypatch.setattr(fv, "_WHOLE_CHECK_BYTES", 0)
+    with pytest.raises(SchemaViolation) as caught:
+        fv.parse(broken, "one.xml", validate=True)
+    assert caught.value.file_name == "one.xml"
+    assert "Finvoice3.0.xsd" in caught.value.message
+    assert caught.value.errors and all("Bogus" in error for error in caught.value.errors)
+
+
+def _lines_of(data, needle):
+    found, start = [], data.find(needle)
+    while start >= 0:
+        found.append(data.count(b"\n", 0, start))
+        start = data.find(needle, start + 1)
+    return found
+
+
+def test_record_error_waits_for_the_schema_check():
+    """With validation, what the schema refuses is reported as a schema
+    violation even when a row read before the end could not be read."""
+    data = fv.build(finvoice_invoice("2026-8", 20))
+    start = data.index(b"<RowVatAmount")
+    value = data.index(b">", start) + 1
+    broken = data[:value] + b"x" + data[value + 1 :]
+    with pytest.raises(RecordError):
+        fv.parse(broken, "one.xml")
+    with pytest.raises(SchemaViolation):
+        fv.parse(broken, "one.xml", validate=True)
+
+
 def test_text_after_the_last_invoice_is_reported():
     data, _numbers = finvoice_file(20_000)
-    with pytest.raises(MalformedDocument) as caught:
+    with pytest.raises(MalformedDocument, match="goes on after its last invoice") as caught:
         list(fv.iter_invoices(data + b"\nnot xml\n", "bank.xml"))
     assert caught.value.line == data.count(b"\n") + 2
 
@@ -148,17 +193,34 @@ _odoo = Path(next(iter(odoo.addons.__path__))).resolve().parent.parent
 odoo.addons.__path__.extend([{repo!r}, str(_odoo / "addons")])
 from odoo.addons.heeros_link_einvoice.formats import finvoice
 data = Path(sys.argv[1]).read_bytes()
+validate = sys.argv[2] == "validate"
+finvoice.iter_invoices(b"", validate=validate)  # loaded before measuring
+if validate:
+    from odoo.addons.heeros_link_einvoice.formats import xsd
+    xsd.streaming_schema("finvoice")
 def status(key):
     with open("/proc/self/status") as lines:
         return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(key))
 resident = status("VmRSS:")
-numbers = [invoice.number for invoice in finvoice.iter_invoices(data, "large.xml")]
+numbers = [invoice.number for invoice in finvoice.iter_invoices(data, "large.xml", validate=validate)]
 growth = status("VmHWM:") - resident
 print(json.dumps({{"size": len(data), "growth": growth, "numbers": numbers}}))
 """
 
 
-def test_a_large_file_of_framed_invoices_is_read_in_bounded_memory(tmp_path):
+def _read_in_a_fresh_process(path, validate):
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(repo=str(REPO)), str(path), "validate" if validate else "read"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("validate", [False, True], ids=["read", "validate"])
+def test_a_large_file_of_framed_invoices_is_read_in_bounded_memory(tmp_path, validate):
     """In a fresh process: the highest resident memory while reading 12 MB
     of framed invoices, above what the process held with the file read,
     stays far below the file's size (one invoice at a time; read as one
@@ -166,13 +228,17 @@ def test_a_large_file_of_framed_invoices_is_read_in_bounded_memory(tmp_path):
     data, numbers = finvoice_file(12_000_000)
     path = tmp_path / "large.xml"
     path.write_bytes(data)
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(repo=str(REPO)), str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    )
-    row = json.loads(out.stdout.strip().splitlines()[-1])
+    row = _read_in_a_fresh_process(path, validate)
     assert row["numbers"] == numbers
     assert row["growth"] < 0.5 * row["size"], row
+
+
+def test_one_large_invoice_is_checked_and_read_in_bounded_memory(tmp_path):
+    """One invoice of 8 000 rows (6 MB), checked against the schema and
+    read: its rows as dataclasses, not its tree (which takes ten times
+    the file), stay within twice the file."""
+    path = tmp_path / "one.xml"
+    path.write_bytes(fv.build(finvoice_invoice("2026-9", 8_000)))
+    row = _read_in_a_fresh_process(path, True)
+    assert row["numbers"] == ["2026-9"]
+    assert row["growth"] < 2 * row["size"], row
