@@ -164,7 +164,7 @@ class OverdueDetails:
     interest_amount: Decimal = None
 
 
-@dataclass
+@dataclass(slots=True)  # an invoice may have tens of thousands of rows
 class InvoiceRow:
     name: str = ""
     article_id: str = ""
@@ -953,10 +953,22 @@ _LEGACY_DOCTYPE = re.compile(
     rb"<!DOCTYPE\s+Finvoice\s+SYSTEM\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
 
 
+#: values a reader shares between the rows of a document (the same VAT
+#: rate, unit or price in every row is one object), up to this many each
+_SHARED_VALUES = 4096
+
+
 class _Reader:
     def __init__(self, file_name, line_offset=0):
         self.file_name = file_name
         self.line_offset = line_offset
+        self._numbers = {}
+        self._words = {}
+
+    def _shared(self, table, key, value):
+        if len(table) < _SHARED_VALUES:
+            table[key] = value
+        return value
 
     # element access -------------------------------------------------------
     @staticmethod
@@ -967,7 +979,13 @@ class _Reader:
         element = self.find(node, path)
         if element is None or element.text is None:
             return ""
-        return " ".join(element.text.split())
+        raw = element.text
+        if len(raw) > 24:
+            return " ".join(raw.split())
+        shared = self._words.get(raw)
+        if shared is None:
+            shared = self._shared(self._words, raw, " ".join(raw.split()))
+        return shared
 
     def texts(self, node, path):
         if node is None:
@@ -992,6 +1010,9 @@ class _Reader:
         if element is None or not (element.text or "").strip():
             return None
         raw = element.text
+        shared = self._numbers.get(raw)
+        if shared is not None:
+            return shared  # the same text was read, checked and bounded before
         text = "".join(raw.replace("\u00a0", " ").split())
         text = text.replace(",", ".") if "," in text else text
         try:
@@ -1002,8 +1023,9 @@ class _Reader:
         if not number.is_finite():
             raise self.error(element, f"{raw.strip()!r} is not a number")
         line = element.sourceline + self.line_offset if element.sourceline else None
-        return limits.check_amount(number, file_name=self.file_name, element=self.where(element),
-                                   line=line, text=raw.strip())
+        number = limits.check_amount(number, file_name=self.file_name, element=self.where(element),
+                                     line=line, text=raw.strip())
+        return self._shared(self._numbers, raw, number)
 
     def date(self, node, path):
         element = self.find(node, path)
