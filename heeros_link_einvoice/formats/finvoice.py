@@ -1479,9 +1479,6 @@ def _rest(data, pos, stop=None):
 
 #: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
 _VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
-#: an invalid invoice up to this size is checked again whole to list every
-#: finding with its line; a larger one reports what the streaming check found
-_WHOLE_CHECK_BYTES = 8_000_000
 _ROOT_FINVOICE = re.compile(
     rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
 _VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
@@ -1527,7 +1524,7 @@ def _read_document(document, file_name, offset, frame, validate):
             root = stop.value
             break
         except SchemaViolation as exc:
-            raise _whole_check(document, file_name, exc) from None
+            raise xsd.refused(document, "finvoice", file_name, exc) from None
         except LinkFormatError as exc:
             raise _shift(exc, offset) from None
         parent = element.getparent()
@@ -1577,21 +1574,6 @@ def _read_document(document, file_name, offset, frame, validate):
     raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
                             file_name=file_name, line=_line(root, offset),
                             element=xmlsafe.local(root.tag), expected="<Finvoice>")
-
-
-def _whole_check(document, file_name, streamed):
-    """The :class:`SchemaViolation` of a document the streaming check
-    refused: every finding with its line from a check of the whole
-    document when it is small enough, else the streaming check's findings."""
-    if len(document) <= _WHOLE_CHECK_BYTES:
-        violation = xsd.validate(document, "finvoice", file_name)
-        if violation is not None:
-            return violation
-    errors = streamed.errors
-    return SchemaViolation(
-        f"the document does not satisfy the schema {xsd.schema_path('finvoice').name} "
-        f"({len(errors)} error{'s' if len(errors) != 1 else ''})",
-        errors=errors, file_name=file_name)
 
 
 def _read_invoice(reader, root, rows, frame, validate):

@@ -1,17 +1,20 @@
-"""Large Finvoice files for memory tests and benchmarks.
+"""Large Finvoice and UBL files for memory tests and benchmarks.
 
 A bank's e-invoice file is a series of SOAP frames, each followed by its
 Finvoice. :func:`finvoice_file` writes such a file from one invoice built
 (and checked against the schema) by the suite's own builder, repeated with
 distinct invoice numbers and message ids; :func:`finvoice_invoice` makes
-that invoice, with totals that add up.
+that invoice, with totals that add up. :func:`ubl_file` repeats the lines of
+the Peppol BIS 3 base example.
 """
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from odoo.addons.heeros_link_base.formats import reference
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
+from tests.common import SHARED_DATA
 
 _PLACEHOLDER = "7777777777"
 _SELLER = fv.EInvoiceAddress("003723456780", "003721291126", "0037")
@@ -93,3 +96,21 @@ def finvoice_file(size, *, rows=5, framed=True):
     numbers = [f"{index:010d}" for index in range(1, count + 1)]
     data = b"\n".join(model.replace(_PLACEHOLDER.encode(), number.encode()) for number in numbers)
     return data, numbers
+
+
+UBL_SAMPLE = SHARED_DATA / "einvoice" / "samples" / "peppol-bis3-examples" / "base-example.xml"
+_UBL_LINE = re.compile(rb"<cac:InvoiceLine>.*?</cac:InvoiceLine>\s*", re.DOTALL)
+
+
+def ubl_file(size):
+    """The Peppol BIS 3 base example with its first invoice line repeated
+    (distinct line ids) to about ``size`` bytes; valid against the UBL 2.1
+    schema (its totals no longer add up)."""
+    data = UBL_SAMPLE.read_bytes()
+    lines = list(_UBL_LINE.finditer(data))
+    line = lines[0].group(0)
+    count = max(size // len(line), 1)
+    body = b"".join(
+        re.sub(rb"<cbc:ID>[^<]*</cbc:ID>", f"<cbc:ID>{n}</cbc:ID>".encode(), line, count=1) for n in range(1, count + 1)
+    )
+    return data[: lines[0].start()] + body + data[lines[-1].end() :]

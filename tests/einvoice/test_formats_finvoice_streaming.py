@@ -16,6 +16,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
     SchemaViolation,
 )
 from odoo.addons.heeros_link_einvoice.formats import finvoice as fv
+from odoo.addons.heeros_link_einvoice.formats import xsd
 from tests.common import REPO
 from tests.einvoice.golden import GOLDEN, SAMPLES, dump, golden_path, sample_files
 from tests.einvoice.large_files import finvoice_file, finvoice_invoice
@@ -136,7 +137,7 @@ def test_streamed_schema_check_of_one_invoice(monkeypatch):
     for error, line in zip(caught.value.errors, bogus, strict=True):
         assert "Bogus" in error
         assert error.startswith(f"line {max(r for r in rows if r < line)}, /Finvoice/InvoiceRow")
-    monkeypatch.setattr(fv, "_WHOLE_CHECK_BYTES", 0)
+    monkeypatch.setattr(xsd, "WHOLE_CHECK_BYTES", 0)
     with pytest.raises(SchemaViolation) as caught:
         fv.parse(broken, "one.xml", validate=True)
     assert caught.value.file_name == "one.xml"
@@ -242,3 +243,12 @@ def test_one_large_invoice_is_checked_and_read_in_bounded_memory(tmp_path):
     row = _read_in_a_fresh_process(path, True)
     assert row["numbers"] == ["2026-9"]
     assert row["growth"] < 2 * row["size"], row
+
+
+@pytest.mark.parametrize("validate", [False, True], ids=["read", "validate"])
+def test_a_truncated_invoice_is_malformed_not_read_in_part(validate):
+    data = fv.build(finvoice_invoice("2026-10", 50))
+    cut = data[: data.index(b"<InvoiceRow>", len(data) // 2) + 20]
+    with pytest.raises(MalformedDocument) as caught:
+        list(fv.iter_invoices(cut, "cut.xml", validate=validate))
+    assert caught.value.file_name == "cut.xml" and caught.value.line
