@@ -10,7 +10,9 @@ the XML.
   shipped Finvoice 3.0 XSD before returning it.
 * :func:`parse` reads an inbound Finvoice 1.x/2.0/2.01/3.0, plain or behind
   the ebXML SOAP frame of the bank channel (frame and invoice written one
-  after the other, or the invoice inside the SOAP body).
+  after the other, or the invoice inside the SOAP body);
+  :func:`iter_invoices` reads a file of many such invoices one at a time,
+  each as a stream of its rows.
 * :func:`build_soap_envelope` writes that frame, :func:`build_framed` the
   frame followed by the invoice.
 * :func:`build_attachment_message` / :func:`parse_attachment_message` handle
@@ -1383,9 +1385,10 @@ def iter_invoices(data, file_name=None, *, validate=False):
     body); each invoice is read as a stream of its rows, which are dropped
     from memory once read, so the memory needed is that of one invoice
     without its rows, whatever the size of the file. With ``validate=True``
-    each invoice is checked against the schema before it is read, which
-    keeps that one invoice whole in memory while it is checked. Errors are
-    those of :func:`parse` and name the file line of the invoice at fault.
+    each invoice is checked against the schema while it streams and given
+    only once it has passed (a Finvoice inside a SOAP body is checked whole
+    once read). Errors are those of :func:`parse` and name the file line of
+    the invoice at fault.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -1424,8 +1427,10 @@ def _documents(data, file_name=None):
             if not any_document:
                 yield None, data, 0  # nothing but blanks: the parser says so
             return
-        envelope = _ENVELOPE_START.search(data, pos)
         finvoice = _FINVOICE_START.search(data, pos)
+        # only a frame before the next Finvoice matters (searching further
+        # for each invoice would read the file again and again)
+        envelope = _ENVELOPE_START.search(data, pos, finvoice.start() if finvoice else len(data))
         if any_document and envelope is None and finvoice is None:
             raise MalformedDocument(
                 "the file goes on after its last invoice", file_name=file_name, line=line + 1,
