@@ -1,22 +1,41 @@
 """Finnish party identifiers used by e-invoicing, as plain functions.
 
-* Business ID (Y-tunnus): seven digits, a hyphen and a check digit,
-  validated with python-stdnum (``stdnum.fi.ytunnus``).
+The business ID, VAT number and IBAN checks are python-stdnum's, through
+:mod:`odoo.addons.heeros_link_base.formats.identifiers` (shared with the
+bank addon). What stdnum has no module for is here:
+
 * OVT code (OVT-tunnus, EDI code): ``0037``, the eight digits of the
   business ID without the hyphen, then an optional suffix of up to five
   characters naming a unit of the organisation.
 * E-invoice address: an OVT code, or for consumer and bank e-invoicing an
   IBAN; anything else an operator handed out (kept as is).
-* Finnish VAT number: ``FI`` and the eight digits of the business ID.
 
 Each ``check_*`` function returns ``None`` for a valid value and otherwise a
-sentence saying what is wrong, so callers can collect the problems.
+sentence saying what is wrong, so callers can collect the problems;
+``validate_ovt`` raises the suite's :class:`InvalidIdentifier` instead.
 """
 
 import re
 
-from stdnum import iban as stdnum_iban
-from stdnum.fi import ytunnus
+from odoo.addons.heeros_link_base.formats.errors import InvalidIdentifier
+from odoo.addons.heeros_link_base.formats.identifiers import (
+    business_id_compact,
+    business_id_from_vat,
+    check_business_id,
+    compact,
+    iban_length,
+    normalise_business_id,
+    validate_business_id,
+    validate_iban,
+    vat_from_business_id,
+)
+
+__all__ = [
+    "EAS_FI_VAT", "EAS_OVT", "OVT_PREFIX", "address_kind", "business_id_compact",
+    "business_id_from_vat", "check_business_id", "check_einvoice_address", "check_iban",
+    "check_ovt", "compact", "default_peppol_endpoint", "ovt_business_id", "validate_ovt",
+    "vat_from_business_id",
+]
 
 OVT_PREFIX = "0037"
 _OVT = re.compile(r"0037(\d{8})([0-9A-Z]{0,5})")
@@ -25,64 +44,14 @@ EAS_OVT = "0216"
 EAS_FI_VAT = "0213"
 
 
-def compact(value):
-    return "".join(str(value or "").split()).upper()
-
-
-def business_id_compact(value):
-    """'1234567-8' / '12345678' / 'FI12345678' -> '1234567-8' (not validated)."""
-    text = compact(value).replace("-", "")
-    if text.startswith("FI"):
-        text = text[2:]
-    if len(text) == 8 and text.isdecimal():
-        return f"{text[:7]}-{text[7]}"
-    return compact(value)
-
-
-def check_business_id(value):
-    text = business_id_compact(value)
-    if not text:
-        return "the business ID is empty"
-    if not ytunnus.is_valid(text):
-        if re.fullmatch(r"\d{7}-\d", text):
-            expected = next((f"{text[:8]}{d}" for d in "0123456789"
-                             if ytunnus.is_valid(f"{text[:8]}{d}")), None)
-            if expected:
-                return f"business ID {value} has a wrong check digit (expected {expected})"
-            return f"business ID {value} has no valid check digit"
-        return f"{value!r} is not a Finnish business ID (expected seven digits, a hyphen and a check digit)"
-    return None
-
-
-def vat_from_business_id(value):
-    """'1234567-8' -> 'FI12345678'."""
-    return "FI" + business_id_compact(value).replace("-", "")
-
-
-def business_id_from_vat(vat):
-    """'FI12345678' -> '1234567-8', or '' when ``vat`` is not a Finnish VAT number."""
-    text = compact(vat)
-    if re.fullmatch(r"FI\d{8}", text):
-        return f"{text[2:9]}-{text[9]}"
-    return ""
-
-
 def address_kind(address):
     """'ovt', 'iban' or 'other'."""
     text = compact(address)
     if text.startswith(OVT_PREFIX) and text[4:12].isdecimal():
         return "ovt"
-    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", text) and _iban_country(text):
+    if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", text) and iban_length(text):
         return "iban"
     return "other"
-
-
-def _iban_country(text):
-    """Whether the first two letters are a country that uses IBANs."""
-    try:
-        return bool(stdnum_iban._ibandb.info(text)[0][1])
-    except (AttributeError, IndexError, TypeError):
-        return stdnum_iban.is_valid(text)
 
 
 def ovt_business_id(address):
@@ -90,25 +59,40 @@ def ovt_business_id(address):
     match = _OVT.fullmatch(compact(address))
     if not match:
         return ""
-    digits = match.group(1)
-    return f"{digits[:7]}-{digits[7]}"
+    return normalise_business_id(match.group(1))
 
 
-def check_ovt(address):
+def validate_ovt(address):
+    """The compact OVT code or :class:`InvalidIdentifier`."""
     text = compact(address)
     match = _OVT.fullmatch(text)
     if not match:
-        return (f"OVT code {address} is not valid: expected 0037, the eight digits of a business ID "
-                "and at most five more characters (e.g. 003712345671 or 00371234567100100)")
-    problem = check_business_id(match.group(1))
-    if problem:
-        return f"OVT code {address} does not contain a valid business ID: {problem}"
+        raise InvalidIdentifier(
+            f"OVT code {address} is not valid: expected 0037, the eight digits of a business ID "
+            "and at most five more characters (e.g. 003712345671 or 00371234567100100)",
+            identifier="ovt", reason="length" if text.startswith(OVT_PREFIX) else "format")
+    try:
+        validate_business_id(match.group(1))
+    except InvalidIdentifier as exc:
+        raise InvalidIdentifier(
+            f"OVT code {address} does not contain a valid business ID: {exc.message}",
+            identifier="ovt", reason=exc.reason) from exc
+    return text
+
+
+def check_ovt(address):
+    try:
+        validate_ovt(address)
+    except InvalidIdentifier as exc:
+        return exc.message
     return None
 
 
 def check_iban(address):
-    if not stdnum_iban.is_valid(compact(address)):
-        return f"{address} is not a valid IBAN (check the country code, length and check digits)"
+    try:
+        validate_iban(address)
+    except InvalidIdentifier as exc:
+        return exc.message
     return None
 
 

@@ -791,7 +791,7 @@ class _Reader:
                 if extra_text:
                     additional.append(extra_text)
             if references:
-                detail.creditor_references = [_compact_reference(r) for r in references]
+                detail.creditor_references = [fi_reference.normalise(r) for r in references]
                 detail.creditor_reference = detail.creditor_references[0]
                 detail.creditor_reference_kind = fi_reference.kind(references[0])
             detail.additional_remittance_info = " ".join(additional) or None
@@ -843,7 +843,3 @@ def _shorten(value, limit=40):
         return value
     return f"{value[:20]}...{value[-10:]} ({len(value)} characters)"
 
-
-def _compact_reference(ref):
-    """Compact form of a valid Finnish/RF reference, else the text as given."""
-    return fi_reference.compact(ref) if fi_reference.kind(ref) else ref

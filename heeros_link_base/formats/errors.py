@@ -109,3 +109,21 @@ class DuplicateDocument(LinkFormatError):
 class RoutingError(LinkFormatError):
     """The document is for no company this connection serves (no journal with
     the account's IBAN, no company with the buyer's identifiers, ...)."""
+
+
+class InvalidIdentifier(RecordError):
+    """A business identifier or payment reference is not valid: a Finnish
+    business ID (Y-tunnus), VAT number, OVT code, IBAN, Finnish or RF creditor
+    reference.
+
+    ``identifier`` names the kind (``business_id``, ``vat``, ``ovt``,
+    ``iban``, ``reference``); ``reason`` says what is wrong (``empty``,
+    ``format``, ``length``, ``checksum``, ``component``), so a caller can act
+    on it without parsing the sentence. The python-stdnum error the check came
+    from, if any, is the ``__cause__``.
+    """
+
+    def __init__(self, message, *, identifier=None, reason=None, **kwargs):
+        self.identifier = identifier
+        self.reason = reason
+        super().__init__(message, **kwargs)

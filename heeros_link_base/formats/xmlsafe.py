@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from . import limits
-from .errors import EmptyDocument, LimitExceeded, MalformedDocument, UnsafeDocument
+from .errors import EmptyDocument, LimitExceeded, MalformedDocument, SchemaViolation, UnsafeDocument
 
 _PROLOG_SCAN = 4096
 _DECL_RE = re.compile(rb"^(\xef\xbb\xbf)?<\?xml\s+([^?]*)\?>")
@@ -237,11 +237,24 @@ def parse(data, file_name=None):
         raise _malformed(exc, file_name, source) from None
 
 
-def iterparse(data, file_name=None, events=("end",), tag=None):
+def iterparse(data, file_name=None, events=("end",), tag=None, schema=None):
     """Stream a document: yields ``(event, element)`` like lxml's iterparse.
 
-    The caller clears elements it has consumed to keep memory flat.
+    The caller clears elements it has consumed to keep memory flat. The
+    generator's return value (``root = yield from iterparse(...)``) is the
+    root element, so a caller filtering by ``tag`` can still say what the
+    document was when no wanted element came.
+
+    With ``schema`` (an ``lxml.etree.XMLSchema``) the document is checked
+    while it streams (``tag`` then names elements exactly, no wildcards); a
+    well-formed document that does not satisfy it raises
+    :class:`SchemaViolation` listing libxml2's findings (which carry no
+    line: nothing of the tree is kept to place them) once the whole
+    document has been read, so a caller must not act on what it read
+    before the generator is exhausted.
     """
+    if schema is not None:
+        return (yield from _iterparse_checked(data, file_name, events, tag, schema))
     source = _source(data, file_name)
     context = etree.iterparse(
         source, events=events, tag=tag, resolve_entities=False,
@@ -250,6 +263,47 @@ def iterparse(data, file_name=None, events=("end",), tag=None):
         yield from context
     except etree.XMLSyntaxError as exc:
         raise _malformed(exc, file_name, source) from None
+    return context.root
+
+
+def _iterparse_checked(data, file_name, events, tag, schema):
+    """:func:`iterparse` with a schema check.
+
+    libxml2's schema check while parsing can end the parse at a
+    well-formedness error without raising it, so every element's end is
+    seen here: a document whose root never closed is read again without the
+    check (still streaming) for the parser's own error and line.
+    """
+    source = _source(data, file_name)
+    tags = {tag} if isinstance(tag, str) else set(tag) if tag else None
+    wanted = set(events)
+    # a schema-checked iterparse reports the thread's whole error log,
+    # earlier documents' errors included: start it empty
+    etree.clear_error_log()
+    context = etree.iterparse(
+        source, events=tuple(wanted | {"end"}), resolve_entities=False,
+        no_network=True, load_dtd=False, huge_tree=False, schema=schema)
+    closed = False
+    try:
+        for event, element in context:
+            if event == "end" and element.getparent() is None:
+                closed = True
+            if event in wanted and (tags is None or element.tag in tags):
+                yield event, element
+    except etree.XMLSyntaxError as exc:
+        findings = [entry.message for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
+        if (exc.msg or "").strip() in findings:
+            raise SchemaViolation(
+                f"the document does not satisfy its schema ({len(findings)} "
+                f"error{'s' if len(findings) != 1 else ''})",
+                errors=findings, file_name=file_name) from None
+        raise _malformed(exc, file_name, source) from None
+    if not closed:
+        for _pair in iterparse(data, file_name, events=("end",), tag="{urn:heeros-link:none}none"):
+            pass  # raises the parser's error
+        raise MalformedDocument("the document ends before its root element is closed",
+                                file_name=file_name)
+    return context.root
 
 
 def local(tag):

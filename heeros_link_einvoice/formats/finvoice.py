@@ -10,7 +10,9 @@ the XML.
   shipped Finvoice 3.0 XSD before returning it.
 * :func:`parse` reads an inbound Finvoice 1.x/2.0/2.01/3.0, plain or behind
   the ebXML SOAP frame of the bank channel (frame and invoice written one
-  after the other, or the invoice inside the SOAP body).
+  after the other, or the invoice inside the SOAP body);
+  :func:`iter_invoices` reads a file of many such invoices one at a time,
+  each as a stream of its rows.
 * :func:`build_soap_envelope` writes that frame, :func:`build_framed` the
   frame followed by the invoice.
 * :func:`build_attachment_message` / :func:`parse_attachment_message` handle
@@ -35,13 +37,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
-from odoo.addons.heeros_link_base.formats import limits, xmlsafe
+from odoo.addons.heeros_link_base.formats import identifiers, limits, xmlsafe
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import (
     BuildError,
     LinkFormatError,
     MalformedDocument,
     RecordError,
+    SchemaViolation,
 )
 
 from . import xsd
@@ -163,7 +166,7 @@ class OverdueDetails:
     interest_amount: Decimal = None
 
 
-@dataclass
+@dataclass(slots=True)  # an invoice may have tens of thousands of rows
 class InvoiceRow:
     name: str = ""
     article_id: str = ""
@@ -523,7 +526,7 @@ class _Writer:
         info = _sub(root, "SellerInformationDetails")
         for account in accounts:
             node = _sub(info, "SellerAccountDetails")
-            _sub(node, "SellerAccountID", _compact(account.iban),
+            _sub(node, "SellerAccountID", identifiers.compact(account.iban),
                  IdentificationSchemeName=account.scheme or "IBAN")
             _sub(node, "SellerBic", account.bic, IdentificationSchemeName="BIC")
             _opt(node, "SellerAccountName", account.name)
@@ -651,7 +654,7 @@ class _Writer:
         beneficiary = _sub(parties, "EpiBeneficiaryPartyDetails")
         name = " ".join((pay.beneficiary_name or inv.seller.name or "").split())[:35].strip()
         _opt(beneficiary, "EpiNameAddressDetails", name)
-        _sub(beneficiary, "EpiAccountID", _compact(account.iban),
+        _sub(beneficiary, "EpiAccountID", identifiers.compact(account.iban),
              IdentificationSchemeName=account.scheme or "IBAN")
         instruction = _sub(epi, "EpiPaymentInstructionDetails")
         if ref:
@@ -667,10 +670,6 @@ class _Writer:
         _sub(instruction, "EpiCharge", option, ChargeOption=option)
         self.date(instruction, "EpiDateOptionDate", pay.due_date or inv.due_date or inv.date)
         _opt(instruction, "EpiPaymentMeansCode", pay.payment_means_code)
-
-
-def _compact(value):
-    return "".join(str(value or "").split()).upper()
 
 
 def _sum(values):
@@ -947,6 +946,7 @@ def build_attachment_message(source, attachments):
 _ENVELOPE_START = re.compile(rb"<(?:[\w.-]+:)?Envelope[\s>/]")
 _ENVELOPE_END = re.compile(rb"</(?:[\w.-]+:)?Envelope\s*>")
 _FINVOICE_START = re.compile(rb"<Finvoice[\s>/]")
+_FINVOICE_END = re.compile(rb"</Finvoice\s*>")
 _XML_DECL = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^?]*\?>")
 # Finvoice 1.x files name the bank-association DTD. A declaration that only
 # names an external DTD (no internal subset, hence no entity) is blanked
@@ -955,10 +955,22 @@ _LEGACY_DOCTYPE = re.compile(
     rb"<!DOCTYPE\s+Finvoice\s+SYSTEM\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
 
 
+#: values a reader shares between the rows of a document (the same VAT
+#: rate, unit or price in every row is one object), up to this many each
+_SHARED_VALUES = 4096
+
+
 class _Reader:
     def __init__(self, file_name, line_offset=0):
         self.file_name = file_name
         self.line_offset = line_offset
+        self._numbers = {}
+        self._words = {}
+
+    def _shared(self, table, key, value):
+        if len(table) < _SHARED_VALUES:
+            table[key] = value
+        return value
 
     # element access -------------------------------------------------------
     @staticmethod
@@ -969,7 +981,13 @@ class _Reader:
         element = self.find(node, path)
         if element is None or element.text is None:
             return ""
-        return " ".join(element.text.split())
+        raw = element.text
+        if len(raw) > 24:
+            return " ".join(raw.split())
+        shared = self._words.get(raw)
+        if shared is None:
+            shared = self._shared(self._words, raw, " ".join(raw.split()))
+        return shared
 
     def texts(self, node, path):
         if node is None:
@@ -994,6 +1012,9 @@ class _Reader:
         if element is None or not (element.text or "").strip():
             return None
         raw = element.text
+        shared = self._numbers.get(raw)
+        if shared is not None:
+            return shared  # the same text was read, checked and bounded before
         text = "".join(raw.replace("\u00a0", " ").split())
         text = text.replace(",", ".") if "," in text else text
         try:
@@ -1004,8 +1025,9 @@ class _Reader:
         if not number.is_finite():
             raise self.error(element, f"{raw.strip()!r} is not a number")
         line = element.sourceline + self.line_offset if element.sourceline else None
-        return limits.check_amount(number, file_name=self.file_name, element=self.where(element),
-                                   line=line, text=raw.strip())
+        number = limits.check_amount(number, file_name=self.file_name, element=self.where(element),
+                                     line=line, text=raw.strip())
+        return self._shared(self._numbers, raw, number)
 
     def date(self, node, path):
         element = self.find(node, path)
@@ -1190,7 +1212,9 @@ class _Reader:
             epi_date=self.date(epi, "EpiIdentificationDetails/EpiDate"),
         )
 
-    def invoice(self, root):
+    def invoice(self, root, rows=None):
+        """The invoice of a ``Finvoice`` element; ``rows`` the rows already
+        read from it while streaming (else its ``InvoiceRow`` children)."""
         details = root.find("InvoiceDetails")
         if details is None:
             raise MalformedDocument("the Finvoice has no InvoiceDetails",
@@ -1249,7 +1273,7 @@ class _Reader:
             cash_discount_amount=self.decimal(terms, "CashDiscountAmount"),
             penalty_interest_percent=self.decimal(
                 terms, "PaymentOverDueFineDetails/PaymentOverDueFinePercent"),
-            rows=[self.row(n) for n in root.findall("InvoiceRow")],
+            rows=rows if rows is not None else [self.row(n) for n in root.findall("InvoiceRow")],
             payment=self.payment(root),
             transmission=self.transmission(root),
             attachment_message_id=self.text(
@@ -1334,44 +1358,237 @@ def _shift(exc, offset):
 
 
 def parse(data, file_name=None, *, validate=False):
-    """Read an inbound Finvoice (1.x to 3.0), plain or SOAP-framed.
+    """Read an inbound file of one Finvoice (1.x to 3.0), plain or SOAP-framed.
 
     Returns a :class:`FinvoiceInvoice` (``frame`` holds the SOAP frame when
     there was one). Raises :class:`MalformedDocument` / :class:`UnsafeDocument`
-    / :class:`EmptyDocument` for unreadable XML, :class:`RecordError` for an
+    / :class:`EmptyDocument` for unreadable XML or a file of several invoices
+    (read those with :func:`iter_invoices`), :class:`RecordError` for an
     amount or date that is not one, and, with ``validate=True``,
     :class:`SchemaViolation` when a 1.3/2.0/2.01/3.0 invoice does not
     satisfy the Finvoice 3.0 schema (which accepts all four versions).
     """
+    invoices = iter_invoices(data, file_name, validate=validate)
+    invoice = next(invoices)
+    if next(invoices, None) is not None:
+        raise MalformedDocument(
+            "the file holds more than one invoice", file_name=file_name,
+            expected="one Finvoice (a file of several is read invoice by invoice)")
+    return invoice
+
+
+def iter_invoices(data, file_name=None, *, validate=False):
+    """Yield every invoice of an inbound Finvoice file, one at a time.
+
+    A bank's e-invoice file is a series of SOAP frames each followed by its
+    Finvoice (or Finvoices one after the other, or a Finvoice inside a SOAP
+    body); each invoice is read as a stream of its rows, which are dropped
+    from memory once read, so the memory needed is that of one invoice
+    without its rows, whatever the size of the file. With ``validate=True``
+    each invoice is checked against the schema while it streams and given
+    only once it has passed (a Finvoice inside a SOAP body is checked whole
+    once read). Errors are those of :func:`parse` and name the file line of
+    the invoice at fault.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    data = _LEGACY_DOCTYPE.sub(_blank, data or b"")
-    frame_bytes, document, offset = split_frame(data)
-    frame = None
-    if frame_bytes is not None:
-        frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
-    try:
-        root = xmlsafe.parse(document, file_name)
-    except LinkFormatError as exc:
-        raise _shift(exc, offset) from None
+    data = data or b""
+    if _LEGACY_DOCTYPE.search(data):
+        data = _LEGACY_DOCTYPE.sub(_blank, data)
+    for frame_bytes, document, offset in _documents(data, file_name):
+        frame = None
+        if frame_bytes is not None:
+            frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
+        yield from _read_document(document, file_name, offset, frame, validate)
+
+
+_BLANK_AT = re.compile(rb"[\r\n\t ]*+")
+
+
+def _documents(data, file_name=None):
+    """``(frame bytes or None, document bytes, line offset)`` for each
+    document of a Finvoice file, in order (see :func:`split_frame` for one).
+
+    Documents are cut at ``</Finvoice>`` and ``</...:Envelope>``; anything
+    else that does not fit (an unclosed frame, text after the last invoice)
+    is handed to the XML parser as it is, so that it reports where the file
+    goes wrong.
+    """
+    pos, line, any_document = 0, 0, False
+
+    def advance(to):
+        nonlocal pos, line
+        line += data.count(b"\n", pos, to)
+        pos = to
+
+    while True:
+        advance(_BLANK_AT.match(data, pos).end())
+        if pos >= len(data):
+            if not any_document:
+                yield None, data, 0  # nothing but blanks: the parser says so
+            return
+        finvoice = _FINVOICE_START.search(data, pos)
+        # only a frame before the next Finvoice matters (searching further
+        # for each invoice would read the file again and again)
+        envelope = _ENVELOPE_START.search(data, pos, finvoice.start() if finvoice else len(data))
+        if any_document and envelope is None and finvoice is None:
+            raise MalformedDocument(
+                "the file goes on after its last invoice", file_name=file_name, line=line + 1,
+                expected="another SOAP frame or Finvoice, or the end of the file")
+        any_document = True
+        envelope_end = (_ENVELOPE_END.search(data, envelope.end())
+                        if envelope is not None else None)
+        framed = (envelope_end is not None
+                  and (finvoice is None or envelope.start() < finvoice.start()))
+        if framed and (finvoice is None or finvoice.start() > envelope_end.start()):
+            # a frame written before its invoice
+            after = _BLANK_AT.match(data, envelope_end.end()).end()
+            if after >= len(data):
+                yield None, _rest(data, pos), line  # a lone envelope
+                return
+            frame = data[pos:envelope_end.end()]
+            advance(after)
+            stop = _document_end(data, pos)
+            document = data[pos:stop] if stop else _rest(data, pos)
+            if not _XML_DECL.match(document):
+                declaration = _XML_DECL.match(frame)
+                if declaration:
+                    document = declaration.group(0).strip() + document
+            yield frame, document, line
+        elif framed:
+            # the invoice inside the SOAP body
+            stop = envelope_end.end()
+            yield None, _rest(data, pos, stop), line
+        else:
+            stop = _document_end(data, pos)
+            yield None, _rest(data, pos, stop), line
+        if not stop:
+            return
+        advance(stop)
+
+
+def _document_end(data, pos):
+    """The end of the Finvoice document starting at ``pos``, or None."""
+    start = _FINVOICE_START.search(data, pos)
+    end = _FINVOICE_END.search(data, start.end()) if start is not None else None
+    return end.end() if end is not None else None
+
+
+def _rest(data, pos, stop=None):
+    """``data[pos:stop]`` without copying a whole file: a document that is
+    the only one of the file is handed over as it is."""
+    if stop is None or _BLANK_AT.match(data, stop).end() >= len(data):
+        return data if pos == 0 else data[pos:]
+    return data[pos:stop]
+
+
+#: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
+_VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
+_ROOT_FINVOICE = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+_VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
+
+
+def _root_finvoice_version(document):
+    """The ``Version`` of a document whose root is a ``Finvoice`` ('' when
+    it has none), None for any other document."""
+    match = _ROOT_FINVOICE.match(document)
+    if match is None:
+        return None
+    version = _VERSION_ATTRIBUTE.search(match.group(1))
+    return version.group(2).decode("ascii", "replace") if version else ""
+
+
+def _read_document(document, file_name, offset, frame, validate):
+    """Yield the invoices of one XML document: a ``Finvoice`` or a SOAP
+    ``Envelope`` carrying Finvoices in its body.
+
+    With ``validate``, a Finvoice document is checked against the schema as
+    it streams (its invoice is given only once the check has passed); a
+    Finvoice inside a SOAP body is checked whole once read.
+    """
+    check = None
+    if validate:
+        version = _root_finvoice_version(document)
+        if version is None:
+            check = "whole"
+        elif version in _VALIDATED_VERSIONS:
+            check = "stream"
+    reader = _Reader(file_name, offset)
+    events = xmlsafe.iterparse(
+        document, file_name, events=("end",), tag=("Finvoice", "InvoiceRow"),
+        schema=xsd.streaming_schema("finvoice") if check == "stream" else None)
+    rows = {}  # Finvoice element -> the rows read from it so far
+    found = 0
+    held = None  # the invoice of a streamed check, given once the check has passed
+    deferred = None  # an error in what a streamed check read, raised if the schema is satisfied
+    while True:
+        try:
+            _event, element = next(events)
+        except StopIteration as stop:
+            root = stop.value
+            break
+        except SchemaViolation as exc:
+            raise xsd.refused(document, "finvoice", file_name, exc) from None
+        except LinkFormatError as exc:
+            raise _shift(exc, offset) from None
+        parent = element.getparent()
+        if element.tag == "InvoiceRow":
+            if check != "whole" and parent is not None and parent.tag == "Finvoice":
+                if deferred is None:
+                    try:
+                        rows.setdefault(parent, []).append(reader.row(element))
+                    except LinkFormatError as exc:
+                        if check != "stream":
+                            raise
+                        deferred = exc
+                element.clear()
+                parent.remove(element)
+            continue
+        own_rows = rows.pop(element, [])
+        top = element
+        while top.getparent() is not None:
+            top = top.getparent()
+        invoice_frame = frame
+        if top is not element:
+            if frame is not None or xmlsafe.local(top.tag) != "Envelope":
+                continue  # a Finvoice inside something else: refused below
+            invoice_frame = reader.frame(top)
+        found += 1
+        if check == "stream":
+            if deferred is None:
+                try:
+                    held = _read_invoice(reader, element, own_rows, invoice_frame, False)
+                except LinkFormatError as exc:
+                    deferred = exc
+        else:
+            yield _read_invoice(reader, element, own_rows, invoice_frame, check == "whole")
+        element.clear()
+        if parent is not None:
+            parent.remove(element)
+    if deferred is not None:
+        raise deferred
+    if held is not None:
+        yield held
+    if found:
+        return
     if xmlsafe.local(root.tag) == "Envelope" and frame is None:
-        frame = _Reader(file_name).frame(root)
-        inner = next(root.iter("Finvoice"), None)
-        if inner is None:
-            raise MalformedDocument("the SOAP envelope carries no Finvoice",
-                                    file_name=file_name, element="Envelope",
-                                    expected="a Finvoice after or inside the SOAP frame")
-        root = inner
-    if root.tag != "Finvoice":
-        raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
-                                file_name=file_name, line=_line(root, offset),
-                                element=xmlsafe.local(root.tag), expected="<Finvoice>")
-    if validate and root.get("Version") in ("1.3", "2.0", "2.01", "3.0"):
-        violation = xsd.validate(root, "finvoice", file_name)
+        raise MalformedDocument("the SOAP envelope carries no Finvoice",
+                                file_name=file_name, element="Envelope",
+                                expected="a Finvoice after or inside the SOAP frame")
+    raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
+                            file_name=file_name, line=_line(root, offset),
+                            element=xmlsafe.local(root.tag), expected="<Finvoice>")
+
+
+def _read_invoice(reader, root, rows, frame, validate):
+    """The invoice of a ``Finvoice`` element, checked whole against the
+    schema first with ``validate`` (its rows then read from the element)."""
+    if validate and root.get("Version") in _VALIDATED_VERSIONS:
+        violation = xsd.validate(root, "finvoice", reader.file_name)
         if violation is not None:
             raise violation
-    reader = _Reader(file_name, offset)
-    invoice = reader.invoice(root)
+    invoice = reader.invoice(root, rows=None if validate else rows)
     invoice.frame = frame
     if frame is not None:
         if invoice.seller.einvoice_address is None:

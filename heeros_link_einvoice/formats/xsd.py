@@ -98,6 +98,23 @@ class _Compiled:
         return self._full or None
 
 
+_streaming = threading.local()
+
+
+def streaming_schema(name):
+    """An ``lxml.etree.XMLSchema`` of this thread for checking a document
+    while it streams (:func:`xmlsafe.iterparse` with ``schema``); apart from
+    :func:`load`'s, whose use is one validation at a time."""
+    path = schema_path(name)
+    schemas = getattr(_streaming, "schemas", None)
+    if schemas is None:
+        schemas = _streaming.schemas = {}
+    schema = schemas.get(path)
+    if schema is None:
+        schema = schemas[path] = etree.XMLSchema(etree.parse(str(path), parser=_schema_parser()))
+    return schema
+
+
 def load(name):
     """The compiled schema (cached) for a short name or relative path."""
     path = schema_path(name)
@@ -141,10 +158,16 @@ def validate(xml, schema_name, file_name=None):
     :class:`SchemaViolation` whose ``errors`` list every finding as
     ``"line N, /Path/To/Element: message"``. Bytes are parsed with
     :func:`xmlsafe.parse`, so unsafe or malformed input raises the usual
-    :class:`UnsafeDocument` / :class:`MalformedDocument`.
+    :class:`UnsafeDocument` / :class:`MalformedDocument`. Bytes of more than
+    :data:`STREAM_CHECK_BYTES` are checked as they stream, in the memory of
+    a few elements (see :func:`refused` for what an invalid one reports).
     """
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    if isinstance(xml, bytes) and len(xml) > STREAM_CHECK_BYTES:
+        return _validate_streaming(xml, schema_name, file_name)
     compiled = load(schema_name)
-    if isinstance(xml, (bytes, str)):
+    if isinstance(xml, bytes):
         root = xmlsafe.parse(xml, file_name)
     elif isinstance(xml, etree._ElementTree):
         root = xml.getroot()
@@ -158,6 +181,50 @@ def validate(xml, schema_name, file_name=None):
         findings = [] if valid else _findings(compiled, root)
     if valid:
         return None
+    return SchemaViolation(
+        f"the document does not satisfy the schema {schema_path(schema_name).name} "
+        f"({len(findings)} error{'s' if len(findings) != 1 else ''})",
+        errors=findings, file_name=file_name)
+
+
+#: documents larger than this are checked while they stream
+STREAM_CHECK_BYTES = 1_000_000
+#: a document refused by the streaming check and not larger than this is
+#: checked again whole, to list every finding with its line and path
+WHOLE_CHECK_BYTES = 8_000_000
+
+
+def _validate_streaming(data, schema_name, file_name):
+    try:
+        for _event, element in xmlsafe.iterparse(data, file_name, events=("end",),
+                                                 schema=streaming_schema(schema_name)):
+            # what the check has passed is dropped: memory stays that of
+            # the open elements
+            element.clear()
+            parent = element.getparent()
+            if parent is not None:
+                while element.getprevious() is not None:
+                    del parent[0]
+    except SchemaViolation as streamed:
+        return refused(data, schema_name, file_name, streamed)
+    return None
+
+
+def refused(data, schema_name, file_name, streamed):
+    """The :class:`SchemaViolation` of ``data``, which the streaming check
+    refused with ``streamed``: every finding with its line and path from a
+    check of the whole document up to :data:`WHOLE_CHECK_BYTES`, else the
+    streaming check's own findings (libxml2's messages, without lines)."""
+    if len(data) <= WHOLE_CHECK_BYTES:
+        compiled = load(schema_name)
+        root = xmlsafe.parse(data, file_name)
+        with compiled.lock:
+            valid = compiled.schema.validate(root.getroottree())
+            findings = [] if valid else _findings(compiled, root)
+    else:
+        valid, findings = False, []
+    if valid or not findings:
+        findings = streamed.errors
     return SchemaViolation(
         f"the document does not satisfy the schema {schema_path(schema_name).name} "
         f"({len(findings)} error{'s' if len(findings) != 1 else ''})",
