@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from odoo import _, api, models
+from odoo.addons.heeros_link_base.formats import identifiers
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import RecordError, UnrecognisedDocument
 from odoo.addons.heeros_link_base.registry import Outcome
@@ -991,15 +992,13 @@ class HeerosLinkBankImport(models.AbstractModel):
         self.env["account.move"].flush_model([
             "payment_reference", "payment_state", "state", "move_type", "company_id", "currency_id",
             "amount_residual"])
-        self.env.cr.execute(SQL("""
-            SELECT id, payment_reference FROM (
-                SELECT id, payment_reference, invoice_date_due, invoice_date,
-                       upper(regexp_replace(payment_reference, '\\s', '', 'g')) AS ref
-                  FROM account_move
-                 WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state = 'posted'
-                   AND payment_state IN ('not_paid', 'partial') AND currency_id = %(currency)s
-                   AND payment_reference IS NOT NULL) m
-             WHERE (CASE WHEN left(ref, 2) = 'RF' THEN ref ELSE ltrim(ref, '0') END) = ANY(%(keys)s)
+        # the same compact form as the Python side's keys, every Unicode space removed
+        self.env.cr.execute(SQL(f"""
+            SELECT id, payment_reference FROM account_move
+             WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state = 'posted'
+               AND payment_state IN ('not_paid', 'partial') AND currency_id = %(currency)s
+               AND payment_reference IS NOT NULL
+               AND {fi_reference.compact_sql("payment_reference")} = ANY(%(keys)s)
           ORDER BY invoice_date_due NULLS LAST, invoice_date NULLS LAST, id""",
             company=journal.company_id.id, currency=currency.id, keys=list(keys)))
         by_key = defaultdict(list)
@@ -1107,24 +1106,14 @@ def _business_id(detail):
     if not detail:
         return None
     for key in ("payer_id", "counterparty_id", "debtor_id", "creditor_id", "organisation_id"):
-        found = _normalise_business_id(detail.extra.get(key))
+        found = identifiers.normalise_business_id(detail.extra.get(key))
         if found:
             return found
     return None
 
 
-def _normalise_business_id(value):
-    text = "".join(str(value or "").split()).upper()
-    if text.startswith("FI"):
-        text = text[2:]
-    digits = text.replace("-", "")
-    if len(digits) == 8 and digits.isdecimal():
-        return f"{digits[:7]}-{digits[7]}"
-    return None
-
-
 def _business_id_from_vat(vat):
-    return _normalise_business_id(vat) if vat and vat.upper().replace(" ", "").startswith("FI") else None
+    return identifiers.business_id_from_vat(vat) or None
 
 
 
