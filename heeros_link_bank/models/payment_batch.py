@@ -226,9 +226,12 @@ class HeerosLinkPaymentBatch(models.Model):
             if batch.state not in ("approved", "cancel"):
                 raise UserError(_("Batch %s can go back to draft only when approved or cancelled.",
                                   batch.name))
+        cancelled = self.line_ids.filtered(lambda line: line.state == "cancel")
+        self.env["heeros.link.payment.line"]._heeros_link_check_bills_free(cancelled.move_id.ids,
+                                                                           exclude=cancelled.ids)
         super().write({"state": "draft", "approved_by_id": False, "approved_at": False,
                        "last_change_uid": self.env.uid})
-        self.line_ids.filtered(lambda line: line.state == "cancel").write({"state": "draft"})
+        cancelled.write({"state": "draft"})
         return True
 
     def action_cancel(self):
