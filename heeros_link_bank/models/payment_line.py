@@ -10,6 +10,8 @@ from odoo import _, api, fields, models, tools
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.exceptions import ValidationError
 
+from ..formats import pain001
+
 LINE_STATES = [
     ("draft", "Draft"),
     ("sent", "Sent"),
@@ -25,12 +27,11 @@ LIVE_BILL_INDEX = "heeros_link_payment_line_move_live_uniq"
 
 #: Countries of the European Economic Area (payments there need no creditor address in SEPA).
 EEA_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
-    # Territories that are part of the EEA members' SEPA area.
-    + "AX GF GP MQ YT RE MF PM BL".split())
-#: SEPA countries and territories outside the EEA: the creditor's town and country are required.
-SEPA_NON_EEA = frozenset("GB CH SM VA AD MC GI GG JE IM AL MD ME MK".split())
-SEPA_COUNTRIES = EEA_COUNTRIES | SEPA_NON_EEA
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split())
+#: Countries SEPA credit transfers reach (those of the payment file format).
+SEPA_COUNTRIES = pain001.SEPA_COUNTRIES
+#: SEPA countries outside the EEA: the creditor's town and country are required.
+SEPA_NON_EEA = SEPA_COUNTRIES - EEA_COUNTRIES
 
 
 class HeerosLinkPaymentLine(models.Model):
