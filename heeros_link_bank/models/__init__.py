@@ -8,5 +8,6 @@ from . import (
     link_message,
     payment_batch,
     payment_line,
+    payment_salary,
     res_company,
 )
