@@ -225,6 +225,7 @@ def test_build_errors_name_the_payment_and_the_field(payment, element, words):
         payment = _pay(payment)
     error = _build_error(payment)
     assert payment.end_to_end_id in error.message
+    assert error.end_to_end_id == payment.end_to_end_id and error.payment_info_id == "PMTINF-1"
     assert element in error.element
     assert words in error.message
 
@@ -281,7 +282,7 @@ def test_schema_violation_names_the_element_line_and_payment():
         pain001.validate(tampered, "tampered.xml")
     error = caught.value
     assert error.element == "Ustrd"
-    assert "E2E-TAMPERED" in error.message
+    assert "E2E-TAMPERED" in error.message and error.end_to_end_id == "E2E-TAMPERED"
     assert error.file_name == "tampered.xml"
     line = next(n for n, text in enumerate(tampered.decode().splitlines(), 1) if "y" * 141 in text)
     assert error.line == line
@@ -480,3 +481,21 @@ def test_missing_mandatory_parts_name_the_element():
         pain001.read(data)
     with pytest.raises(UnrecognisedDocument):
         pain001.read(b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><Other/></Document>')
+
+
+def test_ids_are_unique_in_a_file():
+    error = _build_error(info=_sepa([_pay("E2E-SAME"), _pay("E2E-SAME")]))
+    assert "E2E-SAME" in error.message and "twice" in error.message
+    with pytest.raises(BuildError, match="PMTINF-1"):
+        pain001.build(_doc([_sepa([_pay("A")]), _sepa([_pay("B")])]))
+
+
+def test_many_schema_findings_are_capped():
+    payments = [_pay(f"E2E-{n}", message="x") for n in range(150)]
+    data = pain001.build(_doc([_sepa(payments)]))
+    tampered = data.replace(b"<Ustrd>x</Ustrd>", b"<Ustrd>" + b"y" * 141 + b"</Ustrd>")
+    with pytest.raises(SchemaViolation) as caught:
+        pain001.validate(tampered)
+    assert len(caught.value.errors) == 101 and caught.value.errors[-1] == "... and 50 more"
+    assert "E2E-0" in caught.value.message
+    assert all(f"'E2E-{n}'" in caught.value.errors[n] for n in range(100))
