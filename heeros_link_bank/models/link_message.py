@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
 
+from ..formats import detect
+
 HANDLER_MODEL = "heeros.link.bank.import"
 
 
