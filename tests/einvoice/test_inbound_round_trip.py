@@ -15,15 +15,19 @@ class TestInboundRoundTrip(EinvoiceCase):
         env = cls.env
         cls.receivers = env["res.company"]
         for partner in (cls.buyer, cls.peppol_buyer):
-            company = env["res.company"].create({
-                "name": f"{partner.name} (books)", "country_id": env.ref("base.fi").id,
-                "vat": partner.vat, "company_registry": partner.company_registry,
-                "currency_id": env.ref("base.EUR").id})
+            company = env["res.company"].create(
+                {
+                    "name": f"{partner.name} (books)",
+                    "country_id": env.ref("base.fi").id,
+                    "vat": partner.vat,
+                    "company_registry": partner.company_registry,
+                    "currency_id": env.ref("base.EUR").id,
+                }
+            )
             env.user.company_ids |= company
             env["account.chart.template"].try_loading("fi", company, install_demo=False)
             cls.receivers |= company
-        cls.env = cls.env(context=dict(cls.env.context,
-                                       allowed_company_ids=(cls.company | cls.receivers).ids))
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=(cls.company | cls.receivers).ids))
 
     def variations(self):
         """Invoices of every shape: four rates, discounts, odd quantities
@@ -39,14 +43,15 @@ class TestInboundRoundTrip(EinvoiceCase):
 
     def vat_per_rate(self, move):
         result = {}
-        for line in move.line_ids.filtered(lambda l: l.display_type == "tax"):
+        for line in move.line_ids.filtered(lambda ml: ml.display_type == "tax"):
             key = Decimal(str(line.tax_line_id.amount)).quantize(Decimal("0.01"))
             result[key] = result.get(key, Decimal(0)) + abs(Decimal(str(line.amount_currency)))
         return {k: v.quantize(Decimal("0.01")) for k, v in result.items() if v}
 
     def receive(self, document, receiver):
         message = self.env["heeros.link.message"]._link_intake(
-            [(document["file_name"], document["data"])], company=receiver)
+            [(document["file_name"], document["data"])], company=receiver
+        )
         self.assertEqual(message.state, "processed", message.error)
         bill = message._linked("account.move")
         self.assertEqual(len(bill), 1)
@@ -65,12 +70,13 @@ class TestInboundRoundTrip(EinvoiceCase):
 
     def test_finvoice_and_peppol_back_into_bills(self):
         receiver_fin, receiver_peppol = self.receivers
-        for partner, receiver, fmt in ((self.buyer, receiver_fin, "finvoice"),
-                                       (self.peppol_buyer, receiver_peppol, "peppol")):
+        for partner, receiver, fmt in (
+            (self.buyer, receiver_fin, "finvoice"),
+            (self.peppol_buyer, receiver_peppol, "peppol"),
+        ):
             for i, lines in enumerate(self.variations()):
                 with self.subTest(fmt=fmt, shape=i):
-                    move = self.make_invoice(partner=partner, lines=lines,
-                                             invoice_date_due=date(2026, 3, 16))
+                    move = self.make_invoice(partner=partner, lines=lines, invoice_date_due=date(2026, 3, 16))
                     document = move._heeros_link_documents()[move]
                     self.assertNotIn("errors", document, document.get("errors"))
                     self.assertEqual(document["format"], fmt)
@@ -81,9 +87,11 @@ class TestInboundRoundTrip(EinvoiceCase):
 
     def test_credit_note_from_a_posted_invoice_sent_as_finvoice(self):
         invoice = self.make_invoice(lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16))
-        wizard = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids).create({
-                "journal_id": invoice.journal_id.id, "date": date(2026, 3, 10), "reason": "Palautus"})
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "date": date(2026, 3, 10), "reason": "Palautus"})
+        )
         refund = self.env["account.move"].browse(wizard.refund_moves()["res_id"])
         refund.action_post()
         document = refund._heeros_link_documents()[refund]
@@ -103,9 +111,12 @@ class TestInboundRoundTrip(EinvoiceCase):
         # another number, the same document id: the document was already received
         again = first.replace(f">{move.name}<".encode(), b">RENUMBERED-1<", 1)
         self.assertNotEqual(again, first)
-        message = self.env["heeros.link.message"]._link_intake([("again.xml", again)],
-                                                               company=self.receivers[1])
+        message = self.env["heeros.link.message"]._link_intake([("again.xml", again)], company=self.receivers[1])
         self.assertEqual(message.state, "duplicate", message.error)
         self.assertIn(bill.display_name, message.error)
-        self.assertEqual(self.env["account.move"].search_count(
-            [("company_id", "=", self.receivers[1].id), ("move_type", "=", "in_invoice")]), 1)
+        self.assertEqual(
+            self.env["account.move"].search_count(
+                [("company_id", "=", self.receivers[1].id), ("move_type", "=", "in_invoice")]
+            ),
+            1,
+        )
