@@ -1,1 +1,12 @@
-from . import account_bank_statement, account_journal, bank_balance, bank_import, link_connection, link_message
+from . import (
+    account_bank_statement,
+    account_journal,
+    account_move,
+    bank_balance,
+    bank_import,
+    link_connection,
+    link_message,
+    payment_batch,
+    payment_line,
+    res_company,
+)

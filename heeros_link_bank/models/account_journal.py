@@ -32,3 +32,18 @@ class AccountJournal(models.Model):
             journal.link_available_balance = balance.available_amount if balance else 0.0
             journal.link_balance_date = balance.booked_date if balance else False
             journal.link_available_date = balance.available_date if balance else False
+
+
+class AccountJournalPain(models.Model):
+    _inherit = "account.journal"
+
+    heeros_link_pain_version = fields.Selection(
+        [("09", "pain.001.001.09"), ("03", "pain.001.001.03")], "Payment file version", default="09",
+        help="The pain.001 version the bank of this account accepts; 09 unless the bank still "
+        "asks for 03.")
+    heeros_link_pain_address = fields.Selection(
+        [("structured", "Structured"), ("hybrid", "Hybrid (town and country structured)")],
+        "Creditor addresses", default="structured",
+        help="How creditors' postal addresses are written in payment files: fully structured "
+        "(street, building, postcode, town, country) or hybrid (town and country structured, "
+        "the rest in at most two address lines), as this bank asks.")

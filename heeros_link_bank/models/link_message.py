@@ -48,3 +48,25 @@ class HeerosLinkMessage(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
         action.update({"domain": [("link_message_id", "=", self.id)], "context": {}})
         return action
+
+
+class HeerosLinkMessageConfidential(models.Model):
+    _inherit = "heeros.link.message"
+
+    heeros_link_confidential = fields.Boolean(
+        "Confidential", readonly=True, copy=False, index=True,
+        help="A salary file: visible only to the Salary payments group.")
+
+    @api.model
+    def _link_document_types(self):
+        types = super()._link_document_types()
+        types["pain.001"] = DocumentType(code="pain.001", label="Payment order (pain.001)", priority=50,
+                                         direction="out")
+        return types
+
+
+class HeerosLinkMessageLinkConfidential(models.Model):
+    _inherit = "heeros.link.message.link"
+
+    heeros_link_confidential = fields.Boolean(
+        related="message_id.heeros_link_confidential", store=True, index=True)

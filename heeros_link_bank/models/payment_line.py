@@ -1,0 +1,200 @@
+"""One payment of a payment batch: a creditor, an account, an amount and
+what the creditor needs to recognise it."""
+
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+
+from odoo import _, api, fields, models, tools
+from odoo.addons.heeros_link_base.formats import reference as fi_reference
+from odoo.exceptions import ValidationError
+
+LINE_STATES = [
+    ("draft", "Draft"),
+    ("sent", "Sent"),
+    ("accepted", "Accepted"),
+    ("rejected", "Rejected"),
+    ("cancel", "Cancelled"),
+    ("done", "Done"),
+]
+#: Lines in these states no longer hold their bill: it may go into another batch.
+RELEASED_STATES = ("rejected", "cancel")
+
+#: Countries of the European Economic Area (payments there need no creditor address in SEPA).
+EEA_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
+    # Territories that are part of the EEA members' SEPA area.
+    + "AX GF GP MQ YT RE MF PM BL".split())
+#: SEPA countries and territories outside the EEA: the creditor's town and country are required.
+SEPA_NON_EEA = frozenset("GB CH SM VA AD MC GI GG JE IM AL MD ME MK".split())
+SEPA_COUNTRIES = EEA_COUNTRIES | SEPA_NON_EEA
+
+
+class HeerosLinkPaymentLine(models.Model):
+    _name = "heeros.link.payment.line"
+    _description = "Payment of a payment batch"
+    _order = "batch_id, sequence, id"
+    _check_company_auto = True
+
+    sequence = fields.Integer(default=10)
+    batch_id = fields.Many2one("heeros.link.payment.batch", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True, precompute=True)
+    confidential = fields.Boolean(related="batch_id.confidential", store=True, index=True)
+    batch_state = fields.Selection(related="batch_id.state", string="Batch state")
+    move_id = fields.Many2one("account.move", "Bill", check_company=True, index="btree_not_null",
+                              ondelete="restrict")
+    partner_id = fields.Many2one("res.partner", "Creditor", check_company=True, index=True)
+    partner_bank_id = fields.Many2one("res.partner.bank", "Creditor account", check_company=True)
+    creditor_name = fields.Char(required=True)
+    iban = fields.Char("IBAN / account", required=True)
+    bic = fields.Char("BIC")
+    country_id = fields.Many2one("res.country", "Creditor country")
+    amount = fields.Monetary(required=True)
+    currency_id = fields.Many2one("res.currency", required=True,
+                                  default=lambda self: self.env.company.currency_id)
+    reference = fields.Char("Payment reference", help="A Finnish reference or an RF creditor reference.")
+    message = fields.Char(help="Free text for the creditor when there is no reference.")
+    end_to_end_id = fields.Char(
+        "End-to-end id", readonly=True, copy=False,
+        help="Travels with the payment to the creditor's bank and back in the bank's feedback.")
+    payment_info_id = fields.Char("Payment group id", readonly=True, copy=False)
+    state = fields.Selection(LINE_STATES, required=True, default="draft", readonly=True, index=True,
+                             copy=False)
+    status_code = fields.Char("Bank status", readonly=True, copy=False)
+    reason_code = fields.Char("Reason code", readonly=True, copy=False)
+    reason_text = fields.Char("Bank's reason", readonly=True, copy=False)
+    payment_id = fields.Many2one("account.payment", "Payment", readonly=True, copy=False,
+                                 check_company=True, index="btree_not_null")
+    sent_at = fields.Datetime(related="batch_id.sent_at", string="Sent on")
+
+    _sql_constraints = [
+        ("amount_positive", "CHECK(amount > 0)", "A payment amount must be more than zero."),
+        ("end_to_end_id_uniq", "unique(end_to_end_id)", "An end-to-end id is used once."),
+    ]
+
+    def init(self):
+        # A bill is held by one live payment at a time, even against concurrent
+        # transactions: the database refuses the second line.
+        self.env.cr.execute(f"""
+            CREATE UNIQUE INDEX IF NOT EXISTS heeros_link_payment_line_move_live_uniq
+                ON {self._table} (move_id)
+             WHERE move_id IS NOT NULL AND state NOT IN %s
+        """.replace("%s", "('rejected', 'cancel')"))
+        tools.create_index(self.env.cr, "heeros_link_payment_line_batch_state_idx", self._table,
+                           ["batch_id", "state"])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._heeros_link_set_end_to_end_ids()
+        batches = lines.batch_id
+        if batches:
+            batches._heeros_link_changed()
+        return lines
+
+    def write(self, vals):
+        if {"amount", "iban", "bic", "currency_id", "partner_bank_id", "reference", "message",
+                "creditor_name", "move_id", "country_id"} & set(vals):
+            self.batch_id._heeros_link_changed()
+        return super().write(vals)
+
+    def unlink(self):
+        self.batch_id._heeros_link_changed()
+        return super().unlink()
+
+    def _heeros_link_set_end_to_end_ids(self):
+        """``<batch>-<line id>``: unique, and leads from the bank's feedback
+        back to the line and its bill."""
+        for line in self.filtered(lambda line: not line.end_to_end_id):
+            line.end_to_end_id = f"{line.batch_id.name}-{line.id}"[:35]
+
+    @api.constrains("move_id", "state")
+    def _check_bill_in_one_batch(self):
+        lines = self.filtered(lambda line: line.move_id and line.state not in RELEASED_STATES)
+        if not lines:
+            return
+        others = self.sudo().search([
+            ("move_id", "in", lines.move_id.ids), ("state", "not in", RELEASED_STATES),
+            ("id", "not in", lines.ids)])
+        seen = {}
+        for line in lines | others:
+            seen.setdefault(line.move_id, self.browse()).__ior__(line)
+        for move, held in seen.items():
+            if len(held) > 1:
+                raise ValidationError(self._heeros_link_bill_taken_text(move, (held - lines)[:1] or held[:1]))
+
+    def _heeros_link_bill_taken_text(self, move, other):
+        return _("Bill %(bill)s is already in payment batch %(batch)s: pay it once, or cancel it there first.",
+                 bill=move.display_name, batch=other.sudo().batch_id.name)
+
+    def _heeros_link_label(self):
+        self.ensure_one()
+        return _("Payment to %(name)s, %(amount)s %(currency)s%(bill)s",
+                 name=self.creditor_name or self.partner_id.display_name, amount=self.amount,
+                 currency=self.currency_id.name,
+                 bill=(" (%s)" % self.move_id.name) if self.move_id else "")
+
+    # ------------------------------------------------------------------
+    # checks before anything is sent
+    # ------------------------------------------------------------------
+    def _heeros_link_problems(self):
+        """Texts saying what is wrong with this line and what to fill in."""
+        self.ensure_one()
+        problems = []
+        problems += self._heeros_link_check_account()
+        problems += self._heeros_link_check_reference()
+        problems += self._heeros_link_check_address()
+        return problems
+
+    def _heeros_link_is_sepa(self):
+        country = (self.iban or "")[:2].upper()
+        return self.currency_id.name == "EUR" and country in SEPA_COUNTRIES and self.batch_id.kind != "foreign"
+
+    def _heeros_link_check_account(self):
+        problems = []
+        iban = stdnum_iban.compact(self.iban or "")
+        if iban[:2].isalpha() and iban[2:4].isdigit():
+            try:
+                stdnum_iban.validate(iban)
+            except StdnumError as exc:
+                problems.append(_("IBAN %(iban)s is not valid (%(why)s): correct the creditor's bank account.",
+                                  iban=self.iban, why=str(exc)))
+        elif self._heeros_link_is_sepa() or not self.iban:
+            problems.append(_("%s is not an IBAN: a SEPA payment needs the creditor's IBAN.",
+                              self.iban or _("The account")))
+        if self.bic:
+            try:
+                stdnum_bic.validate(self.bic)
+            except StdnumError as exc:
+                problems.append(_("BIC %(bic)s is not valid (%(why)s): correct the creditor's bank.",
+                                  bic=self.bic, why=str(exc)))
+        elif not self._heeros_link_is_sepa():
+            problems.append(_("A payment outside SEPA or not in euros needs the BIC of the creditor's bank: "
+                              "fill in the bank of account %s.", self.iban))
+        return problems
+
+    def _heeros_link_check_reference(self):
+        if self.reference and not fi_reference.is_valid(self.reference):
+            return [_("Payment reference %s is neither a valid Finnish reference (7-3-1 check digit) nor a "
+                      "valid RF creditor reference: correct it on the bill, or move it to the message.",
+                      self.reference)]
+        return []
+
+    def _heeros_link_address_required(self):
+        country = (self.iban or "")[:2].upper()
+        return not self._heeros_link_is_sepa() or country in SEPA_NON_EEA
+
+    def _heeros_link_check_address(self):
+        if not self._heeros_link_address_required():
+            return []
+        partner = self.partner_id
+        missing = []
+        if not (partner.city or "").strip():
+            missing.append(_("town"))
+        if not (self.country_id or partner.country_id):
+            missing.append(_("country"))
+        if not missing:
+            return []
+        return [_("%(partner)s: a payment to this account needs the creditor's postal address; fill in the "
+                  "%(missing)s on the partner.",
+                  partner=partner.display_name or self.creditor_name, missing=_(" and ").join(missing))]
