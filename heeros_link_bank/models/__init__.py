@@ -10,3 +10,5 @@ from . import (
     payment_line,
     res_company,
 )
+from . import payment_feedback  # extends the batch and line models above
+

@@ -101,18 +101,15 @@ def _joined(values):
 
 
 def _reasons_of(obj):
-    return list(getattr(obj, "reasons", None) or [])
+    return list(obj.group_reasons if isinstance(obj, pain002.Report) else obj.reasons)
 
 
 def _first_reason(reasons):
     """``(code, bank text)`` of the first reason of a list of
     ``pain002.Reason``."""
     for reason in reasons:
-        code = getattr(reason, "code", None) or getattr(reason, "proprietary", None)
-        text = getattr(reason, "text", None)
-        if text is None:
-            info = getattr(reason, "additional_info", None)
-            text = " ".join(info) if isinstance(info, (list, tuple)) else info
+        code = reason.code
+        text = " ".join(part.strip() for part in reason.additional or () if part and part.strip())
         if code or text:
             return code or None, (text or "").strip() or None
     return None, None
@@ -138,8 +135,7 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         report = self._link_feedback_read(message, data)
         run = FeedbackRun(message=message, report=report, file_name=message.file_name)
         if not message.external_ref:
-            message.sudo().external_ref = getattr(report, "message_id", None) or \
-                getattr(report, "original_message_id", None)
+            message.sudo().external_ref = report.message_id or report.original_message_id
         self._link_feedback_check_duplicate(run)
         batches = self._link_feedback_match(run)
         model = self.with_company(run.company).with_context(allowed_company_ids=[run.company.id])
@@ -160,7 +156,7 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         """Raise :class:`DuplicateDocument` when a report with the same id
         (its own ``GrpHdr/MsgId``) for the same original message was already
         processed: the bank sent the same feedback again."""
-        own_id = getattr(run.report, "message_id", None)
+        own_id = run.report.message_id
         if not own_id:
             return
         Message = self.env["heeros.link.message"].sudo()
@@ -177,18 +173,15 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
     def _link_feedback_ids(self, report):
         """``(original message id, payment information ids, end-to-end ids)``
         the report carries."""
-        infos = list(getattr(report, "payment_infos", None) or [])
-        info_ids = [i.payment_info_id for i in infos if getattr(i, "payment_info_id", None)]
-        e2e = [t.end_to_end_id for t in self._link_feedback_transactions(report)
-               if getattr(t, "end_to_end_id", None)]
-        return getattr(report, "original_message_id", None), info_ids, e2e
+        info_ids = [i.payment_info_id for i in report.infos if i.payment_info_id]
+        e2e = [t.end_to_end_id for t in self._link_feedback_transactions(report) if t.end_to_end_id]
+        return report.original_message_id, info_ids, e2e
 
     def _link_feedback_transactions(self, report):
         """Every transaction status of the report, those of its payment
         information blocks and any directly under the group."""
-        for info in getattr(report, "payment_infos", None) or []:
-            yield from getattr(info, "transactions", None) or []
-        yield from getattr(report, "transactions", None) or []
+        for info in report.infos:
+            yield from info.transactions
 
     def _link_feedback_match(self, run):
         """The batches the report is about, in the company it is routed to
@@ -231,19 +224,17 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         accepted, when it lists any; with no details at all nothing can be
         said about single payments. One read of the lines for all batches."""
         report = run.report
-        group_code = (getattr(report, "group_status", None) or "").upper() or None
+        group_code = (report.group_status or "").upper() or None
         group_reason = _first_reason(_reasons_of(report))
         infos = {}
         tx_by_e2e = {}
-        for info in getattr(report, "payment_infos", None) or []:
-            info_id = getattr(info, "payment_info_id", None)
-            if info_id:
-                infos[info_id] = info
+        for info in report.infos:
+            if info.payment_info_id:
+                infos[info.payment_info_id] = info
         for tx in self._link_feedback_transactions(report):
-            e2e = getattr(tx, "end_to_end_id", None)
-            if e2e and getattr(tx, "status", None):
-                tx_by_e2e[e2e] = tx
-        detailed = bool(tx_by_e2e) or any(getattr(i, "status", None) for i in infos.values())
+            if tx.end_to_end_id and tx.status:
+                tx_by_e2e[tx.end_to_end_id] = tx
+        detailed = bool(tx_by_e2e) or any(i.status for i in infos.values())
         lines = self.env["heeros.link.payment.line"].search_read(
             [("batch_id", "in", batches.ids)], ["batch_id", "end_to_end_id", "payment_info_id"])
         known_e2e = set()
@@ -267,9 +258,9 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         ``info`` and transaction status ``tx`` (either may be ``None``);
         ``detailed``: the report gives any block or transaction status.
         ``None`` when the report says nothing about it."""
-        info_code = (getattr(info, "status", None) or "").upper() or None if info else None
+        info_code = (info.status or "").upper() or None if info else None
         info_reason = _first_reason(_reasons_of(info)) if info else (None, None)
-        tx_code = (getattr(tx, "status", None) or "").upper() or None if tx else None
+        tx_code = (tx.status or "").upper() or None if tx else None
         tx_reason = _first_reason(_reasons_of(tx)) if tx else (None, None)
         if group_code in REJECTED_CODES:
             reason = tx_reason if tx_code in REJECTED_CODES and any(tx_reason) else (
@@ -299,14 +290,7 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         known = pain002.REASONS.get(code)
         if not known:
             return None
-        finnish = (lang or "").startswith("fi")
-        if isinstance(known, (tuple, list)):
-            return known[1] if finnish and len(known) > 1 else known[0]
-        if isinstance(known, dict):
-            return known.get("fi" if finnish else "en") or known.get("en")
-        fi_text = getattr(known, "fi", None)
-        en_text = getattr(known, "en", None) or getattr(known, "text", None)
-        return (fi_text if finnish and fi_text else en_text) or str(known)
+        return known[1] if (lang or "").startswith("fi") else known[0]
 
     def _link_feedback_report(self, run):
         """Post the outcome in the message's chatter and keep what the report
@@ -381,7 +365,7 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         changed, rejected = self._heeros_link_feedback_lines(run, verdicts)
         if rejected:
             rejected._heeros_link_cancel_rejected()
-        group_code = (getattr(run.report, "group_status", None) or "").upper() or None
+        group_code = (run.report.group_status or "").upper() or None
         new_state = self._heeros_link_feedback_batch_state(group_code)
         vals = {}
         if new_state and new_state != self.state:
@@ -695,7 +679,8 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
               JOIN heeros_link_payment_batch b ON b.id = l.batch_id
               JOIN account_payment p ON p.id = l.payment_id
              WHERE b.company_id = %(company)s AND b.journal_id = %(journal)s
-               AND l.state = ANY(%(states)s) AND p.state = 'in_process'
+               AND l.state = ANY(%(states)s) AND p.state IN ('in_process', 'paid')
+               AND NOT COALESCE(p.is_matched, FALSE)
                AND (l.end_to_end_id = ANY(%(e2e)s) OR b.pain_message_id = ANY(%(ids)s)
                     OR l.payment_info_id = ANY(%(ids)s))
           ORDER BY l.id""", company=journal.company_id.id, journal=journal.id,
