@@ -8,7 +8,7 @@
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
     "depends": ["heeros_link_base", "l10n_fi"],
-    "external_dependencies": {"python": ["lxml"]},
+    "external_dependencies": {"python": ["lxml", "stdnum"]},
     "data": [
         "security/heeros_link_bank_groups.xml",
         "security/ir.model.access.csv",

@@ -5,7 +5,9 @@ Each takes the :class:`~heeros_link_base.formats.xmlsafe.Sniff` of a payload
 True or False; none of them parses the whole file.
 """
 
+from . import pain002
 from .camt import camt_kind
+from .pain001 import NAMESPACE_RE as PAIN001_NAMESPACE_RE
 
 _TITO_MIN_LENGTH = 100   # the T00 record is 322 characters; older ones were never short
 _KTL_LENGTH = 90
@@ -85,3 +87,15 @@ def is_ktl(sniff):
     payments = [line for line in complete if line[:1] in ("3", "5")]
     return (bool(payments) and all(_ktl_record(line) for line in complete)
             and all(len(line) == _KTL_LENGTH for line in payments))
+
+
+def is_pain001(sniff):
+    """pain.001 credit transfer initiation (any .001.nn version), e.g. a
+    salary file written by a payroll system."""
+    return (sniff.is_xml and sniff.root == "Document" and bool(PAIN001_NAMESPACE_RE.search(sniff.namespace))
+            and sniff.first_child in ("CstmrCdtTrfInitn", ""))
+
+
+def is_pain002(sniff):
+    """pain.002 payment status report (.001.03 to .001.12)."""
+    return pain002.is_pain002(sniff)

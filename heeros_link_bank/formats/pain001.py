@@ -63,7 +63,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
 VERSIONS = ("09", "03")
 NAMESPACES = {version: f"urn:iso:std:iso:20022:tech:xsd:pain.001.001.{version}" for version in VERSIONS}
 XSD_FOLDER = Path(__file__).resolve().parent.parent / "data" / "xsd"
-_NAMESPACE_RE = re.compile(r"pain\.001\.001\.(\d{2})")
+NAMESPACE_RE = re.compile(r"pain\.001\.001\.(\d{2})")
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 #: countries whose IBANs a SEPA credit transfer reaches (EEA, Switzerland,
@@ -213,18 +213,29 @@ class _Writer:
         self.bic_tag = "BICFI" if self.v09 else "BIC"
         self.org_bic_tag = "AnyBIC" if self.v09 else "BICOrBEI"
         self.where = {}
+        self.tags = {}
 
     # errors name the place where they happen
     def error(self, message, element, expected=None):
+        """A :class:`BuildError` whose message names the payment (or the
+        payment information) being written; both are also attributes,
+        ``end_to_end_id`` and ``payment_info_id``, for the caller."""
         who = self.where.get("payment")
+        info = self.where.get("info")
         if who is not None:
             message = f"payment {who!r}: {message}"
-        elif self.where.get("info") is not None:
-            message = f"payment information {self.where['info']!r}: {message}"
-        return BuildError(message, element=element, expected=expected)
+        elif info is not None:
+            message = f"payment information {info!r}: {message}"
+        error = BuildError(message, element=element, expected=expected)
+        error.end_to_end_id = who
+        error.payment_info_id = info
+        return error
 
     def sub(self, parent, name, text=None, **attributes):
-        el = etree.SubElement(parent, name, attributes) if attributes else etree.SubElement(parent, name)
+        tag = self.tags.get(name)
+        if tag is None:
+            tag = self.tags[name] = f"{{{self.ns}}}{name}"
+        el = etree.SubElement(parent, tag, attributes) if attributes else etree.SubElement(parent, tag)
         if text is not None:
             el.text = text
         return el
@@ -248,11 +259,11 @@ class _Writer:
         return self.text(value, element, _ID_MAX, required=True)
 
     def iban(self, value, element):
-        try:
-            return stdnum_iban.validate(value or "")
-        except ValidationError as exc:
-            raise self.error(f"invalid IBAN {value!r}: {exc}", element,
-                             expected="an IBAN with valid check digits") from None
+        iban, problem = _checked_iban(value or "")
+        if problem:
+            raise self.error(f"invalid IBAN {value!r}: {problem}", element,
+                             expected="an IBAN with valid check digits")
+        return iban
 
     def bic(self, value, element):
         try:
@@ -351,7 +362,7 @@ class _Writer:
 
     def document(self, doc):
         root = etree.Element(f"{{{self.ns}}}Document", nsmap={None: self.ns})
-        message = self.sub(root, f"{{{self.ns}}}CstmrCdtTrfInitn")
+        message = self.sub(root, "CstmrCdtTrfInitn")
         if not doc.infos:
             raise BuildError("the message has no payment information", element="PmtInf",
                              expected="at least one payment information with payments")
@@ -362,16 +373,17 @@ class _Writer:
         total = self.sub(header, "CtrlSum")
         self.party(header, "InitgPty", doc.initiating_party, scheme="BANK")
         number, amount = 0, Decimal(0)
+        self.seen_payments, seen_infos = set(), set()
         for info in doc.infos:
+            if info.payment_info_id in seen_infos:
+                raise BuildError(f"payment information id {info.payment_info_id!r} is used twice",
+                                 element="PmtInf/PmtInfId", expected="a different id for every payment information")
+            seen_infos.add(info.payment_info_id)
             info_count, info_sum = self.info(message, info)
             number += info_count
             amount += info_sum
         count.text = str(number)
         total.text = f"{amount:.2f}"
-        # ns0-free serialisation: every element in the default namespace
-        for el in root.iter():
-            if isinstance(el.tag, str) and not el.tag.startswith("{"):
-                el.tag = f"{{{self.ns}}}{el.tag}"
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
     def info(self, message, info):
@@ -442,7 +454,11 @@ class _Writer:
         return len(info.payments), amount
 
     def payment(self, parent, payment, level, bearer):
-        self.where = {"payment": payment.end_to_end_id}
+        self.where = {"payment": payment.end_to_end_id, "info": self.where.get("info")}
+        if payment.end_to_end_id in self.seen_payments:
+            raise self.error("end-to-end id is used twice in the file", "CdtTrfTxInf/PmtId/EndToEndId",
+                             expected="a different end-to-end id for every payment")
+        self.seen_payments.add(payment.end_to_end_id)
         creditor = payment.creditor
         currency = (payment.currency or "").strip().upper()
         if creditor.iban:
@@ -517,6 +533,16 @@ class _Writer:
             self.sub(creditor_reference, "Ref", reference)
 
 
+@functools.lru_cache(maxsize=4096)
+def _checked_iban(value):
+    """``(compact IBAN, None)`` or ``(None, what is wrong)``; a file pays the
+    same accounts again and again (the debtor's in every batch)."""
+    try:
+        return stdnum_iban.validate(value), None
+    except ValidationError as exc:
+        return None, str(exc)
+
+
 def _datetime_text(value):
     if not isinstance(value, datetime):
         raise BuildError("creation time is missing", element="GrpHdr/CreDtTm", expected="a date and time")
@@ -535,6 +561,7 @@ def schema(version):
 
 
 _ELEMENT_RE = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
+_MAX_FINDINGS = 100
 
 
 def validate(data, filename=""):
@@ -557,28 +584,35 @@ def validate(data, filename=""):
         return version
     findings = []
     first = None
-    for entry in checker.error_log:
+    at_line = {}
+    for el in root.iter():
+        at_line.setdefault(el.sourceline, []).append(el)
+    entries = list(checker.error_log)
+    for entry in entries[:_MAX_FINDINGS]:
         match = _ELEMENT_RE.search(entry.message)
         name = match.group(1) if match else None
-        payment = _payment_at(root, entry.line, name)
+        payment = _payment_at(at_line.get(entry.line, ()), name)
         prefix = f"line {entry.line}" + (f", payment {payment!r}" if payment else "")
         findings.append(f"{prefix}: {entry.message}")
         if first is None:
             first = (entry, name, payment)
+    if len(entries) > _MAX_FINDINGS:
+        findings.append(f"... and {len(entries) - _MAX_FINDINGS} more")
     entry, name, payment = first
     text = f"pain.001.001.{version} does not satisfy its schema: {entry.message}"
     if payment:
         text = f"payment {payment!r}: {text}"
-    raise SchemaViolation(text, errors=findings, file_name=filename or None, element=name, line=entry.line,
-                          expected=f"a document valid against pain.001.001.{version}.xsd")
+    error = SchemaViolation(text, errors=findings, file_name=filename or None, element=name, line=entry.line,
+                            expected=f"a document valid against pain.001.001.{version}.xsd")
+    error.end_to_end_id = payment
+    raise error
 
 
-def _payment_at(root, line, name):
-    """End-to-end id of the credit transfer holding the element at ``line``."""
-    if not line:
-        return None
-    for el in root.iter():
-        if el.sourceline == line and (name is None or xmlsafe.local(el.tag) == name):
+def _payment_at(elements, name):
+    """End-to-end id of the credit transfer holding the element ``name``
+    among ``elements`` (those starting on the line of a finding)."""
+    for el in elements:
+        if name is None or xmlsafe.local(el.tag) == name:
             node = el
             while node is not None and xmlsafe.local(node.tag) != "CdtTrfTxInf":
                 node = node.getparent()
@@ -596,7 +630,7 @@ def _version(root, filename):
         raise UnrecognisedDocument(f"root element <{xmlsafe.local(root.tag)}> is not a pain.001 Document",
                                    file_name=filename or None, element=xmlsafe.local(root.tag),
                                    expected="<Document> in a pain.001.001.nn namespace")
-    match = _NAMESPACE_RE.search(xmlsafe.namespace(root.tag))
+    match = NAMESPACE_RE.search(xmlsafe.namespace(root.tag))
     if not match:
         raise UnrecognisedDocument(
             f"not a pain.001 document: namespace {xmlsafe.namespace(root.tag) or '(none)'}",
@@ -623,6 +657,7 @@ class _Reader:
     def __init__(self, file_name):
         self.file_name = file_name
         self.prefix = ""
+        self.header_el = None
 
     def error(self, message, el, path, expected=None):
         return RecordError(message, file_name=self.file_name, element=path,
@@ -659,7 +694,7 @@ class _Reader:
         sniff = xmlsafe.sniff(data, self.file_name)
         if sniff.is_xml and sniff.error:
             raise MalformedDocument(sniff.error, file_name=self.file_name)
-        match = _NAMESPACE_RE.search(sniff.namespace)
+        match = NAMESPACE_RE.search(sniff.namespace)
         if not sniff.is_xml or sniff.root != "Document" or not match:
             raise UnrecognisedDocument(
                 f"not a pain.001 credit transfer initiation: {sniff.describe()}", file_name=self.file_name,
@@ -688,12 +723,14 @@ class _Reader:
             elif name == "PmtInf":
                 info_number += 1
                 info = self.info(el, info_number, payments, categories, salary_only)
+                self.check_totals(el, f"PmtInf[{info_number}]", payments)
                 infos.append(info)
                 payments, categories = [], []
                 el.clear()
                 parent.remove(el)
             else:
                 doc = self.header(el, version)
+                self.header_el = el
         if doc is None:
             raise MalformedDocument("the message has no group header (GrpHdr)", file_name=self.file_name,
                                     element="CstmrCdtTrfInitn/GrpHdr", expected="GrpHdr with MsgId and CreDtTm")
@@ -701,7 +738,27 @@ class _Reader:
             raise MalformedDocument("the message has no payment information (PmtInf)", file_name=self.file_name,
                                     element="CstmrCdtTrfInitn/PmtInf", expected="at least one PmtInf")
         doc.infos = infos
+        self.check_totals(self.header_el, "GrpHdr", doc.payments)
         return doc
+
+    def check_totals(self, el, path, payments):
+        """The number of transactions and control sum a level states, if it
+        states them, must be those of its payments: a file that disagrees
+        with itself may have lost payments on its way."""
+        if el is None:
+            return
+        stated = self.text(el, "NbOfTxs")
+        if stated is not None and (not stated.isdecimal() or len(stated) > 15 or int(stated) != len(payments)):
+            raise self.error(f"the file states {stated[:20]!r} transactions but holds {len(payments)}",
+                             el.find(self.prefix + "NbOfTxs"), f"{path}/NbOfTxs",
+                             expected=f"NbOfTxs {len(payments)}")
+        stated = self.text(el, "CtrlSum")
+        if stated is not None:
+            total = sum((payment.amount for payment in payments), Decimal(0))
+            if not _AMOUNT_RE.fullmatch(stated) or Decimal(stated) != total:
+                raise self.error(f"the control sum {stated[:40]!r} is not the sum of the amounts, {total}",
+                                 el.find(self.prefix + "CtrlSum"), f"{path}/CtrlSum",
+                                 expected=f"CtrlSum {total}")
 
     def header(self, el, version):
         message_id = self.text(el, "MsgId")

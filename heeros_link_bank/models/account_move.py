@@ -47,6 +47,13 @@ class AccountMove(models.Model):
                      "check digits after RF).", self.payment_reference)
         return False
 
+    def _get_invoice_in_payment_state(self):
+        # A bill paid through a Link payment batch is "in payment" until the
+        # bank statement shows the debit, also without the Accounting app.
+        if self.sudo().heeros_link_payment_line_ids.filtered(lambda line: line.state not in ("rejected", "cancel")):
+            return "in_payment"
+        return super()._get_invoice_in_payment_state()
+
     def action_heeros_link_payment_batch(self):
         """From the vendor bill list: a payment batch of the chosen bills."""
         bills = self.filtered(lambda move: move.move_type in ("in_invoice", "in_receipt"))

@@ -60,9 +60,19 @@ class HeerosLinkMessageConfidential(models.Model):
     @api.model
     def _link_document_types(self):
         types = super()._link_document_types()
-        types["pain.001"] = DocumentType(code="pain.001", label="Payment order (pain.001)", priority=50,
-                                         direction="out")
+        types["pain.001"] = DocumentType(
+            code="pain.001", label="Payment order (pain.001)", detect=detect.is_pain001,
+            handler=("heeros.link.payment.batch", "_heeros_link_handle_payroll_pain001"), priority=50,
+            direction="both")
         return types
+
+    def _link_state_changed(self, state):
+        super()._link_state_changed(state)
+        if state != "sent":
+            return
+        Batch = self.env["heeros.link.payment.batch"].sudo()
+        for message in self.filtered(lambda m: m.direction == "out" and m.document_type == "pain.001"):
+            Batch.search([("heeros_link_message_ids", "in", message.id)])._heeros_link_message_sent(message)
 
 
 class HeerosLinkMessageLinkConfidential(models.Model):

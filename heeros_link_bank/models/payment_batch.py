@@ -7,9 +7,19 @@ addon can override.
 """
 
 import logging
+import re
+import unicodedata
+from datetime import UTC, datetime
+from decimal import Decimal
 
-from odoo import _, api, fields, models
+from stdnum import iban as stdnum_iban
+
+from odoo import Command, _, api, fields, models
+from odoo.addons.heeros_link_base.formats import reference as fi_reference
+from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
 from odoo.exceptions import UserError, ValidationError
+
+from ..formats import pain001
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +48,35 @@ MATERIAL_FIELDS = frozenset({
     "journal_id", "connection_id", "kind", "execution_date", "pain_version", "address_mode",
     "batch_booking", "line_ids", "currency_id", "company_id",
 })
+
+#: Characters the Finnish banks take in names and texts of payments.
+_BANK_CHARS = re.compile(r"[^A-Za-z0-9ÅÄÖåäö/\-?:().,'+ ]")
+_STREET_RE = re.compile(r"^(?P<name>.*?)\s+(?P<number>\d+\s*[A-Za-z]?(?:[\s-]\d+[A-Za-z]?)*(?:\s+[A-Za-z]\s*\d*)?)$")
+
+
+def bank_text(value, maximum):
+    """``value`` with accents removed from letters outside Finnish and
+    Swedish, other characters replaced by spaces, cut to ``maximum``."""
+    text = str(value or "")
+    kept = []
+    for char in text:
+        if char in "ÅÄÖåäö":
+            kept.append(char)
+            continue
+        decomposed = unicodedata.normalize("NFKD", char)
+        kept.append("".join(c for c in decomposed if not unicodedata.combining(c)) or " ")
+    text = _BANK_CHARS.sub(" ", "".join(kept).replace("&", "+").replace("ß", "ss"))
+    return " ".join(text.split())[:maximum].strip()
+
+
+def split_street(street):
+    """``('Kauppakatu', '5 B 12')`` from ``'Kauppakatu 5 B 12'``; the
+    number part is empty when there is none."""
+    street = (street or "").strip()
+    match = _STREET_RE.match(street)
+    if match and match.group("name"):
+        return match.group("name").strip(), match.group("number").strip()
+    return street, ""
 
 
 class HeerosLinkPaymentBatch(models.Model):
@@ -226,9 +265,12 @@ class HeerosLinkPaymentBatch(models.Model):
             if batch.state not in ("approved", "cancel"):
                 raise UserError(_("Batch %s can go back to draft only when approved or cancelled.",
                                   batch.name))
+        cancelled = self.line_ids.filtered(lambda line: line.state == "cancel")
+        self.env["heeros.link.payment.line"]._heeros_link_check_bills_free(cancelled.move_id.ids,
+                                                                           exclude=cancelled.ids)
         super().write({"state": "draft", "approved_by_id": False, "approved_at": False,
                        "last_change_uid": self.env.uid})
-        self.line_ids.filtered(lambda line: line.state == "cancel").write({"state": "draft"})
+        cancelled.write({"state": "draft"})
         return True
 
     def action_cancel(self):
@@ -248,10 +290,253 @@ class HeerosLinkPaymentBatch(models.Model):
         return True
 
     def _heeros_link_send(self):
-        """Build, validate and queue the file, then pay: nothing leaves when a
-        check or the schema fails."""
+        """Check, build and validate the file, pay the bills and queue the
+        file: nothing leaves (and nothing is paid) when a check or the schema
+        fails, because every step runs in the same transaction."""
         self.ensure_one()
-        raise UserError(_("Sending payment batches is not available yet."))
+        if not self.connection_id:
+            raise UserError(_("Batch %s has no bank connection: choose the connection that sends it.", self.name))
+        if self.source == "payroll_file":
+            data, file_name = self._heeros_link_payroll_payload()
+        else:
+            self._heeros_link_raise_problems(self._heeros_link_check_lines())
+            document = self._heeros_link_build_document()
+            data = self._heeros_link_build_file(document)
+            file_name = self._heeros_link_file_name(document)
+            self._heeros_link_create_payments()
+        message = self._heeros_link_queue_message(data, file_name)
+        lines = self.line_ids.filtered(lambda line: line.state == "draft")
+        super().write({"state": "queued"})
+        if self.confidential:
+            body = _("Salary file %(file)s queued for sending as Link message %(message)s.",
+                     file=file_name, message=message.name)
+        else:
+            body = _("Payment file %(file)s with %(count)s payments queued for sending as Link message "
+                     "%(message)s.", file=file_name, count=len(lines), message=message.name)
+        self.message_post(body=body)
+        return message
+
+    # ------------------------------------------------------------------
+    # building the pain.001 document (records -> formats.pain001 data)
+    # ------------------------------------------------------------------
+    def _heeros_link_message_id(self):
+        """GrpHdr/MsgId: the batch's reference without separators and its id
+        (unique per company, at most 35 characters)."""
+        self.ensure_one()
+        return f"{re.sub(r'[^A-Za-z0-9]', '', self.name)}-{self.id}"[:35]
+
+    def _heeros_link_bank_text(self, value, maximum):
+        """A name or text in the characters Finnish banks accept, cut to the
+        schema's length: Latin letters (Finnish and Swedish ones kept), digits
+        and the SEPA punctuation; other accented letters lose their accents."""
+        return bank_text(value, maximum)
+
+    def _heeros_link_initiating_party(self):
+        self.ensure_one()
+        company = self.company_id
+        org_id = re.sub(r"[^0-9A-Za-z-]", "", company.company_registry or "") or False
+        return pain001.Party(name=self._heeros_link_bank_text(company.name, 70), org_id=org_id or None)
+
+    def _heeros_link_debtor(self):
+        self.ensure_one()
+        journal = self.journal_id
+        account = journal.bank_account_id
+        if not account or not account.sanitized_acc_number:
+            raise UserError(_("Journal %s has no bank account number: fill in the IBAN to pay from.", journal.name))
+        bic = account.bank_id.bic or journal.bank_id.bic
+        if not bic:
+            raise UserError(_("The bank of journal %s has no BIC: fill in the bank and its BIC.", journal.name))
+        return pain001.Party(name=self._heeros_link_bank_text(self.company_id.name, 70),
+                             iban=account.sanitized_acc_number, bic=bic.replace(" ", "").upper(),
+                             address=self._heeros_link_address(self.company_id.partner_id))
+
+    def _heeros_link_address(self, partner, country=None):
+        """The postal address of ``partner`` as the journal asks: structured
+        (street, building, postcode, town, country) or hybrid (town and
+        country structured, street and building in one address line)."""
+        country_code = (country or partner.country_id).code or None
+        street = " ".join(filter(None, [(partner.street or "").strip(), (partner.street2 or "").strip()]))
+        town = self._heeros_link_bank_text(partner.city, 35) or None
+        if not (street or town or country_code):
+            return None
+        if self.address_mode == "hybrid":
+            lines = tuple(filter(None, [self._heeros_link_bank_text(street, 70),
+                                        self._heeros_link_bank_text(partner.zip, 16)]))
+            return pain001.Address(town=town, country=country_code, lines=lines[:2])
+        name, building = split_street(street)
+        return pain001.Address(street=self._heeros_link_bank_text(name, 70) or None,
+                               building=self._heeros_link_bank_text(building, 16) or None,
+                               postcode=self._heeros_link_bank_text(partner.zip, 16) or None,
+                               town=town, country=country_code)
+
+    def _heeros_link_creditor(self, line):
+        iban = stdnum_iban.compact(line.iban or "")
+        is_iban = stdnum_iban.is_valid(iban)
+        address = None
+        if line._heeros_link_address_required() or self.address_mode == "hybrid" or line.partner_id:
+            address = self._heeros_link_address(line.partner_id, line.country_id) if line.partner_id else None
+        return pain001.Party(
+            name=self._heeros_link_bank_text(line.creditor_name, 70),
+            iban=iban if is_iban else None,
+            other_account=None if is_iban else iban,
+            bic=(line.bic or "").replace(" ", "").upper() or None,
+            address=address)
+
+    def _heeros_link_payment(self, line):
+        """The :class:`pain001.Payment` of one line."""
+        return pain001.Payment(
+            end_to_end_id=line.end_to_end_id,
+            amount=Decimal(str(line.currency_id.round(line.amount))),
+            currency=line.currency_id.name,
+            creditor=self._heeros_link_creditor(line),
+            reference=fi_reference.compact(line.reference) if line.reference else None,
+            message=None if line.reference else (self._heeros_link_bank_text(line.message, 140) or None),
+            purpose="SALA" if self.kind == "salary" else None)
+
+    def _heeros_link_payment_info_key(self, line):
+        """What puts lines into the same payment information (PmtInf): the
+        debtor account and execution date are the batch's; service level,
+        category purpose and charge bearer follow the line."""
+        if self.kind == "urgent":
+            level = "URGP"
+        elif self.kind == "foreign" or not line._heeros_link_is_sepa():
+            level = None
+        else:
+            level = "SEPA"
+        bearer = "SLEV" if level == "SEPA" else "SHAR"
+        return (level, "SALA" if self.kind == "salary" else None, bearer)
+
+    def _heeros_link_build_document(self):
+        """The :class:`pain001.Document` of this batch; writes each line's
+        payment information id."""
+        self.ensure_one()
+        debtor = self._heeros_link_debtor()
+        groups = {}
+        for line in self.line_ids.filtered(lambda line: line.state == "draft").sorted(lambda x: (x.sequence, x.id)):
+            groups.setdefault(self._heeros_link_payment_info_key(line), []).append(line)
+        message_id = self._heeros_link_message_id()
+        infos = []
+        for number, ((level, purpose, bearer), lines) in enumerate(groups.items(), 1):
+            info_id = f"{message_id[:31]}-{number}"
+            infos.append(pain001.PaymentInfo(
+                payment_info_id=info_id, execution_date=self.execution_date, debtor=debtor,
+                payments=[self._heeros_link_payment(line) for line in lines],
+                service_level=level, category_purpose=purpose, urgent=level == "URGP",
+                charge_bearer=bearer, batch_booking=self.batch_booking or self.kind == "salary"))
+            self._heeros_link_set_payment_info(lines, info_id)
+        super().write({"pain_message_id": message_id})
+        return pain001.Document(message_id=message_id, created=datetime.now(UTC).replace(microsecond=0),
+                                initiating_party=self._heeros_link_initiating_party(), infos=infos,
+                                version=self.pain_version)
+
+    def _heeros_link_set_payment_info(self, lines, info_id):
+        ids = [line.id for line in lines]
+        self.env["heeros.link.payment.line"].browse(ids).flush_recordset()
+        self.env.cr.execute("UPDATE heeros_link_payment_line SET payment_info_id = %s WHERE id = ANY(%s)",
+                            [info_id, ids])
+        self.env["heeros.link.payment.line"].browse(ids).invalidate_recordset(["payment_info_id"])
+
+    def _heeros_link_build_file(self, document):
+        """pain.001 bytes, valid against the official schema of their version,
+        or a UserError that names the payment and what is wrong."""
+        self.ensure_one()
+        try:
+            data = pain001.build(document)
+            pain001.validate(data, self._heeros_link_file_name(document))
+        except LinkFormatError as exc:
+            raise UserError(_("Batch %(batch)s: the payment file cannot be made: %(error)s",
+                              batch=self.name, error=self._heeros_link_explain(exc))) from None
+        return data
+
+    def _heeros_link_explain(self, exc):
+        """The format error in words, with the bill and creditor of the
+        payment it names (its end-to-end id)."""
+        text = str(exc)
+        for line in self.line_ids:
+            if line.end_to_end_id and line.end_to_end_id in text:
+                return f"{line._heeros_link_label()}: {text}"
+        return text
+
+    def _heeros_link_file_name(self, document):
+        return f"pain001_{document.version}_{document.message_id}.xml"
+
+    # ------------------------------------------------------------------
+    # paying and queueing
+    # ------------------------------------------------------------------
+    def _heeros_link_create_payments(self):
+        """Odoo payments of the lines that pay bills or expense reports, in the
+        journal's outstanding payments account, reconciled with them (the
+        bills show "in payment"). Lines paying their bill's whole open amount
+        go through one payment register; others one register each."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: line.state == "draft" and line.move_id and not line.payment_id)
+        if not lines:
+            return self.env["account.payment"]
+        whole = lines.filtered(lambda line: line.move_id.currency_id == line.currency_id and
+                               line.currency_id.compare_amounts(abs(line.move_id.amount_residual), line.amount) == 0)
+        payments = self.env["account.payment"]
+        if whole:
+            payments |= self._heeros_link_register(whole, group=False)
+        for line in lines - whole:
+            payments |= self._heeros_link_register(line, amount=line.amount)
+        return payments
+
+    def _heeros_link_register(self, lines, amount=None, group=False):
+        moves = lines.move_id
+        method = self.journal_id.outbound_payment_method_line_ids.filtered(
+            lambda m: m.payment_method_id.code == "manual")[:1] or self.journal_id.outbound_payment_method_line_ids[:1]
+        vals = {"journal_id": self.journal_id.id, "payment_date": self.execution_date, "group_payment": group,
+                "payment_method_line_id": method.id}
+        if amount is not None:
+            vals.update({"amount": amount, "currency_id": lines.currency_id.id,
+                         "partner_bank_id": lines.partner_bank_id.id or False})
+        register = self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=moves.ids).create(vals)
+        payments = register._create_payments()
+        by_move = {}
+        for payment in payments:
+            for move in payment.invoice_ids | payment.reconciled_bill_ids:
+                by_move.setdefault(move.id, payment)
+        for line in lines:
+            payment = by_move.get(line.move_id.id)
+            if payment:
+                line.payment_id = payment
+                payment.memo = payment.memo or line.end_to_end_id
+        return payments
+
+    def _heeros_link_queue_message(self, data, file_name):
+        """The outbound Link message carrying the file, on the batch's
+        connection, linked to the batch."""
+        self.ensure_one()
+        Message = self.env["heeros.link.message"].sudo()
+        message = Message._link_queue("pain.001", file_name, data, self.company_id, connection=self.connection_id,
+                                      records=self, external_ref=self.pain_message_id)
+        if self.confidential:
+            message.write({"heeros_link_confidential": True})
+        super().write({"heeros_link_message_ids": [Command.link(message.id)]})
+        return message
+
+    def _heeros_link_payroll_payload(self):
+        self.ensure_one()
+        attachment = self.sudo().payroll_attachment_id
+        if not attachment:
+            raise UserError(_("Batch %s has no payroll file to send.", self.name))
+        data = attachment.raw or b""
+        try:
+            pain001.validate(data, attachment.name)
+            pain001.read(data, attachment.name, salary_only=True)
+        except LinkFormatError as exc:
+            raise UserError(_("Payroll file %(file)s cannot be sent: %(error)s", file=attachment.name,
+                              error=str(exc))) from None
+        return data, attachment.name
+
+    def _heeros_link_message_sent(self, message):
+        """Called when the Link message of these batches reached the bank's side."""
+        now = message.last_attempt or fields.Datetime.now()
+        for batch in self.filtered(lambda b: b.state == "queued"):
+            super(HeerosLinkPaymentBatch, batch).write({"state": "sent", "sent_at": now})
+            batch.line_ids.filtered(lambda line: line.state == "draft").write({"state": "sent"})
+            batch.message_post(body=_("Payment file sent to the bank through %s.", message.connection_id.name))
 
     def action_view_link_messages(self):
         self.ensure_one()

@@ -1,6 +1,7 @@
 """One payment of a payment batch: a creditor, an account, an amount and
 what the creditor needs to recognise it."""
 
+import psycopg2
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
@@ -8,6 +9,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 from odoo import _, api, fields, models, tools
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.exceptions import ValidationError
+
+from ..formats import pain001
 
 LINE_STATES = [
     ("draft", "Draft"),
@@ -19,15 +22,16 @@ LINE_STATES = [
 ]
 #: Lines in these states no longer hold their bill: it may go into another batch.
 RELEASED_STATES = ("rejected", "cancel")
+#: The unique index that holds a bill in one live payment.
+LIVE_BILL_INDEX = "heeros_link_payment_line_move_live_uniq"
 
 #: Countries of the European Economic Area (payments there need no creditor address in SEPA).
 EEA_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
-    # Territories that are part of the EEA members' SEPA area.
-    + "AX GF GP MQ YT RE MF PM BL".split())
-#: SEPA countries and territories outside the EEA: the creditor's town and country are required.
-SEPA_NON_EEA = frozenset("GB CH SM VA AD MC GI GG JE IM AL MD ME MK".split())
-SEPA_COUNTRIES = EEA_COUNTRIES | SEPA_NON_EEA
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split())
+#: Countries SEPA credit transfers reach (those of the payment file format).
+SEPA_COUNTRIES = pain001.SEPA_COUNTRIES
+#: SEPA countries outside the EEA: the creditor's town and country are required.
+SEPA_NON_EEA = SEPA_COUNTRIES - EEA_COUNTRIES
 
 
 class HeerosLinkPaymentLine(models.Model):
@@ -76,16 +80,26 @@ class HeerosLinkPaymentLine(models.Model):
         # A bill is held by one live payment at a time, even against concurrent
         # transactions: the database refuses the second line.
         self.env.cr.execute(f"""
-            CREATE UNIQUE INDEX IF NOT EXISTS heeros_link_payment_line_move_live_uniq
+            CREATE UNIQUE INDEX IF NOT EXISTS {LIVE_BILL_INDEX}
                 ON {self._table} (move_id)
-             WHERE move_id IS NOT NULL AND state NOT IN %s
-        """.replace("%s", "('rejected', 'cancel')"))
+             WHERE move_id IS NOT NULL AND state NOT IN ('rejected', 'cancel')
+        """)
         tools.create_index(self.env.cr, "heeros_link_payment_line_batch_state_idx", self._table,
                            ["batch_id", "state"])
 
     @api.model_create_multi
     def create(self, vals_list):
-        lines = super().create(vals_list)
+        self._heeros_link_check_bills_free([vals["move_id"] for vals in vals_list if vals.get("move_id")])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                lines = super().create(vals_list)
+        except psycopg2.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != LIVE_BILL_INDEX:
+                raise
+            # a concurrent transaction took the bill between the check and the insert
+            self._heeros_link_check_bills_free([vals["move_id"] for vals in vals_list if vals.get("move_id")])
+            raise ValidationError(_("One of these bills was just put in another payment batch: "
+                                    "refresh and try again."))
         lines._heeros_link_set_end_to_end_ids()
         batches = lines.batch_id
         if batches:
@@ -108,6 +122,22 @@ class HeerosLinkPaymentLine(models.Model):
         for line in self.filtered(lambda line: not line.end_to_end_id):
             line.end_to_end_id = f"{line.batch_id.name}-{line.id}"[:35]
 
+    @api.model
+    def _heeros_link_check_bills_free(self, move_ids, exclude=()):
+        """Refuse bills that a batch not rejected or cancelled already holds
+        (read below the record rules: a salary batch holds its bills too)."""
+        if not move_ids:
+            return
+        self.flush_model(["move_id", "state"])
+        self.env.cr.execute(f"""SELECT move_id, batch_id FROM {self._table}
+                                 WHERE move_id = ANY(%s) AND state NOT IN %s AND NOT id = ANY(%s)
+                                 LIMIT 1""", [list(move_ids), RELEASED_STATES, list(exclude)])
+        row = self.env.cr.fetchone()
+        if row:
+            other = self.sudo().search([("move_id", "=", row[0]), ("batch_id", "=", row[1])], limit=1)
+            raise ValidationError(self._heeros_link_bill_taken_text(self.env["account.move"].browse(row[0]),
+                                                                      other))
+
     @api.constrains("move_id", "state")
     def _check_bill_in_one_batch(self):
         lines = self.filtered(lambda line: line.move_id and line.state not in RELEASED_STATES)
@@ -116,10 +146,7 @@ class HeerosLinkPaymentLine(models.Model):
         others = self.sudo().search([
             ("move_id", "in", lines.move_id.ids), ("state", "not in", RELEASED_STATES),
             ("id", "not in", lines.ids)])
-        seen = {}
-        for line in lines | others:
-            seen.setdefault(line.move_id, self.browse()).__ior__(line)
-        for move, held in seen.items():
+        for move, held in (lines | others).grouped("move_id").items():
             if len(held) > 1:
                 raise ValidationError(self._heeros_link_bill_taken_text(move, (held - lines)[:1] or held[:1]))
 
