@@ -235,19 +235,21 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
             if tx.end_to_end_id and tx.status:
                 tx_by_e2e[tx.end_to_end_id] = tx
         detailed = bool(tx_by_e2e) or any(i.status for i in infos.values())
-        lines = self.env["heeros.link.payment.line"].search_read(
-            [("batch_id", "in", batches.ids)], ["batch_id", "end_to_end_id", "payment_info_id"])
+        # ten thousand lines: read as rows, not records
+        self.env["heeros.link.payment.line"].flush_model(["batch_id", "end_to_end_id", "payment_info_id"])
+        self.env.cr.execute(SQL(
+            "SELECT id, batch_id, end_to_end_id, payment_info_id FROM heeros_link_payment_line "
+            "WHERE batch_id = ANY(%s) ORDER BY id", batches.ids))
         known_e2e = set()
         known_infos = set()
         result = defaultdict(dict)
-        for line in lines:
-            e2e, info_id = line["end_to_end_id"], line["payment_info_id"]
+        for line_id, batch_id, e2e, info_id in self.env.cr.fetchall():
             known_e2e.add(e2e)
             known_infos.add(info_id)
             verdict = self._link_feedback_line_verdict(
                 run, group_code, group_reason, infos.get(info_id), tx_by_e2e.get(e2e), detailed)
             if verdict:
-                result[line["batch_id"][0]][line["id"]] = verdict
+                result[batch_id][line_id] = verdict
         run.unknown_e2e = [e for e in tx_by_e2e if e not in known_e2e]
         run.unknown_infos = [i for i in infos if i not in known_infos]
         return result
@@ -390,9 +392,12 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         Line = self.env["heeros.link.payment.line"]
         if not verdicts:
             return Line, Line
-        lines = Line.browse(list(verdicts))
-        current = {row["id"]: row for row in lines.read(["state", "status_code", "reason_code", "reason_text"],
-                                                        load=False)}
+        fnames = ["state", "status_code", "reason_code", "reason_text"]
+        Line.flush_model(fnames)
+        self.env.cr.execute(SQL(
+            "SELECT id, state, status_code, reason_code, reason_text FROM heeros_link_payment_line "
+            "WHERE id = ANY(%s)", list(verdicts)))
+        current = {row[0]: dict(zip(fnames, row[1:])) for row in self.env.cr.fetchall()}
         groups = defaultdict(list)
         rejected = []
         for line_id, verdict in verdicts.items():
