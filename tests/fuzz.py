@@ -26,7 +26,7 @@ import tracemalloc
 from dataclasses import dataclass, field
 from functools import cache
 
-from odoo.addons.heeros_link_bank.formats import camt, ktl, tito
+from odoo.addons.heeros_link_bank.formats import camt, ktl, pain001, pain002, tito
 from odoo.addons.heeros_link_bank.formats import detect as bank_detect
 from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
@@ -41,7 +41,7 @@ SEED = "heeros-link-fuzz"
 
 DETECTORS = (
     bank_detect.is_camt052, bank_detect.is_camt053, bank_detect.is_camt054,
-    bank_detect.is_tito, bank_detect.is_ktl,
+    bank_detect.is_tito, bank_detect.is_ktl, bank_detect.is_pain001, bank_detect.is_pain002,
     einvoice_detect.is_finvoice, einvoice_detect.is_finvoice_attachments,
     einvoice_detect.is_ubl_invoice,
 )
@@ -62,6 +62,18 @@ def _tito(data, name):
 
 def _ktl(data, name):
     ktl.parse(data, name)
+
+
+def _pain001(data, name):
+    try:
+        pain001.validate(data, name)
+    except LinkFormatError:
+        pass  # reading must not depend on validity: read it all the same
+    pain001.read(data, name)
+
+
+def _pain002(data, name):
+    pain002.parse(data, name)
 
 
 def _finvoice(data, name):
@@ -88,7 +100,7 @@ def _files(*folders):
 @cache
 def samples():
     """``{parser name: [(file name, bytes), ...]}`` from the public samples."""
-    found = {"camt": [], "tito": [], "ktl": [], "finvoice": [], "detection": []}
+    found = {"camt": [], "tito": [], "ktl": [], "pain001": [], "pain002": [], "finvoice": [], "detection": []}
     for path in _files(SHARED_DATA / "bank" / "samples", SHARED_DATA / "einvoice" / "samples",
                        TEST_DATA):
         name = path.name.lower()
@@ -102,6 +114,10 @@ def samples():
         head = data[:4096]
         if b"camt.05" in head and path.suffix.lower() == ".xml":
             found["camt"].append(entry)
+        elif b"pain.002." in head and path.suffix.lower() == ".xml":  # answers name pain.001 too
+            found["pain002"].append(entry)
+        elif b"pain.001." in head and path.suffix.lower() == ".xml":
+            found["pain001"].append(entry)
         elif b"<Finvoice" in data and b"<xs:schema" not in head:
             found["finvoice"].append(entry)
         elif "tito" in name:
@@ -116,6 +132,8 @@ PARSERS = {
     "camt": ((_camt, _camt_stream), "camt"),
     "tito": ((_tito,), "tito"),
     "ktl": ((_ktl,), "ktl"),
+    "pain001": ((_pain001,), "pain001"),
+    "pain002": ((_pain002,), "pain002"),
     "finvoice": ((_finvoice,), "finvoice"),
     "detection": ((_detection,), "detection"),
 }

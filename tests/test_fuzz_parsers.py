@@ -7,7 +7,7 @@ import pytest
 
 from tests import fuzz
 
-CASES = {"camt": 300, "tito": 150, "ktl": 150, "finvoice": 200, "detection": 200}
+CASES = {"camt": 300, "tito": 150, "ktl": 150, "pain001": 150, "pain002": 150, "finvoice": 200, "detection": 200}
 
 
 def test_every_parser_has_samples():

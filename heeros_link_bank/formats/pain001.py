@@ -21,7 +21,8 @@ Finland's XML payment guide and the banks' own):
   service level ``URGP``.
 * A foreign payment (another currency, or an account outside SEPA) has no
   SEPA service level (none, or ``NURG``), needs the BIC of the creditor's
-  bank and shares the charges (``SHAR``) unless told otherwise.
+  bank and the creditor's country, and shares the charges (``SHAR``) unless
+  told otherwise.
 * Salaries and pensions are marked with the category purpose ``SALA`` /
   ``PENS`` on the payment information (B level), which makes the banks
   handle them as salary payments (not shown to others in the statement).
@@ -29,9 +30,12 @@ Finland's XML payment guide and the banks' own):
   ``Strd/CdtrRefInf/Ref`` with type code ``SCOR`` and no issuer; an RF
   creditor reference (ISO 11649) with ``SCOR`` and issuer ``ISO``. A SEPA
   payment carries either a reference or a message (``Ustrd``), not both.
-* Every amount is positive with at most two decimals (a SEPA payment at
-  most 999 999 999.99); a text longer than the schema or SEPA allows
-  (names 70, ids 35, message 140 characters) is refused, never shortened.
+* Every amount is positive with the decimals of its currency (two; none
+  for JPY and the like), a SEPA payment at most 999 999 999.99; a text
+  longer than the schema or SEPA allows (names 70, ids 35, message 140
+  characters, two address lines) is refused, never shortened; ids do not
+  start or end with "/" nor contain "//"; end-to-end ids and payment
+  information ids are unique in the file.
 
 Every problem raises :class:`BuildError` naming the payment (its
 end-to-end id) or the payment information and the field.
@@ -75,6 +79,9 @@ SERVICE_LEVELS = ("SEPA", "URGP", "NURG", None)
 CHARGE_BEARERS = ("SLEV", "SHAR", "DEBT", "CRED")
 SALARY_PURPOSES = ("SALA",)
 MAX_SEPA_AMOUNT = Decimal("999999999.99")
+#: ISO 4217 currencies without minor unit
+ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
+                                     "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
 
 _CODE_RE = re.compile(r"[A-Z0-9]{1,4}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
@@ -256,7 +263,13 @@ class _Writer:
         return value
 
     def identifier(self, value, element):
-        return self.text(value, element, _ID_MAX, required=True)
+        """A message, batch or payment id: 1-35 characters; as SEPA requires,
+        not starting or ending with "/" and without "//"."""
+        value = self.text(value, element, _ID_MAX, required=True)
+        if value.startswith("/") or value.endswith("/") or "//" in value:
+            raise self.error(f"{element} {value!r} starts or ends with '/' or contains '//'", element,
+                             expected="an id without a leading or trailing '/' and without '//'")
+        return value
 
     def iban(self, value, element):
         iban, problem = _checked_iban(value or "")
@@ -280,24 +293,30 @@ class _Writer:
         return value
 
     def amount(self, value, element, currency, sepa):
+        """The amount as written: positive, within bounds, with no more
+        decimals than the currency has (two; none for e.g. JPY)."""
         try:
-            amount = Decimal(value) if not isinstance(value, Decimal) else value
+            # a float is taken as it prints (10.1, not its binary expansion)
+            amount = value if isinstance(value, Decimal) else Decimal(str(value))
         except (InvalidOperation, TypeError, ValueError):
             raise self.error(f"amount {value!r} is not a number", element,
                              expected="a positive amount with at most two decimals") from None
         if not amount.is_finite() or amount <= 0:
             raise self.error(f"amount {value} is not positive", element,
                              expected="an amount greater than zero")
-        if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
-            raise self.error(f"amount {value} has more than two decimals", element,
-                             expected="at most two decimals")
         limit = MAX_SEPA_AMOUNT if sepa else limits.MAX_AMOUNT - Decimal("0.01")
         if amount > limit:
             raise self.error(f"amount {value} is too large", element, expected=f"at most {limit}")
         if not _CURRENCY_RE.fullmatch(currency or ""):
             raise self.error(f"currency {currency!r} is not an ISO 4217 code", f"{element}/@Ccy",
                              expected="three capital letters, e.g. EUR")
-        return amount.quantize(Decimal("0.01"))
+        unit = Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+        rounded = amount.quantize(unit)
+        if rounded != amount:
+            decimals = "no decimals" if unit == 1 else "at most two decimals"
+            raise self.error(f"amount {value} has more decimals than {currency} allows", element,
+                             expected=f"{decimals} for {currency}")
+        return rounded
 
     # -- parts ----------------------------------------------------------
 
@@ -405,6 +424,8 @@ class _Writer:
                              expected="SLEV")
         if not isinstance(info.execution_date, date):
             raise self.error("execution date is missing", "PmtInf/ReqdExctnDt", expected="a date")
+        execution_date = (info.execution_date.date() if isinstance(info.execution_date, datetime)
+                          else info.execution_date)
         el = self.sub(message, "PmtInf")
         self.sub(el, "PmtInfId", self.identifier(info.payment_info_id, "PmtInf/PmtInfId"))
         self.sub(el, "PmtMtd", "TRF")
@@ -421,9 +442,9 @@ class _Writer:
                 self.sub(self.sub(kind, "CtgyPurp"), "Cd", category)
         when = self.sub(el, "ReqdExctnDt")
         if self.v09:
-            self.sub(when, "Dt", info.execution_date.isoformat())
+            self.sub(when, "Dt", execution_date.isoformat())
         else:
-            when.text = info.execution_date.isoformat()
+            when.text = execution_date.isoformat()
         debtor = info.debtor
         self.party(el, "Dbtr", debtor, scheme="BANK")
         if not debtor.iban:
@@ -479,6 +500,9 @@ class _Writer:
             raise self.error("the BIC of the creditor's bank is missing (required for a foreign payment)",
                              f"CdtTrfTxInf/CdtrAgt/FinInstnId/{self.bic_tag}",
                              expected="the creditor bank's BIC")
+        if foreign and not (creditor.address and (creditor.address.country or "").strip()):
+            raise self.error("the creditor's country is missing (required for a foreign payment)",
+                             "CdtTrfTxInf/Cdtr/PstlAdr/Ctry", expected="the creditor's address with its country")
         sepa = level == "SEPA"
         amount = self.amount(payment.amount, "CdtTrfTxInf/Amt/InstdAmt", currency, sepa)
         charge = bearer if not (foreign and bearer == "SLEV") else "SHAR"
@@ -488,7 +512,7 @@ class _Writer:
         if instruction:
             self.sub(ident, "InstrId", instruction)
         self.sub(ident, "EndToEndId", self.identifier(payment.end_to_end_id, "CdtTrfTxInf/PmtId/EndToEndId"))
-        self.sub(self.sub(el, "Amt"), "InstdAmt", f"{amount:.2f}", Ccy=currency)
+        self.sub(self.sub(el, "Amt"), "InstdAmt", str(amount), Ccy=currency)
         if payment.ultimate_debtor is not None:
             self.party(el, "UltmtDbtr", payment.ultimate_debtor)
         if creditor.bic:

@@ -8,6 +8,7 @@ from . import (
     link_message,
     payment_batch,
     payment_line,
+    payment_salary,
     res_company,
 )
 from . import payment_feedback  # extends the batch and line models above

@@ -73,7 +73,7 @@ class HeerosLinkPaymentLine(models.Model):
 
     _sql_constraints = [
         ("amount_positive", "CHECK(amount > 0)", "A payment amount must be more than zero."),
-        ("end_to_end_id_uniq", "unique(end_to_end_id)", "An end-to-end id is used once."),
+        ("end_to_end_id_uniq", "unique(batch_id, end_to_end_id)", "An end-to-end id is used once in a batch."),
     ]
 
     def init(self):

@@ -1,1 +1,1 @@
-from . import payment_batch_wizard
+from . import payment_batch_wizard, salary_import_wizard

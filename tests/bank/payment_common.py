@@ -7,7 +7,7 @@ from datetime import date
 
 from odoo import Command
 from odoo.addons.heeros_link_base.formats import reference
-from odoo.tests.common import TransactionCase, new_test_user
+from odoo.tests.common import HttpCase, TransactionCase, new_test_user
 from tests.common import link_folder
 
 IBAN_COMPANY = "FI4819503000000010"
@@ -21,7 +21,9 @@ US_ACCOUNT = "000123456789"
 BIC_US = "CHASUS33"
 
 
-class PaymentCase(TransactionCase):
+class PaymentSetup:
+    """The set-up, for transaction and HTTP test cases alike."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -116,3 +118,11 @@ class PaymentCase(TransactionCase):
         wizard = self.wizard(move_ids=[Command.set(bills.ids)], kind=kind, **vals)
         action = wizard.action_create_batch()
         return self.env["heeros.link.payment.batch"].browse(action["res_id"])
+
+
+class PaymentCase(PaymentSetup, TransactionCase):
+    pass
+
+
+class PaymentHttpCase(PaymentSetup, HttpCase):
+    pass

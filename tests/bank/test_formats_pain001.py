@@ -213,7 +213,9 @@ def _build_error(payment=None, info=None, **info_kwargs):
     (_pay("E2E-LONG-MSG", message="m" * 141), "RmtInf/Ustrd", "141 characters"),
     (_pay("E2E-ZERO", amount="0"), "Amt/InstdAmt", "not positive"),
     (_pay("E2E-NEGATIVE", amount="-5.00"), "Amt/InstdAmt", "not positive"),
-    (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "two decimals"),
+    (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "more decimals than EUR"),
+    (_pay("E2E-MANY-DIGITS", amount="1" * 40 + ".001"), "Amt/InstdAmt", "too large"),
+    (_pay("E2E//SLASH"), "EndToEndId", "'//'"),
     (_pay("E2E-HUGE", amount="1000000000.00"), "Amt/InstdAmt", "too large"),
     (_pay("E2E-USD-SEPA", currency="USD"), "Amt/InstdAmt", "SEPA"),
     (_pay("E2E-BOTH", reference="12328", message="also a message"), "RmtInf", "not both"),
@@ -242,6 +244,21 @@ def test_foreign_payment_needs_the_creditor_banks_bic():
     # and a SEPA batch refuses an IBAN outside SEPA
     error = _build_error(payment)
     assert "SEPA" in error.message
+
+
+def test_foreign_payment_needs_the_creditors_country_and_the_currencys_decimals():
+    payment = _pay("E2E-NO-COUNTRY", creditor=replace(US_CREDITOR, address=Address(town="New York")),
+                   currency="USD")
+    error = _build_error(payment, service_level=None)
+    assert "E2E-NO-COUNTRY" in error.message and error.element == "CdtTrfTxInf/Cdtr/PstlAdr/Ctry"
+    yen = _pay("E2E-JPY", "1500", replace(US_CREDITOR, address=Address(town="Tokyo", country="JP")),
+               currency="JPY")
+    data = pain001.build(_doc([_sepa([yen], service_level=None)]))
+    assert b'<InstdAmt Ccy="JPY">1500</InstdAmt>' in data
+    assert pain001.validate(data) == "09"
+    assert pain001.read(data).payments[0].amount == Decimal(1500)
+    error = _build_error(replace(yen, amount=Decimal("1500.50")), service_level=None)
+    assert "E2E-JPY" in error.message and "JPY" in error.message
 
 
 def test_bad_bic_and_payment_information_errors():
@@ -499,3 +516,12 @@ def test_many_schema_findings_are_capped():
     assert len(caught.value.errors) == 101 and caught.value.errors[-1] == "... and 50 more"
     assert "E2E-0" in caught.value.message
     assert all(f"'E2E-{n}'" in caught.value.errors[n] for n in range(100))
+
+
+def test_execution_time_and_float_amounts_are_taken_as_meant():
+    info = _sepa([_pay("E2E-FLOAT", amount="0")], )
+    info.payments[0].amount = 10.1  # a float from a caller
+    info.execution_date = datetime(2026, 3, 4, 15, 0)
+    data = pain001.build(_doc([info]))
+    assert b"<Dt>2026-03-04</Dt>" in data and b">10.10</InstdAmt>" in data
+    assert pain001.validate(data) == "09"

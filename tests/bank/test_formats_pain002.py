@@ -6,6 +6,9 @@ each sample were written by hand from reading the files; the counts are
 cross-checked with plain XPath over the same files.
 """
 
+import dataclasses
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -21,7 +24,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
     UnrecognisedDocument,
     UnsafeDocument,
 )
-from tests.common import SHARED_DATA
+from tests.common import SHARED_DATA, TEST_DATA
 
 SAMPLE_DIR = SHARED_DATA / "bank" / "samples" / "pain002"
 
@@ -259,3 +262,22 @@ def test_hostile_input_is_refused(tmp_path):
         pain002.parse(data[:200])
     with pytest.raises(LinkFormatError):
         pain002.parse(b"\x00\x01binary junk")
+
+
+def test_payment_detectors_on_every_bank_sample():
+    pain = re.compile(rb'xmlns="[^"]*(pain\.00[12])\.001\.(\d\d)')
+    for path in sorted((SHARED_DATA / "bank" / "samples").glob("*/*.xml")):
+        data = path.read_bytes()
+        match = pain.search(data[:2048])
+        kind = match.group(1).decode() if match else None
+        sniff = xmlsafe.sniff(pain002._strip_trailing_junk(data), path.name)
+        assert detect.is_pain002(sniff) == (kind == "pain.002"), path.name
+        assert detect.is_pain001(sniff) == (kind == "pain.001"), path.name
+
+
+def test_golden_parse_of_a_report():
+    """The whole parsed report of one sample, as checked by hand against the
+    file, kept as the expected data (dates and amounts as text)."""
+    report = pain002.parse((SAMPLE_DIR / "corporatejs_pain002_4.xml").read_bytes())
+    got = json.loads(json.dumps(dataclasses.asdict(report), default=str))
+    assert got == json.loads((TEST_DATA / "bank" / "pain002_corporatejs_4.json").read_text(encoding="utf-8"))
