@@ -141,6 +141,9 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         model = self.with_company(run.company).with_context(allowed_company_ids=[run.company.id])
         batches = batches.with_env(model.env)
         run.batches = batches
+        if any(batches.mapped("confidential")):
+            # the report names the payees of a salary batch: hidden like the batch
+            message.sudo().heeros_link_confidential = True
         verdicts = model._link_feedback_verdicts(run, batches)
         for batch in batches:
             batch._heeros_link_apply_feedback(run, verdicts.get(batch.id, {}))

@@ -11,6 +11,7 @@ from odoo import Command, fields
 from tests.common import SHARED_DATA
 
 from .common import IBAN_A, BankCase
+from .payment_common import IBAN_COMPANY, PaymentCase
 
 PAIN002 = SHARED_DATA / "bank" / "samples" / "pain002"
 IBAN_SUPPLIER = "FI2112345600000785"
@@ -345,7 +346,7 @@ def _debit_entry(amount, archive, day, batch=None, e2e=(), texts=()):
     return "".join(parts)
 
 
-def _statement(entries, day="2024-03-05", msg_id="STMT-FB", opening=10000):
+def _statement(entries, day="2024-03-05", msg_id="STMT-FB", opening=10000, iban=IBAN_A):
     total = sum(Decimal(re.search(r'<Amt Ccy="EUR">([0-9.]+)</Amt><CdtDbtInd>DBIT', e).group(1))
                 for e in entries)
     closing = Decimal(opening) - total
@@ -355,7 +356,7 @@ def _statement(entries, day="2024-03-05", msg_id="STMT-FB", opening=10000):
             '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
             f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
             f"<Stmt><Id>{msg_id}.1</Id><LglSeqNb>1</LglSeqNb><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
-            f"<Acct><Id><IBAN>{IBAN_A}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
             + bal.format(code="OPBD", amount=Decimal(opening), day=day)
             + bal.format(code="CLBD", amount=closing, day=day)
             + "".join(entries) + "</Stmt></BkToCstmrStmt></Document>").encode("utf-8")
@@ -444,3 +445,61 @@ class TestBatchReconciliation(FeedbackCase):
         self.assertEqual(lines[0].state, "rejected")
         self.assertEqual(lines[0].move_id.payment_state, "not_paid")
         self.assertEqual(batch.state, "done")
+
+
+class TestSentBatchFollowedToTheEnd(PaymentCase):
+    """A batch built from bills and sent through its connection as the Link
+    does it, then the bank's reports (shared samples with the ids of the
+    file sent) and the statement."""
+
+    def intake(self, name, data):
+        return self.env["heeros.link.message"].with_company(self.company)._link_intake(
+            [(name, data)], connection=self.connection, company=self.company)
+
+    def test_rejection_acceptance_and_debit(self):
+        bills = (self.bill(self.supplier, 120.5, ref=self.fi_ref(1232))
+                 | self.bill(self.supplier_de, 80.0, ref="RF18539007547034"))
+        batch = self.batch_of(bills)
+        batch.action_approve()
+        batch.action_send()
+        outbound = batch.heeros_link_message_ids
+        outbound._link_send()
+        self.assertEqual(batch.state, "sent")
+        fi_line = batch.line_ids.filtered(lambda line: line.partner_id == self.supplier)
+        de_line = batch.line_ids - fi_line
+        ids = {"MSGID000012": batch.pain_message_id, "20101114-2345678901": fi_line.payment_info_id,
+               "EndToEndId000001": fi_line.end_to_end_id}
+        # the bank rejects the Finnish payment (AC01) and says nothing of the other yet
+        report = self.intake("rjct.xml", rewrite(sample("bankingws_payment_status_report_single_rejected.xml"),
+                                                 **ids))
+        self.assertEqual(report.state, "processed", report.error)
+        self.assertEqual((fi_line.state, fi_line.reason_code), ("rejected", "AC01"))
+        self.assertEqual(de_line.state, "sent")
+        self.assertEqual(batch.state, "partial")
+        self.assertEqual(outbound.state, "accepted", "the file itself was accepted")
+        self.assertEqual(report.parent_id, outbound)
+        self.assertEqual(fi_line.payment_id.state, "canceled")
+        self.assertEqual(fi_line.move_id.payment_state, "not_paid")
+        self.assertEqual(de_line.move_id.payment_state, "in_payment")
+        activity = self.env["mail.activity"].search([("res_model", "=", batch._name), ("res_id", "=", batch.id)])
+        self.assertEqual(activity.user_id, batch.user_id)
+        self.assertIn("Account number is incorrect", activity.note)
+        # then accepts the rest
+        accepted = rewrite(sample("corporatejs_pain002_3.xml"), **{
+            "20140102-0000001": batch.pain_message_id, "20110102-123456-01": de_line.payment_info_id})
+        self.assertEqual(self.intake("accp.xml", accepted).state, "processed")
+        self.assertEqual((fi_line.state, de_line.state), ("rejected", "accepted"))
+        self.assertEqual(batch.state, "partial")
+        # the statement books the batch's debit: the accepted payment only
+        statement = self.intake("stmt.xml", _statement(
+            [_debit_entry(de_line.amount, "E2E-1", "2026-12-07", batch=(batch.pain_message_id, None, 1))],
+            day="2026-12-07", iban=IBAN_COMPANY))
+        self.assertEqual(statement.state, "processed", statement.error)
+        self.assertEqual(de_line.state, "done")
+        self.assertTrue(de_line.payment_id.is_matched)
+        self.assertEqual(de_line.move_id.payment_state, "paid")
+        self.assertEqual(batch.state, "done")
+        self.assertTrue(statement.bank_statement_ids.line_ids.is_reconciled)
+        # the rejected bill goes into a new batch
+        again = self.batch_of(fi_line.move_id)
+        self.assertEqual(again.line_ids.move_id, fi_line.move_id)
