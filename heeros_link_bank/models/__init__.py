@@ -11,5 +11,7 @@ from . import (
     payment_salary,
     res_company,
 )
-from . import payment_feedback  # extends the batch and line models above
+
+# isort: split
+from . import payment_feedback  # extends the batch and line models above: loaded after them
 
