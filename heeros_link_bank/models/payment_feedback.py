@@ -382,6 +382,7 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
             vals["feedback_at"] = fields.Datetime.now()
             self.write(vals)
             self._heeros_link_feedback_outbound(run)
+            self._heeros_link_feedback_note(run, changed, rejected)
         if rejected:
             self._heeros_link_feedback_activity(run, rejected)
         return bool(changed or vals)
@@ -472,6 +473,16 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
             accepted = self.state != "rejected"
             outbound._link_set_feedback(accepted, text=None if accepted else _(
                 "The bank rejected the payment batch %s.", self.name), feedback=run.message)
+
+    def _heeros_link_feedback_note(self, run, changed, rejected):
+        """Say in the batch's chatter what the report changed: counts and
+        the bank's status only, no payee (salary batches too)."""
+        self.ensure_one()
+        state = self._fields["state"].convert_to_export(self.state, self)
+        self.message_post(body=plaintext2html(_(
+            "Bank status report %(report)s (%(message)s): %(changed)s payment(s) updated, %(rejected)s "
+            "rejected; the batch is %(state)s.", report=run.report.message_id or "-", message=run.message.name,
+            changed=len(changed), rejected=len(rejected), state=state)))
 
     def _heeros_link_feedback_activity(self, run, rejected):
         """A to-do for the batch's responsible person (else whoever approved
