@@ -466,43 +466,66 @@ class HeerosLinkPaymentBatch(models.Model):
     def _heeros_link_create_payments(self):
         """Odoo payments of the lines that pay bills or expense reports, in the
         journal's outstanding payments account, reconciled with them (the
-        bills show "in payment"). Lines paying their bill's whole open amount
-        go through one payment register; others one register each."""
+        bills show "in payment" until the bank statement shows the debit).
+
+        Made for the whole batch at once: one ``create`` of the payments, one
+        posting (their journal entries are created together) and one
+        reconciliation plan, instead of a payment register per bill."""
         self.ensure_one()
         lines = self.line_ids.filtered(lambda line: line.state == "draft" and line.move_id and not line.payment_id)
         if not lines:
             return self.env["account.payment"]
-        whole = lines.filtered(lambda line: line.move_id.currency_id == line.currency_id and
-                               line.currency_id.compare_amounts(abs(line.move_id.amount_residual), line.amount) == 0)
-        payments = self.env["account.payment"]
-        if whole:
-            payments |= self._heeros_link_register(whole, group=False)
-        for line in lines - whole:
-            payments |= self._heeros_link_register(line, amount=line.amount)
+        method = self._heeros_link_payment_method()
+        payables = {}
+        for move in lines.move_id:
+            payables[move.id] = move.line_ids.filtered(
+                lambda aml: aml.account_id.account_type in ("liability_payable", "asset_receivable")
+                and not aml.reconciled)
+        vals_list = []
+        for line in lines:
+            open_lines = payables[line.move_id.id]
+            if not open_lines:
+                raise UserError(_("%s has already been paid: remove it from the batch.", line.move_id.display_name))
+            vals_list.append(self._heeros_link_payment_vals(line, method, open_lines[0].account_id))
+        payments = self.env["account.payment"].with_context(skip_invoice_sync=True).create(vals_list)
+        payments.action_post()
+        plan = []
+        for line, payment in zip(lines, payments):
+            counterpart = payment.move_id.line_ids.filtered(
+                lambda aml, account=payables[line.move_id.id][0].account_id: aml.account_id == account)
+            plan.append(counterpart + payables[line.move_id.id])
+        self.env["account.move.line"]._reconcile_plan(plan)
+        self.env["heeros.link.payment.line"].flush_model()
+        self.env.cr.execute("""UPDATE heeros_link_payment_line AS line SET payment_id = pairs.payment
+                                 FROM unnest(%s::int[], %s::int[]) AS pairs(line, payment)
+                                WHERE line.id = pairs.line""", [lines.ids, payments.ids])
+        lines.invalidate_recordset(["payment_id"])
         return payments
 
-    def _heeros_link_register(self, lines, amount=None, group=False):
-        moves = lines.move_id
-        method = self.journal_id.outbound_payment_method_line_ids.filtered(
-            lambda m: m.payment_method_id.code == "manual")[:1] or self.journal_id.outbound_payment_method_line_ids[:1]
-        vals = {"journal_id": self.journal_id.id, "payment_date": self.execution_date, "group_payment": group,
-                "payment_method_line_id": method.id}
-        if amount is not None:
-            vals.update({"amount": amount, "currency_id": lines.currency_id.id,
-                         "partner_bank_id": lines.partner_bank_id.id or False})
-        register = self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=moves.ids).create(vals)
-        payments = register._create_payments()
-        by_move = {}
-        for payment in payments:
-            for move in payment.invoice_ids | payment.reconciled_bill_ids:
-                by_move.setdefault(move.id, payment)
-        for line in lines:
-            payment = by_move.get(line.move_id.id)
-            if payment:
-                line.payment_id = payment
-                payment.memo = payment.memo or line.end_to_end_id
-        return payments
+    def _heeros_link_payment_method(self):
+        methods = self.journal_id.outbound_payment_method_line_ids
+        method = methods.filtered(lambda m: m.payment_method_id.code == "manual")[:1] or methods[:1]
+        if not method:
+            raise UserError(_("Journal %s has no outgoing payment method.", self.journal_id.name))
+        return method
+
+    def _heeros_link_payment_vals(self, line, method, account):
+        """Values of the Odoo payment of ``line`` (a bill's payable ``account``)."""
+        return {
+            "payment_type": "outbound",
+            "partner_type": "supplier",
+            "partner_id": line.move_id.commercial_partner_id.id,
+            "partner_bank_id": line.partner_bank_id.id or False,
+            "amount": line.amount,
+            "currency_id": line.currency_id.id,
+            "date": self.execution_date,
+            "journal_id": self.journal_id.id,
+            "company_id": self.company_id.id,
+            "payment_method_line_id": method.id,
+            "destination_account_id": account.id,
+            "memo": line.end_to_end_id,
+            "invoice_ids": [Command.link(line.move_id.id)],
+        }
 
     def _heeros_link_queue_message(self, data, file_name):
         """The outbound Link message carrying the file, on the batch's

@@ -1,6 +1,8 @@
 """One payment of a payment batch: a creditor, an account, an amount and
 what the creditor needs to recognise it."""
 
+import re
+
 import psycopg2
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
@@ -96,10 +98,13 @@ class HeerosLinkPaymentLine(models.Model):
         except psycopg2.errors.UniqueViolation as exc:
             if exc.diag.constraint_name != LIVE_BILL_INDEX:
                 raise
-            # a concurrent transaction took the bill between the check and the insert
-            self._heeros_link_check_bills_free([vals["move_id"] for vals in vals_list if vals.get("move_id")])
-            raise ValidationError(_("One of these bills was just put in another payment batch: "
-                                    "refresh and try again."))
+            # a concurrent transaction took the bill between the check and the
+            # insert; its row is not visible in this transaction's snapshot
+            match = re.search(r"\(move_id\)=\((\d+)\)", exc.diag.message_detail or "")
+            move = self.env["account.move"].browse(int(match.group(1))) if match else self.env["account.move"]
+            raise ValidationError(_("Bill %s was just put in another payment batch by someone else: a bill is "
+                                    "paid once. Refresh and try again without it.",
+                                    move.display_name if move else _("(one of these bills)")))
         lines._heeros_link_set_end_to_end_ids()
         batches = lines.batch_id
         if batches:

@@ -47,10 +47,11 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
     # ------------------------------------------------------------------
     # selection
     # ------------------------------------------------------------------
-    def _heeros_link_domain(self):
-        """Posted bills of the company that are still to be paid, with the filters."""
+    def _heeros_link_domain(self, partners=True):
+        """Posted bills of the company that are still to be paid, with the
+        filters (the supplier filter left out when ``partners`` is false)."""
         self.ensure_one()
-        move_types = ["in_invoice"] if self.kind != "expense" else ["in_invoice", "in_receipt", "entry"]
+        move_types = ["in_invoice"] if self.kind != "expense" else ["in_invoice", "in_receipt"]
         domain = [
             ("company_id", "=", self.company_id.id),
             ("move_type", "in", move_types),
@@ -60,12 +61,15 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
         ]
         if self.due_date_to:
             domain.append(("invoice_date_due", "<=", self.due_date_to))
-        if self.partner_ids:
+        if self.partner_ids and partners:
             domain.append(("partner_id", "child_of", self.partner_ids.ids))
         if self.bill_journal_ids:
             domain.append(("journal_id", "in", self.bill_journal_ids.ids))
         if self.currency_id:
             domain.append(("currency_id", "=", self.currency_id.id))
+        if self.kind != "expense" and "expense_sheet_id" in self.env["account.move"]._fields:
+            # expense reports are paid in their own batches (kind "travel expenses and fees")
+            domain.append(("expense_sheet_id", "=", False))
         return domain
 
     def _heeros_link_held_move_ids(self, moves):
@@ -104,7 +108,8 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
             Sheet = self.env["hr.expense.sheet"]
             sheet_domain = [("company_id", "=", self.company_id.id), ("state", "=", "post"),
                             ("payment_mode", "=", "own_account")]
-            moves = Sheet.search(sheet_domain).account_move_ids.filtered_domain(self._heeros_link_domain())
+            moves = Sheet.search(sheet_domain).account_move_ids.filtered_domain(
+                self._heeros_link_domain(partners=False))
         if self.move_ids:
             moves |= self.move_ids.filtered_domain(self._heeros_link_domain()[:5])
         elif self.partner_ids:
