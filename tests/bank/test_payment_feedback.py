@@ -310,6 +310,12 @@ class TestFeedbackMonitoring(FeedbackCase):
         overdue = Batch.search([("feedback_overdue", "=", True), ("company_id", "=", self.company_a.id)])
         self.assertEqual(overdue, batch)
         self.assertEqual(self.journal_a.heeros_link_overdue_batch_count, 1)
+        accountant = self.env["res.users"].create({
+            "name": "Ei Link-käyttäjä", "login": "no-link-fb", "company_id": self.company_a.id,
+            "company_ids": [Command.set(self.company_a.ids)],
+            "groups_id": [Command.link(self.env.ref("account.group_account_user").id)]})
+        self.assertEqual(self.journal_a.with_user(accountant).heeros_link_overdue_batch_count, 0,
+                         "an accountant who sees no batches sees the dashboard without the count")
         self.company_a.heeros_link_feedback_hours = 48
         self.assertFalse(batch.feedback_overdue, "a longer waiting time")
         self.company_a.heeros_link_feedback_hours = 24
