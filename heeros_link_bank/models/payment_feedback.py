@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RoutingError
 from odoo.addons.heeros_link_base.registry import DocumentType
 from odoo.tools import SQL, plaintext2html
@@ -157,8 +157,9 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
 
     def _link_feedback_check_duplicate(self, run):
         """Raise :class:`DuplicateDocument` when a report with the same id
-        (its own ``GrpHdr/MsgId``) for the same original message was already
-        processed: the bank sent the same feedback again."""
+        (its own ``GrpHdr/MsgId``, the message's external reference) was
+        already processed for these companies: the bank sent the same
+        feedback again, perhaps in another file."""
         own_id = run.report.message_id
         if not own_id:
             return
@@ -181,8 +182,8 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         return report.original_message_id, info_ids, e2e
 
     def _link_feedback_transactions(self, report):
-        """Every transaction status of the report, those of its payment
-        information blocks and any directly under the group."""
+        """Every transaction status of the report (those of its payment
+        information blocks)."""
         for info in report.infos:
             yield from info.transactions
 
@@ -370,6 +371,9 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
             run.notes.append(_("Batch %(name)s is %(state)s: the report was not applied to it.",
                                name=self.name, state=self._fields["state"].convert_to_export(self.state, self)))
             return False
+        if run.message not in self.heeros_link_message_ids:
+            # the bank's answers are listed with the file they answer (the batch's Files)
+            self.sudo().write({"heeros_link_message_ids": [Command.link(run.message.id)]})
         changed, rejected = self._heeros_link_feedback_lines(run, verdicts)
         if rejected:
             rejected._heeros_link_cancel_rejected()

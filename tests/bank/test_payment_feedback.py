@@ -261,7 +261,7 @@ class TestPain002(FeedbackCase):
         data = sample("corporatejs_pain002_4.xml")
         self.feed(data, "first.xml")
         before = {
-            "batch": batch.read(["state", "feedback_state", "feedback_at", "write_date"])[0],
+            "batch": batch.read(["state", "feedback_state", "feedback_at", "line_count", "amount_total"])[0],
             "lines": lines.read(["state", "status_code", "reason_code", "write_date"]),
             "payments": lines.payment_id.read(["state", "write_date"]),
             "activities": self.activities(batch).ids,
@@ -276,12 +276,14 @@ class TestPain002(FeedbackCase):
         self.assertEqual(self.feed(renamed, "renamed.xml").state, "processed")
         self.env.invalidate_all()
         after = {
-            "batch": batch.read(["state", "feedback_state", "feedback_at", "write_date"])[0],
+            "batch": batch.read(["state", "feedback_state", "feedback_at", "line_count", "amount_total"])[0],
             "lines": lines.read(["state", "status_code", "reason_code", "write_date"]),
             "payments": lines.payment_id.read(["state", "write_date"]),
             "activities": self.activities(batch).ids,
         }
         self.assertEqual(after, before)
+        # each report received is listed with the batch's files
+        self.assertEqual(len(batch.heeros_link_message_ids.filtered(lambda m: m.document_type == "pain.002")), 2)
 
     def test_other_company_batch_not_touched(self):
         """A report is routed to the company of the batch it names; a
