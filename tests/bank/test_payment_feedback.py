@@ -511,3 +511,29 @@ class TestSentBatchFollowedToTheEnd(PaymentCase):
         # the rejected bill goes into a new batch
         again = self.batch_of(fi_line.move_id)
         self.assertEqual(again.line_ids.move_id, fi_line.move_id)
+
+    def test_rejected_salary_names_no_payee(self):
+        """A salary batch's rejection: the activity and the chatter name no
+        payee, and the report is hidden like the batch."""
+        batch = self.Batch.create({"journal_id": self.journal.id, "kind": "salary", "user_id": self.payroll.id,
+                                   "execution_date": date(2026, 12, 7)})
+        line = self.env["heeros.link.payment.line"].create({
+            "batch_id": batch.id, "creditor_name": "Matti Meikäläinen", "iban": "FI2112345600000785",
+            "amount": 2500, "currency_id": self.eur.id, "message": "Palkka 12/2026"})
+        self.assertTrue(batch.confidential)
+        line.write({"state": "sent", "payment_info_id": f"{batch.id}-SAL-1"})
+        batch.write({"state": "sent", "pain_message_id": f"SAL-{batch.id}", "sent_at": fields.Datetime.now()})
+        report = self.intake("sal.xml", rewrite(sample("corporatejs_pain002_6.xml"), **{
+            "1547478597597-G-1-P-1": line.end_to_end_id, "1547478597597-G-1": line.payment_info_id,
+            "1547478597597": batch.pain_message_id}))
+        self.assertEqual(report.state, "processed", report.error)
+        self.assertTrue(report.heeros_link_confidential)
+        self.assertEqual((line.state, batch.state), ("rejected", "rejected"))
+        activity = self.env["mail.activity"].search([("res_model", "=", batch._name), ("res_id", "=", batch.id)])
+        self.assertEqual(activity.user_id, self.payroll)
+        self.assertIn(line.end_to_end_id, activity.note)
+        texts = [activity.note, *batch.message_ids.mapped("body"), *report.message_ids.mapped("body"),
+                 report.bank_warning or ""]
+        self.assertFalse([t for t in texts if "Matti" in (t or "") or "Meik" in (t or "")])
+        # an ordinary Link user sees neither the batch nor the report
+        self.assertFalse(self.env["heeros.link.message"].with_user(self.user).search([("id", "=", report.id)]))
