@@ -354,6 +354,16 @@ def _debit_entry(amount, archive, day, batch=None, e2e=(), texts=()):
     return "".join(parts)
 
 
+def _notification(entries, day="2024-03-05", msg_id="NTF-FB", iban=IBAN_A):
+    """A camt.054 debit notification of ``entries``."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>'
+            f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
+            f"<Ntfctn><Id>{msg_id}.1</Id><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
+            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+            + "".join(entries) + "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>").encode("utf-8")
+
+
 def _statement(entries, day="2024-03-05", msg_id="STMT-FB", opening=10000, iban=IBAN_A):
     total = sum(Decimal(re.search(r'<Amt Ccy="EUR">([0-9.]+)</Amt><CdtDbtInd>DBIT', e).group(1))
                 for e in entries)
@@ -429,6 +439,17 @@ class TestBatchReconciliation(FeedbackCase):
         self.intake(("st5.xml", _statement([_debit_entry(
             total, "A-6", "2024-03-05", batch=(None, None, 2),
             e2e=[(line.end_to_end_id, line.amount) for line in lines])])))
+        self.assert_paid(batch, lines)
+
+    def test_debit_notification_by_end_to_end_ids(self):
+        """A camt.054 debit notification itemising the batch's debit by
+        end-to-end id: each payment is a line of its own, reconciled."""
+        batch, lines = self.sent_batch("PAY-MSG-6", [("PAY-MSG-6-1", [None, None])])
+        message = self.intake(("ntf.xml", _notification([_debit_entry(
+            sum(lines.mapped("amount")), "A-9", "2024-03-05", batch=(None, None, 2),
+            e2e=[(line.end_to_end_id, line.amount) for line in lines])])))
+        self.assertEqual(message.state, "processed", message.error)
+        self.assertEqual(len(self.lines(self.journal_a)), 2)
         self.assert_paid(batch, lines)
 
     def test_amount_that_differs_is_not_reconciled(self):
