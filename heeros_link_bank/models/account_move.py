@@ -7,10 +7,11 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_payment_line_ids = fields.One2many(
-        "heeros.link.payment.line", "move_id", "Link payments", readonly=True, copy=False)
+        "heeros.link.payment.line", "move_id", "Link payments", readonly=True, copy=False,
+        groups="heeros_link_base.group_link_user")
     heeros_link_payment_batch_id = fields.Many2one(
         "heeros.link.payment.batch", "Payment batch", compute="_compute_heeros_link_payment_batch",
-        compute_sudo=False, help="The payment batch that holds this bill now.")
+        help="The payment batch that holds this bill now.")
     heeros_link_payment_sent_at = fields.Datetime(
         "Payment sent on", compute="_compute_heeros_link_payment_batch")
     heeros_link_reference_warning = fields.Char(
@@ -20,11 +21,14 @@ class AccountMove(models.Model):
 
     @api.depends("heeros_link_payment_line_ids.state")
     def _compute_heeros_link_payment_batch(self):
+        # read as the Link, then only what the user may see: an accountant
+        # outside the Link groups sees the batch's name, nobody outside the
+        # salary group sees a confidential batch
+        salaries = self.env.su or self.env.user.has_group("heeros_link_bank.group_link_salary")
         for move in self:
-            # lines of batches the user may not read (salaries) are left out by the record rules
-            lines = move.heeros_link_payment_line_ids.filtered(
-                lambda line: line.state not in ("rejected", "cancel"))
-            move.heeros_link_payment_batch_id = lines[:1].batch_id
+            lines = move.sudo().heeros_link_payment_line_ids.filtered(
+                lambda line: line.state not in ("rejected", "cancel") and (salaries or not line.confidential))
+            move.heeros_link_payment_batch_id = lines[:1].batch_id.id
             move.heeros_link_payment_sent_at = lines[:1].sent_at
 
     @api.depends("payment_reference", "move_type")

@@ -122,10 +122,19 @@ class HeerosLinkPaymentLine(models.Model):
         return super().unlink()
 
     def _heeros_link_set_end_to_end_ids(self):
-        """``<batch>-<line id>``: unique, and leads from the bank's feedback
-        back to the line and its bill."""
-        for line in self.filtered(lambda line: not line.end_to_end_id):
-            line.end_to_end_id = f"{line.batch_id.name}-{line.id}"[:35]
+        """``<batch reference>-<line id>``: unique, and leads from the bank's
+        feedback back to the line and its bill. Written in one statement per
+        batch, however many lines it has."""
+        lines = self.filtered(lambda line: not line.end_to_end_id)
+        if not lines:
+            return
+        lines.flush_recordset(["end_to_end_id"])
+        for batch, batch_lines in lines.grouped("batch_id").items():
+            prefix = re.sub(r"[^A-Za-z0-9]", "", batch.name or "")[:20] or "PAY"
+            self.env.cr.execute(f"""UPDATE {self._table} SET end_to_end_id = %s || '-' || id
+                                     WHERE id = ANY(%s) AND end_to_end_id IS NULL""",
+                                [prefix, batch_lines.ids])
+        lines.invalidate_recordset(["end_to_end_id"])
 
     @api.model
     def _heeros_link_check_bills_free(self, move_ids, exclude=()):

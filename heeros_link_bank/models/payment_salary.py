@@ -147,7 +147,8 @@ class HeerosLinkMessageSalary(models.Model):
         attachments = super()._attach_payloads(payloads, mimetype)
         confidential = self.browse()
         for message, data in zip(self, payloads):
-            if message.direction == "in" and data[:1024].lstrip()[:1] == b"<":
+            # the namespace of the root element comes first in the file
+            if message.direction == "in" and b"pain.001" in data[:4096]:
                 try:
                     sniff = xmlsafe.sniff(data, message.file_name)
                 except Exception:  # noqa: BLE001 - detection decides later; this only hides
