@@ -77,29 +77,45 @@ def _columns(header, file_name):
         for column, names in COLUMNS.items():
             if key in names:
                 if column in found:
-                    raise RecordError(f"column {title.strip()!r} appears twice", file_name=file_name, line=1,
-                                      element=title.strip())
+                    raise RecordError(
+                        f"column {title.strip()!r} appears twice", file_name=file_name, line=1, element=title.strip()
+                    )
                 found[column] = index
     missing = [column for column in REQUIRED if column not in found]
     if missing:
-        raise RecordError(f"the header row has no column {', '.join(missing)}", file_name=file_name, line=1,
-                          expected="a header row: name;iban;amount;date;message")
+        raise RecordError(
+            f"the header row has no column {', '.join(missing)}",
+            file_name=file_name,
+            line=1,
+            expected="a header row: name;iban;amount;date;message",
+        )
     return found
 
 
 def _amount(value, line, file_name):
     text = value.replace("\u00a0", "").replace(" ", "").replace(",", ".")
     if not _AMOUNT_RE.fullmatch(text):
-        raise RecordError(f"amount {value!r} is not a sum of money", file_name=file_name, line=line,
-                          element="amount", expected="e.g. 2450,00 with at most two decimals")
+        raise RecordError(
+            f"amount {value!r} is not a sum of money",
+            file_name=file_name,
+            line=line,
+            element="amount",
+            expected="e.g. 2450,00 with at most two decimals",
+        )
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise RecordError(f"amount {value!r} is not a number", file_name=file_name, line=line,
-                          element="amount") from None
+        raise RecordError(
+            f"amount {value!r} is not a number", file_name=file_name, line=line, element="amount"
+        ) from None
     if amount <= 0:
-        raise RecordError(f"amount {value} is not positive", file_name=file_name, line=line, element="amount",
-                          expected="an amount greater than zero")
+        raise RecordError(
+            f"amount {value} is not positive",
+            file_name=file_name,
+            line=line,
+            element="amount",
+            expected="an amount greater than zero",
+        )
     return amount
 
 
@@ -110,8 +126,13 @@ def _date(value, line, file_name):
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise RecordError(f"date {value!r} is not a date", file_name=file_name, line=line, element="date",
-                      expected="2026-12-15 or 15.12.2026")
+    raise RecordError(
+        f"date {value!r} is not a date",
+        file_name=file_name,
+        line=line,
+        element="date",
+        expected="2026-12-15 or 15.12.2026",
+    )
 
 
 def parse(data, file_name=None):
@@ -138,26 +159,51 @@ def parse(data, file_name=None):
                 raise RecordError(f"{column} is empty", file_name=file_name, line=number, element=column)
         name = cell("name")
         if len(name) > 70:
-            raise RecordError(f"name is {len(name)} characters long", file_name=file_name, line=number,
-                              element="name", expected="at most 70 characters")
+            raise RecordError(
+                f"name is {len(name)} characters long",
+                file_name=file_name,
+                line=number,
+                element="name",
+                expected="at most 70 characters",
+            )
         try:
             iban = stdnum_iban.validate(cell("iban"))
         except ValidationError as exc:
-            raise RecordError(f"IBAN {cell('iban')!r} of {name} is not valid: {exc}", file_name=file_name,
-                              line=number, element="iban", expected="an IBAN with valid check digits") from None
+            raise RecordError(
+                f"IBAN {cell('iban')!r} of {name} is not valid: {exc}",
+                file_name=file_name,
+                line=number,
+                element="iban",
+                expected="an IBAN with valid check digits",
+            ) from None
         bic = cell("bic") or None
         if bic:
             try:
                 bic = stdnum_bic.validate(bic)
             except ValidationError as exc:
-                raise RecordError(f"BIC {bic!r} of {name} is not valid: {exc}", file_name=file_name,
-                                  line=number, element="bic") from None
+                raise RecordError(
+                    f"BIC {bic!r} of {name} is not valid: {exc}", file_name=file_name, line=number, element="bic"
+                ) from None
         message = cell("message") or None
         if message and len(message) > 140:
-            raise RecordError(f"message is {len(message)} characters long", file_name=file_name, line=number,
-                              element="message", expected="at most 140 characters")
-        salaries.append(Salary(line=number, name=name, iban=iban, amount=_amount(cell("amount"), number, file_name),
-                               pay_date=_date(cell("date"), number, file_name), message=message, bic=bic))
+            raise RecordError(
+                f"message is {len(message)} characters long",
+                file_name=file_name,
+                line=number,
+                element="message",
+                expected="at most 140 characters",
+            )
+        salaries.append(
+            Salary(
+                line=number,
+                name=name,
+                iban=iban,
+                amount=_amount(cell("amount"), number, file_name),
+                pay_date=_date(cell("date"), number, file_name),
+                message=message,
+                bic=bic,
+            )
+        )
     if not salaries:
         raise EmptyDocument("the salary list has a header but no salaries", file_name=file_name)
     return salaries

@@ -7,17 +7,26 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_payment_line_ids = fields.One2many(
-        "heeros.link.payment.line", "move_id", "Link payments", readonly=True, copy=False,
-        groups="heeros_link_base.group_link_user")
+        "heeros.link.payment.line",
+        "move_id",
+        "Link payments",
+        readonly=True,
+        copy=False,
+        groups="heeros_link_base.group_link_user",
+    )
     heeros_link_payment_batch_id = fields.Many2one(
-        "heeros.link.payment.batch", "Payment batch", compute="_compute_heeros_link_payment_batch",
-        help="The payment batch that holds this bill now.")
-    heeros_link_payment_sent_at = fields.Datetime(
-        "Payment sent on", compute="_compute_heeros_link_payment_batch")
+        "heeros.link.payment.batch",
+        "Payment batch",
+        compute="_compute_heeros_link_payment_batch",
+        help="The payment batch that holds this bill now.",
+    )
+    heeros_link_payment_sent_at = fields.Datetime("Payment sent on", compute="_compute_heeros_link_payment_batch")
     heeros_link_reference_warning = fields.Char(
-        "Payment reference warning", compute="_compute_heeros_link_reference_warning",
+        "Payment reference warning",
+        compute="_compute_heeros_link_reference_warning",
         help="Shown when the payment reference of a vendor bill is neither a valid Finnish "
-        "reference nor a valid RF creditor reference, so that it is fixed before it is paid.")
+        "reference nor a valid RF creditor reference, so that it is fixed before it is paid.",
+    )
 
     @api.depends("heeros_link_payment_line_ids.state")
     def _compute_heeros_link_payment_batch(self):
@@ -27,7 +36,8 @@ class AccountMove(models.Model):
         salaries = self.env.su or self.env.user.has_group("heeros_link_bank.group_link_salary")
         for move in self:
             lines = move.sudo().heeros_link_payment_line_ids.filtered(
-                lambda line: line.state not in ("rejected", "cancel") and (salaries or not line.confidential))
+                lambda line: line.state not in ("rejected", "cancel") and (salaries or not line.confidential)
+            )
             move.heeros_link_payment_batch_id = lines[:1].batch_id.id
             move.heeros_link_payment_sent_at = lines[:1].sent_at
 
@@ -46,9 +56,12 @@ class AccountMove(models.Model):
         if not ref or fi_reference.is_valid(ref):
             return False
         if ref.startswith("RF") or ref.isdecimal():
-            return _("%s is not a valid payment reference: check the number on the invoice "
-                     "(Finnish references end in a 7-3-1 check digit, RF references carry two "
-                     "check digits after RF).", self.payment_reference)
+            return _(
+                "%s is not a valid payment reference: check the number on the invoice "
+                "(Finnish references end in a 7-3-1 check digit, RF references carry two "
+                "check digits after RF).",
+                self.payment_reference,
+            )
         return False
 
     def _get_invoice_in_payment_state(self):
@@ -66,10 +79,15 @@ class AccountMove(models.Model):
         if len(bills.company_id) > 1:
             raise UserError(_("Choose bills of one company: a payment batch pays from one company's account."))
         company = bills.company_id
-        journal = self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
-        wizard = self.env["heeros.link.payment.batch.wizard"].create({
-            "company_id": company.id, "journal_id": journal.id, "move_ids": [(6, 0, bills.ids)],
-            "due_date_to": False})
-        return {"type": "ir.actions.act_window", "res_model": wizard._name, "res_id": wizard.id,
-                "views": [(False, "form")], "target": "new", "name": _("Create a payment batch")}
+        journal = self.env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+        wizard = self.env["heeros.link.payment.batch.wizard"].create(
+            {"company_id": company.id, "journal_id": journal.id, "move_ids": [(6, 0, bills.ids)], "due_date_to": False}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "views": [(False, "form")],
+            "target": "new",
+            "name": _("Create a payment batch"),
+        }

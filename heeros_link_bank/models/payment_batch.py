@@ -44,10 +44,20 @@ STATES = [
 PAIN_VERSIONS = [("09", "pain.001.001.09"), ("03", "pain.001.001.03")]
 ADDRESS_MODES = [("structured", "Structured"), ("hybrid", "Hybrid (town and country structured)")]
 #: Fields whose change after approval sends a batch back to draft.
-MATERIAL_FIELDS = frozenset({
-    "journal_id", "connection_id", "kind", "execution_date", "pain_version", "address_mode",
-    "batch_booking", "line_ids", "currency_id", "company_id",
-})
+MATERIAL_FIELDS = frozenset(
+    {
+        "journal_id",
+        "connection_id",
+        "kind",
+        "execution_date",
+        "pain_version",
+        "address_mode",
+        "batch_booking",
+        "line_ids",
+        "currency_id",
+        "company_id",
+    }
+)
 
 #: Characters the Finnish banks take in names and texts of payments.
 _BANK_CHARS = re.compile(r"[^A-Za-z0-9ÅÄÖåäö/\-?:().,'+ ]")
@@ -87,68 +97,120 @@ class HeerosLinkPaymentBatch(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, readonly=True, default="/", copy=False, index="trigram")
-    company_id = fields.Many2one("res.company", required=True, index=True,
-                                 default=lambda self: self.env.company)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     journal_id = fields.Many2one(
-        "account.journal", "Pay from", required=True, check_company=True, tracking=True,
+        "account.journal",
+        "Pay from",
+        required=True,
+        check_company=True,
+        tracking=True,
         domain="[('type', '=', 'bank')]",
-        help="The bank journal whose account the payments are debited from.")
+        help="The bank journal whose account the payments are debited from.",
+    )
     connection_id = fields.Many2one(
-        "heeros.link.connection", "Bank connection", check_company=False, tracking=True,
+        "heeros.link.connection",
+        "Bank connection",
+        check_company=False,
+        tracking=True,
         default=lambda self: self.env["heeros.link.connection"]._link_outbound_for(self.env.company),
-        help="The Link connection that sends the payment file to the bank.")
+        help="The Link connection that sends the payment file to the bank.",
+    )
     kind = fields.Selection(KINDS, required=True, default="supplier", tracking=True)
-    execution_date = fields.Date("Requested execution date", required=True,
-                                 default=fields.Date.context_today, tracking=True)
+    execution_date = fields.Date(
+        "Requested execution date", required=True, default=fields.Date.context_today, tracking=True
+    )
     pain_version = fields.Selection(
-        PAIN_VERSIONS, "pain.001 version", required=True,
-        compute="_compute_journal_defaults", store=True, readonly=False, precompute=True)
+        PAIN_VERSIONS,
+        "pain.001 version",
+        required=True,
+        compute="_compute_journal_defaults",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     address_mode = fields.Selection(
-        ADDRESS_MODES, "Addresses", required=True,
-        compute="_compute_journal_defaults", store=True, readonly=False, precompute=True)
+        ADDRESS_MODES,
+        "Addresses",
+        required=True,
+        compute="_compute_journal_defaults",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
     batch_booking = fields.Boolean(
-        "Batch booking", default=True,
+        "Batch booking",
+        default=True,
         help="One debit on the bank statement for each group of payments instead of one per "
-        "payment. Salaries are always booked as one debit.")
-    state = fields.Selection(STATES, required=True, default="draft", readonly=True, index=True,
-                             tracking=True, copy=False)
+        "payment. Salaries are always booked as one debit.",
+    )
+    state = fields.Selection(
+        STATES, required=True, default="draft", readonly=True, index=True, tracking=True, copy=False
+    )
     line_ids = fields.One2many("heeros.link.payment.line", "batch_id", "Payments", copy=False)
     currency_id = fields.Many2one(
-        "res.currency", required=True,
+        "res.currency",
+        required=True,
         default=lambda self: self.env.company.currency_id,
-        help="Currency of the batch total; lines may be in other currencies for foreign payments.")
+        help="Currency of the batch total; lines may be in other currencies for foreign payments.",
+    )
     amount_total = fields.Monetary("Total", compute="_compute_totals", store=True)
     line_count = fields.Integer("Number of payments", compute="_compute_totals", store=True)
-    user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user,
-                              tracking=True)
+    user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user, tracking=True)
     approved_by_id = fields.Many2one("res.users", "Approved by", readonly=True, copy=False)
     approved_at = fields.Datetime("Approved on", readonly=True, copy=False)
     last_change_uid = fields.Many2one(
-        "res.users", "Last changed by", readonly=True, copy=False,
+        "res.users",
+        "Last changed by",
+        readonly=True,
+        copy=False,
         default=lambda self: self.env.user,
-        help="Who created the batch or last changed its payments or amounts.")
+        help="Who created the batch or last changed its payments or amounts.",
+    )
     confidential = fields.Boolean(
-        compute="_compute_confidential", store=True, readonly=True, index=True,
-        help="Salary batches are visible only to the Salary payments group.")
-    pain_message_id = fields.Char("Payment file id", readonly=True, copy=False, index=True,
-                                  help="The message id (GrpHdr/MsgId) of the pain.001 sent.")
+        compute="_compute_confidential",
+        store=True,
+        readonly=True,
+        index=True,
+        help="Salary batches are visible only to the Salary payments group.",
+    )
+    pain_message_id = fields.Char(
+        "Payment file id",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The message id (GrpHdr/MsgId) of the pain.001 sent.",
+    )
     heeros_link_message_ids = fields.Many2many(
-        "heeros.link.message", "heeros_link_payment_batch_message_rel", "batch_id", "message_id",
-        string="Link messages", readonly=True, copy=False)
+        "heeros.link.message",
+        "heeros_link_payment_batch_message_rel",
+        "batch_id",
+        "message_id",
+        string="Link messages",
+        readonly=True,
+        copy=False,
+    )
     heeros_link_message_count = fields.Integer(compute="_compute_heeros_link_message_count")
     sent_at = fields.Datetime("Sent on", readonly=True, copy=False)
     feedback_at = fields.Datetime("Feedback on", readonly=True, copy=False)
     feedback_state = fields.Char("Bank status", readonly=True, copy=False)
-    source = fields.Selection([("odoo", "Built by the Link"), ("payroll_file", "Payroll system's file")],
-                              required=True, default="odoo", readonly=True)
+    source = fields.Selection(
+        [("odoo", "Built by the Link"), ("payroll_file", "Payroll system's file")],
+        required=True,
+        default="odoo",
+        readonly=True,
+    )
     payroll_attachment_id = fields.Many2one(
-        "ir.attachment", "Payroll file", readonly=True, copy=False, check_company=True,
-        help="The payroll system's pain.001, sent on unchanged.")
+        "ir.attachment",
+        "Payroll file",
+        readonly=True,
+        copy=False,
+        check_company=True,
+        help="The payroll system's pain.001, sent on unchanged.",
+    )
     note = fields.Text()
 
     _sql_constraints = [
-        ("pain_message_id_uniq", "unique(company_id, pain_message_id)",
-         "A payment file id is used once per company."),
+        ("pain_message_id_uniq", "unique(company_id, pain_message_id)", "A payment file id is used once per company."),
     ]
 
     # ------------------------------------------------------------------
@@ -158,10 +220,10 @@ class HeerosLinkPaymentBatch(models.Model):
     def _compute_journal_defaults(self):
         for batch in self:
             journal = batch.journal_id
-            batch.pain_version = (journal.heeros_link_pain_version if journal else False) or \
-                batch.pain_version or "09"
-            batch.address_mode = (journal.heeros_link_pain_address if journal else False) or \
-                batch.address_mode or "structured"
+            batch.pain_version = (journal.heeros_link_pain_version if journal else False) or batch.pain_version or "09"
+            batch.address_mode = (
+                (journal.heeros_link_pain_address if journal else False) or batch.address_mode or "structured"
+            )
 
     @api.depends("line_ids.amount", "line_ids.state")
     def _compute_totals(self):
@@ -189,9 +251,13 @@ class HeerosLinkPaymentBatch(models.Model):
     def _check_connection_company(self):
         for batch in self:
             if batch.connection_id and batch.company_id not in batch.connection_id.sudo().company_ids:
-                raise ValidationError(_(
-                    "Connection %(conn)s does not serve %(company)s.",
-                    conn=batch.connection_id.name, company=batch.company_id.name))
+                raise ValidationError(
+                    _(
+                        "Connection %(conn)s does not serve %(company)s.",
+                        conn=batch.connection_id.name,
+                        company=batch.company_id.name,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -200,8 +266,10 @@ class HeerosLinkPaymentBatch(models.Model):
                 vals["batch_booking"] = True
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).sudo().next_by_code(
-                    "heeros.link.payment.batch") or "/"
+                vals["name"] = (
+                    self.env["ir.sequence"].with_company(company).sudo().next_by_code("heeros.link.payment.batch")
+                    or "/"
+                )
             vals["last_change_uid"] = self.env.uid
         return super().create(vals_list)
 
@@ -217,14 +285,18 @@ class HeerosLinkPaymentBatch(models.Model):
         send approved batches back to draft."""
         editable = self.filtered(lambda b: b.state in ("draft", "approved"))
         if self - editable:
-            raise UserError(_(
-                "Batch %s has been queued or sent: it can no longer be changed.",
-                ", ".join((self - editable).mapped("name"))))
+            raise UserError(
+                _(
+                    "Batch %s has been queued or sent: it can no longer be changed.",
+                    ", ".join((self - editable).mapped("name")),
+                )
+            )
         approved = editable.filtered(lambda b: b.state == "approved")
         vals = {"last_change_uid": self.env.uid}
         if approved:
             super(HeerosLinkPaymentBatch, approved).write(
-                dict(vals, state="draft", approved_by_id=False, approved_at=False))
+                dict(vals, state="draft", approved_by_id=False, approved_at=False)
+            )
             for batch in approved:
                 batch.message_post(body=_("Changed after approval: back to draft, to be approved again."))
         if editable - approved:
@@ -244,8 +316,9 @@ class HeerosLinkPaymentBatch(models.Model):
                 raise UserError(_("Batch %s is not a draft: only drafts are approved.", batch.name))
             batch._heeros_link_check_approver()
             batch._heeros_link_raise_problems(batch._heeros_link_check_lines())
-            super(HeerosLinkPaymentBatch, batch).write({
-                "state": "approved", "approved_by_id": self.env.uid, "approved_at": fields.Datetime.now()})
+            super(HeerosLinkPaymentBatch, batch).write(
+                {"state": "approved", "approved_by_id": self.env.uid, "approved_at": fields.Datetime.now()}
+            )
             batch.message_post(body=_("Approved by %s.", self.env.user.name))
         return True
 
@@ -255,29 +328,34 @@ class HeerosLinkPaymentBatch(models.Model):
         if not self.company_id.heeros_link_payment_two_person:
             return
         if self.env.uid in (self.create_uid.id, self.last_change_uid.id):
-            raise UserError(_(
-                "%(company)s requires a second person to approve payments: %(user)s created or last "
-                "changed batch %(batch)s and cannot approve it.",
-                company=self.company_id.name, user=self.env.user.name, batch=self.name))
+            raise UserError(
+                _(
+                    "%(company)s requires a second person to approve payments: %(user)s created or last "
+                    "changed batch %(batch)s and cannot approve it.",
+                    company=self.company_id.name,
+                    user=self.env.user.name,
+                    batch=self.name,
+                )
+            )
 
     def action_back_to_draft(self):
         for batch in self:
             if batch.state not in ("approved", "cancel"):
-                raise UserError(_("Batch %s can go back to draft only when approved or cancelled.",
-                                  batch.name))
+                raise UserError(_("Batch %s can go back to draft only when approved or cancelled.", batch.name))
         cancelled = self.line_ids.filtered(lambda line: line.state == "cancel")
-        self.env["heeros.link.payment.line"]._heeros_link_check_bills_free(cancelled.move_id.ids,
-                                                                           exclude=cancelled.ids)
-        super().write({"state": "draft", "approved_by_id": False, "approved_at": False,
-                       "last_change_uid": self.env.uid})
+        self.env["heeros.link.payment.line"]._heeros_link_check_bills_free(cancelled.move_id.ids, exclude=cancelled.ids)
+        super().write(
+            {"state": "draft", "approved_by_id": False, "approved_at": False, "last_change_uid": self.env.uid}
+        )
         cancelled.write({"state": "draft"})
         return True
 
     def action_cancel(self):
         for batch in self:
             if batch.state not in ("draft", "approved"):
-                raise UserError(_("Batch %s has been sent: the bank's feedback decides what happens to it.",
-                                  batch.name))
+                raise UserError(
+                    _("Batch %s has been sent: the bank's feedback decides what happens to it.", batch.name)
+                )
         self.line_ids.write({"state": "cancel"})
         super().write({"state": "cancel"})
         return True
@@ -308,11 +386,18 @@ class HeerosLinkPaymentBatch(models.Model):
         lines = self.line_ids.filtered(lambda line: line.state == "draft")
         super().write({"state": "queued"})
         if self.confidential:
-            body = _("Salary file %(file)s queued for sending as Link message %(message)s.",
-                     file=file_name, message=message.name)
+            body = _(
+                "Salary file %(file)s queued for sending as Link message %(message)s.",
+                file=file_name,
+                message=message.name,
+            )
         else:
-            body = _("Payment file %(file)s with %(count)s payments queued for sending as Link message "
-                     "%(message)s.", file=file_name, count=len(lines), message=message.name)
+            body = _(
+                "Payment file %(file)s with %(count)s payments queued for sending as Link message %(message)s.",
+                file=file_name,
+                count=len(lines),
+                message=message.name,
+            )
         self.message_post(body=body)
         return message
 
@@ -346,9 +431,12 @@ class HeerosLinkPaymentBatch(models.Model):
         bic = account.bank_id.bic or journal.bank_id.bic
         if not bic:
             raise UserError(_("The bank of journal %s has no BIC: fill in the bank and its BIC.", journal.name))
-        return pain001.Party(name=self._heeros_link_bank_text(self.company_id.name, 70),
-                             iban=account.sanitized_acc_number, bic=bic.replace(" ", "").upper(),
-                             address=self._heeros_link_address(self.company_id.partner_id))
+        return pain001.Party(
+            name=self._heeros_link_bank_text(self.company_id.name, 70),
+            iban=account.sanitized_acc_number,
+            bic=bic.replace(" ", "").upper(),
+            address=self._heeros_link_address(self.company_id.partner_id),
+        )
 
     def _heeros_link_address(self, partner, country=None):
         """The postal address of ``partner`` as the journal asks: structured
@@ -360,14 +448,18 @@ class HeerosLinkPaymentBatch(models.Model):
         if not (street or town or country_code):
             return None
         if self.address_mode == "hybrid":
-            lines = tuple(filter(None, [self._heeros_link_bank_text(street, 70),
-                                        self._heeros_link_bank_text(partner.zip, 16)]))
+            lines = tuple(
+                filter(None, [self._heeros_link_bank_text(street, 70), self._heeros_link_bank_text(partner.zip, 16)])
+            )
             return pain001.Address(town=town, country=country_code, lines=lines[:2])
         name, building = split_street(street)
-        return pain001.Address(street=self._heeros_link_bank_text(name, 70) or None,
-                               building=self._heeros_link_bank_text(building, 16) or None,
-                               postcode=self._heeros_link_bank_text(partner.zip, 16) or None,
-                               town=town, country=country_code)
+        return pain001.Address(
+            street=self._heeros_link_bank_text(name, 70) or None,
+            building=self._heeros_link_bank_text(building, 16) or None,
+            postcode=self._heeros_link_bank_text(partner.zip, 16) or None,
+            town=town,
+            country=country_code,
+        )
 
     def _heeros_link_creditor(self, line):
         iban = stdnum_iban.compact(line.iban or "")
@@ -380,7 +472,8 @@ class HeerosLinkPaymentBatch(models.Model):
             iban=iban if is_iban else None,
             other_account=None if is_iban else iban,
             bic=(line.bic or "").replace(" ", "").upper() or None,
-            address=address)
+            address=address,
+        )
 
     def _heeros_link_payment(self, line):
         """The :class:`pain001.Payment` of one line."""
@@ -391,7 +484,8 @@ class HeerosLinkPaymentBatch(models.Model):
             creditor=self._heeros_link_creditor(line),
             reference=fi_reference.compact(line.reference) if line.reference else None,
             message=None if line.reference else (self._heeros_link_bank_text(line.message, 140) or None),
-            purpose="SALA" if self.kind == "salary" else None)
+            purpose="SALA" if self.kind == "salary" else None,
+        )
 
     def _heeros_link_payment_info_key(self, line):
         """What puts lines into the same payment information (PmtInf): the
@@ -418,22 +512,35 @@ class HeerosLinkPaymentBatch(models.Model):
         infos = []
         for number, ((level, purpose, bearer), lines) in enumerate(groups.items(), 1):
             info_id = f"{message_id[:31]}-{number}"
-            infos.append(pain001.PaymentInfo(
-                payment_info_id=info_id, execution_date=self.execution_date, debtor=debtor,
-                payments=[self._heeros_link_payment(line) for line in lines],
-                service_level=level, category_purpose=purpose, urgent=level == "URGP",
-                charge_bearer=bearer, batch_booking=self.batch_booking or self.kind == "salary"))
+            infos.append(
+                pain001.PaymentInfo(
+                    payment_info_id=info_id,
+                    execution_date=self.execution_date,
+                    debtor=debtor,
+                    payments=[self._heeros_link_payment(line) for line in lines],
+                    service_level=level,
+                    category_purpose=purpose,
+                    urgent=level == "URGP",
+                    charge_bearer=bearer,
+                    batch_booking=self.batch_booking or self.kind == "salary",
+                )
+            )
             self._heeros_link_set_payment_info(lines, info_id)
         super().write({"pain_message_id": message_id})
-        return pain001.Document(message_id=message_id, created=datetime.now(UTC).replace(microsecond=0),
-                                initiating_party=self._heeros_link_initiating_party(), infos=infos,
-                                version=self.pain_version)
+        return pain001.Document(
+            message_id=message_id,
+            created=datetime.now(UTC).replace(microsecond=0),
+            initiating_party=self._heeros_link_initiating_party(),
+            infos=infos,
+            version=self.pain_version,
+        )
 
     def _heeros_link_set_payment_info(self, lines, info_id):
         ids = [line.id for line in lines]
         self.env["heeros.link.payment.line"].browse(ids).flush_recordset()
-        self.env.cr.execute("UPDATE heeros_link_payment_line SET payment_info_id = %s WHERE id = ANY(%s)",
-                            [info_id, ids])
+        self.env.cr.execute(
+            "UPDATE heeros_link_payment_line SET payment_info_id = %s WHERE id = ANY(%s)", [info_id, ids]
+        )
         self.env["heeros.link.payment.line"].browse(ids).invalidate_recordset(["payment_info_id"])
 
     def _heeros_link_build_file(self, document):
@@ -444,8 +551,13 @@ class HeerosLinkPaymentBatch(models.Model):
             data = pain001.build(document)
             pain001.validate(data, self._heeros_link_file_name(document))
         except LinkFormatError as exc:
-            raise UserError(_("Batch %(batch)s: the payment file cannot be made: %(error)s",
-                              batch=self.name, error=self._heeros_link_explain(exc))) from None
+            raise UserError(
+                _(
+                    "Batch %(batch)s: the payment file cannot be made: %(error)s",
+                    batch=self.name,
+                    error=self._heeros_link_explain(exc),
+                )
+            ) from None
         return data
 
     def _heeros_link_explain(self, exc):
@@ -479,8 +591,10 @@ class HeerosLinkPaymentBatch(models.Model):
         payables = {}
         for move in lines.move_id:
             payables[move.id] = move.line_ids.filtered(
-                lambda aml: aml.account_id.account_type in ("liability_payable", "asset_receivable")
-                and not aml.reconciled)
+                lambda aml: (
+                    aml.account_id.account_type in ("liability_payable", "asset_receivable") and not aml.reconciled
+                )
+            )
         vals_list = []
         for line in lines:
             open_lines = payables[line.move_id.id]
@@ -492,13 +606,17 @@ class HeerosLinkPaymentBatch(models.Model):
         plan = []
         for line, payment in zip(lines, payments):
             counterpart = payment.move_id.line_ids.filtered(
-                lambda aml, account=payables[line.move_id.id][0].account_id: aml.account_id == account)
+                lambda aml, account=payables[line.move_id.id][0].account_id: aml.account_id == account
+            )
             plan.append(counterpart + payables[line.move_id.id])
         self.env["account.move.line"]._reconcile_plan(plan)
         self.env["heeros.link.payment.line"].flush_model()
-        self.env.cr.execute("""UPDATE heeros_link_payment_line AS line SET payment_id = pairs.payment
+        self.env.cr.execute(
+            """UPDATE heeros_link_payment_line AS line SET payment_id = pairs.payment
                                  FROM unnest(%s::int[], %s::int[]) AS pairs(line, payment)
-                                WHERE line.id = pairs.line""", [lines.ids, payments.ids])
+                                WHERE line.id = pairs.line""",
+            [lines.ids, payments.ids],
+        )
         lines.invalidate_recordset(["payment_id"])
         return payments
 
@@ -532,8 +650,15 @@ class HeerosLinkPaymentBatch(models.Model):
         connection, linked to the batch."""
         self.ensure_one()
         Message = self.env["heeros.link.message"].sudo()
-        message = Message._link_queue("pain.001", file_name, data, self.company_id, connection=self.connection_id,
-                                      records=self, external_ref=self.pain_message_id)
+        message = Message._link_queue(
+            "pain.001",
+            file_name,
+            data,
+            self.company_id,
+            connection=self.connection_id,
+            records=self,
+            external_ref=self.pain_message_id,
+        )
         if self.confidential:
             message.write({"heeros_link_confidential": True})
         super().write({"heeros_link_message_ids": [Command.link(message.id)]})
@@ -549,8 +674,9 @@ class HeerosLinkPaymentBatch(models.Model):
             pain001.validate(data, attachment.name)
             pain001.read(data, attachment.name, salary_only=True)
         except LinkFormatError as exc:
-            raise UserError(_("Payroll file %(file)s cannot be sent: %(error)s", file=attachment.name,
-                              error=str(exc))) from None
+            raise UserError(
+                _("Payroll file %(file)s cannot be sent: %(error)s", file=attachment.name, error=str(exc))
+            ) from None
         return data, attachment.name
 
     def _heeros_link_message_sent(self, message):
@@ -573,9 +699,10 @@ class HeerosLinkPaymentBatch(models.Model):
         Wizard = wizard or self.env["heeros.link.payment.batch.wizard"]
         vals_list = []
         for start in range(0, len(moves), 2000):
-            chunk = moves[start:start + 2000]
-            chunk.fetch(["partner_id", "partner_bank_id", "payment_reference", "ref", "name",
-                         "amount_residual", "currency_id"])
+            chunk = moves[start : start + 2000]
+            chunk.fetch(
+                ["partner_id", "partner_bank_id", "payment_reference", "ref", "name", "amount_residual", "currency_id"]
+            )
             vals_list += [dict(Wizard._heeros_link_line_vals(move), batch_id=self.id) for move in chunk]
         return self.env["heeros.link.payment.line"].create(vals_list)
 
@@ -596,5 +723,4 @@ class HeerosLinkPaymentBatch(models.Model):
         if not problems:
             return
         texts = [f"{line._heeros_link_label()}: {text}" if line else text for line, text in problems]
-        raise UserError(_("Batch %(batch)s cannot go on:\n%(problems)s",
-                          batch=self.name, problems="\n".join(texts)))
+        raise UserError(_("Batch %(batch)s cannot go on:\n%(problems)s", batch=self.name, problems="\n".join(texts)))

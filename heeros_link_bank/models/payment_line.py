@@ -11,6 +11,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from odoo import _, api, fields, models, tools
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..formats import pain001
 
@@ -29,7 +30,8 @@ LIVE_BILL_INDEX = "heeros_link_payment_line_move_live_uniq"
 
 #: Countries of the European Economic Area (payments there need no creditor address in SEPA).
 EEA_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split())
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
+)
 #: Countries SEPA credit transfers reach (those of the payment file format).
 SEPA_COUNTRIES = pain001.SEPA_COUNTRIES
 #: SEPA countries outside the EEA: the creditor's town and country are required.
@@ -47,8 +49,7 @@ class HeerosLinkPaymentLine(models.Model):
     company_id = fields.Many2one(related="batch_id.company_id", store=True, index=True, precompute=True)
     confidential = fields.Boolean(related="batch_id.confidential", store=True, index=True)
     batch_state = fields.Selection(related="batch_id.state", string="Batch state")
-    move_id = fields.Many2one("account.move", "Bill", check_company=True, index="btree_not_null",
-                              ondelete="restrict")
+    move_id = fields.Many2one("account.move", "Bill", check_company=True, index="btree_not_null", ondelete="restrict")
     partner_id = fields.Many2one("res.partner", "Creditor", check_company=True, index=True)
     partner_bank_id = fields.Many2one("res.partner.bank", "Creditor account", check_company=True)
     creditor_name = fields.Char(required=True)
@@ -56,21 +57,23 @@ class HeerosLinkPaymentLine(models.Model):
     bic = fields.Char("BIC")
     country_id = fields.Many2one("res.country", "Creditor country")
     amount = fields.Monetary(required=True)
-    currency_id = fields.Many2one("res.currency", required=True,
-                                  default=lambda self: self.env.company.currency_id)
+    currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
     reference = fields.Char("Payment reference", help="A Finnish reference or an RF creditor reference.")
     message = fields.Char(help="Free text for the creditor when there is no reference.")
     end_to_end_id = fields.Char(
-        "End-to-end id", readonly=True, copy=False,
-        help="Travels with the payment to the creditor's bank and back in the bank's feedback.")
+        "End-to-end id",
+        readonly=True,
+        copy=False,
+        help="Travels with the payment to the creditor's bank and back in the bank's feedback.",
+    )
     payment_info_id = fields.Char("Payment group id", readonly=True, copy=False)
-    state = fields.Selection(LINE_STATES, required=True, default="draft", readonly=True, index=True,
-                             copy=False)
+    state = fields.Selection(LINE_STATES, required=True, default="draft", readonly=True, index=True, copy=False)
     status_code = fields.Char("Bank status", readonly=True, copy=False)
     reason_code = fields.Char("Reason code", readonly=True, copy=False)
     reason_text = fields.Char("Bank's reason", readonly=True, copy=False)
-    payment_id = fields.Many2one("account.payment", "Payment", readonly=True, copy=False,
-                                 check_company=True, index="btree_not_null")
+    payment_id = fields.Many2one(
+        "account.payment", "Payment", readonly=True, copy=False, check_company=True, index="btree_not_null"
+    )
     sent_at = fields.Datetime(related="batch_id.sent_at", string="Sent on")
 
     _sql_constraints = [
@@ -81,13 +84,15 @@ class HeerosLinkPaymentLine(models.Model):
     def init(self):
         # A bill is held by one live payment at a time, even against concurrent
         # transactions: the database refuses the second line.
-        self.env.cr.execute(f"""
-            CREATE UNIQUE INDEX IF NOT EXISTS {LIVE_BILL_INDEX}
-                ON {self._table} (move_id)
-             WHERE move_id IS NOT NULL AND state NOT IN ('rejected', 'cancel')
-        """)
-        tools.create_index(self.env.cr, "heeros_link_payment_line_batch_state_idx", self._table,
-                           ["batch_id", "state"])
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (move_id) "
+                "WHERE move_id IS NOT NULL AND state NOT IN ('rejected', 'cancel')",
+                SQL.identifier(LIVE_BILL_INDEX),
+                SQL.identifier(self._table),
+            )
+        )
+        tools.create_index(self.env.cr, "heeros_link_payment_line_batch_state_idx", self._table, ["batch_id", "state"])
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -102,9 +107,13 @@ class HeerosLinkPaymentLine(models.Model):
             # insert; its row is not visible in this transaction's snapshot
             match = re.search(r"\(move_id\)=\((\d+)\)", exc.diag.message_detail or "")
             move = self.env["account.move"].browse(int(match.group(1))) if match else self.env["account.move"]
-            raise ValidationError(_("Bill %s was just put in another payment batch by someone else: a bill is "
-                                    "paid once. Refresh and try again without it.",
-                                    move.display_name if move else _("(one of these bills)")))
+            raise ValidationError(
+                _(
+                    "Bill %s was just put in another payment batch by someone else: a bill is "
+                    "paid once. Refresh and try again without it.",
+                    move.display_name if move else _("(one of these bills)"),
+                )
+            )
         lines._heeros_link_set_end_to_end_ids()
         batches = lines.batch_id
         if batches:
@@ -112,8 +121,18 @@ class HeerosLinkPaymentLine(models.Model):
         return lines
 
     def write(self, vals):
-        if {"amount", "iban", "bic", "currency_id", "partner_bank_id", "reference", "message",
-                "creditor_name", "move_id", "country_id"} & set(vals):
+        if {
+            "amount",
+            "iban",
+            "bic",
+            "currency_id",
+            "partner_bank_id",
+            "reference",
+            "message",
+            "creditor_name",
+            "move_id",
+            "country_id",
+        } & set(vals):
             self.batch_id._heeros_link_changed()
         return super().write(vals)
 
@@ -131,9 +150,14 @@ class HeerosLinkPaymentLine(models.Model):
         lines.flush_recordset(["end_to_end_id"])
         for batch, batch_lines in lines.grouped("batch_id").items():
             prefix = re.sub(r"[^A-Za-z0-9]", "", batch.name or "")[:20] or "PAY"
-            self.env.cr.execute(f"""UPDATE {self._table} SET end_to_end_id = %s || '-' || id
-                                     WHERE id = ANY(%s) AND end_to_end_id IS NULL""",
-                                [prefix, batch_lines.ids])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET end_to_end_id = %s || '-' || id WHERE id = ANY(%s) AND end_to_end_id IS NULL",
+                    SQL.identifier(self._table),
+                    prefix,
+                    batch_lines.ids,
+                )
+            )
         lines.invalidate_recordset(["end_to_end_id"])
 
     @api.model
@@ -143,37 +167,49 @@ class HeerosLinkPaymentLine(models.Model):
         if not move_ids:
             return
         self.flush_model(["move_id", "state"])
-        self.env.cr.execute(f"""SELECT move_id, batch_id FROM {self._table}
-                                 WHERE move_id = ANY(%s) AND state NOT IN %s AND NOT id = ANY(%s)
-                                 LIMIT 1""", [list(move_ids), RELEASED_STATES, list(exclude)])
+        self.env.cr.execute(
+            SQL(
+                "SELECT move_id, batch_id FROM %s WHERE move_id = ANY(%s) AND state NOT IN %s AND NOT id = ANY(%s) "
+                "LIMIT 1",
+                SQL.identifier(self._table),
+                list(move_ids),
+                RELEASED_STATES,
+                list(exclude),
+            )
+        )
         row = self.env.cr.fetchone()
         if row:
             other = self.sudo().search([("move_id", "=", row[0]), ("batch_id", "=", row[1])], limit=1)
-            raise ValidationError(self._heeros_link_bill_taken_text(self.env["account.move"].browse(row[0]),
-                                                                      other))
+            raise ValidationError(self._heeros_link_bill_taken_text(self.env["account.move"].browse(row[0]), other))
 
     @api.constrains("move_id", "state")
     def _check_bill_in_one_batch(self):
         lines = self.filtered(lambda line: line.move_id and line.state not in RELEASED_STATES)
         if not lines:
             return
-        others = self.sudo().search([
-            ("move_id", "in", lines.move_id.ids), ("state", "not in", RELEASED_STATES),
-            ("id", "not in", lines.ids)])
+        others = self.sudo().search(
+            [("move_id", "in", lines.move_id.ids), ("state", "not in", RELEASED_STATES), ("id", "not in", lines.ids)]
+        )
         for move, held in (lines | others).grouped("move_id").items():
             if len(held) > 1:
                 raise ValidationError(self._heeros_link_bill_taken_text(move, (held - lines)[:1] or held[:1]))
 
     def _heeros_link_bill_taken_text(self, move, other):
-        return _("Bill %(bill)s is already in payment batch %(batch)s: pay it once, or cancel it there first.",
-                 bill=move.display_name, batch=other.sudo().batch_id.name)
+        return _(
+            "Bill %(bill)s is already in payment batch %(batch)s: pay it once, or cancel it there first.",
+            bill=move.display_name,
+            batch=other.sudo().batch_id.name,
+        )
 
     def _heeros_link_label(self):
         self.ensure_one()
-        return _("Payment to %(name)s, %(amount)s %(currency)s%(bill)s",
-                 name=self.creditor_name or self.partner_id.display_name, amount=self.amount,
-                 currency=self.currency_id.name,
-                 bill=(" (%s)" % self.move_id.name) if self.move_id else "")
+        return _(
+            "Payment to %(name)s, %(amount)s %(currency)s%(bill)s",
+            name=self.creditor_name or self.partner_id.display_name,
+            amount=self.amount,
+            currency=self.currency_id.name,
+            bill=(" (%s)" % self.move_id.name) if self.move_id else "",
+        )
 
     # ------------------------------------------------------------------
     # checks before anything is sent
@@ -198,27 +234,43 @@ class HeerosLinkPaymentLine(models.Model):
             try:
                 stdnum_iban.validate(iban)
             except StdnumError as exc:
-                problems.append(_("IBAN %(iban)s is not valid (%(why)s): correct the creditor's bank account.",
-                                  iban=self.iban, why=str(exc)))
+                problems.append(
+                    _(
+                        "IBAN %(iban)s is not valid (%(why)s): correct the creditor's bank account.",
+                        iban=self.iban,
+                        why=str(exc),
+                    )
+                )
         elif self._heeros_link_is_sepa() or not self.iban:
-            problems.append(_("%s is not an IBAN: a SEPA payment needs the creditor's IBAN.",
-                              self.iban or _("The account")))
+            problems.append(
+                _("%s is not an IBAN: a SEPA payment needs the creditor's IBAN.", self.iban or _("The account"))
+            )
         if self.bic:
             try:
                 stdnum_bic.validate(self.bic)
             except StdnumError as exc:
-                problems.append(_("BIC %(bic)s is not valid (%(why)s): correct the creditor's bank.",
-                                  bic=self.bic, why=str(exc)))
+                problems.append(
+                    _("BIC %(bic)s is not valid (%(why)s): correct the creditor's bank.", bic=self.bic, why=str(exc))
+                )
         elif not self._heeros_link_is_sepa():
-            problems.append(_("A payment outside SEPA or not in euros needs the BIC of the creditor's bank: "
-                              "fill in the bank of account %s.", self.iban))
+            problems.append(
+                _(
+                    "A payment outside SEPA or not in euros needs the BIC of the creditor's bank: "
+                    "fill in the bank of account %s.",
+                    self.iban,
+                )
+            )
         return problems
 
     def _heeros_link_check_reference(self):
         if self.reference and not fi_reference.is_valid(self.reference):
-            return [_("Payment reference %s is neither a valid Finnish reference (7-3-1 check digit) nor a "
-                      "valid RF creditor reference: correct it on the bill, or move it to the message.",
-                      self.reference)]
+            return [
+                _(
+                    "Payment reference %s is neither a valid Finnish reference (7-3-1 check digit) nor a "
+                    "valid RF creditor reference: correct it on the bill, or move it to the message.",
+                    self.reference,
+                )
+            ]
         return []
 
     def _heeros_link_address_required(self):
@@ -236,6 +288,11 @@ class HeerosLinkPaymentLine(models.Model):
             missing.append(_("country"))
         if not missing:
             return []
-        return [_("%(partner)s: a payment to this account needs the creditor's postal address; fill in the "
-                  "%(missing)s on the partner.",
-                  partner=partner.display_name or self.creditor_name, missing=_(" and ").join(missing))]
+        return [
+            _(
+                "%(partner)s: a payment to this account needs the creditor's postal address; fill in the "
+                "%(missing)s on the partner.",
+                partner=partner.display_name or self.creditor_name,
+                missing=_(" and ").join(missing),
+            )
+        ]

@@ -36,25 +36,52 @@ class HeerosLinkPaymentBatchSalary(models.Model):
         document = pain001.read(data, message.file_name, salary_only=True)
         journal = self._heeros_link_payroll_journal(message, document)
         company = journal.company_id
-        if self.sudo().search_count([("company_id", "=", company.id),
-                                     ("pain_message_id", "=", document.message_id)], limit=1):
-            raise DuplicateDocument(_("payment file id %s was already imported", document.message_id),
-                                    file_name=message.file_name)
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": message.file_name or f"{document.message_id}.xml", "raw": data,
-            "company_id": company.id, "mimetype": "application/xml",
-            "res_model": self._name})
-        batch = self.sudo().with_company(company).create({
-            "company_id": company.id, "journal_id": journal.id, "kind": "salary", "source": "payroll_file",
-            "execution_date": min(info.execution_date for info in document.infos),
-            "pain_version": version, "batch_booking": True,
-            "connection_id": self.env["heeros.link.connection"]._link_outbound_for(company).id or False,
-            "pain_message_id": document.message_id, "payroll_attachment_id": attachment.id,
-        })
+        if self.sudo().search_count(
+            [("company_id", "=", company.id), ("pain_message_id", "=", document.message_id)], limit=1
+        ):
+            raise DuplicateDocument(
+                _("payment file id %s was already imported", document.message_id), file_name=message.file_name
+            )
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": message.file_name or f"{document.message_id}.xml",
+                    "raw": data,
+                    "company_id": company.id,
+                    "mimetype": "application/xml",
+                    "res_model": self._name,
+                }
+            )
+        )
+        batch = (
+            self.sudo()
+            .with_company(company)
+            .create(
+                {
+                    "company_id": company.id,
+                    "journal_id": journal.id,
+                    "kind": "salary",
+                    "source": "payroll_file",
+                    "execution_date": min(info.execution_date for info in document.infos),
+                    "pain_version": version,
+                    "batch_booking": True,
+                    "connection_id": self.env["heeros.link.connection"]._link_outbound_for(company).id or False,
+                    "pain_message_id": document.message_id,
+                    "payroll_attachment_id": attachment.id,
+                }
+            )
+        )
         attachment.res_id = batch.id
         batch._heeros_link_payroll_lines(document)
-        batch.message_post(body=_("Salary batch received from the payroll system in Link message %s: "
-                                  "approve it to send the file to the bank unchanged.", message.name))
+        batch.message_post(
+            body=_(
+                "Salary batch received from the payroll system in Link message %s: "
+                "approve it to send the file to the bank unchanged.",
+                message.name,
+            )
+        )
         return batch
 
     def _heeros_link_payroll_journal(self, message, document):
@@ -62,12 +89,20 @@ class HeerosLinkPaymentBatchSalary(models.Model):
         payroll file debits; one account per file."""
         ibans = {stdnum_iban.compact(info.debtor.iban or "") for info in document.infos}
         if len(ibans) != 1 or not next(iter(ibans)):
-            raise RecordError(_("a salary file debits one account; this one names %s",
-                                ", ".join(sorted(i for i in ibans if i)) or _("none")),
-                              file_name=message.file_name, element="PmtInf/DbtrAcct")
+            raise RecordError(
+                _(
+                    "a salary file debits one account; this one names %s",
+                    ", ".join(sorted(i for i in ibans if i)) or _("none"),
+                ),
+                file_name=message.file_name,
+                element="PmtInf/DbtrAcct",
+            )
         iban = ibans.pop()
-        journals = self.env["account.journal"].sudo().search([
-            ("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)])
+        journals = (
+            self.env["account.journal"]
+            .sudo()
+            .search([("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)])
+        )
         message._link_route(journals.company_id, _("debtor account %s", iban))
         return journals.filtered(lambda j: j.company_id == message.company_id)[:1]
 
@@ -81,19 +116,21 @@ class HeerosLinkPaymentBatchSalary(models.Model):
             for payment in info.payments:
                 own_id = payment.end_to_end_id or ""
                 creditor = payment.creditor
-                vals_list.append({
-                    "batch_id": self.id,
-                    "creditor_name": creditor.name or "-",
-                    "iban": creditor.iban or creditor.other_account or "-",
-                    "bic": creditor.bic or False,
-                    "amount": float(payment.amount),
-                    "currency_id": self._heeros_link_currency(payment.currency).id,
-                    "reference": payment.reference or False,
-                    "message": payment.message or False,
-                    # the file's own id when it tells the payments apart: the bank answers with it
-                    "end_to_end_id": own_id if own_id.upper() not in NO_ID and seen[own_id] == 1 else False,
-                    "payment_info_id": info.payment_info_id,
-                })
+                vals_list.append(
+                    {
+                        "batch_id": self.id,
+                        "creditor_name": creditor.name or "-",
+                        "iban": creditor.iban or creditor.other_account or "-",
+                        "bic": creditor.bic or False,
+                        "amount": float(payment.amount),
+                        "currency_id": self._heeros_link_currency(payment.currency).id,
+                        "reference": payment.reference or False,
+                        "message": payment.message or False,
+                        # the file's own id when it tells the payments apart: the bank answers with it
+                        "end_to_end_id": own_id if own_id.upper() not in NO_ID and seen[own_id] == 1 else False,
+                        "payment_info_id": info.payment_info_id,
+                    }
+                )
         return self.env["heeros.link.payment.line"].sudo().create(vals_list)
 
     def _heeros_link_currency(self, code):
@@ -126,14 +163,32 @@ class HeerosLinkPaymentBatchSalary(models.Model):
             by_day.setdefault(salary.pay_date, []).append(salary)
         batches = self.browse()
         for day, rows in sorted(by_day.items()):
-            batch = self.create({
-                "company_id": company.id, "journal_id": journal.id, "kind": "salary", "execution_date": day,
-                "batch_booking": True, "connection_id": connection.id if connection else False,
-                "note": _("From salary list %s.", file_name or "")})
-            self.env["heeros.link.payment.line"].create([{
-                "batch_id": batch.id, "sequence": row.line, "creditor_name": row.name, "iban": row.iban,
-                "bic": row.bic or False, "amount": float(row.amount), "currency_id": company.currency_id.id,
-                "message": row.message or False} for row in rows])
+            batch = self.create(
+                {
+                    "company_id": company.id,
+                    "journal_id": journal.id,
+                    "kind": "salary",
+                    "execution_date": day,
+                    "batch_booking": True,
+                    "connection_id": connection.id if connection else False,
+                    "note": _("From salary list %s.", file_name or ""),
+                }
+            )
+            self.env["heeros.link.payment.line"].create(
+                [
+                    {
+                        "batch_id": batch.id,
+                        "sequence": row.line,
+                        "creditor_name": row.name,
+                        "iban": row.iban,
+                        "bic": row.bic or False,
+                        "amount": float(row.amount),
+                        "currency_id": company.currency_id.id,
+                        "message": row.message or False,
+                    }
+                    for row in rows
+                ]
+            )
             batches |= batch
         return batches
 

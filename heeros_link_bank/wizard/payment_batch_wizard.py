@@ -19,27 +19,39 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     journal_id = fields.Many2one(
-        "account.journal", "Pay from", required=True, check_company=True,
+        "account.journal",
+        "Pay from",
+        required=True,
+        check_company=True,
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
         default=lambda self: self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1))
+            [("type", "=", "bank"), ("company_id", "=", self.env.company.id)], limit=1
+        ),
+    )
     kind = fields.Selection([k for k in KINDS if k[0] != "salary"], required=True, default="supplier")
-    execution_date = fields.Date("Requested execution date", required=True,
-                                 default=fields.Date.context_today)
-    due_date_to = fields.Date("Due up to", default=fields.Date.context_today,
-                              help="Bills due on this date or earlier; empty for every due date.")
+    execution_date = fields.Date("Requested execution date", required=True, default=fields.Date.context_today)
+    due_date_to = fields.Date(
+        "Due up to",
+        default=fields.Date.context_today,
+        help="Bills due on this date or earlier; empty for every due date.",
+    )
     partner_ids = fields.Many2many("res.partner", string="Suppliers", check_company=True)
     bill_journal_ids = fields.Many2many(
-        "account.journal", string="Bill journals", check_company=True,
-        domain="[('type', '=', 'purchase'), ('company_id', '=', company_id)]")
+        "account.journal",
+        string="Bill journals",
+        check_company=True,
+        domain="[('type', '=', 'purchase'), ('company_id', '=', company_id)]",
+    )
     currency_id = fields.Many2one("res.currency", "Currency")
     move_ids = fields.Many2many(
-        "account.move", string="Chosen bills", check_company=True,
-        help="Bills chosen in the vendor bill list; the filters are not used when there are some.")
+        "account.move",
+        string="Chosen bills",
+        check_company=True,
+        help="Bills chosen in the vendor bill list; the filters are not used when there are some.",
+    )
     bill_count = fields.Integer("Bills to pay", compute="_compute_bill_count")
 
-    @api.depends("move_ids", "due_date_to", "partner_ids", "bill_journal_ids", "currency_id", "kind",
-                 "company_id")
+    @api.depends("move_ids", "due_date_to", "partner_ids", "bill_journal_ids", "currency_id", "kind", "company_id")
     def _compute_bill_count(self):
         for wizard in self:
             wizard.bill_count = len(wizard._heeros_link_bills())
@@ -78,9 +90,11 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
         if not moves:
             return set()
         self.env["heeros.link.payment.line"].flush_model(["move_id", "state"])
-        self.env.cr.execute("""SELECT move_id FROM heeros_link_payment_line
+        self.env.cr.execute(
+            """SELECT move_id FROM heeros_link_payment_line
                                 WHERE move_id = ANY(%s) AND state NOT IN %s""",
-                            [list(moves.ids), RELEASED_STATES])
+            [list(moves.ids), RELEASED_STATES],
+        )
         return {row[0] for row in self.env.cr.fetchall()}
 
     def _heeros_link_bills(self):
@@ -91,8 +105,7 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
         elif self.move_ids:
             moves = self.move_ids.filtered_domain(self._heeros_link_domain()[:5])
         else:
-            moves = self.env["account.move"].search(self._heeros_link_domain(),
-                                                    order="invoice_date_due, id")
+            moves = self.env["account.move"].search(self._heeros_link_domain(), order="invoice_date_due, id")
         if self.move_ids and self.kind != "expense":
             return moves
         held = self._heeros_link_held_move_ids(moves)
@@ -106,10 +119,14 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
         moves = Move
         if "hr.expense.sheet" in self.env:
             Sheet = self.env["hr.expense.sheet"]
-            sheet_domain = [("company_id", "=", self.company_id.id), ("state", "=", "post"),
-                            ("payment_mode", "=", "own_account")]
+            sheet_domain = [
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "post"),
+                ("payment_mode", "=", "own_account"),
+            ]
             moves = Sheet.search(sheet_domain).account_move_ids.filtered_domain(
-                self._heeros_link_domain(partners=False))
+                self._heeros_link_domain(partners=False)
+            )
         if self.move_ids:
             moves |= self.move_ids.filtered_domain(self._heeros_link_domain()[:5])
         elif self.partner_ids:
@@ -164,10 +181,19 @@ class HeerosLinkPaymentBatchWizard(models.TransientModel):
         held = self._heeros_link_held_move_ids(moves)
         if held:
             taken = moves.filtered(lambda move: move.id in held)
-            raise UserError(_("Already in a payment batch that is not rejected or cancelled: %s. "
-                              "A bill is paid once; cancel it in the other batch first.",
-                              ", ".join(taken.mapped("display_name"))))
+            raise UserError(
+                _(
+                    "Already in a payment batch that is not rejected or cancelled: %s. "
+                    "A bill is paid once; cancel it in the other batch first.",
+                    ", ".join(taken.mapped("display_name")),
+                )
+            )
         batch = self.env["heeros.link.payment.batch"].create(self._heeros_link_batch_vals())
         batch._heeros_link_add_moves(moves, self)
-        return {"type": "ir.actions.act_window", "res_model": batch._name, "res_id": batch.id,
-                "views": [(False, "form")], "target": "current"}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": batch._name,
+            "res_id": batch.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }

@@ -13,8 +13,12 @@ class HeerosLinkSalaryImport(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     journal_id = fields.Many2one(
-        "account.journal", "Pay from", required=True, check_company=True,
-        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]")
+        "account.journal",
+        "Pay from",
+        required=True,
+        check_company=True,
+        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+    )
     file = fields.Binary("Salary list", required=True, attachment=False)
     file_name = fields.Char()
 
@@ -23,11 +27,22 @@ class HeerosLinkSalaryImport(models.TransientModel):
         if not self.file:
             raise UserError(_("Choose the salary list to import."))
         batches = self.env["heeros.link.payment.batch"]._heeros_link_from_salary_list(
-            base64.b64decode(self.file), self.file_name, self.journal_id)
+            base64.b64decode(self.file), self.file_name, self.journal_id
+        )
         # the list itself is not kept in the wizard once its batches exist
         self.write({"file": False})
         if len(batches) == 1:
-            return {"type": "ir.actions.act_window", "res_model": batches._name, "res_id": batches.id,
-                    "views": [(False, "form")], "target": "current"}
-        return {"type": "ir.actions.act_window", "res_model": batches._name, "name": _("Salary batches"),
-                "domain": [("id", "in", batches.ids)], "views": [(False, "list"), (False, "form")]}
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": batches._name,
+                "res_id": batches.id,
+                "views": [(False, "form")],
+                "target": "current",
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": batches._name,
+            "name": _("Salary batches"),
+            "domain": [("id", "in", batches.ids)],
+            "views": [(False, "list"), (False, "form")],
+        }

@@ -32,9 +32,17 @@ class PaymentSetup:
         cls.eur = cls.env.ref("base.EUR")
         cls.usd = cls.env.ref("base.USD")
         cls.usd.active = True
-        cls.company = cls.env["res.company"].create({
-            "name": "Maksutesti Oy", "country_id": fi.id, "currency_id": cls.eur.id,
-            "street": "Mannerheimintie 1", "zip": "00100", "city": "Helsinki", "company_registry": "1234567-1"})
+        cls.company = cls.env["res.company"].create(
+            {
+                "name": "Maksutesti Oy",
+                "country_id": fi.id,
+                "currency_id": cls.eur.id,
+                "street": "Mannerheimintie 1",
+                "zip": "00100",
+                "city": "Helsinki",
+                "company_registry": "1234567-1",
+            }
+        )
         cls.env.user.company_ids |= cls.company
         cls.env["account.chart.template"].try_loading("fi", cls.company, install_demo=False)
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
@@ -45,61 +53,103 @@ class PaymentSetup:
         cls.purchase = Journal.search([("company_id", "=", cls.company.id), ("type", "=", "purchase")], limit=1)
         cls.tmp = link_folder(cls.env, "heeros-link-pay-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.connection = cls.env["heeros.link.connection"].create({
-            "name": "Bank agreement", "protocol": "local", "local_root": cls.tmp, "direction": "both",
-            "company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]})
+        cls.connection = cls.env["heeros.link.connection"].create(
+            {
+                "name": "Bank agreement",
+                "protocol": "local",
+                "local_root": cls.tmp,
+                "direction": "both",
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+            }
+        )
         Bank = cls.env["res.bank"]
         cls.bank_fi = Bank.create({"name": "Pankki", "bic": BIC_FI})
         cls.bank_gb = Bank.create({"name": "NatWest", "bic": BIC_GB})
         cls.bank_us = Bank.create({"name": "Chase", "bic": BIC_US})
-        cls.supplier = cls.partner("Toimittaja Oy", "fi", IBAN_FI, cls.bank_fi, street="Kauppakatu 5",
-                                   zip_code="33100", city="Tampere")
-        cls.supplier_de = cls.partner("Lieferant GmbH", "de", IBAN_DE, None, street="Hauptstr. 3",
-                                      zip_code="10115", city="Berlin")
-        cls.supplier_gb = cls.partner("Supplier Ltd", "uk", IBAN_GB, cls.bank_gb, street="1 High Street",
-                                      zip_code="EC1A 1BB", city="London")
-        cls.supplier_us = cls.partner("Vendor Inc", "us", US_ACCOUNT, cls.bank_us, street="5th Avenue 10",
-                                      zip_code="10001", city="New York")
+        cls.supplier = cls.partner(
+            "Toimittaja Oy", "fi", IBAN_FI, cls.bank_fi, street="Kauppakatu 5", zip_code="33100", city="Tampere"
+        )
+        cls.supplier_de = cls.partner(
+            "Lieferant GmbH", "de", IBAN_DE, None, street="Hauptstr. 3", zip_code="10115", city="Berlin"
+        )
+        cls.supplier_gb = cls.partner(
+            "Supplier Ltd", "uk", IBAN_GB, cls.bank_gb, street="1 High Street", zip_code="EC1A 1BB", city="London"
+        )
+        cls.supplier_us = cls.partner(
+            "Vendor Inc", "us", US_ACCOUNT, cls.bank_us, street="5th Avenue 10", zip_code="10001", city="New York"
+        )
         cls.user = new_test_user(
-            cls.env, "pay-user", password="pay-user-pw",
+            cls.env,
+            "pay-user",
+            password="pay-user-pw",
             groups="heeros_link_base.group_link_user,account.group_account_invoice",
-            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
         cls.user2 = new_test_user(
-            cls.env, "pay-user2", password="pay-user2-pw",
+            cls.env,
+            "pay-user2",
+            password="pay-user2-pw",
             groups="heeros_link_base.group_link_user,account.group_account_invoice",
-            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
         cls.manager = new_test_user(
-            cls.env, "pay-manager", password="pay-manager-pw",
+            cls.env,
+            "pay-manager",
+            password="pay-manager-pw",
             groups="heeros_link_base.group_link_manager,account.group_account_manager",
-            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
         cls.payroll = new_test_user(
-            cls.env, "pay-salary", password="pay-salary-pw",
+            cls.env,
+            "pay-salary",
+            password="pay-salary-pw",
             groups="heeros_link_bank.group_link_salary,account.group_account_invoice",
-            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)])
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
         cls.Batch = cls.env["heeros.link.payment.batch"]
         cls.Wizard = cls.env["heeros.link.payment.batch.wizard"]
 
     @classmethod
     def partner(cls, name, country, account, bank, street=None, zip_code=None, city=None):
-        return cls.env["res.partner"].create({
-            "name": name, "is_company": True, "country_id": cls.env.ref(f"base.{country}").id,
-            "street": street, "zip": zip_code, "city": city,
-            "bank_ids": [Command.create({"acc_number": account, "bank_id": bank.id if bank else False,
-                                         "allow_out_payment": True})]})
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "country_id": cls.env.ref(f"base.{country}").id,
+                "street": street,
+                "zip": zip_code,
+                "city": city,
+                "bank_ids": [
+                    Command.create(
+                        {"acc_number": account, "bank_id": bank.id if bank else False, "allow_out_payment": True}
+                    )
+                ],
+            }
+        )
 
     def bill(self, partner, amount, ref=None, due=date(2026, 12, 1), currency=None, post=True):
-        move = self.env["account.move"].create({
-            "move_type": "in_invoice",
-            "company_id": self.company.id,
-            "partner_id": partner.id,
-            "invoice_date": date(2026, 11, 1),
-            "invoice_date_due": due,
-            "currency_id": (currency or self.eur).id,
-            "payment_reference": ref,
-            "ref": f"INV-{partner.name[:4]}-{amount}",
-            "invoice_line_ids": [Command.create({"name": "Palvelu", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})],
-        })
+        move = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "company_id": self.company.id,
+                "partner_id": partner.id,
+                "invoice_date": date(2026, 11, 1),
+                "invoice_date_due": due,
+                "currency_id": (currency or self.eur).id,
+                "payment_reference": ref,
+                "ref": f"INV-{partner.name[:4]}-{amount}",
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Palvelu", "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )
         if post:
             move.action_post()
         return move

@@ -26,12 +26,22 @@ class TestBatchFromBills(PaymentCase):
         self.assertIn(other, bills)
         self.assertNotIn(later, bills, "due after the date")
         self.assertNotIn(draft, bills, "not posted")
-        self.assertEqual(self.wizard(partner_ids=[Command.set(self.supplier.ids)], due_date_to=False)._heeros_link_bills(),
-                         due | later)
+        self.assertEqual(
+            self.wizard(partner_ids=[Command.set(self.supplier.ids)], due_date_to=False)._heeros_link_bills(),
+            due | later,
+        )
         self.assertEqual(self.wizard(currency_id=self.usd.id)._heeros_link_bills(), usd)
-        self.assertFalse(self.wizard(bill_journal_ids=[Command.set(
-            self.env["account.journal"].search([("company_id", "=", self.company.id),
-                                                ("type", "=", "general")], limit=1).ids)])._heeros_link_bills())
+        self.assertFalse(
+            self.wizard(
+                bill_journal_ids=[
+                    Command.set(
+                        self.env["account.journal"]
+                        .search([("company_id", "=", self.company.id), ("type", "=", "general")], limit=1)
+                        .ids
+                    )
+                ]
+            )._heeros_link_bills()
+        )
 
         action = self.wizard(due_date_to=date(2026, 12, 15), currency_id=self.eur.id).action_create_batch()
         batch = self.Batch.browse(action["res_id"])
@@ -80,9 +90,9 @@ class TestBatchFromBills(PaymentCase):
         other = self.Batch.create({"journal_id": self.journal.id, "company_id": self.company.id})
         with self.assertRaisesRegex(ValidationError, f"already in payment batch {first.name}"):
             with self.env.cr.savepoint():
-                self.env["heeros.link.payment.line"].create({
-                    "batch_id": other.id, "move_id": bill.id, "creditor_name": "x", "iban": IBAN_FI,
-                    "amount": 100.0})
+                self.env["heeros.link.payment.line"].create(
+                    {"batch_id": other.id, "move_id": bill.id, "creditor_name": "x", "iban": IBAN_FI, "amount": 100.0}
+                )
                 self.env.flush_all()
         # once cancelled, the bill can be paid in another batch
         first.action_cancel()
@@ -101,11 +111,13 @@ class TestBatchFromBills(PaymentCase):
         self.env.flush_all()
         # below the ORM, as a concurrent transaction would meet it
         with self.assertRaises(Exception) as caught, self.env.cr.savepoint():
-            self.env.cr.execute("""INSERT INTO heeros_link_payment_line
+            self.env.cr.execute(
+                """INSERT INTO heeros_link_payment_line
                                    (batch_id, company_id, move_id, creditor_name, iban, amount, currency_id,
                                     state, sequence)
                                    VALUES (%s, %s, %s, 'x', %s, 1, %s, 'draft', 1)""",
-                                [other.id, self.company.id, bill.id, IBAN_FI, self.eur.id])
+                [other.id, self.company.id, bill.id, IBAN_FI, self.eur.id],
+            )
         self.assertIn("heeros_link_payment_line_move_live_uniq", str(caught.exception))
 
 
@@ -114,9 +126,11 @@ class TestLineChecks(PaymentCase):
         return "\n".join(text for _line, text in batch._heeros_link_check_lines())
 
     def test_valid_sepa_lines_pass(self):
-        batch = self.batch_of(self.bill(self.supplier, 10.0, ref=self.fi_ref(1232))
-                              | self.bill(self.supplier_de, 20.0, ref="RF18539007547034")
-                              | self.bill(self.supplier_gb, 30.0))
+        batch = self.batch_of(
+            self.bill(self.supplier, 10.0, ref=self.fi_ref(1232))
+            | self.bill(self.supplier_de, 20.0, ref="RF18539007547034")
+            | self.bill(self.supplier_gb, 30.0)
+        )
         self.assertEqual(self.problems(batch), "")
         batch.action_approve()
         self.assertEqual(batch.state, "approved")
@@ -213,6 +227,7 @@ class TestBillReference(PaymentCase):
 
     def test_warning_on_the_form_while_typing(self):
         from odoo.tests import Form
+
         with Form(self.env["account.move"].with_context(default_move_type="in_invoice")) as form:
             form.partner_id = self.supplier
             form.payment_reference = "12345"
@@ -237,9 +252,11 @@ class TestSending(PaymentCase):
         for version in ("09", "03"):
             with self.subTest(version=version):
                 self.journal.heeros_link_pain_version = version
-                bills = (self.bill(self.supplier, 120.5, ref=self.fi_ref(1232))
-                         | self.bill(self.supplier_de, 80.0, ref="RF18539007547034")
-                         | self.bill(self.supplier_gb, 30.0))
+                bills = (
+                    self.bill(self.supplier, 120.5, ref=self.fi_ref(1232))
+                    | self.bill(self.supplier_de, 80.0, ref="RF18539007547034")
+                    | self.bill(self.supplier_gb, 30.0)
+                )
                 batch = self.batch_of(bills)
                 message, data = self.send(batch)
                 self.assertEqual(pain001.validate(data, message.file_name), version)
@@ -294,8 +311,9 @@ class TestSending(PaymentCase):
                 address = pain001.read(data, message.file_name).payments[0].creditor.address
                 self.assertEqual((address.town, address.country), ("London", "GB"))
                 if mode == "structured":
-                    self.assertEqual((address.street, address.building, address.postcode),
-                                     ("High Street", "1 B", "EC1A 1BB"))
+                    self.assertEqual(
+                        (address.street, address.building, address.postcode), ("High Street", "1 B", "EC1A 1BB")
+                    )
                     self.assertFalse(address.lines)
                 else:
                     self.assertFalse(address.street)
@@ -318,8 +336,7 @@ class TestSending(PaymentCase):
         self.assertEqual(payment.creditor.address.town, "New York")
 
     def test_mixed_sepa_and_foreign_lines_go_in_separate_groups(self):
-        batch = self.batch_of(self.bill(self.supplier, 10.0)
-                              | self.bill(self.supplier_us, 20.0, currency=self.usd))
+        batch = self.batch_of(self.bill(self.supplier, 10.0) | self.bill(self.supplier_us, 20.0, currency=self.usd))
         message, data = self.send(batch)
         doc = pain001.read(data, message.file_name)
         self.assertEqual(sorted(str(i.service_level) for i in doc.infos), ["None", "SEPA"])

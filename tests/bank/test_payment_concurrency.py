@@ -25,18 +25,28 @@ class TestConcurrentWizards(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             company = env.ref("base.main_company")
-            self.journal_id = env["account.journal"].search(
-                [("company_id", "=", company.id), ("type", "=", "bank")], limit=1).id
+            self.journal_id = (
+                env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1).id
+            )
             if not self.journal_id or not env["account.journal"].search(
-                    [("company_id", "=", company.id), ("type", "=", "purchase")], limit=1):
+                [("company_id", "=", company.id), ("type", "=", "purchase")], limit=1
+            ):
                 self.skipTest("the main company has no chart of accounts")
-            partner = env["res.partner"].create({
-                "name": "Concurrency Supplier Oy", "bank_ids": [Command.create({"acc_number": IBAN})]})
-            bill = env["account.move"].create({
-                "move_type": "in_invoice", "company_id": company.id, "partner_id": partner.id,
-                "invoice_date": date(2026, 11, 1), "invoice_date_due": date(2026, 12, 1),
-                "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 10,
-                                                     "tax_ids": [Command.clear()]})]})
+            partner = env["res.partner"].create(
+                {"name": "Concurrency Supplier Oy", "bank_ids": [Command.create({"acc_number": IBAN})]}
+            )
+            bill = env["account.move"].create(
+                {
+                    "move_type": "in_invoice",
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "invoice_date": date(2026, 11, 1),
+                    "invoice_date_due": date(2026, 12, 1),
+                    "invoice_line_ids": [
+                        Command.create({"name": "x", "quantity": 1, "price_unit": 10, "tax_ids": [Command.clear()]})
+                    ],
+                }
+            )
             bill.action_post()
             self.company_id, self.partner_id, self.bill_id = company.id, partner.id, bill.id
             self.bill_name = bill.name
@@ -55,11 +65,10 @@ class TestConcurrentWizards(BaseCase):
             env["res.partner"].browse(self.partner_id).unlink()
 
     def create_batch(self, cr):
-        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True,
-                                                 "allowed_company_ids": [self.company_id]})
-        wizard = env["heeros.link.payment.batch.wizard"].create({
-            "company_id": self.company_id, "journal_id": self.journal_id,
-            "move_ids": [Command.set([self.bill_id])]})
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "allowed_company_ids": [self.company_id]})
+        wizard = env["heeros.link.payment.batch.wizard"].create(
+            {"company_id": self.company_id, "journal_id": self.journal_id, "move_ids": [Command.set([self.bill_id])]}
+        )
         batch = env["heeros.link.payment.batch"].browse(wizard.action_create_batch()["res_id"])
         env.flush_all()
         return batch.name

@@ -22,19 +22,37 @@ class TestExpenseBatch(PaymentCase):
         if "hr.expense.sheet" not in cls.env:
             raise unittest.SkipTest("the Expenses app (hr_expense) is not installed in this database")
         contact = cls.env["res.partner"].create({"name": "Maija Matkustaja", "country_id": cls.env.ref("base.fi").id})
-        cls.employee = cls.env["hr.employee"].create({
-            "name": "Maija Matkustaja", "company_id": cls.company.id, "work_contact_id": contact.id,
-            "bank_account_id": cls.env["res.partner.bank"].create({
-                "acc_number": EMPLOYEE_IBAN, "partner_id": contact.id, "allow_out_payment": True}).id})
+        cls.employee = cls.env["hr.employee"].create(
+            {
+                "name": "Maija Matkustaja",
+                "company_id": cls.company.id,
+                "work_contact_id": contact.id,
+                "bank_account_id": cls.env["res.partner.bank"]
+                .create({"acc_number": EMPLOYEE_IBAN, "partner_id": contact.id, "allow_out_payment": True})
+                .id,
+            }
+        )
 
     def expense_report(self, amount):
-        expense = self.env["hr.expense"].create({
-            "name": "Matka Tampereelle", "employee_id": self.employee.id, "company_id": self.company.id,
-            "total_amount_currency": amount, "payment_mode": "own_account", "tax_ids": [Command.clear()],
-            "date": date(2026, 11, 20)})
-        sheet = self.env["hr.expense.sheet"].create({
-            "name": "Marraskuu", "employee_id": self.employee.id, "company_id": self.company.id,
-            "expense_line_ids": [Command.set(expense.ids)]})
+        expense = self.env["hr.expense"].create(
+            {
+                "name": "Matka Tampereelle",
+                "employee_id": self.employee.id,
+                "company_id": self.company.id,
+                "total_amount_currency": amount,
+                "payment_mode": "own_account",
+                "tax_ids": [Command.clear()],
+                "date": date(2026, 11, 20),
+            }
+        )
+        sheet = self.env["hr.expense.sheet"].create(
+            {
+                "name": "Marraskuu",
+                "employee_id": self.employee.id,
+                "company_id": self.company.id,
+                "expense_line_ids": [Command.set(expense.ids)],
+            }
+        )
         sheet.action_submit_sheet()
         sheet.action_approve_expense_sheets()
         sheet.action_sheet_move_post()
