@@ -361,6 +361,7 @@ class AccountBankStatementLine(models.Model):
         count = len(vals_list)
         move_ids = _next_ids(cr, "account_move", count)
         item_ids = _next_ids(cr, "account_move_line", 2 * count)
+        line_ids = _next_ids(cr, "account_bank_statement_line", count)
 
         amounts = [currency.round(vals.get("amount") or 0.0) for vals in vals_list]
         partners = [vals.get("partner_id") or False for vals in vals_list]
@@ -372,9 +373,11 @@ class AccountBankStatementLine(models.Model):
                 cache[key] = Move._link_partner_values(journal, partner)
             by_partner[partner] = cache[key]
         move_cols = defaultdict(list)
-        for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
+        for move_id, line_id, name, date, amount, partner in zip(move_ids, line_ids, names, dates, amounts,
+                                                                 partners):
             prefix, number = Move._link_split_name(name)
             move_cols["id"].append(move_id)
+            move_cols["statement_line_id"].append(line_id)
             move_cols["name"].append(name)
             move_cols["sequence_prefix"].append(prefix)
             move_cols["sequence_number"].append(number)
@@ -385,11 +388,13 @@ class AccountBankStatementLine(models.Model):
             total = abs(amount)
             for column in ("amount_total", "amount_total_signed", "amount_total_in_currency_signed"):
                 move_cols[column].append(total)
-        _insert_like(cr, "account_move", pattern.move_id.id, move_cols)
 
-        # The statement lines, then the items that point to them; the entries
-        # point to their lines last (each table's key needs the other's row).
-        line_ids = _next_ids(cr, "account_bank_statement_line", count)
+        # The entries and their statement lines point to each other: both are
+        # inserted by one statement (foreign keys are checked at its end), the
+        # entries already linked to their lines and, like the pattern's,
+        # marked as modified by hand (``is_manually_modified``), as Odoo's
+        # create leaves them. Linking them by an update afterwards would write
+        # every entry twice.
         line_cols = defaultdict(list)
         keys = sorted({key for vals in vals_list for key in vals} - {"date", "link_invoice_ids", "amount",
                                                                      "sequence"})
@@ -416,7 +421,9 @@ class AccountBankStatementLine(models.Model):
                 line_cols["statement_id"].append(into.id)
             elif into and not line_cols["statement_id"][-1]:
                 line_cols["statement_id"][-1] = into.id
-        _insert_like(cr, "account_bank_statement_line", pattern.id, line_cols)
+        cr.execute(SQL("WITH moves AS (%s RETURNING 1) %s",
+                       _insert_like_sql(cr, "account_move", pattern.move_id.id, move_cols),
+                       _insert_like_sql(cr, "account_bank_statement_line", pattern.id, line_cols)))
 
         cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s",
                        pattern.move_id.id))
@@ -447,7 +454,9 @@ class AccountBankStatementLine(models.Model):
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
-        self._link_tie(lines, items=False)  # the items were inserted tied
+        # entries and items were inserted tied to their lines
+        Move.invalidate_model(["statement_line_id", "statement_line_ids", "is_manually_modified"])
+        Item.invalidate_model(["statement_line_id", "statement_id"])
         self._link_follow(move_ids, partners)
         for line, vals in zip(lines, vals_list):
             if vals.get("link_invoice_ids"):
@@ -558,13 +567,18 @@ def _insert_like(cr, table, pattern_id, columns):
     """Insert into ``table`` one row per item of the lists in ``columns``
     (column name: values), every other column copied from the row
     ``pattern_id``."""
+    cr.execute(_insert_like_sql(cr, table, pattern_id, columns))
+
+
+def _insert_like_sql(cr, table, pattern_id, columns):
+    """The statement of :func:`_insert_like`."""
     types = _column_types(cr, table)
     unknown = sorted(set(columns) - set(types))
     if unknown:
         raise ValueError(f"{table} has no column {', '.join(unknown)}")
     given = list(columns)
     copied = [name for name in types if name not in columns]
-    cr.execute(SQL(
+    return SQL(
         "INSERT INTO %(table)s (%(given)s%(sep)s%(copied)s) SELECT %(values)s%(sep)s%(from_pattern)s "
         "FROM unnest(%(arrays)s) AS v(%(given)s), %(table)s p WHERE p.id = %(pattern)s",
         table=SQL.identifier(table),
@@ -575,7 +589,7 @@ def _insert_like(cr, table, pattern_id, columns):
         from_pattern=SQL(", ").join(SQL.identifier("p", name) for name in copied),
         arrays=SQL(", ").join(SQL(f"%s::{types[name]}[]", columns[name]) for name in given),
         pattern=pattern_id,
-    ))
+    )
 
 
 def _foreign_computed_fields(model):
