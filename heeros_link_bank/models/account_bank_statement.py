@@ -17,6 +17,10 @@ _LOGGED_FALLBACKS = set()
 # those of any other addon are computed by the ORM after the insert.
 OWN_MODULES = frozenset({"account", "analytic", "base", "mail", "portal", "heeros_link_bank"})
 
+#: Statistics of a table that count this many rows make PostgreSQL plan the
+#: look-ups an import does by index: the import no longer refreshes them.
+STATISTICS_ENOUGH_ROWS = 10000
+
 MATCH_STATES = [
     ("none", "No reference"),
     ("paid", "Invoice paid"),
@@ -458,9 +462,7 @@ class AccountBankStatementLine(models.Model):
         Move.invalidate_model(["statement_line_id", "statement_line_ids", "is_manually_modified"])
         Item.invalidate_model(["statement_line_id", "statement_id"])
         self._link_follow(move_ids, partners)
-        for line, vals in zip(lines, vals_list):
-            if vals.get("link_invoice_ids"):
-                line.link_invoice_ids = vals["link_invoice_ids"]
+        self._link_set_invoices(lines, vals_list)
         # The partners were found among the company's (or shared ones): one
         # query confirms it, the ORM's check (a read per line) only explains.
         cr.execute(SQL(
@@ -479,7 +481,39 @@ class AccountBankStatementLine(models.Model):
         for model, records in ((Move, moves), (Item, Item.browse(item_ids)), (self, lines)):
             orm.schedule(self.env, _foreign_computed_fields(model), records)
         self.env.flush_all()
+        self._link_refresh_statistics(cache, {
+            "account_move": count, "account_bank_statement_line": count, "account_move_line": 2 * count,
+            "mail_followers": sum(1 for partner in partners if partner)})
         return lines.with_env(self.env)
+
+    @api.model
+    def _link_refresh_statistics(self, cache, added):
+        """Have PostgreSQL's statistics of the tables an import fills follow
+        it while it runs: ``added`` holds the rows the last batch inserted
+        per table, ``cache`` is kept across the batches of one file.
+
+        PostgreSQL plans a query by what its statistics say of the tables.
+        Those of a new database, or of a company's first import, describe
+        nearly empty tables, and the plans made on them (the foreign key
+        checks of each inserted row are planned once per database
+        connection) read a whole table where an index finds one row: every
+        batch of the file then costs more than the one before. A table whose
+        statistics count less than half the rows this file has added so far
+        is analysed, inside the transaction (its rows included), which also
+        has those plans made again: two or three times per file at most, and
+        never once the statistics know :data:`STATISTICS_ENOUGH_ROWS` rows."""
+        totals = cache.setdefault("rows added", defaultdict(int))
+        for table, rows in added.items():
+            totals[table] += rows
+        cr = self.env.cr
+        cr.execute(SQL("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(%s::regclass[])",
+                       [table for table in totals if totals[table]]))
+        stale = sorted(table for table, known in cr.fetchall()
+                       if known < STATISTICS_ENOUGH_ROWS and 2 * known < totals[table])
+        for table in stale:
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+        if stale:
+            _logger.debug("statistics refreshed during a bank import: %s", ", ".join(stale))
 
     def _link_follow(self, move_ids, partners):
         """Make each partner a follower of its entry, as posting does, with
@@ -531,12 +565,45 @@ class AccountBankStatementLine(models.Model):
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
             rows.append(stored)
         lines = orm.create_rows(self, rows, protected=given)
-        invoices = [(line, vals["link_invoice_ids"]) for line, vals in zip(lines, vals_list)
-                    if vals.get("link_invoice_ids")]
-        for line, command in invoices:
-            line.link_invoice_ids = command
+        self._link_set_invoices(lines, vals_list)
         lines._check_company()
         return lines
+
+    def _link_set_invoices(self, lines, vals_list):
+        """Write the ``link_invoice_ids`` of ``vals_list`` on the new
+        ``lines`` (in the same order). Setting the invoices of each new line
+        (``Command.set``) is one insert for all of them; the invoices must be
+        of the line's company, as the field's company check requires (the
+        ORM then says which is not). Other commands go through the ORM, line
+        by line."""
+        commands = [(line, vals.get("link_invoice_ids")) for line, vals in zip(lines, vals_list)
+                    if vals.get("link_invoice_ids")]
+        if not commands:
+            return
+        if not all(len(command) == 1 and command[0][0] == Command.SET for _line, command in commands):
+            for line, command in commands:
+                line.link_invoice_ids = command
+            return
+        pairs = [(line.id, invoice) for line, command in commands for invoice in dict.fromkeys(command[0][2])]
+        self.flush_model(["company_id"])
+        self.env["account.move"].flush_model(["company_id"])
+        cr = self.env.cr
+        cr.execute(SQL(
+            """SELECT 1 FROM unnest(%s::int[], %s::int[]) AS v(line, invoice)
+                 JOIN account_bank_statement_line l ON l.id = v.line
+                 JOIN account_move m ON m.id = v.invoice
+                WHERE m.company_id != l.company_id LIMIT 1""",
+            [line for line, _invoice in pairs], [invoice for _line, invoice in pairs]))
+        if cr.fetchone():
+            # the ORM's write refuses it, naming the records
+            for line, command in commands:
+                line.link_invoice_ids = command
+            return
+        cr.execute(SQL(
+            """INSERT INTO heeros_link_bank_line_invoice_rel (line_id, move_id)
+               SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+            [line for line, _invoice in pairs], [invoice for _line, invoice in pairs]))
+        lines.invalidate_recordset(["link_invoice_ids"])
 
     def action_link_open_move(self):
         self.ensure_one()

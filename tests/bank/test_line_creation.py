@@ -195,6 +195,24 @@ class TestLineCreation(BankCase):
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
             self.Line._link_create_batch(self.journal_a, vals_list)
 
+    def test_matched_invoices_are_linked_line_by_line(self):
+        first, second = self.invoice(100, 2001), self.invoice(200, 2002)
+        vals_list = self.vals_list()[:5]
+        vals_list[0]["link_invoice_ids"] = [Command.set(first.ids)]
+        vals_list[2]["link_invoice_ids"] = [Command.set((first | second).ids)]
+        vals_list[4]["link_invoice_ids"] = [Command.set(second.ids)]
+        lines = self.Line._link_create_batch(self.journal_a, vals_list)
+        lines.invalidate_recordset()
+        self.assertEqual([line.link_invoice_ids for line in lines],
+                         [first, self.env["account.move"], first | second, self.env["account.move"], second])
+
+    def test_invoice_of_another_company_is_refused(self):
+        other = self.invoice(50, 2003, company=self.company_b)
+        vals_list = self.vals_list()[:4]
+        vals_list[3]["link_invoice_ids"] = [Command.set(other.ids)]
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self.Line._link_create_batch(self.journal_a, vals_list)
+
     def test_analytic_distribution_models_use_create(self):
         plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})
         analytic = self.env["account.analytic.account"].create({
