@@ -9,7 +9,10 @@ Finnish chart of accounts created for the run, where the file's payers
 and payees are partners, through ``heeros.link.message._link_intake``
 (detection, routing by IBAN, parsing, partner look-up, reference matching,
 statement lines, statement, balances), and prints entries and statement
-lines per second and the memory used. With ``--invoices N`` every N-th
+lines per second and the memory used, then the CPU time the import took in
+this process and in its PostgreSQL backend (read from ``/proc`` when the
+server runs on the same machine): on a shared machine those vary much less
+with the load than the wall-clock time. With ``--invoices N`` every N-th
 incoming payment with a reference has an open customer invoice (posted
 before the import, not timed), which the import reconciles.
 
