@@ -2,6 +2,8 @@ import logging
 import re
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -18,8 +20,9 @@ _LOGGED_FALLBACKS = set()
 OWN_MODULES = frozenset({"account", "analytic", "base", "mail", "portal", "heeros_link_bank"})
 
 #: Statistics of a table that count this many rows make PostgreSQL plan the
-#: look-ups an import does by index: the import no longer refreshes them.
-STATISTICS_ENOUGH_ROWS = 10000
+#: look-ups an import does by index: the import no longer refreshes them (in
+#: a new database it does once per table, after its first batch).
+STATISTICS_ENOUGH_ROWS = 1000
 
 MATCH_STATES = [
     ("none", "No reference"),
@@ -500,8 +503,8 @@ class AccountBankStatementLine(models.Model):
         batch of the file then costs more than the one before. A table whose
         statistics count less than half the rows this file has added so far
         is analysed, inside the transaction (its rows included), which also
-        has those plans made again: two or three times per file at most, and
-        never once the statistics know :data:`STATISTICS_ENOUGH_ROWS` rows."""
+        has those plans made again; never once the statistics know
+        :data:`STATISTICS_ENOUGH_ROWS` rows, which a batch adds."""
         totals = cache.setdefault("rows added", defaultdict(int))
         for table, rows in added.items():
             totals[table] += rows
@@ -510,10 +513,22 @@ class AccountBankStatementLine(models.Model):
                        [table for table in totals if totals[table]]))
         stale = sorted(table for table, known in cr.fetchall()
                        if known < STATISTICS_ENOUGH_ROWS and 2 * known < totals[table])
+        if not stale:
+            return
+        # ANALYZE locks the table against other ANALYZE and VACUUM runs until
+        # the transaction ends: one that another import (or a VACUUM) holds
+        # is not waited for, that import refreshes the statistics.
+        cr.execute("SHOW lock_timeout")
+        lock_timeout = cr.fetchone()[0]
         for table in stale:
-            cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
-        if stale:
-            _logger.debug("statistics refreshed during a bank import: %s", ", ".join(stale))
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute("SELECT set_config('lock_timeout', '50ms', true)")
+                    cr.execute(SQL("ANALYZE %s", SQL.identifier(table)), log_exceptions=False)
+            except psycopg2.errors.LockNotAvailable:
+                _logger.debug("statistics of %s not refreshed: another transaction is analysing it", table)
+            finally:
+                cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", lock_timeout))
 
     def _link_follow(self, move_ids, partners):
         """Make each partner a follower of its entry, as posting does, with
