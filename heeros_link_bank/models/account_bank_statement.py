@@ -614,9 +614,11 @@ class AccountBankStatementLine(models.Model):
             for line, command in commands:
                 line.link_invoice_ids = command
             return
+        field = self._fields["link_invoice_ids"]
         cr.execute(SQL(
-            """INSERT INTO heeros_link_bank_line_invoice_rel (line_id, move_id)
+            """INSERT INTO %s (%s, %s)
                SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+            SQL.identifier(field.relation), SQL.identifier(field.column1), SQL.identifier(field.column2),
             [line for line, _invoice in pairs], [invoice for _line, invoice in pairs]))
         lines.invalidate_recordset(["link_invoice_ids"])
 
