@@ -55,10 +55,10 @@ class TestLineCreation(BankCase):
                 "partner_id": partner.id if partner else False,
                 "partner_name": partner.name if partner else f"Tuntematon {number}",
                 "account_number": "FI5810171000000122" if number % 3 == 0 else False,
-                "unique_import_id": f"TEST-LINE-{number}",
-                "link_archive_id": f"ARCH{number:04d}",
-                "link_fi_code": "710",
-                "link_reference": "1232" if number % 5 == 0 else False,
+                "heeros_link_import_id": f"TEST-LINE-{number}",
+                "heeros_link_archive_id": f"ARCH{number:04d}",
+                "heeros_link_fi_code": "710",
+                "heeros_link_reference": "1232" if number % 5 == 0 else False,
                 "transaction_details": {"file": "test.xml", "number": number},
             })
         return result
@@ -130,11 +130,11 @@ class TestLineCreation(BankCase):
         except _Rollback:
             self.env.invalidate_all(flush=False)
         LineClass = type(self.Line)
-        with patch.object(LineClass, "_link_create_sql", autospec=True,
-                          side_effect=LineClass._link_create_sql) as by_sql:
-            batch = Line._link_create_batch(journal, vals_list, into=into)
+        with patch.object(LineClass, "_heeros_link_create_sql", autospec=True,
+                          side_effect=LineClass._heeros_link_create_sql) as by_sql:
+            batch = Line._heeros_link_create_batch(journal, vals_list, into=into)
             if into:
-                into._link_attach(batch.ids)
+                into._heeros_link_attach(batch.ids)
         self.assertEqual(len(batch), len(vals_list))
         return standard, self.snapshot(batch), by_sql.called
 
@@ -163,8 +163,8 @@ class TestLineCreation(BankCase):
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
-        first = self.Line._link_create_batch(self.journal_a, self.vals_list()[:3])
-        more = [dict(vals, unique_import_id=vals["unique_import_id"] + "-B") for vals in self.vals_list()[:4]]
+        first = self.Line._heeros_link_create_batch(self.journal_a, self.vals_list()[:3])
+        more = [dict(vals, heeros_link_import_id=vals["heeros_link_import_id"] + "-B") for vals in self.vals_list()[:4]]
         standard, batch, by_sql = self.both(more)
         self.assertTrue(by_sql)
         self.assert_same(standard, batch)
@@ -194,32 +194,32 @@ class TestLineCreation(BankCase):
         vals_list = self.vals_list()[:4]
         vals_list[2]["partner_id"] = other.id
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
-            self.Line._link_create_batch(self.journal_a, vals_list)
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
 
     def test_matched_invoices_are_linked_line_by_line(self):
         first, second = self.invoice(100, 2001), self.invoice(200, 2002)
         vals_list = self.vals_list()[:5]
-        vals_list[0]["link_invoice_ids"] = [Command.set(first.ids)]
-        vals_list[2]["link_invoice_ids"] = [Command.set((first | second).ids)]
-        vals_list[4]["link_invoice_ids"] = [Command.set(second.ids)]
-        lines = self.Line._link_create_batch(self.journal_a, vals_list)
+        vals_list[0]["heeros_link_invoice_ids"] = [Command.set(first.ids)]
+        vals_list[2]["heeros_link_invoice_ids"] = [Command.set((first | second).ids)]
+        vals_list[4]["heeros_link_invoice_ids"] = [Command.set(second.ids)]
+        lines = self.Line._heeros_link_create_batch(self.journal_a, vals_list)
         lines.invalidate_recordset()
-        self.assertEqual([line.link_invoice_ids for line in lines],
+        self.assertEqual([line.heeros_link_invoice_ids for line in lines],
                          [first, self.env["account.move"], first | second, self.env["account.move"], second])
 
     def test_invoice_of_another_company_is_refused(self):
         other = self.invoice(50, 2003, company=self.company_b)
         vals_list = self.vals_list()[:4]
-        vals_list[3]["link_invoice_ids"] = [Command.set(other.ids)]
+        vals_list[3]["heeros_link_invoice_ids"] = [Command.set(other.ids)]
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
-            self.Line._link_create_batch(self.journal_a, vals_list)
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
 
     def reltuples(self, table):
         self.env.cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         return self.env.cr.fetchone()[0]
 
     def test_statistics_of_nearly_empty_tables_are_refreshed(self):
-        self.Line._link_create_batch(self.journal_a, self.vals_list())
+        self.Line._heeros_link_create_batch(self.journal_a, self.vals_list())
         self.env.cr.execute("SELECT count(*) FROM account_bank_statement_line")
         rows = self.env.cr.fetchone()[0]
         self.assertLess(rows, STATISTICS_ENOUGH_ROWS, "the test database holds few statement lines")
