@@ -9,7 +9,10 @@ Finnish chart of accounts created for the run, where the file's payers
 and payees are partners, through ``heeros.link.message._link_intake``
 (detection, routing by IBAN, parsing, partner look-up, reference matching,
 statement lines, statement, balances), and prints entries and statement
-lines per second and the memory used. With ``--invoices N`` every N-th
+lines per second and the memory used, then the CPU time the import took in
+this process and in its PostgreSQL backend (read from ``/proc`` when the
+server runs on the same machine): on a shared machine those vary much less
+with the load than the wall-clock time. With ``--invoices N`` every N-th
 incoming payment with a reference has an open customer invoice (posted
 before the import, not timed), which the import reconciles.
 
@@ -34,6 +37,7 @@ locked until the run is rolled back, so other sessions creating companies
 
 import argparse
 import gc
+import os
 import resource
 import sys
 import tempfile
@@ -56,6 +60,24 @@ def _rss_mb():
             return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
     except OSError:
         return float("nan")
+
+
+def _cpu_seconds():
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu_seconds(pid):
+    """User + system CPU seconds of the PostgreSQL backend ``pid`` so far,
+    or None when its ``/proc`` entry cannot be read (a server on another
+    machine or of another user)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _company(env, company_id=None):
@@ -188,10 +210,17 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share
     rss_before = _rss_mb()
     if use_tracemalloc:
         tracemalloc.start()
+    cr.execute("SELECT pg_backend_pid()")
+    backend = cr.fetchone()[0]
+    db_cpu_start = _backend_cpu_seconds(backend)
+    cpu_start = _cpu_seconds()
     start = time.perf_counter()
     message = Message._link_intake([(path.name, data)], connection=connection)
     env.flush_all()
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_start
+    db_cpu_end = _backend_cpu_seconds(backend)
+    db_cpu = db_cpu_end - db_cpu_start if db_cpu_start is not None and db_cpu_end is not None else None
     peak_py = tracemalloc.get_traced_memory()[1] / 2**20 if use_tracemalloc else None
     if use_tracemalloc:
         tracemalloc.stop()
@@ -208,6 +237,8 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share
         "lines": lines,
         "partnered": partnered,
         "seconds": seconds,
+        "cpu": cpu,
+        "db_cpu": db_cpu,
         "invoices": invoices,
         "reconciled": reconciled,
         "state": message.state,
@@ -325,6 +356,13 @@ def main(argv=None):
             row += f"{res['peak_py']:>12.0f}"
         print(row + f"  {res['state']}" + (f": {res['error']}" if res["error"] else ""))
         ok = ok and res["state"] == "processed"
+    # The machine may be shared: CPU time (of this process and of its
+    # PostgreSQL backend) moves much less with the load than wall time.
+    print(f"{'entries':>8}{'Python CPU s':>14}{'PostgreSQL CPU s':>18}{'entries per CPU s':>19}")
+    for res in results:
+        total = res["cpu"] + (res["db_cpu"] or 0.0)
+        db_cpu = f"{res['db_cpu']:>18.1f}" if res["db_cpu"] is not None else f"{'-':>18}"
+        print(f"{res['size']:>8}{res['cpu']:>14.1f}{db_cpu}{res['size'] / total:>19.0f}")
     print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0 if ok else 1
 

@@ -2,6 +2,8 @@ import logging
 import re
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -16,6 +18,11 @@ _LOGGED_FALLBACKS = set()
 # statement line creation computes itself (or takes from its pattern line);
 # those of any other addon are computed by the ORM after the insert.
 OWN_MODULES = frozenset({"account", "analytic", "base", "mail", "portal", "heeros_link_bank"})
+
+#: Statistics of a table that count this many rows make PostgreSQL plan the
+#: look-ups an import does by index: the import no longer refreshes them (in
+#: a new database it does once per table, after its first batch).
+STATISTICS_ENOUGH_ROWS = 1000
 
 MATCH_STATES = [
     ("none", "No reference"),
@@ -496,6 +503,7 @@ class AccountBankStatementLine(models.Model):
         count = len(vals_list)
         move_ids = _next_ids(cr, "account_move", count)
         item_ids = _next_ids(cr, "account_move_line", 2 * count)
+        line_ids = _next_ids(cr, "account_bank_statement_line", count)
 
         amounts = [currency.round(vals.get("amount") or 0.0) for vals in vals_list]
         partners = [vals.get("partner_id") or False for vals in vals_list]
@@ -507,9 +515,10 @@ class AccountBankStatementLine(models.Model):
                 cache[key] = Move._heeros_link_partner_values(journal, partner)
             by_partner[partner] = cache[key]
         move_cols = defaultdict(list)
-        for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
+        for move_id, line_id, name, date, amount, partner in zip(move_ids, line_ids, names, dates, amounts, partners):
             prefix, number = Move._heeros_link_split_name(name)
             move_cols["id"].append(move_id)
+            move_cols["statement_line_id"].append(line_id)
             move_cols["name"].append(name)
             move_cols["sequence_prefix"].append(prefix)
             move_cols["sequence_number"].append(number)
@@ -520,11 +529,13 @@ class AccountBankStatementLine(models.Model):
             total = abs(amount)
             for column in ("amount_total", "amount_total_signed", "amount_total_in_currency_signed"):
                 move_cols[column].append(total)
-        _insert_like(cr, "account_move", pattern.move_id.id, move_cols)
 
-        # The statement lines, then the items that point to them; the entries
-        # point to their lines last (each table's key needs the other's row).
-        line_ids = _next_ids(cr, "account_bank_statement_line", count)
+        # The entries and their statement lines point to each other: both are
+        # inserted by one statement (foreign keys are checked at its end), the
+        # entries already linked to their lines and, like the pattern's,
+        # marked as modified by hand (``is_manually_modified``), as Odoo's
+        # create leaves them. Linking them by an update afterwards would write
+        # every entry twice.
         line_cols = defaultdict(list)
         keys = sorted(
             {key for vals in vals_list for key in vals} - {"date", "heeros_link_invoice_ids", "amount", "sequence"}
@@ -555,7 +566,13 @@ class AccountBankStatementLine(models.Model):
                 line_cols["statement_id"].append(into.id)
             elif into and not line_cols["statement_id"][-1]:
                 line_cols["statement_id"][-1] = into.id
-        _insert_like(cr, "account_bank_statement_line", pattern.id, line_cols)
+        cr.execute(
+            SQL(
+                "WITH moves AS (%s RETURNING 1) %s",
+                _insert_like_sql(cr, "account_move", pattern.move_id.id, move_cols),
+                _insert_like_sql(cr, "account_bank_statement_line", pattern.id, line_cols),
+            )
+        )
 
         cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s", pattern.move_id.id))
         pattern_items = {account_id: item_id for item_id, account_id in cr.fetchall()}
@@ -586,11 +603,11 @@ class AccountBankStatementLine(models.Model):
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
-        self._heeros_link_tie(lines, items=False)  # the items were inserted tied
+        # entries and items were inserted tied to their lines
+        Move.invalidate_model(["statement_line_id", "statement_line_ids", "is_manually_modified"])
+        Item.invalidate_model(["statement_line_id", "statement_id"])
         self._heeros_link_follow(move_ids, partners)
-        for line, vals in zip(lines, vals_list):
-            if vals.get("heeros_link_invoice_ids"):
-                line.heeros_link_invoice_ids = vals["heeros_link_invoice_ids"]
+        self._heeros_link_set_invoices(lines, vals_list)
         # The partners were found among the company's (or shared ones): one
         # query confirms it, the ORM's check (a read per line) only explains.
         cr.execute(
@@ -622,7 +639,62 @@ class AccountBankStatementLine(models.Model):
         for model, records in ((Move, moves), (Item, Item.browse(item_ids)), (self, lines)):
             orm.schedule(self.env, _foreign_computed_fields(model), records)
         self.env.flush_all()
+        self._heeros_link_refresh_statistics(
+            cache,
+            {
+                "account_move": count,
+                "account_bank_statement_line": count,
+                "account_move_line": 2 * count,
+                "mail_followers": sum(1 for partner in partners if partner),
+            },
+        )
         return lines.with_env(self.env)
+
+    @api.model
+    def _heeros_link_refresh_statistics(self, cache, added):
+        """Have PostgreSQL's statistics of the tables an import fills follow
+        it while it runs: ``added`` holds the rows the last batch inserted
+        per table, ``cache`` is kept across the batches of one file.
+
+        PostgreSQL plans a query by what its statistics say of the tables.
+        Those of a new database, or of a company's first import, describe
+        nearly empty tables, and the plans made on them (the foreign key
+        checks of each inserted row are planned once per database
+        connection) read a whole table where an index finds one row: every
+        batch of the file then costs more than the one before. A table whose
+        statistics count less than half the rows this file has added so far
+        is analysed, inside the transaction (its rows included), which also
+        has those plans made again; never once the statistics know
+        :data:`STATISTICS_ENOUGH_ROWS` rows, which a batch adds."""
+        totals = cache.setdefault("rows added", defaultdict(int))
+        for table, rows in added.items():
+            totals[table] += rows
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT relname, reltuples FROM pg_class WHERE oid = ANY(%s::regclass[])",
+                [table for table in totals if totals[table]],
+            )
+        )
+        stale = sorted(
+            table for table, known in cr.fetchall() if known < STATISTICS_ENOUGH_ROWS and 2 * known < totals[table]
+        )
+        if not stale:
+            return
+        # ANALYZE locks the table against other ANALYZE and VACUUM runs until
+        # the transaction ends: one that another import (or a VACUUM) holds
+        # is not waited for, that import refreshes the statistics.
+        cr.execute("SHOW lock_timeout")
+        lock_timeout = cr.fetchone()[0]
+        for table in stale:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute("SELECT set_config('lock_timeout', '50ms', true)")
+                    cr.execute(SQL("ANALYZE %s", SQL.identifier(table)), log_exceptions=False)
+            except psycopg2.errors.LockNotAvailable:
+                _logger.debug("statistics of %s not refreshed: another transaction is analysing it", table)
+            finally:
+                cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", lock_timeout))
 
     def _heeros_link_follow(self, move_ids, partners):
         """Make each partner a follower of its entry, as posting does, with
@@ -700,15 +772,60 @@ class AccountBankStatementLine(models.Model):
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
             rows.append(stored)
         lines = orm.create_rows(self, rows, protected=given)
-        invoices = [
-            (line, vals["heeros_link_invoice_ids"])
+        self._heeros_link_set_invoices(lines, vals_list)
+        lines._check_company()
+        return lines
+
+    def _heeros_link_set_invoices(self, lines, vals_list):
+        """Write the ``heeros_link_invoice_ids`` of ``vals_list`` on the new
+        ``lines`` (in the same order). Setting the invoices of each new line
+        (``Command.set``) is one insert for all of them; the invoices must be
+        of the line's company, as the field's company check requires (the
+        ORM then says which is not). Other commands go through the ORM, line
+        by line."""
+        commands = [
+            (line, vals.get("heeros_link_invoice_ids"))
             for line, vals in zip(lines, vals_list)
             if vals.get("heeros_link_invoice_ids")
         ]
-        for line, command in invoices:
-            line.heeros_link_invoice_ids = command
-        lines._check_company()
-        return lines
+        if not commands:
+            return
+        if not all(len(command) == 1 and command[0][0] == Command.SET for _line, command in commands):
+            for line, command in commands:
+                line.heeros_link_invoice_ids = command
+            return
+        pairs = [(line.id, invoice) for line, command in commands for invoice in dict.fromkeys(command[0][2])]
+        self.flush_model(["company_id"])
+        self.env["account.move"].flush_model(["company_id"])
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT 1 FROM unnest(%s::int[], %s::int[]) AS v(line, invoice)
+                 JOIN account_bank_statement_line l ON l.id = v.line
+                 JOIN account_move m ON m.id = v.invoice
+                WHERE m.company_id != l.company_id LIMIT 1""",
+                [line for line, _invoice in pairs],
+                [invoice for _line, invoice in pairs],
+            )
+        )
+        if cr.fetchone():
+            # the ORM's write refuses it, naming the records
+            for line, command in commands:
+                line.heeros_link_invoice_ids = command
+            return
+        field = self._fields["heeros_link_invoice_ids"]
+        cr.execute(
+            SQL(
+                """INSERT INTO %s (%s, %s)
+               SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                [line for line, _invoice in pairs],
+                [invoice for _line, invoice in pairs],
+            )
+        )
+        lines.invalidate_recordset(["heeros_link_invoice_ids"])
 
     def action_heeros_link_open_move(self):
         self.ensure_one()
@@ -742,25 +859,28 @@ def _insert_like(cr, table, pattern_id, columns):
     """Insert into ``table`` one row per item of the lists in ``columns``
     (column name: values), every other column copied from the row
     ``pattern_id``."""
+    cr.execute(_insert_like_sql(cr, table, pattern_id, columns))
+
+
+def _insert_like_sql(cr, table, pattern_id, columns):
+    """The statement of :func:`_insert_like`."""
     types = _column_types(cr, table)
     unknown = sorted(set(columns) - set(types))
     if unknown:
         raise ValueError(f"{table} has no column {', '.join(unknown)}")
     given = list(columns)
     copied = [name for name in types if name not in columns]
-    cr.execute(
-        SQL(
-            "INSERT INTO %(table)s (%(given)s%(sep)s%(copied)s) SELECT %(values)s%(sep)s%(from_pattern)s "
-            "FROM unnest(%(arrays)s) AS v(%(given)s), %(table)s p WHERE p.id = %(pattern)s",
-            table=SQL.identifier(table),
-            given=SQL(", ").join(SQL.identifier(name) for name in given),
-            sep=SQL(", ") if copied else SQL(""),
-            copied=SQL(", ").join(SQL.identifier(name) for name in copied),
-            values=SQL(", ").join(SQL.identifier("v", name) for name in given),
-            from_pattern=SQL(", ").join(SQL.identifier("p", name) for name in copied),
-            arrays=SQL(", ").join(SQL(f"%s::{types[name]}[]", columns[name]) for name in given),
-            pattern=pattern_id,
-        )
+    return SQL(
+        "INSERT INTO %(table)s (%(given)s%(sep)s%(copied)s) SELECT %(values)s%(sep)s%(from_pattern)s "
+        "FROM unnest(%(arrays)s) AS v(%(given)s), %(table)s p WHERE p.id = %(pattern)s",
+        table=SQL.identifier(table),
+        given=SQL(", ").join(SQL.identifier(name) for name in given),
+        sep=SQL(", ") if copied else SQL(""),
+        copied=SQL(", ").join(SQL.identifier(name) for name in copied),
+        values=SQL(", ").join(SQL.identifier("v", name) for name in given),
+        from_pattern=SQL(", ").join(SQL.identifier("p", name) for name in copied),
+        arrays=SQL(", ").join(SQL(f"%s::{types[name]}[]", columns[name]) for name in given),
+        pattern=pattern_id,
     )
 
 

@@ -8,7 +8,8 @@ of year."""
 from datetime import date
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, sql_db
+from odoo.addons.heeros_link_bank.models.account_bank_statement import STATISTICS_ENOUGH_ROWS
 from odoo.exceptions import UserError
 from odoo.tests.common import new_test_user
 
@@ -233,6 +234,61 @@ class TestLineCreation(BankCase):
         vals_list[2]["partner_id"] = other.id
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
             self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+
+    def test_matched_invoices_are_linked_line_by_line(self):
+        first, second = self.invoice(100, 2001), self.invoice(200, 2002)
+        vals_list = self.vals_list()[:5]
+        vals_list[0]["heeros_link_invoice_ids"] = [Command.set(first.ids)]
+        vals_list[2]["heeros_link_invoice_ids"] = [Command.set((first | second).ids)]
+        vals_list[4]["heeros_link_invoice_ids"] = [Command.set(second.ids)]
+        lines = self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+        lines.invalidate_recordset()
+        self.assertEqual(
+            [line.heeros_link_invoice_ids for line in lines],
+            [first, self.env["account.move"], first | second, self.env["account.move"], second],
+        )
+
+    def test_invoice_of_another_company_is_refused(self):
+        other = self.invoice(50, 2003, company=self.company_b)
+        vals_list = self.vals_list()[:4]
+        vals_list[3]["heeros_link_invoice_ids"] = [Command.set(other.ids)]
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+
+    def reltuples(self, table):
+        self.env.cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return self.env.cr.fetchone()[0]
+
+    def test_statistics_of_nearly_empty_tables_are_refreshed(self):
+        self.Line._heeros_link_create_batch(self.journal_a, self.vals_list())
+        self.env.cr.execute("SELECT count(*) FROM account_bank_statement_line")
+        rows = self.env.cr.fetchone()[0]
+        self.assertLess(rows, STATISTICS_ENOUGH_ROWS, "the test database holds few statement lines")
+        # statistics that know fewer rows than half what a file has added
+        self.env.cr.execute("UPDATE pg_class SET reltuples = 0 WHERE oid = 'account_bank_statement_line'::regclass")
+        cache = {"rows added": {"account_bank_statement_line": 2 * rows + 1}}
+        self.Line._heeros_link_refresh_statistics(cache, {"account_bank_statement_line": 1})
+        self.assertEqual(
+            self.reltuples("account_bank_statement_line"), rows, "analysed inside the transaction, its own rows counted"
+        )
+        self.env.cr.execute("UPDATE pg_class SET reltuples = 1 WHERE oid = 'account_move'::regclass")
+        self.Line._heeros_link_refresh_statistics({}, {"account_move": 1})
+        self.assertEqual(self.reltuples("account_move"), 1, "statistics that know the rows are kept")
+
+    def test_a_table_analysed_elsewhere_is_not_waited_for(self):
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("LOCK TABLE mail_followers IN SHARE UPDATE EXCLUSIVE MODE")
+            before = self.reltuples("mail_followers")
+            self.env.cr.execute("SHOW lock_timeout")
+            lock_timeout = self.env.cr.fetchone()[0]
+            self.Line._heeros_link_refresh_statistics({}, {"mail_followers": 2 * max(before, 0) + 100})
+            self.assertEqual(self.reltuples("mail_followers"), before)
+            self.env.cr.execute("SHOW lock_timeout")
+            self.assertEqual(self.env.cr.fetchone()[0], lock_timeout, "the lock timeout is put back")
+        finally:
+            other.rollback()
+            other.close()
 
     def test_analytic_distribution_models_use_create(self):
         plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})
