@@ -180,6 +180,12 @@ def _open_invoices(env, company, data, share):
     return len(wanted)
 
 
+#: What the import aims at: 100 000 entries with partner matching in 60 s or
+#: less, and reference payments reconciled with their invoices at 500 a second.
+AIM_ENTRIES_PER_S = 1600
+AIM_PAYMENTS_PER_S = 500
+
+
 def _ktl(size):
     """A KTL file of ``size`` reference payments to the bench account."""
     from tests.bank.large_files import ktl_file
@@ -364,6 +370,14 @@ def main(argv=None):
         db_cpu = f"{res['db_cpu']:>18.1f}" if res["db_cpu"] is not None else f"{'-':>18}"
         print(f"{res['size']:>8}{res['cpu']:>14.1f}{db_cpu}{res['size'] / total:>19.0f}")
     print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print("against the aims:")
+    for res in results:
+        rate = res["size"] / res["seconds"]
+        line = f"  {res['size']} entries: {rate:.0f} entries/s of {AIM_ENTRIES_PER_S} ({rate / AIM_ENTRIES_PER_S:.0%})"
+        if res["reconciled"]:
+            paid = res["reconciled"] / res["seconds"]
+            line += f"; {paid:.0f} reconciled payments/s of {AIM_PAYMENTS_PER_S} ({paid / AIM_PAYMENTS_PER_S:.0%})"
+        print(line)
     return 0 if ok else 1
 
 
