@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg2
+
 #: A jobs worker gives up after this long (seconds).
 JOBS_TIMEOUT = 240
 
@@ -56,13 +58,23 @@ def run_jobs(registry, channel, start_file):
     while time.monotonic() < deadline:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            cr.execute(
-                "SELECT uuid FROM queue_job WHERE state = 'pending' "
-                "AND (channel = %s OR channel LIKE %s) "
-                "AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc') "
-                "ORDER BY priority, date_created, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                channels,
-            )
+            try:
+                # queue_job's runner claims on its own connection; here the
+                # claim shares Odoo's repeatable-read cursor, where a job the
+                # other worker has just changed is a serialization failure:
+                # the claim is tried again, as the runner would on its next pass
+                cr.execute(
+                    "SELECT uuid FROM queue_job WHERE state = 'pending' "
+                    "AND (channel = %s OR channel LIKE %s) "
+                    "AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc') "
+                    "ORDER BY priority, date_created, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    channels,
+                    log_exceptions=False,
+                )
+            except psycopg2.errors.SerializationFailure:
+                cr.rollback()
+                time.sleep(0.05)
+                continue
             row = cr.fetchone()
             if not row:
                 cr.execute(
