@@ -408,8 +408,8 @@ class HeerosLinkArchiveEntry(models.Model):
         return f"{self.company_id.id}/{safe_name(f'{self.id:08d}-{safe_name(self.file_name)}')}"
 
     _EXPORT_COLUMNS = ["id", "company", "company_id", "kind", "direction", "type", "file", "file_name",
-                       "mimetype", "size", "sha256", "archived_on", "previous_id", "chain_version",
-                       "chain_hash", "message", "counterparty", "document_number", "document_date",
+                       "mimetype", "size", "sha256", "archived_on", "previous_id", "previous_chain_hash",
+                       "chain_version", "chain_hash", "message", "counterparty", "document_number", "document_date",
                        "amount", "currency", "retention_class", "retain_until", "disposed", "chained"]
 
     def _export_row(self):
@@ -422,6 +422,7 @@ class HeerosLinkArchiveEntry(models.Model):
             "file": "" if self.purged else self._export_member_name(), "file_name": self.file_name or "",
             "mimetype": self.mimetype or "", "size": self.size, "sha256": self.sha256,
             "archived_on": fields.Datetime.to_string(self.archived_on), "previous_id": self.previous_id.id,
+            "previous_chain_hash": self.previous_id.chain_hash or GENESIS,
             "chain_version": self.chain_version or 1, "chain_hash": self.chain_hash,
             "message": self.message_id.name or "", "counterparty": self.partner_id.display_name or "",
             "document_number": self.document_number or "",
@@ -462,6 +463,17 @@ class HeerosLinkArchiveEntry(models.Model):
         path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "export_readme.txt")
         with open(path, encoding="utf-8") as readme:
             return readme.read()
+
+    @api.model
+    def _heeros_link_export_range(self, company, date_from=None, date_to=None):
+        """The entries of ``company`` archived between the two dates
+        (inclusive), for the auditor export."""
+        domain = [("company_id", "=", company.id)]
+        if date_from:
+            domain.append(("archived_on", ">=", fields.Datetime.to_datetime(date_from)))
+        if date_to:
+            domain.append(("archived_on", "<", fields.Datetime.to_datetime(date_to) + relativedelta(days=1)))
+        return self.search(domain, order="id")
 
     def action_export(self):
         data = self._export_zip()

@@ -412,3 +412,20 @@ class ResCompany(models.Model):
         help="The daily archive checkpoint is also sent as a file through this connection, out of reach "
         "of this database.",
     )
+
+
+class HeerosLinkArchiveExport(models.TransientModel):
+    _name = "heeros.link.archive.export"
+    _description = "Auditor export of the archive"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    date_from = fields.Date("Archived from")
+    date_to = fields.Date("Archived until")
+
+    def action_export(self):
+        self.ensure_one()
+        entries = self.env["heeros.link.archive.entry"]._heeros_link_export_range(
+            self.company_id, self.date_from, self.date_to
+        )
+        return entries.action_export()
