@@ -12,6 +12,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.channels.names import safe_name
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 #: Finnish Accounting Act (kirjanpitolaki 2:10): books and the balance sheet
 #: specification 10 years, vouchers (invoices, statements, payment material)
@@ -221,10 +222,12 @@ class HeerosLinkArchiveEntry(models.Model):
         return "voucher"
 
     @api.model
-    def _heeros_link_retention(self, company, document_type, kind, on_date):
+    def _heeros_link_retention(self, company, document_type, kind, on_date, rule=None):
         """``(class, retain until)``: the end of the company's financial year
-        containing ``on_date``, plus the class's (or the rule's) years."""
-        rule = self._heeros_link_rule(company, document_type)
+        containing ``on_date``, plus the class's (or the rule's) years.
+        ``rule``: the company's rule for the type, when the caller has it."""
+        if rule is None:
+            rule = self._heeros_link_rule(company, document_type)
         retention_class = rule.retention_class or self._heeros_link_default_class(document_type, kind)
         years = rule.retention_years or RETENTION_CLASSES[retention_class]
         year_end = company.compute_fiscalyear_dates(on_date)["date_to"]
@@ -313,16 +316,44 @@ class HeerosLinkArchiveEntry(models.Model):
             # referencing it).
             self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ARCHIVE_LOCK, company.id])
             previous = self.sudo().search([("company_id", "=", company.id)], order="id desc", limit=1)
-            for document in company_documents:
-                entry = self._heeros_link_archive_one(company, document, previous)
-                previous = entry
-                entries |= entry
+            rules = {}
+            vals_list = [self._heeros_link_entry_vals(company, document, rules) for document in company_documents]
+            # the files in one batch, each attached to its entry right after (an unattached
+            # file is not yet protected)
+            attachments = self.env["ir.attachment"].sudo().create([{
+                "name": vals["file_name"] or "document", "raw": document["data"], "mimetype": vals["mimetype"],
+                "company_id": company.id,
+            } for vals, document in zip(vals_list, company_documents)])
+            company_entries = []
+            for vals, attachment in zip(vals_list, attachments):
+                vals["attachment_id"] = attachment.id
+                vals["previous_id"] = previous.id or False
+                vals["chain_hash"] = self._chain(previous.chain_hash or GENESIS, vals["sha256"], company.id,
+                                                 vals["file_name"], fields.Datetime.to_string(vals["archived_on"]),
+                                                 self._chain_metadata(vals))
+                previous = self.sudo().create(vals)
+                company_entries.append(previous.id)
+            self._heeros_link_attach_files(attachments, company_entries)
+            entries |= self.browse(company_entries)
         return entries
 
-    def _heeros_link_archive_one(self, company, document, previous):
+    def _heeros_link_attach_files(self, attachments, entry_ids):
+        """Attach each new file to its entry, in one statement (from then on
+        the file is protected, in the ORM and by the database)."""
+        if not attachments:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "UPDATE ir_attachment a SET res_model = %s, res_id = v.entry FROM (VALUES %s) AS v(id, entry) "
+            "WHERE a.id = v.id AND a.res_model IS NULL",
+            self._name, SQL(", ").join(SQL("(%s, %s)", a, e) for a, e in zip(attachments.ids, entry_ids))))
+        attachments.invalidate_recordset(["res_model", "res_id"])
+
+    def _heeros_link_entry_vals(self, company, document, rules):
+        """The values of the entry of ``document`` but its file and chain;
+        ``rules`` caches the company's retention rule per document type."""
         data = document["data"]
         message = document.get("message") or self.env["heeros.link.message"]
-        now = fields.Datetime.now()
         vals = {
             "message_id": message.id or False,
             "kind": document.get("kind") or "payload",
@@ -333,27 +364,17 @@ class HeerosLinkArchiveEntry(models.Model):
             "mimetype": document.get("mimetype"),
             "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
-            "archived_on": now,
-            "previous_id": previous.id or False,
+            "archived_on": fields.Datetime.now(),
             "chain_version": CHAIN_VERSION,
         }
         vals.update(self._heeros_link_metadata(document.get("record")))
         vals.update(document.get("metadata") or {})
         on_date = vals.get("document_date") or fields.Date.context_today(self)
+        if vals["document_type"] not in rules:
+            rules[vals["document_type"]] = self._heeros_link_rule(company, vals["document_type"])
         vals["retention_class"], vals["retain_until"] = self._heeros_link_retention(
-            company, vals["document_type"], vals["kind"], on_date)
-        # attached to its entry right after: an unattached file is not yet protected
-        attachment = self.env["ir.attachment"].sudo().create({
-            "name": vals["file_name"] or "document", "raw": data, "mimetype": vals["mimetype"],
-            "company_id": company.id,
-        })
-        vals["attachment_id"] = attachment.id
-        vals["chain_hash"] = self._chain(previous.chain_hash or GENESIS, vals["sha256"], company.id,
-                                         vals["file_name"], fields.Datetime.to_string(now),
-                                         self._chain_metadata(vals))
-        entry = self.sudo().create(vals)
-        attachment.write({"res_model": self._name, "res_id": entry.id})
-        return entry
+            company, vals["document_type"], vals["kind"], on_date, rules[vals["document_type"]])
+        return vals
 
     @api.model
     def _archive_messages(self, messages):
