@@ -390,11 +390,6 @@ class HeerosLinkArchiveEntry(models.Model):
                               "record": message._heeros_link_archive_record()})
         return self._heeros_link_archive(documents)
 
-    def action_archive_document(self):
-        """Archive the attachments of business records by an action
-        (``active_model``/``active_ids`` name the records)."""
-        raise UserError(_("Select the documents to archive from the record they belong to."))
-
     # ------------------------------------------------------------------
     # verification
     # ------------------------------------------------------------------
@@ -624,6 +619,37 @@ class HeerosLinkMessage(models.Model):
                                   "file_name": pdf.name, "mimetype": pdf.mimetype or "application/pdf",
                                   "kind": "pdf", "record": move})
         return Entry._heeros_link_archive(documents)
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def action_heeros_link_archive_documents(self):
+        """Archive the files attached to these invoices and bills (a vendor
+        bill's scan, a statement's PDF ...) with the record's metadata; a
+        file already archived for the same record is not archived again."""
+        self.check_access("read")
+        Entry = self.env["heeros.link.archive.entry"].sudo()
+        attachments = self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("res_field", "=", False)], order="id")
+        documents = []
+        for attachment in attachments:
+            move = self.browse(attachment.res_id)
+            data = attachment.raw or b""
+            digest = hashlib.sha256(data).hexdigest()
+            if Entry.search_count([("res_model", "=", self._name), ("res_id", "=", move.id),
+                                   ("sha256", "=", digest)], limit=1):
+                continue
+            documents.append({"company": move.company_id, "data": data, "file_name": attachment.name,
+                              "mimetype": attachment.mimetype, "kind": "document", "record": move,
+                              "document_type": f"account.move.{move.move_type}",
+                              "direction": "in" if move.is_purchase_document(include_receipts=True) else "out"})
+        entries = Entry._heeros_link_archive(documents)
+        return {
+            "type": "ir.actions.client", "tag": "display_notification",
+            "params": {"title": _("Electronic archive"),
+                       "message": _("%(n)s document(s) archived.", n=len(entries)), "type": "success"},
+        }
 
 
 class IrAttachment(models.Model):

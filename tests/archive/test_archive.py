@@ -58,6 +58,28 @@ class TestArchiving(ArchiveCase):
         self.assertFalse([f for f in self.faults(company) if f["entry"] in message.archive_entry_id.ids])
 
 
+    def test_attached_documents_of_bills_are_archived_by_an_action(self):
+        company = self.env.ref("base.main_company")
+        vendor = self.env["res.partner"].create({"name": "Toimittaja Oy"})
+        bill = self.env["account.move"].with_company(company).create({
+            "move_type": "in_invoice", "partner_id": vendor.id, "invoice_date": "2026-04-30", "ref": "B-1",
+            "invoice_line_ids": [(0, 0, {"name": "Paper", "quantity": 1, "price_unit": 50.0,
+                                         "tax_ids": [(6, 0, [])]})]})
+        scan = b"%PDF-1.4 scanned bill " + self.unique()
+        self.env["ir.attachment"].create({"name": "scan.pdf", "raw": scan, "res_model": "account.move",
+                                          "res_id": bill.id, "mimetype": "application/pdf"})
+        bill.action_heeros_link_archive_documents()
+        entry = self.Entry.search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
+        self.assertEqual(len(entry), 1)
+        self.assertEqual((entry.kind, entry.direction, entry.document_type), ("document", "in", "account.move.in_invoice"))
+        self.assertEqual(entry.attachment_id.raw, scan)
+        self.assertEqual((entry.partner_id, entry.document_date), (vendor, date(2026, 4, 30)))
+        self.assertEqual(entry.retain_until, date(2032, 12, 31))
+        bill.action_heeros_link_archive_documents()
+        self.assertEqual(self.Entry.search_count([("res_model", "=", "account.move"), ("res_id", "=", bill.id)]), 1,
+                         "archived once")
+
+
 class TestRetention(ArchiveCase):
     def test_voucher_and_book_from_the_end_of_the_financial_year(self):
         company = self.client_a
