@@ -54,6 +54,10 @@ def _maintenance(fields_):
         _MAINTENANCE.reset(token)
 
 
+#: The database's own guard. Every column of an entry is immutable except the
+#: ones named above, so a column added later by another addon is protected
+#: too; such a column must not fill existing rows (no default), or its
+#: migration disables the trigger while it does.
 TRIGGERS_SQL = """
 CREATE OR REPLACE FUNCTION heeros_link_archive_disposing() RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT coalesce(current_setting('{setting}', true), '') = 'on'
