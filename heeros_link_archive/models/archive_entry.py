@@ -128,8 +128,9 @@ def _quoted(columns):
 
 
 #: Built from this module's constants only.
-_TRIGGERS = TRIGGERS_SQL.format(setting=DISPOSAL_SETTING, table=ENTRY_TABLE, hold=_quoted(HOLD_COLUMNS),
-                                disposal=_quoted(DISPOSAL_COLUMNS))
+_TRIGGERS = TRIGGERS_SQL.format(
+    setting=DISPOSAL_SETTING, table=ENTRY_TABLE, hold=_quoted(HOLD_COLUMNS), disposal=_quoted(DISPOSAL_COLUMNS)
+)
 
 
 class HeerosLinkArchiveEntry(models.Model):
@@ -139,11 +140,15 @@ class HeerosLinkArchiveEntry(models.Model):
     _rec_name = "file_name"
     _check_company_auto = True
 
-    message_id = fields.Many2one("heeros.link.message", index=True, readonly=True,
-                                 ondelete="restrict", check_company=True)
-    kind = fields.Selection([("payload", "Link message payload"), ("pdf", "Invoice PDF"),
-                             ("document", "Other document")], required=True, default="payload",
-                            readonly=True)
+    message_id = fields.Many2one(
+        "heeros.link.message", index=True, readonly=True, ondelete="restrict", check_company=True
+    )
+    kind = fields.Selection(
+        [("payload", "Link message payload"), ("pdf", "Invoice PDF"), ("document", "Other document")],
+        required=True,
+        default="payload",
+        readonly=True,
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], readonly=True)
     document_type = fields.Char(readonly=True, index=True)
@@ -158,28 +163,29 @@ class HeerosLinkArchiveEntry(models.Model):
     mimetype = fields.Char("MIME type", readonly=True)
     size = fields.Integer(readonly=True)
     sha256 = fields.Char("SHA-256", required=True, readonly=True, index=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict",
-                                    check_company=True)
+    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict", check_company=True)
     archived_on = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
-    retention_class = fields.Selection([("book", "Books (10 years)"), ("voucher", "Vouchers (6 years)")],
-                                       readonly=True)
+    retention_class = fields.Selection([("book", "Books (10 years)"), ("voucher", "Vouchers (6 years)")], readonly=True)
     retain_until = fields.Date(required=True, readonly=True, index=True)
     previous_id = fields.Many2one("heeros.link.archive.entry", readonly=True, check_company=True)
     chain_version = fields.Integer(readonly=True)
-    chain_hash = fields.Char(required=True, readonly=True,
-                             help="SHA-256 over the previous entry's chain hash and this entry's content "
-                             "hash and metadata: changing or removing any earlier entry breaks every "
-                             "later one.")
-    legal_hold = fields.Boolean(readonly=True, help="Kept beyond its retention date until the hold is "
-                                "lifted.")
-    on_hold = fields.Boolean(compute="_compute_on_hold",
-                             help="Held by itself, by its document type or by its company.")
-    purged = fields.Boolean("Disposed", readonly=True,
-                            help="Content removed after its retention period; the hash stays.")
+    chain_hash = fields.Char(
+        required=True,
+        readonly=True,
+        help="SHA-256 over the previous entry's chain hash and this entry's content "
+        "hash and metadata: changing or removing any earlier entry breaks every "
+        "later one.",
+    )
+    legal_hold = fields.Boolean(readonly=True, help="Kept beyond its retention date until the hold is lifted.")
+    on_hold = fields.Boolean(compute="_compute_on_hold", help="Held by itself, by its document type or by its company.")
+    purged = fields.Boolean(
+        "Disposed", readonly=True, help="Content removed after its retention period; the hash stays."
+    )
     disposal_id = fields.Many2one("heeros.link.archive.disposal", readonly=True)
 
-    _sql_constraints = [("message_uniq", "unique(message_id, kind, sha256)",
-                         "A document of a message is archived once.")]
+    _sql_constraints = [
+        ("message_uniq", "unique(message_id, kind, sha256)", "A document of a message is archived once.")
+    ]
 
     def init(self):
         self.env.cr.execute(_TRIGGERS)
@@ -192,8 +198,7 @@ class HeerosLinkArchiveEntry(models.Model):
         # Entries are made by _heeros_link_archive only (in superuser mode,
         # from the bytes the Link handled), never from values a client sends.
         if not self.env.su:
-            raise AccessError(_("Archived documents are created by the Link itself, when a file "
-                                "passes through it."))
+            raise AccessError(_("Archived documents are created by the Link itself, when a file passes through it."))
         return super().create(vals_list)
 
     def write(self, vals):
@@ -203,8 +208,12 @@ class HeerosLinkArchiveEntry(models.Model):
         return super().write(vals)
 
     def unlink(self):
-        raise UserError(_("Archived documents cannot be deleted; an Archive manager disposes of their "
-                          "content when the retention period has ended."))
+        raise UserError(
+            _(
+                "Archived documents cannot be deleted; an Archive manager disposes of their "
+                "content when the retention period has ended."
+            )
+        )
 
     # ------------------------------------------------------------------
     # retention
@@ -214,8 +223,7 @@ class HeerosLinkArchiveEntry(models.Model):
         """The company's rule for ``document_type``, else its rule for every
         type (an empty recordset when it has none)."""
         Rule = self.env["heeros.link.archive.rule"].sudo()
-        rules = Rule.search([("company_id", "=", company.id),
-                             ("document_type", "in", [document_type or False, False])])
+        rules = Rule.search([("company_id", "=", company.id), ("document_type", "in", [document_type or False, False])])
         return (rules.filtered("document_type") or rules)[:1]
 
     @api.model
@@ -239,12 +247,18 @@ class HeerosLinkArchiveEntry(models.Model):
 
     @api.depends("legal_hold", "company_id", "document_type")
     def _compute_on_hold(self):
-        rules = self.env["heeros.link.archive.rule"].sudo().search(
-            [("company_id", "in", self.company_id.ids), ("legal_hold", "=", True)])
+        rules = (
+            self.env["heeros.link.archive.rule"]
+            .sudo()
+            .search([("company_id", "in", self.company_id.ids), ("legal_hold", "=", True)])
+        )
         held = {(r.company_id.id, r.document_type or False) for r in rules}
         for entry in self:
-            entry.on_hold = entry.legal_hold or (entry.company_id.id, False) in held or (
-                entry.company_id.id, entry.document_type or False) in held
+            entry.on_hold = (
+                entry.legal_hold
+                or (entry.company_id.id, False) in held
+                or (entry.company_id.id, entry.document_type or False) in held
+            )
 
     # ------------------------------------------------------------------
     # creation
@@ -258,9 +272,23 @@ class HeerosLinkArchiveEntry(models.Model):
 
     #: The metadata every chained entry commits to (with the fields of
     #: :meth:`_chain`'s own arguments).
-    _CHAINED = ("message_id", "kind", "direction", "document_type", "partner_id", "document_number",
-                "document_date", "amount", "currency_id", "res_model", "res_id", "mimetype", "size",
-                "retention_class", "retain_until")
+    _CHAINED = (
+        "message_id",
+        "kind",
+        "direction",
+        "document_type",
+        "partner_id",
+        "document_number",
+        "document_date",
+        "amount",
+        "currency_id",
+        "res_model",
+        "res_id",
+        "mimetype",
+        "size",
+        "retention_class",
+        "retain_until",
+    )
 
     @classmethod
     def _chain_metadata(cls, values):
@@ -287,11 +315,13 @@ class HeerosLinkArchiveEntry(models.Model):
             return {}
         record = record.sudo()
         values = {"res_model": record._name, "res_id": record.id}
-        for field, names in (("partner_id", ("partner_id", "commercial_partner_id")),
-                             ("document_number", ("name",)),
-                             ("document_date", ("invoice_date", "date")),
-                             ("amount", ("amount_total_signed", "amount_total", "amount")),
-                             ("currency_id", ("currency_id",))):
+        for field, names in (
+            ("partner_id", ("partner_id", "commercial_partner_id")),
+            ("document_number", ("name",)),
+            ("document_date", ("invoice_date", "date")),
+            ("amount", ("amount_total_signed", "amount_total", "amount")),
+            ("currency_id", ("currency_id",)),
+        ):
             for name in names:
                 if name in record._fields and record[name]:
                     value = record[name]
@@ -324,17 +354,33 @@ class HeerosLinkArchiveEntry(models.Model):
             vals_list = [self._heeros_link_entry_vals(company, document, rules) for document in company_documents]
             # the files in one batch, each attached to its entry right after (an unattached
             # file is not yet protected)
-            attachments = self.env["ir.attachment"].sudo().create([{
-                "name": vals["file_name"] or "document", "raw": document["data"], "mimetype": vals["mimetype"],
-                "company_id": company.id,
-            } for vals, document in zip(vals_list, company_documents)])
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "name": vals["file_name"] or "document",
+                            "raw": document["data"],
+                            "mimetype": vals["mimetype"],
+                            "company_id": company.id,
+                        }
+                        for vals, document in zip(vals_list, company_documents)
+                    ]
+                )
+            )
             company_entries = []
             for vals, attachment in zip(vals_list, attachments):
                 vals["attachment_id"] = attachment.id
                 vals["previous_id"] = previous.id or False
-                vals["chain_hash"] = self._chain(previous.chain_hash or GENESIS, vals["sha256"], company.id,
-                                                 vals["file_name"], fields.Datetime.to_string(vals["archived_on"]),
-                                                 self._chain_metadata(vals))
+                vals["chain_hash"] = self._chain(
+                    previous.chain_hash or GENESIS,
+                    vals["sha256"],
+                    company.id,
+                    vals["file_name"],
+                    fields.Datetime.to_string(vals["archived_on"]),
+                    self._chain_metadata(vals),
+                )
                 previous = self.sudo().create(vals)
                 company_entries.append(previous.id)
             self._heeros_link_attach_files(attachments, company_entries)
@@ -347,10 +393,14 @@ class HeerosLinkArchiveEntry(models.Model):
         if not attachments:
             return
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "UPDATE ir_attachment a SET res_model = %s, res_id = v.entry FROM (VALUES %s) AS v(id, entry) "
-            "WHERE a.id = v.id AND a.res_model IS NULL",
-            self._name, SQL(", ").join(SQL("(%s, %s)", a, e) for a, e in zip(attachments.ids, entry_ids))))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE ir_attachment a SET res_model = %s, res_id = v.entry FROM (VALUES %s) AS v(id, entry) "
+                "WHERE a.id = v.id AND a.res_model IS NULL",
+                self._name,
+                SQL(", ").join(SQL("(%s, %s)", a, e) for a, e in zip(attachments.ids, entry_ids)),
+            )
+        )
         attachments.invalidate_recordset(["res_model", "res_id"])
 
     def _heeros_link_entry_vals(self, company, document, rules):
@@ -377,7 +427,8 @@ class HeerosLinkArchiveEntry(models.Model):
         if vals["document_type"] not in rules:
             rules[vals["document_type"]] = self._heeros_link_rule(company, vals["document_type"])
         vals["retention_class"], vals["retain_until"] = self._heeros_link_retention(
-            company, vals["document_type"], vals["kind"], on_date, rules[vals["document_type"]])
+            company, vals["document_type"], vals["kind"], on_date, rules[vals["document_type"]]
+        )
         return vals
 
     @api.model
@@ -389,9 +440,16 @@ class HeerosLinkArchiveEntry(models.Model):
             source = message.attachment_id.sudo()
             if not source:
                 continue
-            documents.append({"company": message.company_id, "message": message, "data": source.raw or b"",
-                              "file_name": message.file_name, "mimetype": source.mimetype,
-                              "record": message._heeros_link_archive_record()})
+            documents.append(
+                {
+                    "company": message.company_id,
+                    "message": message,
+                    "data": source.raw or b"",
+                    "file_name": message.file_name,
+                    "mimetype": source.mimetype,
+                    "record": message._heeros_link_archive_record(),
+                }
+            )
         return self._heeros_link_archive(documents)
 
     # ------------------------------------------------------------------
@@ -401,13 +459,19 @@ class HeerosLinkArchiveEntry(models.Model):
         companies = self.company_id if self else self.env.companies
         run = self.env["heeros.link.archive.verification"]._heeros_link_run(companies)
         return {
-            "type": "ir.actions.client", "tag": "display_notification",
+            "type": "ir.actions.client",
+            "tag": "display_notification",
             "params": {
                 "title": _("Archive verification"),
-                "message": _("%(n)s document(s) checked, all intact.", n=run.entry_count) if not
-                run.fault_count else _("%(b)s fault(s) in %(n)s document(s): see the verification run.",
-                                       b=run.fault_count, n=run.entry_count),
-                "type": "success" if not run.fault_count else "danger", "sticky": bool(run.fault_count),
+                "message": _("%(n)s document(s) checked, all intact.", n=run.entry_count)
+                if not run.fault_count
+                else _(
+                    "%(b)s fault(s) in %(n)s document(s): see the verification run.",
+                    b=run.fault_count,
+                    n=run.entry_count,
+                ),
+                "type": "success" if not run.fault_count else "danger",
+                "sticky": bool(run.fault_count),
             },
         }
 
@@ -427,29 +491,65 @@ class HeerosLinkArchiveEntry(models.Model):
         self.ensure_one()
         return f"{self.company_id.id}/{safe_name(f'{self.id:08d}-{safe_name(self.file_name)}')}"
 
-    _EXPORT_COLUMNS = ["id", "company", "company_id", "kind", "direction", "type", "file", "file_name",
-                       "mimetype", "size", "sha256", "archived_on", "previous_id", "previous_chain_hash",
-                       "chain_version", "chain_hash", "message", "counterparty", "document_number", "document_date",
-                       "amount", "currency", "retention_class", "retain_until", "disposed", "chained"]
+    _EXPORT_COLUMNS = [
+        "id",
+        "company",
+        "company_id",
+        "kind",
+        "direction",
+        "type",
+        "file",
+        "file_name",
+        "mimetype",
+        "size",
+        "sha256",
+        "archived_on",
+        "previous_id",
+        "previous_chain_hash",
+        "chain_version",
+        "chain_hash",
+        "message",
+        "counterparty",
+        "document_number",
+        "document_date",
+        "amount",
+        "currency",
+        "retention_class",
+        "retain_until",
+        "disposed",
+        "chained",
+    ]
 
     def _export_row(self):
         self.ensure_one()
         values = {name: self[name] for name in self._CHAINED}
         values = {k: (v.id if isinstance(v, models.BaseModel) else v) for k, v in values.items()}
         return {
-            "id": self.id, "company": self.company_id.name, "company_id": self.company_id.id,
-            "kind": self.kind, "direction": self.direction or "", "type": self.document_type or "",
-            "file": "" if self.purged else self._export_member_name(), "file_name": self.file_name or "",
-            "mimetype": self.mimetype or "", "size": self.size, "sha256": self.sha256,
-            "archived_on": fields.Datetime.to_string(self.archived_on), "previous_id": self.previous_id.id,
+            "id": self.id,
+            "company": self.company_id.name,
+            "company_id": self.company_id.id,
+            "kind": self.kind,
+            "direction": self.direction or "",
+            "type": self.document_type or "",
+            "file": "" if self.purged else self._export_member_name(),
+            "file_name": self.file_name or "",
+            "mimetype": self.mimetype or "",
+            "size": self.size,
+            "sha256": self.sha256,
+            "archived_on": fields.Datetime.to_string(self.archived_on),
+            "previous_id": self.previous_id.id,
             "previous_chain_hash": self.previous_id.chain_hash or GENESIS,
-            "chain_version": self.chain_version or 1, "chain_hash": self.chain_hash,
-            "message": self.message_id.name or "", "counterparty": self.partner_id.display_name or "",
+            "chain_version": self.chain_version or 1,
+            "chain_hash": self.chain_hash,
+            "message": self.message_id.name or "",
+            "counterparty": self.partner_id.display_name or "",
             "document_number": self.document_number or "",
             "document_date": fields.Date.to_string(self.document_date) or "",
             "amount": "" if not self.currency_id else f"{self.amount:.2f}",
-            "currency": self.currency_id.name or "", "retention_class": self.retention_class or "",
-            "retain_until": fields.Date.to_string(self.retain_until), "disposed": self.purged,
+            "currency": self.currency_id.name or "",
+            "retention_class": self.retention_class or "",
+            "retain_until": fields.Date.to_string(self.retain_until),
+            "disposed": self.purged,
             "chained": self._chain_metadata(values) if self.chain_version else None,
         }
 
@@ -470,8 +570,9 @@ class HeerosLinkArchiveEntry(models.Model):
                     archive.writestr(row["file"], entry.attachment_id.sudo().raw or b"")
                 writer.writerow(row)
                 manifest.append(row)
-            checkpoints = [Checkpoint._heeros_link_latest(company)._heeros_link_as_dict()
-                           for company in self.company_id]
+            checkpoints = [
+                Checkpoint._heeros_link_latest(company)._heeros_link_as_dict() for company in self.company_id
+            ]
             archive.writestr("index.csv", index.getvalue())
             archive.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
             archive.writestr("checkpoints.json", json.dumps([c for c in checkpoints if c], indent=1))
@@ -499,33 +600,41 @@ class HeerosLinkArchiveEntry(models.Model):
         data = self._export_zip()
         # The export belongs to the user who asked for it, not to an entry: it
         # is not an archived document and must not become one.
-        attachment = self.env["ir.attachment"].create({
-            "name": f"link-archive-{fields.Date.today()}.zip", "raw": data, "mimetype": "application/zip",
-        })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
-                "target": "download"}
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"link-archive-{fields.Date.today()}.zip",
+                "raw": data,
+                "mimetype": "application/zip",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def action_download(self):
         self.ensure_one()
         if self.purged or not self.attachment_id:
             raise UserError(_("The content of this document was disposed of after its retention period."))
-        return {"type": "ir.actions.act_url",
-                "url": f"/web/content/{self.attachment_id.id}?download=true", "target": "download"}
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "download",
+        }
 
     def action_preview(self):
         self.ensure_one()
         if self.purged or not self.attachment_id:
             raise UserError(_("The content of this document was disposed of after its retention period."))
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.attachment_id.id}",
-                "target": "new"}
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.attachment_id.id}", "target": "new"}
 
     # ------------------------------------------------------------------
     # legal hold and disposal (Archive managers only)
     # ------------------------------------------------------------------
     def _heeros_link_check_archive_manager(self):
         if not self.env.user.has_group("heeros_link_archive.group_archive_manager"):
-            raise AccessError(_("Only an Archive manager places legal holds and disposes of archived "
-                                "documents."))
+            raise AccessError(_("Only an Archive manager places legal holds and disposes of archived documents."))
 
     def _heeros_link_set_hold(self, hold):
         self._heeros_link_check_archive_manager()
@@ -552,10 +661,13 @@ class HeerosLinkArchiveEntry(models.Model):
         self._heeros_link_check_archive_manager()
         disposal = self._heeros_link_dispose(_("Disposed of by %s", self.env.user.name))
         return {
-            "type": "ir.actions.client", "tag": "display_notification",
-            "params": {"title": _("Archive disposal"),
-                       "message": _("%(n)s document(s) disposed of.", n=len(disposal.entry_ids)),
-                       "type": "success"},
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Archive disposal"),
+                "message": _("%(n)s document(s) disposed of.", n=len(disposal.entry_ids)),
+                "type": "success",
+            },
         }
 
     def _heeros_link_dispose(self, note):
@@ -565,10 +677,18 @@ class HeerosLinkArchiveEntry(models.Model):
         stay, so verification remains green."""
         self._heeros_link_check_archive_manager()
         entries = self.sudo()._heeros_link_disposable()
-        disposal = self.env["heeros.link.archive.disposal"].sudo().create({
-            "user_id": self.env.user.id, "note": note, "entry_ids": [(6, 0, entries.ids)],
-            "entry_count": len(entries),
-        })
+        disposal = (
+            self.env["heeros.link.archive.disposal"]
+            .sudo()
+            .create(
+                {
+                    "user_id": self.env.user.id,
+                    "note": note,
+                    "entry_ids": [(6, 0, entries.ids)],
+                    "entry_count": len(entries),
+                }
+            )
+        )
         if not entries:
             return disposal
         attachments = entries.attachment_id
@@ -615,13 +735,25 @@ class HeerosLinkMessage(models.Model):
             for link in message.link_ids.filtered(lambda rec: rec.res_model == "account.move"):
                 move = self.env["account.move"].sudo().browse(link.res_id).exists()
                 pdf = move.invoice_pdf_report_id if move else None
-                if not pdf or Entry.sudo().search_count([("message_id", "=", message.id), ("kind", "=", "pdf"),
-                                                         ("sha256", "=", hashlib.sha256(pdf.raw or b"")
-                                                          .hexdigest())]):
+                if not pdf or Entry.sudo().search_count(
+                    [
+                        ("message_id", "=", message.id),
+                        ("kind", "=", "pdf"),
+                        ("sha256", "=", hashlib.sha256(pdf.raw or b"").hexdigest()),
+                    ]
+                ):
                     continue
-                documents.append({"company": message.company_id, "message": message, "data": pdf.raw or b"",
-                                  "file_name": pdf.name, "mimetype": pdf.mimetype or "application/pdf",
-                                  "kind": "pdf", "record": move})
+                documents.append(
+                    {
+                        "company": message.company_id,
+                        "message": message,
+                        "data": pdf.raw or b"",
+                        "file_name": pdf.name,
+                        "mimetype": pdf.mimetype or "application/pdf",
+                        "kind": "pdf",
+                        "record": move,
+                    }
+                )
         return Entry._heeros_link_archive(documents)
 
 
@@ -634,25 +766,41 @@ class AccountMove(models.Model):
         file already archived for the same record is not archived again."""
         self.check_access("read")
         Entry = self.env["heeros.link.archive.entry"].sudo()
-        attachments = self.env["ir.attachment"].sudo().search(
-            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("res_field", "=", False)], order="id")
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search([("res_model", "=", self._name), ("res_id", "in", self.ids), ("res_field", "=", False)], order="id")
+        )
         documents = []
         for attachment in attachments:
             move = self.browse(attachment.res_id)
             data = attachment.raw or b""
             digest = hashlib.sha256(data).hexdigest()
-            if Entry.search_count([("res_model", "=", self._name), ("res_id", "=", move.id),
-                                   ("sha256", "=", digest)], limit=1):
+            if Entry.search_count(
+                [("res_model", "=", self._name), ("res_id", "=", move.id), ("sha256", "=", digest)], limit=1
+            ):
                 continue
-            documents.append({"company": move.company_id, "data": data, "file_name": attachment.name,
-                              "mimetype": attachment.mimetype, "kind": "document", "record": move,
-                              "document_type": f"account.move.{move.move_type}",
-                              "direction": "in" if move.is_purchase_document(include_receipts=True) else "out"})
+            documents.append(
+                {
+                    "company": move.company_id,
+                    "data": data,
+                    "file_name": attachment.name,
+                    "mimetype": attachment.mimetype,
+                    "kind": "document",
+                    "record": move,
+                    "document_type": f"account.move.{move.move_type}",
+                    "direction": "in" if move.is_purchase_document(include_receipts=True) else "out",
+                }
+            )
         entries = Entry._heeros_link_archive(documents)
         return {
-            "type": "ir.actions.client", "tag": "display_notification",
-            "params": {"title": _("Electronic archive"),
-                       "message": _("%(n)s document(s) archived.", n=len(entries)), "type": "success"},
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Electronic archive"),
+                "message": _("%(n)s document(s) archived.", n=len(entries)),
+                "type": "success",
+            },
         }
 
 
@@ -676,8 +824,8 @@ class IrAttachment(models.Model):
         # A write that changes nothing (Odoo moving files between database and
         # filestore rewrites the same bytes) is let through.
         if self._heeros_link_archived() or (
-                self._heeros_link_payloads()
-                and not (self.env.su and set(vals) <= self._HEEROS_LINK_ROUTABLE)):
+            self._heeros_link_payloads() and not (self.env.su and set(vals) <= self._HEEROS_LINK_ROUTABLE)
+        ):
             if not self._heeros_link_unchanged_by(vals):
                 raise UserError(_("Files of the Link and of its archive cannot be changed."))
         return super().write(vals)

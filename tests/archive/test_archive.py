@@ -13,8 +13,9 @@ from tests.archive.common import ArchiveCase
 class TestArchiving(ArchiveCase):
     def test_every_payload_is_archived_with_hash_chain(self):
         inbound = self.intake(("in.txt", b"NOTE archived"), company=self.client_a, process=False)
-        outbound = self.Message._link_queue("test.out", "out.xml", b"<pain/>", self.client_a,
-                                            connection=self.connection)
+        outbound = self.Message._link_queue(
+            "test.out", "out.xml", b"<pain/>", self.client_a, connection=self.connection
+        )
         entries = self.Entry.search([("message_id", "in", (inbound | outbound).ids)], order="id")
         self.assertEqual(entries.mapped("message_id"), inbound | outbound)
         self.assertEqual(entries.mapped("direction"), ["in", "out"])
@@ -29,18 +30,30 @@ class TestArchiving(ArchiveCase):
     def test_sent_invoice_pdf_is_archived_with_its_metadata(self):
         company = self.env.ref("base.main_company")
         partner = self.env["res.partner"].create({"name": "Ostaja Oy"})
-        move = self.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-03-15",
-            "invoice_line_ids": [(0, 0, {"name": "Service", "quantity": 1, "price_unit": 124.0,
-                                         "tax_ids": [(6, 0, [])]})]})
+        move = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": "2026-03-15",
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Service", "quantity": 1, "price_unit": 124.0, "tax_ids": [(6, 0, [])]})
+                    ],
+                }
+            )
+        )
         move.action_post()
         pdf = b"%PDF-1.4 the invoice the customer saw " + self.unique()
         move.invoice_pdf_report_file = base64.b64encode(pdf)
         self.assertTrue(move.invoice_pdf_report_id)
-        connection = self.connection.copy({"name": "Main", "company_id": company.id,
-                                           "company_ids": [(6, 0, company.ids)]})
-        message = self.Message._link_queue("test.out", "inv.xml", b"<Finvoice/>", company,
-                                           connection=connection, records=move)
+        connection = self.connection.copy(
+            {"name": "Main", "company_id": company.id, "company_ids": [(6, 0, company.ids)]}
+        )
+        message = self.Message._link_queue(
+            "test.out", "inv.xml", b"<Finvoice/>", company, connection=connection, records=move
+        )
         self.assertEqual(message.archive_entry_id.kind, "payload")
         message._set_state("sending")
         message._set_state("sent")
@@ -57,27 +70,47 @@ class TestArchiving(ArchiveCase):
         # (the main company may hold other entries of this database: only these are looked at)
         self.assertFalse([f for f in self.faults(company) if f["entry"] in message.archive_entry_id.ids])
 
-
     def test_attached_documents_of_bills_are_archived_by_an_action(self):
         company = self.env.ref("base.main_company")
         vendor = self.env["res.partner"].create({"name": "Toimittaja Oy"})
-        bill = self.env["account.move"].with_company(company).create({
-            "move_type": "in_invoice", "partner_id": vendor.id, "invoice_date": "2026-04-30", "ref": "B-1",
-            "invoice_line_ids": [(0, 0, {"name": "Paper", "quantity": 1, "price_unit": 50.0,
-                                         "tax_ids": [(6, 0, [])]})]})
+        bill = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": vendor.id,
+                    "invoice_date": "2026-04-30",
+                    "ref": "B-1",
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Paper", "quantity": 1, "price_unit": 50.0, "tax_ids": [(6, 0, [])]})
+                    ],
+                }
+            )
+        )
         scan = b"%PDF-1.4 scanned bill " + self.unique()
-        self.env["ir.attachment"].create({"name": "scan.pdf", "raw": scan, "res_model": "account.move",
-                                          "res_id": bill.id, "mimetype": "application/pdf"})
+        self.env["ir.attachment"].create(
+            {
+                "name": "scan.pdf",
+                "raw": scan,
+                "res_model": "account.move",
+                "res_id": bill.id,
+                "mimetype": "application/pdf",
+            }
+        )
         bill.action_heeros_link_archive_documents()
         entry = self.Entry.search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
         self.assertEqual(len(entry), 1)
-        self.assertEqual((entry.kind, entry.direction, entry.document_type), ("document", "in", "account.move.in_invoice"))
+        self.assertEqual(
+            (entry.kind, entry.direction, entry.document_type), ("document", "in", "account.move.in_invoice")
+        )
         self.assertEqual(entry.attachment_id.raw, scan)
         self.assertEqual((entry.partner_id, entry.document_date), (vendor, date(2026, 4, 30)))
         self.assertEqual(entry.retain_until, date(2032, 12, 31))
         bill.action_heeros_link_archive_documents()
-        self.assertEqual(self.Entry.search_count([("res_model", "=", "account.move"), ("res_id", "=", bill.id)]), 1,
-                         "archived once")
+        self.assertEqual(
+            self.Entry.search_count([("res_model", "=", "account.move"), ("res_id", "=", bill.id)]), 1, "archived once"
+        )
 
 
 class TestRetention(ArchiveCase):
@@ -88,26 +121,37 @@ class TestRetention(ArchiveCase):
         self.assertEqual((cls, until), ("voucher", date(2031, 6, 30)))
         _cls, until = self.Entry._heeros_link_retention(company, "camt.053", "payload", date(2025, 8, 1))
         self.assertEqual(until, date(2032, 6, 30), "after June, the next financial year")
-        self.env["heeros.link.archive.rule"].create({
-            "company_id": company.id, "document_type": "ledger", "retention_class": "book"})
-        self.assertEqual(self.Entry._heeros_link_retention(company, "ledger", "document", date(2025, 3, 15)),
-                         ("book", date(2035, 6, 30)))
-        self.env["heeros.link.archive.rule"].create({
-            "company_id": company.id, "retention_years": 8})
-        self.assertEqual(self.Entry._heeros_link_retention(company, "finvoice", "payload", date(2025, 3, 15)),
-                         ("voucher", date(2033, 6, 30)), "the company's rule for every type")
+        self.env["heeros.link.archive.rule"].create(
+            {"company_id": company.id, "document_type": "ledger", "retention_class": "book"}
+        )
+        self.assertEqual(
+            self.Entry._heeros_link_retention(company, "ledger", "document", date(2025, 3, 15)),
+            ("book", date(2035, 6, 30)),
+        )
+        self.env["heeros.link.archive.rule"].create({"company_id": company.id, "retention_years": 8})
+        self.assertEqual(
+            self.Entry._heeros_link_retention(company, "finvoice", "payload", date(2025, 3, 15)),
+            ("voucher", date(2033, 6, 30)),
+            "the company's rule for every type",
+        )
         calendar = self.client_b
-        self.assertEqual(self.Entry._heeros_link_retention(calendar, "finvoice", "payload", date(2025, 3, 15)),
-                         ("voucher", date(2031, 12, 31)))
+        self.assertEqual(
+            self.Entry._heeros_link_retention(calendar, "finvoice", "payload", date(2025, 3, 15)),
+            ("voucher", date(2031, 12, 31)),
+        )
         entry = self.archive(company, document_date=date(2024, 2, 1), document_type="ledger")
         self.assertEqual((entry.retention_class, entry.retain_until), ("book", date(2034, 6, 30)))
 
     def test_rules_are_set_by_an_archive_manager_only(self):
         with self.assertRaises(AccessError):
-            self.env["heeros.link.archive.rule"].with_user(self.user_a).create({
-                "company_id": self.client_a.id, "legal_hold": True})
-        rule = self.env["heeros.link.archive.rule"].with_user(self.archivist).create({
-            "company_id": self.client_a.id, "legal_hold": True})
+            self.env["heeros.link.archive.rule"].with_user(self.user_a).create(
+                {"company_id": self.client_a.id, "legal_hold": True}
+            )
+        rule = (
+            self.env["heeros.link.archive.rule"]
+            .with_user(self.archivist)
+            .create({"company_id": self.client_a.id, "legal_hold": True})
+        )
         self.assertTrue(rule.legal_hold)
 
 
@@ -165,8 +209,7 @@ class TestIsolationAndUse(ArchiveCase):
     def test_client_sees_only_own_archive(self):
         mine = self.intake(("b.txt", b"NOTE b"), company=self.client_b, process=False).archive_entry_id
         other = self.intake(("a.txt", b"NOTE a"), company=self.client_a, process=False).archive_entry_id
-        visible = self.Entry.with_user(self.user_b).with_context(
-            allowed_company_ids=self.client_b.ids).search([])
+        visible = self.Entry.with_user(self.user_b).with_context(allowed_company_ids=self.client_b.ids).search([])
         self.assertIn(mine, visible)
         self.assertNotIn(other, visible)
         self.Checkpoint._heeros_link_take(self.client_a)
@@ -174,9 +217,15 @@ class TestIsolationAndUse(ArchiveCase):
 
     def test_search_by_number_counterparty_amount_and_download(self):
         partner = self.env["res.partner"].create({"name": "Toimittaja Oy"})
-        entry = self.archive(self.client_a, name="bill.pdf", document_number="INV-77", partner_id=partner.id,
-                             amount=99.5, currency_id=self.env.ref("base.EUR").id,
-                             document_date=date(2026, 1, 2))
+        entry = self.archive(
+            self.client_a,
+            name="bill.pdf",
+            document_number="INV-77",
+            partner_id=partner.id,
+            amount=99.5,
+            currency_id=self.env.ref("base.EUR").id,
+            document_date=date(2026, 1, 2),
+        )
         Entry = self.Entry.with_user(self.user_a).with_context(allowed_company_ids=self.client_a.ids)
         self.assertEqual(Entry.search([("document_number", "ilike", "inv-77")]), entry)
         self.assertEqual(Entry.search([("partner_id", "=", partner.id), ("amount", ">", 99)]), entry)
@@ -220,6 +269,11 @@ class TestIsolationAndUse(ArchiveCase):
         with self.assertRaises(UserError):
             message.attachment_id.write({"raw": b"forged"})
         with self.assertRaises(AccessError):
-            self.Entry.with_user(self.user_a).create({"company_id": self.client_a.id, "sha256": "0" * 64,
-                                                       "chain_hash": "0" * 64,
-                                                       "retain_until": fields.Date.today()})
+            self.Entry.with_user(self.user_a).create(
+                {
+                    "company_id": self.client_a.id,
+                    "sha256": "0" * 64,
+                    "chain_hash": "0" * 64,
+                    "retain_until": fields.Date.today(),
+                }
+            )

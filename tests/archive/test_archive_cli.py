@@ -50,8 +50,9 @@ class TestVerifyArchiveCli(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stderr[-2000:])
         report = json.loads(result.stdout)
         self.assertEqual([(f["entry"], f["check"]) for f in report["faults"]], [(entry_id, "bytes")])
-        self.assertEqual(report["companies"][0]["checkpoint"]["head_entry_id"], entry_id,
-                         "the latest checkpoint is printed")
+        self.assertEqual(
+            report["companies"][0]["checkpoint"]["head_entry_id"], entry_id, "the latest checkpoint is printed"
+        )
 
         missing = run_link("verify-archive", "--company", "999999")
         self.assertEqual(missing.returncode, 2)

@@ -36,15 +36,28 @@ class TestAuditorExport(ArchiveCase):
         readme = (folder / "README.txt").read_text(encoding="utf-8")
         script = folder / "verify.py"
         script.write_text(readme_code(readme), encoding="utf-8")
-        result = subprocess.run([sys.executable, "-I", "-S", str(script)], cwd=folder, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", str(script)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         return folder, result
 
     def test_export_of_a_company_and_date_range_verifies_without_odoo(self):
         partner = self.env["res.partner"].create({"name": "Åsa Ääkkönen Oy"})
         self.intake(("in.xml", b"NOTE inbound \xc3\xa4"), company=self.client_a, process=False)
-        self.archive(self.client_a, name="bill.pdf", document_number="L-1", partner_id=partner.id, amount=10.1,
-                     currency_id=self.env.ref("base.EUR").id, document_date=date(2026, 2, 1))
+        self.archive(
+            self.client_a,
+            name="bill.pdf",
+            document_number="L-1",
+            partner_id=partner.id,
+            amount=10.1,
+            currency_id=self.env.ref("base.EUR").id,
+            document_date=date(2026, 2, 1),
+        )
         self.old(self.client_a, name="old.txt").with_user(self.archivist).action_dispose()
         self.archive(self.client_a, name="last.txt")
         self.Checkpoint._heeros_link_take(self.client_a)
@@ -68,8 +81,14 @@ class TestAuditorExport(ArchiveCase):
         # the same check fails on a changed file and on a changed manifest
         victim = folder / rows["bill.pdf"]["file"]
         victim.write_bytes(b"changed")
-        result = subprocess.run([sys.executable, "-I", "-S", "verify.py"], cwd=folder, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "verify.py"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("AssertionError", result.stderr)
 
@@ -80,14 +99,24 @@ class TestAuditorExport(ArchiveCase):
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         manifest[0]["chained"]["document_number"] = "N-2"
         (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-        result = subprocess.run([sys.executable, "-I", "-S", "verify.py"], cwd=folder, capture_output=True,
-                                text=True, timeout=120, check=False)
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "verify.py"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         self.assertNotEqual(result.returncode, 0)
 
     def test_export_wizard_downloads_a_zip(self):
         self.archive(self.client_a, name="w.txt")
-        wizard = self.env["heeros.link.archive.export"].with_user(self.user_a).with_context(
-            allowed_company_ids=self.client_a.ids).create({"company_id": self.client_a.id})
+        wizard = (
+            self.env["heeros.link.archive.export"]
+            .with_user(self.user_a)
+            .with_context(allowed_company_ids=self.client_a.ids)
+            .create({"company_id": self.client_a.id})
+        )
         action = wizard.action_export()
         attachment_id = int(action["url"].split("/web/content/")[1].split("?")[0])
         data = base64.b64decode(self.env["ir.attachment"].browse(attachment_id).datas)
