@@ -9,7 +9,10 @@ Finnish chart of accounts created for the run, where the file's payers
 and payees are partners, through ``heeros.link.message._link_intake``
 (detection, routing by IBAN, parsing, partner look-up, reference matching,
 statement lines, statement, balances), and prints entries and statement
-lines per second and the memory used. With ``--invoices N`` every N-th
+lines per second and the memory used, then the CPU time the import took in
+this process and in its PostgreSQL backend (read from ``/proc`` when the
+server runs on the same machine): on a shared machine those vary much less
+with the load than the wall-clock time. With ``--invoices N`` every N-th
 incoming payment with a reference has an open customer invoice (posted
 before the import, not timed), which the import reconciles.
 
@@ -34,6 +37,7 @@ locked until the run is rolled back, so other sessions creating companies
 
 import argparse
 import gc
+import os
 import resource
 import sys
 import tempfile
@@ -58,20 +62,40 @@ def _rss_mb():
         return float("nan")
 
 
+def _cpu_seconds():
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu_seconds(pid):
+    """User + system CPU seconds of the PostgreSQL backend ``pid`` so far,
+    or None when its ``/proc`` entry cannot be read (a server on another
+    machine or of another user)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _company(env, company_id=None):
     """The company and bank journal the files are imported into: a new
     company with the Finnish chart, or a new bank journal of an existing
     company (``--company``)."""
-    other = env["account.journal"].search([("type", "=", "bank"),
-                                           ("bank_account_id.sanitized_acc_number", "=", BENCH_IBAN)])
+    other = env["account.journal"].search(
+        [("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", BENCH_IBAN)]
+    )
     if other:
         raise SystemExit(f"journal {other[0].display_name} already has the bench IBAN {BENCH_IBAN}")
     if company_id:
         company = env["res.company"].browse(company_id).exists()
         if not company:
             raise SystemExit(f"no company with id {company_id}")
-        journal = env["account.journal"].create({
-            "name": "Link bench", "code": "LBNC", "type": "bank", "company_id": company.id})
+        journal = env["account.journal"].create(
+            {"name": "Link bench", "code": "LBNC", "type": "bank", "company_id": company.id}
+        )
     else:
         # A new company of a country installs that country's missing
         # localisation modules, which commits; the chart is loaded below.
@@ -79,27 +103,39 @@ def _company(env, company_id=None):
         testing = getattr(thread, "testing", False)
         thread.testing = True
         try:
-            company = env["res.company"].create({
-                "name": f"Link bench Oy {time.time():.0f}", "country_id": env.ref("base.fi").id,
-                "currency_id": env.ref("base.EUR").id})
+            company = env["res.company"].create(
+                {
+                    "name": f"Link bench Oy {time.time():.0f}",
+                    "country_id": env.ref("base.fi").id,
+                    "currency_id": env.ref("base.EUR").id,
+                }
+            )
         finally:
             thread.testing = testing
         env["account.chart.template"].try_loading("fi", company, install_demo=False)
-        journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")],
-                                                limit=1)
+        journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
     journal.bank_acc_number = BENCH_IBAN
     # The company knows its counterparties: the generator's payers and
     # payees are partners, found by name (a partner per line to follow).
     from bench.bench_camt_parse import COMPANIES, FIRST_NAMES, LAST_NAMES
+
     env["res.partner"].create(
         [{"name": f"{first} {last}", "company_id": company.id} for first in FIRST_NAMES for last in LAST_NAMES]
-        + [{"name": name, "company_id": company.id, "is_company": True} for name in COMPANIES])
+        + [{"name": name, "company_id": company.id, "is_company": True} for name in COMPANIES]
+    )
     # The files come through a connection serving the company (as from a
     # bank): the administrator's own companies are left alone, so that the
     # run locks no row other sessions need.
-    connection = env["heeros.link.connection"].create({
-        "name": "Link bench", "protocol": "local", "direction": "in", "company_id": company.id,
-        "company_ids": [(6, 0, company.ids)], "max_file_size": 2**31 - 1})
+    connection = env["heeros.link.connection"].create(
+        {
+            "name": "Link bench",
+            "protocol": "local",
+            "direction": "in",
+            "company_id": company.id,
+            "company_ids": [(6, 0, company.ids)],
+            "max_file_size": 2**31 - 1,
+        }
+    )
     return company, journal, connection
 
 
@@ -112,28 +148,42 @@ def _open_invoices(env, company, data, share):
     wanted = []
     number = 0
     for _statement, entry in camt.iter_entries(data, file_name="bench.xml"):
-        for detail in (entry.details if entry else ()):
+        for detail in entry.details if entry else ():
             if detail.creditor_reference and detail.amount and detail.amount > 0:
                 number += 1
                 if number % share == 0:
                     wanted.append((detail.creditor_reference, detail.amount))
     if not wanted:
         return 0
-    customer = env["res.partner"].create({"name": "Bench Asiakas Oy", "company_id": company.id,
-                                         "is_company": True})
+    customer = env["res.partner"].create({"name": "Bench Asiakas Oy", "company_id": company.id, "is_company": True})
     journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
     Move = env["account.move"].with_company(company).with_context(tracking_disable=True)
     for start in range(0, len(wanted), 500):
-        moves = Move.create([{
-            "move_type": "out_invoice", "partner_id": customer.id, "journal_id": journal.id,
-            "invoice_date": "2024-02-15", "payment_reference": ref,
-            "invoice_line_ids": [(0, 0, {"name": "Bench", "quantity": 1, "price_unit": float(amount),
-                                         "tax_ids": [(6, 0, [])]})],
-        } for ref, amount in wanted[start:start + 500]])
+        moves = Move.create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": customer.id,
+                    "journal_id": journal.id,
+                    "invoice_date": "2024-02-15",
+                    "payment_reference": ref,
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Bench", "quantity": 1, "price_unit": float(amount), "tax_ids": [(6, 0, [])]})
+                    ],
+                }
+                for ref, amount in wanted[start : start + 500]
+            ]
+        )
         moves.action_post()
         env.flush_all()
         env.invalidate_all()
     return len(wanted)
+
+
+#: What the import aims at: 100 000 entries with partner matching in 60 s or
+#: less, and reference payments reconciled with their invoices at 500 a second.
+AIM_ENTRIES_PER_S = 1600
+AIM_PAYMENTS_PER_S = 500
 
 
 def _ktl(size):
@@ -166,23 +216,43 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share
     rss_before = _rss_mb()
     if use_tracemalloc:
         tracemalloc.start()
+    cr.execute("SELECT pg_backend_pid()")
+    backend = cr.fetchone()[0]
+    db_cpu_start = _backend_cpu_seconds(backend)
+    cpu_start = _cpu_seconds()
     start = time.perf_counter()
     message = Message._link_intake([(path.name, data)], connection=connection)
     env.flush_all()
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu_start
+    db_cpu_end = _backend_cpu_seconds(backend)
+    db_cpu = db_cpu_end - db_cpu_start if db_cpu_start is not None and db_cpu_end is not None else None
     peak_py = tracemalloc.get_traced_memory()[1] / 2**20 if use_tracemalloc else None
     if use_tracemalloc:
         tracemalloc.stop()
     rss_after = _rss_mb()
     Line = env["account.bank.statement.line"]
-    lines = Line.search_count([("link_message_id", "=", message.id)])
-    partnered = Line.search_count([("link_message_id", "=", message.id), ("partner_id", "!=", False)])
-    reconciled = Line.search_count([("link_message_id", "=", message.id), ("link_match_state", "=", "paid")])
+    lines = Line.search_count([("heeros_link_bank_message_id", "=", message.id)])
+    partnered = Line.search_count([("heeros_link_bank_message_id", "=", message.id), ("partner_id", "!=", False)])
+    reconciled = Line.search_count(
+        [("heeros_link_bank_message_id", "=", message.id), ("heeros_link_match_state", "=", "paid")]
+    )
     result = {
-        "size": size, "details": info["details"], "lines": lines, "partnered": partnered, "seconds": seconds,
-        "invoices": invoices, "reconciled": reconciled,
-        "state": message.state, "error": message.error, "warning": message.bank_warning,
-        "file_mb": len(data) / 2**20, "rss_growth": rss_after - rss_before, "peak_py": peak_py,
+        "size": size,
+        "details": info["details"],
+        "lines": lines,
+        "partnered": partnered,
+        "seconds": seconds,
+        "cpu": cpu,
+        "db_cpu": db_cpu,
+        "invoices": invoices,
+        "reconciled": reconciled,
+        "state": message.state,
+        "error": message.error,
+        "warning": message.bank_warning,
+        "file_mb": len(data) / 2**20,
+        "rss_growth": rss_after - rss_before,
+        "peak_py": peak_py,
     }
     del data, message
     env.invalidate_all()
@@ -191,22 +261,35 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__
+    )
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--sizes", default="1000,10000", help="entry counts (default 1000,10000)")
     parser.add_argument("--full", action="store_true", help="add a 100 000-entry file")
     parser.add_argument("--tracemalloc", action="store_true", help="measure peak Python allocations")
-    parser.add_argument("--invoices", type=int, default=0, metavar="N",
-                        help="before each import, post an open customer invoice for every N-th incoming "
-                        "payment with a reference, so that the import reconciles those payments")
-    parser.add_argument("--format", choices=("camt", "ktl"), default="camt",
-                        help="the files imported: camt.053 statements (default) or KTL reference payments")
-    parser.add_argument("--company", type=int,
-                        help="import into a new bank journal of this existing company instead of a new "
-                        "company (creating a company locks the administrator's user row until the run "
-                        "ends, which makes other sessions creating companies wait)")
+    parser.add_argument(
+        "--invoices",
+        type=int,
+        default=0,
+        metavar="N",
+        help="before each import, post an open customer invoice for every N-th incoming "
+        "payment with a reference, so that the import reconciles those payments",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("camt", "ktl"),
+        default="camt",
+        help="the files imported: camt.053 statements (default) or KTL reference payments",
+    )
+    parser.add_argument(
+        "--company",
+        type=int,
+        help="import into a new bank journal of this existing company instead of a new "
+        "company (creating a company locks the administrator's user row until the run "
+        "ends, which makes other sessions creating companies wait)",
+    )
     opts = parser.parse_args(argv)
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     if opts.full and 100000 not in sizes:
@@ -218,6 +301,7 @@ def main(argv=None):
 
     config.parse_config(["-c", opts.config, "-d", opts.database, "--log-level=warn"])
     import odoo.addons
+
     if str(REPO) not in odoo.addons.__path__:
         odoo.addons.__path__.append(str(REPO))
     registry = Registry(opts.database)
@@ -246,33 +330,54 @@ def main(argv=None):
             MessageClass = type(env["heeros.link.message"])
             with patch.object(MessageClass, "_link_commit", lambda model: None):
                 for size in sizes:
-                    results.append(run_size(env, company, connection, size, tmp, opts.tracemalloc,
-                                            opts.invoices, opts.format))
+                    results.append(
+                        run_size(env, company, connection, size, tmp, opts.tracemalloc, opts.invoices, opts.format)
+                    )
                     res = results[-1]
-                    print(f"  {size} entries: {res['seconds']:.1f} s, {res['state']}", file=sys.stderr,
-                          flush=True)
+                    print(f"  {size} entries: {res['seconds']:.1f} s, {res['state']}", file=sys.stderr, flush=True)
         finally:
             cr.rollback()
             del cr.commit
 
-    print(f"set-up ({'bank journal of company %s' % opts.company if opts.company else 'new company, Finnish chart'}): "
-          f"{setup:.1f} s; database rolled back")
-    header = (f"{'entries':>8}{'lines':>9}{'partner':>9}{'paid':>7}{'file MB':>9}{'seconds':>9}"
-              f"{'entries/s':>11}{'lines/s':>9}{'RSS +MB':>9}")
+    print(
+        f"set-up ({'bank journal of company %s' % opts.company if opts.company else 'new company, Finnish chart'}): "
+        f"{setup:.1f} s; database rolled back"
+    )
+    header = (
+        f"{'entries':>8}{'lines':>9}{'partner':>9}{'paid':>7}{'file MB':>9}{'seconds':>9}"
+        f"{'entries/s':>11}{'lines/s':>9}{'RSS +MB':>9}"
+    )
     if opts.tracemalloc:
         header += f"{'py peak MB':>12}"
     print(header + "  state")
     ok = True
     for res in results:
-        row = (f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}"
-               f"{res['file_mb']:>9.1f}{res['seconds']:>9.1f}{res['size'] / res['seconds']:>11.0f}"
-               f"{res['lines'] / res['seconds']:>9.0f}"
-               f"{res['rss_growth']:>9.0f}")
+        row = (
+            f"{res['size']:>8}{res['lines']:>9}{res['partnered']:>9}{res['reconciled']:>7}"
+            f"{res['file_mb']:>9.1f}{res['seconds']:>9.1f}{res['size'] / res['seconds']:>11.0f}"
+            f"{res['lines'] / res['seconds']:>9.0f}"
+            f"{res['rss_growth']:>9.0f}"
+        )
         if opts.tracemalloc:
             row += f"{res['peak_py']:>12.0f}"
         print(row + f"  {res['state']}" + (f": {res['error']}" if res["error"] else ""))
         ok = ok and res["state"] == "processed"
+    # The machine may be shared: CPU time (of this process and of its
+    # PostgreSQL backend) moves much less with the load than wall time.
+    print(f"{'entries':>8}{'Python CPU s':>14}{'PostgreSQL CPU s':>18}{'entries per CPU s':>19}")
+    for res in results:
+        total = res["cpu"] + (res["db_cpu"] or 0.0)
+        db_cpu = f"{res['db_cpu']:>18.1f}" if res["db_cpu"] is not None else f"{'-':>18}"
+        print(f"{res['size']:>8}{res['cpu']:>14.1f}{db_cpu}{res['size'] / total:>19.0f}")
     print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print("against the aims:")
+    for res in results:
+        rate = res["size"] / res["seconds"]
+        line = f"  {res['size']} entries: {rate:.0f} entries/s of {AIM_ENTRIES_PER_S} ({rate / AIM_ENTRIES_PER_S:.0%})"
+        if res["reconciled"]:
+            paid = res["reconciled"] / res["seconds"]
+            line += f"; {paid:.0f} reconciled payments/s of {AIM_PAYMENTS_PER_S} ({paid / AIM_PAYMENTS_PER_S:.0%})"
+        print(line)
     return 0 if ok else 1
 
 

@@ -1,1 +1,1 @@
-from . import archive_entry
+from . import archive_entry, archive_records

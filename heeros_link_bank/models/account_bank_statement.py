@@ -2,6 +2,8 @@ import logging
 import re
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -17,6 +19,11 @@ _LOGGED_FALLBACKS = set()
 # those of any other addon are computed by the ORM after the insert.
 OWN_MODULES = frozenset({"account", "analytic", "base", "mail", "portal", "heeros_link_bank"})
 
+#: Statistics of a table that count this many rows make PostgreSQL plan the
+#: look-ups an import does by index: the import no longer refreshes them (in
+#: a new database it does once per table, after its first batch).
+STATISTICS_ENOUGH_ROWS = 1000
+
 MATCH_STATES = [
     ("none", "No reference"),
     ("paid", "Invoice paid"),
@@ -29,50 +36,75 @@ MATCH_STATES = [
 class AccountBankStatement(models.Model):
     _inherit = "account.bank.statement"
 
-    link_message_id = fields.Many2one(
-        "heeros.link.message", "Link message", readonly=True, index="btree_not_null", copy=False,
-        check_company=False, help="The bank file this statement was imported from.")
-    link_balance_warning = fields.Text(
-        "Balance warning", readonly=True, copy=False,
+    heeros_link_bank_message_id = fields.Many2one(
+        "heeros.link.message",
+        "Link message",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        check_company=False,
+        help="The bank file this statement was imported from.",
+    )
+    heeros_link_balance_warning = fields.Text(
+        "Balance warning",
+        readonly=True,
+        copy=False,
         help="Set when the bank's balances do not add up: the opening balance does not continue "
-        "the previous statement, or opening balance and entries do not give the closing balance.")
-    link_has_warning = fields.Boolean(
-        "Balance mismatch", compute="_compute_link_has_warning", store=True)
+        "the previous statement, or opening balance and entries do not give the closing balance.",
+    )
+    heeros_link_has_warning = fields.Boolean("Balance mismatch", compute="_compute_heeros_link_has_warning", store=True)
 
-    @api.depends("link_balance_warning")
-    def _compute_link_has_warning(self):
+    @api.depends("heeros_link_balance_warning")
+    def _compute_heeros_link_has_warning(self):
         for statement in self:
-            statement.link_has_warning = bool(statement.link_balance_warning)
+            statement.heeros_link_has_warning = bool(statement.heeros_link_balance_warning)
 
-    @api.constrains("link_message_id", "company_id")
-    def _check_link_message_company(self):
+    @api.constrains("heeros_link_bank_message_id", "company_id")
+    def _check_heeros_link_bank_message_company(self):
         # A statement's company follows its lines, so it may still be empty
         # while an import fills it; once known, it is the message's.
         for statement in self:
-            message = statement.link_message_id
+            message = statement.heeros_link_bank_message_id
             if message and statement.company_id and message.company_id != statement.company_id:
-                raise ValidationError(_(
-                    "Statement %(statement)s belongs to %(company)s, its Link message %(message)s "
-                    "to another company.", statement=statement.name, company=statement.company_id.name,
-                    message=message.name))
+                raise ValidationError(
+                    _(
+                        "Statement %(statement)s belongs to %(company)s, its Link message %(message)s "
+                        "to another company.",
+                        statement=statement.name,
+                        company=statement.company_id.name,
+                        message=message.name,
+                    )
+                )
 
     @api.model
-    def _link_open(self, journal, reference, message):
+    def _heeros_link_open(self, journal, reference, message):
         """A new, empty statement of ``journal`` that an import fills: lines
-        go into it batch by batch and :meth:`_link_attach` completes it. Its
+        go into it batch by batch and :meth:`_heeros_link_attach` completes it. Its
         journal and company are set now (they are otherwise computed from
         its lines). Returns the statement and its stored computed fields,
         which the import protects from recomputation until the end."""
-        statement = self.create({"name": journal.code, "reference": reference, "balance_start": 0.0,
-                                 "balance_end_real": 0.0, "link_message_id": message.id})
+        statement = self.create(
+            {
+                "name": journal.code,
+                "reference": reference,
+                "balance_start": 0.0,
+                "balance_end_real": 0.0,
+                "heeros_link_bank_message_id": message.id,
+            }
+        )
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
-            journal.id, journal.company_id.id, statement.id))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
+                journal.id,
+                journal.company_id.id,
+                statement.id,
+            )
+        )
         statement.invalidate_recordset(["journal_id", "company_id"])
         return statement, [field for field in self._fields.values() if field.store and field.compute]
 
-    def _link_attach(self, line_ids):
+    def _heeros_link_attach(self, line_ids):
         """Put the statement lines ``line_ids`` (of one journal) in this
         statement, as writing its ``line_ids`` would, in a few queries however
         many lines there are: a statement of a large file holds a hundred
@@ -86,95 +118,160 @@ class AccountBankStatement(models.Model):
         Line = self.env["account.bank.statement.line"]
         self.env.flush_all()
         cr = self.env.cr
-        cr.execute(SQL(
-            """UPDATE account_bank_statement_line SET statement_id = %(st)s
+        cr.execute(
+            SQL(
+                """UPDATE account_bank_statement_line SET statement_id = %(st)s
                 WHERE id = ANY(%(ids)s) AND statement_id IS DISTINCT FROM %(st)s""",
-            st=self.id, ids=line_ids))
-        cr.execute(SQL(
-            """UPDATE account_move_line SET statement_id = %(st)s
+                st=self.id,
+                ids=line_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE account_move_line SET statement_id = %(st)s
                 WHERE statement_line_id = ANY(%(ids)s) AND statement_id IS DISTINCT FROM %(st)s""",
-            st=self.id, ids=line_ids))
-        cr.execute(SQL(
-            """SELECT l.journal_id, MIN(l.internal_index),
+                st=self.id,
+                ids=line_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                """SELECT l.journal_id, MIN(l.internal_index),
                       SUM(l.amount) FILTER (WHERE m.state = 'posted'),
                       COUNT(*) FILTER (WHERE m.state = 'posted'),
                       COUNT(DISTINCT l.journal_id)
                  FROM account_bank_statement_line l JOIN account_move m ON m.id = l.move_id
                 WHERE l.statement_id = %(st)s
-             GROUP BY l.journal_id""", st=self.id))
+             GROUP BY l.journal_id""",
+                st=self.id,
+            )
+        )
         rows = cr.fetchall()
         if len(rows) != 1:
             raise ValueError("a statement's lines must belong to one journal")
         journal_id, first_index, posted_sum, posted_count, _journals = rows[0]
-        cr.execute(SQL(
-            """SELECT m.date FROM account_bank_statement_line l JOIN account_move m ON m.id = l.move_id
+        cr.execute(
+            SQL(
+                """SELECT m.date FROM account_bank_statement_line l JOIN account_move m ON m.id = l.move_id
                 WHERE l.statement_id = %(st)s AND m.state = 'posted'
-             ORDER BY l.internal_index DESC LIMIT 1""", st=self.id))
+             ORDER BY l.internal_index DESC LIMIT 1""",
+                st=self.id,
+            )
+        )
         last = cr.fetchone()
         journal = self.env["account.journal"].browse(journal_id)
         currency = journal.currency_id or journal.company_id.currency_id
         balance_end = currency.round(self.balance_start + (posted_sum or 0.0))
         complete = bool(posted_count) and currency.compare_amounts(balance_end, self.balance_end_real) == 0
-        cr.execute(SQL(
-            """UPDATE account_bank_statement
+        cr.execute(
+            SQL(
+                """UPDATE account_bank_statement
                   SET journal_id = %(journal)s, company_id = %(company)s, first_line_index = %(first)s,
                       date = %(date)s, balance_end = %(end)s, is_complete = %(complete)s
                 WHERE id = %(st)s""",
-            journal=journal.id, company=journal.company_id.id, first=first_index,
-            date=last[0] if last else None, end=balance_end, complete=complete, st=self.id))
+                journal=journal.id,
+                company=journal.company_id.id,
+                first=first_index,
+                date=last[0] if last else None,
+                end=balance_end,
+                complete=complete,
+                st=self.id,
+            )
+        )
         Line.invalidate_model(["statement_id"])
         self.env["account.move.line"].invalidate_model(["statement_id"])
         self.invalidate_recordset()
-        orm.drop_pending(self.env, [self._fields[name] for name in (
-            "journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete")], self)
+        orm.drop_pending(
+            self.env,
+            [
+                self._fields[name]
+                for name in ("journal_id", "company_id", "date", "first_line_index", "balance_end", "is_complete")
+            ],
+            self,
+        )
 
 
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
-    unique_import_id = fields.Char(
-        "Import ID", readonly=True, copy=False, index="btree_not_null",
+    heeros_link_import_id = fields.Char(
+        "Import ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="Identifies the bank's entry so that importing the same file, or one that "
-        "overlaps it, never creates the entry twice.")
-    link_message_id = fields.Many2one(
-        "heeros.link.message", "Link message", readonly=True, index="btree_not_null", copy=False,
-        check_company=True, help="The bank file this line was imported from.")
-    link_archive_id = fields.Char(
-        "Archive ID", readonly=True, copy=False, index="btree_not_null",
-        help="The bank's archive reference (arkistointitunnus, camt AcctSvcrRef).")
-    link_batch_key = fields.Char(
-        "Itemises", readonly=True, copy=False, index="btree_not_null",
+        "overlaps it, never creates the entry twice.",
+    )
+    heeros_link_bank_message_id = fields.Many2one(
+        "heeros.link.message",
+        "Link message",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+        check_company=True,
+        help="The bank file this line was imported from.",
+    )
+    heeros_link_archive_id = fields.Char(
+        "Archive ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The bank's archive reference (arkistointitunnus, camt AcctSvcrRef).",
+    )
+    heeros_link_batch_key = fields.Char(
+        "Itemises",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="Set on the payments of a reference payment notification (camt.054, KTL): "
-        "which lump-sum entry of the statement they itemise.")
-    link_lump_sum = fields.Boolean(
-        "Lump sum", readonly=True, copy=False,
+        "which lump-sum entry of the statement they itemise.",
+    )
+    heeros_link_lump_sum = fields.Boolean(
+        "Lump sum",
+        readonly=True,
+        copy=False,
         help="A statement entry summing several payments (e.g. transaction code 705, "
-        "reference payments): it is replaced by its payments when their itemisation arrives.")
-    link_fi_code = fields.Char("Finnish transaction code", readonly=True, copy=False)
-    link_iso_code = fields.Char("ISO transaction code", readonly=True, copy=False,
-                                help="Bank transaction code: domain/family/sub-family.")
-    link_reference = fields.Char(
-        "Payment reference", readonly=True, copy=False, index="btree_not_null",
-        help="The structured creditor reference (Finnish or RF) of the payment.")
-    link_match_state = fields.Selection(
-        MATCH_STATES, "Reference matching", readonly=True, copy=False, index="btree_not_null")
-    link_invoice_ids = fields.Many2many(
-        "account.move", "heeros_link_bank_line_invoice_rel", "line_id", "move_id",
-        string="Matched invoices", readonly=True, copy=False, check_company=True)
+        "reference payments): it is replaced by its payments when their itemisation arrives.",
+    )
+    heeros_link_fi_code = fields.Char("Finnish transaction code", readonly=True, copy=False)
+    heeros_link_iso_code = fields.Char(
+        "ISO transaction code", readonly=True, copy=False, help="Bank transaction code: domain/family/sub-family."
+    )
+    heeros_link_reference = fields.Char(
+        "Payment reference",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The structured creditor reference (Finnish or RF) of the payment.",
+    )
+    heeros_link_match_state = fields.Selection(
+        MATCH_STATES, "Reference matching", readonly=True, copy=False, index="btree_not_null"
+    )
+    heeros_link_invoice_ids = fields.Many2many(
+        "account.move",
+        "heeros_link_bank_line_invoice_rel",
+        "line_id",
+        "move_id",
+        string="Matched invoices",
+        readonly=True,
+        copy=False,
+        check_company=True,
+    )
 
-    link_details_text = fields.Text(
-        "Bank's details", compute="_compute_link_details_text",
+    heeros_link_details_text = fields.Text(
+        "Bank's details",
+        compute="_compute_heeros_link_details_text",
         help="What the bank's file says of this transaction beyond the fields above: references, "
         "message, dates, and for payments in another currency the instructed amount, exchange "
-        "rate and charges.")
+        "rate and charges.",
+    )
 
     _sql_constraints = [
-        ("unique_import_id", "unique (unique_import_id)",
-         "A bank entry can be imported only once."),
+        ("heeros_link_import_id", "unique (heeros_link_import_id)", "A bank entry can be imported only once."),
     ]
 
     @api.depends("transaction_details")
-    def _compute_link_details_text(self):
+    def _compute_heeros_link_details_text(self):
         labels = {
             "archive_id": _("Archive ID"),
             "entry_reference": _("Entry reference"),
@@ -192,15 +289,14 @@ class AccountBankStatementLine(models.Model):
         }
         for line in self:
             details = line.transaction_details if isinstance(line.transaction_details, dict) else {}
-            shown = [(labels.get(key, key), value) for key, value in details.items()
-                     if value not in (None, "", False)]
-            line.link_details_text = "\n".join(f"{label}: {value}" for label, value in shown) or False
+            shown = [(labels.get(key, key), value) for key, value in details.items() if value not in (None, "", False)]
+            line.heeros_link_details_text = "\n".join(f"{label}: {value}" for label, value in shown) or False
 
     # ------------------------------------------------------------------
     # batch creation
     # ------------------------------------------------------------------
     @api.model
-    def _link_create_batch(self, journal, vals_list, cache=None, into=None):
+    def _heeros_link_create_batch(self, journal, vals_list, cache=None, into=None):
         """Create many statement lines of one bank journal at once.
 
         ``vals_list`` holds the lines' own values plus ``date``. The result is
@@ -228,7 +324,7 @@ class AccountBankStatementLine(models.Model):
         ``cache``, a dict kept by the caller across the batches of one file,
         keeps what follows from each partner from one batch to the next.
         ``into``, a statement that the caller completes with
-        :meth:`AccountBankStatement._link_attach` once all its lines exist:
+        :meth:`AccountBankStatement._heeros_link_attach` once all its lines exist:
         the lines inserted by SQL go straight into it (saving an update of
         each row then), the others are attached then.
         """
@@ -237,23 +333,28 @@ class AccountBankStatementLine(models.Model):
         company = journal.company_id
         currency = company.currency_id
         first_date = min(fields.Date.to_date(vals["date"]) for vals in vals_list)
-        if (journal.currency_id and journal.currency_id != currency) \
-                or not journal.default_account_id or not journal.suspense_account_id \
-                or journal.restrict_mode_hash_table \
-                or company._get_violated_lock_dates(first_date, False, journal) \
-                or self.env["account.analytic.distribution.model"].sudo().search_count(
-                    [("company_id", "in", (False, company.id))], limit=1) \
-                or self._link_standard_create_reason():
+        if (
+            (journal.currency_id and journal.currency_id != currency)
+            or not journal.default_account_id
+            or not journal.suspense_account_id
+            or journal.restrict_mode_hash_table
+            or company._get_violated_lock_dates(first_date, False, journal)
+            or self.env["account.analytic.distribution.model"]
+            .sudo()
+            .search_count([("company_id", "in", (False, company.id))], limit=1)
+            or self._heeros_link_standard_create_reason()
+        ):
             return self.create([dict(vals, journal_id=journal.id) for vals in vals_list])
-        names = self.env["account.move"]._link_sequence_names(journal, [vals["date"] for vals in vals_list])
+        names = self.env["account.move"]._heeros_link_sequence_names(journal, [vals["date"] for vals in vals_list])
         if len(vals_list) == 1:
-            return self._link_create_orm(journal, vals_list, names)
-        pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
-        return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern,
-                                               {} if cache is None else cache, into)
+            return self._heeros_link_create_orm(journal, vals_list, names)
+        pattern = self._heeros_link_create_orm(journal, vals_list[:1], names[:1])
+        return pattern | self._heeros_link_create_sql(
+            journal, vals_list[1:], names[1:], pattern, {} if cache is None else cache, into
+        )
 
     @api.model
-    def _link_standard_create_reason(self):
+    def _heeros_link_standard_create_reason(self):
         """Why this database must use Odoo's standard ``create`` for every
         import (logged once), or None: the system parameter
         ``heeros_link_bank.standard_create`` is set, or another addon stores
@@ -266,20 +367,27 @@ class AccountBankStatementLine(models.Model):
             unknown = orm.unknown_columns(self.env, OWN_MODULES)
             if unknown:
                 reason = "columns the fast line creation does not know: " + "; ".join(
-                    f"{table}: {', '.join(columns)}" for table, columns in sorted(unknown.items()))
+                    f"{table}: {', '.join(columns)}" for table, columns in sorted(unknown.items())
+                )
         if reason and (self.env.cr.dbname, reason) not in _LOGGED_FALLBACKS:
             _LOGGED_FALLBACKS.add((self.env.cr.dbname, reason))
             _logger.info("Bank statement lines are created with Odoo's standard create: %s", reason)
         return reason
 
-    def _link_context(self):
-        return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
-                    skip_analytic_sync=True, tracking_disable=True, mail_notrack=True,
-                    mail_create_nolog=True)
+    def _heeros_link_context(self):
+        return dict(
+            self.env.context,
+            is_statement_line=True,
+            skip_invoice_sync=True,
+            skip_analytic_sync=True,
+            tracking_disable=True,
+            mail_notrack=True,
+            mail_create_nolog=True,
+        )
 
     @api.model
-    def _link_create_orm(self, journal, vals_list, names):
-        ctx = self._link_context()
+    def _heeros_link_create_orm(self, journal, vals_list, names):
+        ctx = self._heeros_link_context()
         company = journal.company_id
         currency = company.currency_id
         Move = self.env["account.move"].with_context(ctx)
@@ -288,10 +396,19 @@ class AccountBankStatementLine(models.Model):
         # The values the journal items of a statement line get anyway, given
         # rather than computed item by item.
         item_defaults = {
-            "currency_id": currency.id, "company_id": company.id, "company_currency_id": currency.id,
-            "journal_id": journal.id, "display_type": "product", "quantity": 1.0, "price_unit": 0.0,
-            "product_uom_id": False, "tax_ids": [], "tax_line_id": False, "tax_group_id": False,
-            "sequence": 100, "analytic_distribution": False,
+            "currency_id": currency.id,
+            "company_id": company.id,
+            "company_currency_id": currency.id,
+            "journal_id": journal.id,
+            "display_type": "product",
+            "quantity": 1.0,
+            "price_unit": 0.0,
+            "product_uom_id": False,
+            "tax_ids": [],
+            "tax_line_id": False,
+            "tax_group_id": False,
+            "sequence": 100,
+            "analytic_distribution": False,
         }
         checked = journal.autocheck_on_post
         for vals, name in zip(vals_list, names):
@@ -301,52 +418,77 @@ class AccountBankStatementLine(models.Model):
             vals["amount"] = amount
             partner = vals.get("partner_id") or False
             common = dict(item_defaults, name=vals.get("payment_ref"), partner_id=partner)
-            move_vals.append({
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "date": date,
-                "name": name,
-                "partner_id": partner,
-                "checked": checked,
-                "line_ids": [
-                    Command.create(dict(common, account_id=bank_account, amount_currency=amount,
-                                        balance=amount, debit=max(amount, 0.0), credit=max(-amount, 0.0))),
-                    Command.create(dict(common, account_id=suspense, amount_currency=-amount,
-                                        balance=-amount, debit=max(-amount, 0.0), credit=max(amount, 0.0))),
-                ],
-            })
+            move_vals.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": date,
+                    "name": name,
+                    "partner_id": partner,
+                    "checked": checked,
+                    "line_ids": [
+                        Command.create(
+                            dict(
+                                common,
+                                account_id=bank_account,
+                                amount_currency=amount,
+                                balance=amount,
+                                debit=max(amount, 0.0),
+                                credit=max(-amount, 0.0),
+                            )
+                        ),
+                        Command.create(
+                            dict(
+                                common,
+                                account_id=suspense,
+                                amount_currency=-amount,
+                                balance=-amount,
+                                debit=max(-amount, 0.0),
+                                credit=max(amount, 0.0),
+                            )
+                        ),
+                    ],
+                }
+            )
             line_vals.append(vals)
         moves = Move.create(move_vals)
-        lines = self.with_context(ctx)._link_insert(moves, line_vals)
+        lines = self.with_context(ctx)._heeros_link_insert(moves, line_vals)
         # Posting ticks "checked" entry by entry, each a full write; the value
         # is already the journal's, so let it go to the cache only.
         with orm.protecting(self.env, [Move._fields["checked"]], moves):
             moves.action_post()
-        self._link_tie(lines)
+        self._heeros_link_tie(lines)
         return lines.with_env(self.env)
 
-    def _link_tie(self, lines, items=True):
+    def _heeros_link_tie(self, lines, items=True):
         """Link the entries (and, with ``items``, their journal items) to
         their statement lines. Done last: linked, every write on an entry
         (posting too) synchronises its line one by one."""
         self.env.flush_all()
         # Odoo's create writes on each new entry, which marks it as modified
         # by hand (``is_manually_modified``); so do the lines made here.
-        self.env.cr.execute(SQL(
-            """UPDATE account_move m SET statement_line_id = l.id, is_manually_modified = true
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move m SET statement_line_id = l.id, is_manually_modified = true
                  FROM account_bank_statement_line l
-                WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
+                WHERE l.move_id = m.id AND l.id = ANY(%(ids)s)""",
+                ids=lines.ids,
+            )
+        )
         if items:
-            self.env.cr.execute(SQL(
-                """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE account_move_line ml SET statement_line_id = l.id, statement_id = l.statement_id
                      FROM account_bank_statement_line l
-                    WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""", ids=lines.ids))
-        self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids",
-                                                   "is_manually_modified"])
+                    WHERE l.move_id = ml.move_id AND l.id = ANY(%(ids)s)""",
+                    ids=lines.ids,
+                )
+            )
+        self.env["account.move"].invalidate_model(["statement_line_id", "statement_line_ids", "is_manually_modified"])
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
 
     @api.model
-    def _link_create_sql(self, journal, vals_list, names, pattern, cache, into=None):
+    def _heeros_link_create_sql(self, journal, vals_list, names, pattern, cache, into=None):
         """Insert statement lines like ``pattern`` (one line created by the
         ORM in the same journal) for ``vals_list``, numbered ``names``."""
         self.check_access("create")
@@ -355,12 +497,13 @@ class AccountBankStatementLine(models.Model):
         cr = self.env.cr
         company = journal.company_id
         currency = company.currency_id
-        Move = self.env["account.move"].with_context(self._link_context())
+        Move = self.env["account.move"].with_context(self._heeros_link_context())
         Item = self.env["account.move.line"]
         bank_account, suspense = journal.default_account_id, journal.suspense_account_id
         count = len(vals_list)
         move_ids = _next_ids(cr, "account_move", count)
         item_ids = _next_ids(cr, "account_move_line", 2 * count)
+        line_ids = _next_ids(cr, "account_bank_statement_line", count)
 
         amounts = [currency.round(vals.get("amount") or 0.0) for vals in vals_list]
         partners = [vals.get("partner_id") or False for vals in vals_list]
@@ -369,12 +512,13 @@ class AccountBankStatementLine(models.Model):
         for partner in set(partners):
             key = ("partner", journal.id, partner)
             if key not in cache:
-                cache[key] = Move._link_partner_values(journal, partner)
+                cache[key] = Move._heeros_link_partner_values(journal, partner)
             by_partner[partner] = cache[key]
         move_cols = defaultdict(list)
-        for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
-            prefix, number = Move._link_split_name(name)
+        for move_id, line_id, name, date, amount, partner in zip(move_ids, line_ids, names, dates, amounts, partners):
+            prefix, number = Move._heeros_link_split_name(name)
             move_cols["id"].append(move_id)
+            move_cols["statement_line_id"].append(line_id)
             move_cols["name"].append(name)
             move_cols["sequence_prefix"].append(prefix)
             move_cols["sequence_number"].append(number)
@@ -385,17 +529,23 @@ class AccountBankStatementLine(models.Model):
             total = abs(amount)
             for column in ("amount_total", "amount_total_signed", "amount_total_in_currency_signed"):
                 move_cols[column].append(total)
-        _insert_like(cr, "account_move", pattern.move_id.id, move_cols)
 
-        # The statement lines, then the items that point to them; the entries
-        # point to their lines last (each table's key needs the other's row).
-        line_ids = _next_ids(cr, "account_bank_statement_line", count)
+        # The entries and their statement lines point to each other: both are
+        # inserted by one statement (foreign keys are checked at its end), the
+        # entries already linked to their lines and, like the pattern's,
+        # marked as modified by hand (``is_manually_modified``), as Odoo's
+        # create leaves them. Linking them by an update afterwards would write
+        # every entry twice.
         line_cols = defaultdict(list)
-        keys = sorted({key for vals in vals_list for key in vals} - {"date", "link_invoice_ids", "amount",
-                                                                     "sequence"})
+        keys = sorted(
+            {key for vals in vals_list for key in vals} - {"date", "heeros_link_invoice_ids", "amount", "sequence"}
+        )
         line_fields = [self._fields[key] for key in keys]
-        refused = [field.name for field in line_fields
-                   if not field.store or not field.column_type or field.inherited or field.compute]
+        refused = [
+            field.name
+            for field in line_fields
+            if not field.store or not field.column_type or field.inherited or field.compute
+        ]
         if refused:
             raise ValueError(f"statement line values not handled in batch: {refused}")
         for line_id, move_id, vals, amount, date in zip(line_ids, move_ids, vals_list, amounts, dates):
@@ -416,10 +566,15 @@ class AccountBankStatementLine(models.Model):
                 line_cols["statement_id"].append(into.id)
             elif into and not line_cols["statement_id"][-1]:
                 line_cols["statement_id"][-1] = into.id
-        _insert_like(cr, "account_bank_statement_line", pattern.id, line_cols)
+        cr.execute(
+            SQL(
+                "WITH moves AS (%s RETURNING 1) %s",
+                _insert_like_sql(cr, "account_move", pattern.move_id.id, move_cols),
+                _insert_like_sql(cr, "account_bank_statement_line", pattern.id, line_cols),
+            )
+        )
 
-        cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s",
-                       pattern.move_id.id))
+        cr.execute(SQL("SELECT id, account_id FROM account_move_line WHERE move_id = %s", pattern.move_id.id))
         pattern_items = {account_id: item_id for item_id, account_id in cr.fetchall()}
         ids = iter(item_ids)
         for account, sign in ((bank_account, 1), (suspense, -1)):
@@ -427,7 +582,8 @@ class AccountBankStatementLine(models.Model):
             followed = account.reconcile or account.account_type in ("asset_cash", "liability_credit_card")
             cols = defaultdict(list)
             for move_id, line_id, name, date, amount, partner, vals in zip(
-                    move_ids, line_ids, names, dates, amounts, partners, vals_list):
+                move_ids, line_ids, names, dates, amounts, partners, vals_list
+            ):
                 balance = sign * amount
                 cols["id"].append(next(ids))
                 cols["move_id"].append(move_id)
@@ -447,32 +603,100 @@ class AccountBankStatementLine(models.Model):
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
-        self._link_tie(lines, items=False)  # the items were inserted tied
-        self._link_follow(move_ids, partners)
-        for line, vals in zip(lines, vals_list):
-            if vals.get("link_invoice_ids"):
-                line.link_invoice_ids = vals["link_invoice_ids"]
+        # entries and items were inserted tied to their lines
+        Move.invalidate_model(["statement_line_id", "statement_line_ids", "is_manually_modified"])
+        Item.invalidate_model(["statement_line_id", "statement_id"])
+        self._heeros_link_follow(move_ids, partners)
+        self._heeros_link_set_invoices(lines, vals_list)
         # The partners were found among the company's (or shared ones): one
         # query confirms it, the ORM's check (a read per line) only explains.
-        cr.execute(SQL(
-            """SELECT 1 FROM res_partner WHERE id = ANY(%s) AND company_id IS NOT NULL AND company_id != %s
-                LIMIT 1""", [partner for partner in set(partners) if partner], company.id))
+        cr.execute(
+            SQL(
+                """SELECT 1 FROM res_partner WHERE id = ANY(%s) AND company_id IS NOT NULL AND company_id != %s
+                LIMIT 1""",
+                [partner for partner in set(partners) if partner],
+                company.id,
+            )
+        )
         if cr.fetchone() or any(vals.get("statement_id") for vals in vals_list):
             lines._check_company()
         # statements that got lines: their balances, dates and checks follow
         statements = self.env["account.bank.statement"].browse(
-            {vals["statement_id"] for vals in vals_list if vals.get("statement_id")})
+            {vals["statement_id"] for vals in vals_list if vals.get("statement_id")}
+        )
         if statements:
             statements.invalidate_recordset(["line_ids"])
-            orm.schedule(self.env, [field for field in statements._fields.values() if field.store and field.compute
-                                    and orm.depends_on(statements, field, "line_ids")], statements)
+            orm.schedule(
+                self.env,
+                [
+                    field
+                    for field in statements._fields.values()
+                    if field.store and field.compute and orm.depends_on(statements, field, "line_ids")
+                ],
+                statements,
+            )
         # stored computed fields that other addons add to these models
         for model, records in ((Move, moves), (Item, Item.browse(item_ids)), (self, lines)):
             orm.schedule(self.env, _foreign_computed_fields(model), records)
         self.env.flush_all()
+        self._heeros_link_refresh_statistics(
+            cache,
+            {
+                "account_move": count,
+                "account_bank_statement_line": count,
+                "account_move_line": 2 * count,
+                "mail_followers": sum(1 for partner in partners if partner),
+            },
+        )
         return lines.with_env(self.env)
 
-    def _link_follow(self, move_ids, partners):
+    @api.model
+    def _heeros_link_refresh_statistics(self, cache, added):
+        """Have PostgreSQL's statistics of the tables an import fills follow
+        it while it runs: ``added`` holds the rows the last batch inserted
+        per table, ``cache`` is kept across the batches of one file.
+
+        PostgreSQL plans a query by what its statistics say of the tables.
+        Those of a new database, or of a company's first import, describe
+        nearly empty tables, and the plans made on them (the foreign key
+        checks of each inserted row are planned once per database
+        connection) read a whole table where an index finds one row: every
+        batch of the file then costs more than the one before. A table whose
+        statistics count less than half the rows this file has added so far
+        is analysed, inside the transaction (its rows included), which also
+        has those plans made again; never once the statistics know
+        :data:`STATISTICS_ENOUGH_ROWS` rows, which a batch adds."""
+        totals = cache.setdefault("rows added", defaultdict(int))
+        for table, rows in added.items():
+            totals[table] += rows
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT relname, reltuples FROM pg_class WHERE oid = ANY(%s::regclass[])",
+                [table for table in totals if totals[table]],
+            )
+        )
+        stale = sorted(
+            table for table, known in cr.fetchall() if known < STATISTICS_ENOUGH_ROWS and 2 * known < totals[table]
+        )
+        if not stale:
+            return
+        # ANALYZE locks the table against other ANALYZE and VACUUM runs until
+        # the transaction ends: one that another import (or a VACUUM) holds
+        # is not waited for, that import refreshes the statistics.
+        cr.execute("SHOW lock_timeout")
+        lock_timeout = cr.fetchone()[0]
+        for table in stale:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute("SELECT set_config('lock_timeout', '50ms', true)")
+                    cr.execute(SQL("ANALYZE %s", SQL.identifier(table)), log_exceptions=False)
+            except psycopg2.errors.LockNotAvailable:
+                _logger.debug("statistics of %s not refreshed: another transaction is analysing it", table)
+            finally:
+                cr.execute(SQL("SELECT set_config('lock_timeout', %s, true)", lock_timeout))
+
+    def _heeros_link_follow(self, move_ids, partners):
         """Make each partner a follower of its entry, as posting does, with
         the default subtypes of journal entries (those for outsiders for
         partners without an internal user)."""
@@ -480,24 +704,39 @@ class AccountBankStatementLine(models.Model):
         if not followed:
             return
         default, _internal, external = self.env["mail.message.subtype"].default_subtypes("account.move")
-        outsiders = set(self.env["res.partner"].sudo().search([
-            ("id", "in", list({partner for _move, partner in followed})), ("partner_share", "=", True)]).ids)
+        outsiders = set(
+            self.env["res.partner"]
+            .sudo()
+            .search([("id", "in", list({partner for _move, partner in followed})), ("partner_share", "=", True)])
+            .ids
+        )
         cr = self.env.cr
         self.env["mail.followers"].flush_model()
-        cr.execute(SQL(
-            """INSERT INTO mail_followers (res_model, res_id, partner_id)
+        cr.execute(
+            SQL(
+                """INSERT INTO mail_followers (res_model, res_id, partner_id)
                SELECT 'account.move', v.move, v.partner FROM unnest(%s::int[], %s::int[]) AS v(move, partner)
             RETURNING id, partner_id""",
-            [move for move, _partner in followed], [partner for _move, partner in followed]))
-        pairs = [(follower, subtype) for follower, partner in cr.fetchall()
-                 for subtype in (external if partner in outsiders else default).ids]
+                [move for move, _partner in followed],
+                [partner for _move, partner in followed],
+            )
+        )
+        pairs = [
+            (follower, subtype)
+            for follower, partner in cr.fetchall()
+            for subtype in (external if partner in outsiders else default).ids
+        ]
         if pairs:
-            cr.execute(SQL(
-                """INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+            cr.execute(
+                SQL(
+                    """INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
                    SELECT * FROM unnest(%s::int[], %s::int[])""",
-                [follower for follower, _subtype in pairs], [subtype for _follower, subtype in pairs]))
+                    [follower for follower, _subtype in pairs],
+                    [subtype for _follower, subtype in pairs],
+                )
+            )
 
-    def _link_insert(self, moves, vals_list):
+    def _heeros_link_insert(self, moves, vals_list):
         """Insert the statement lines of the existing entries ``moves``.
 
         The generic ``create`` would write the values it completes for the
@@ -511,25 +750,84 @@ class AccountBankStatementLine(models.Model):
         given = {self._fields["journal_id"], self._fields["company_id"]}
         rows = []
         for move, vals in zip(moves, vals_list):
-            stored = {key: value for key, value in vals.items()
-                      if key != "link_invoice_ids" and value is not None}
+            stored = {
+                key: value for key, value in vals.items() if key != "heeros_link_invoice_ids" and value is not None
+            }
             stored.setdefault("sequence", 1)
-            stored.update(move_id=move.id, journal_id=move.journal_id.id, company_id=move.company_id.id,
-                          create_uid=uid, create_date=now, write_uid=uid, write_date=now)
-            unknown = [key for key in stored if key not in self._fields or (self._fields[key].inherited
-                       and key not in ("journal_id", "company_id"))]
+            stored.update(
+                move_id=move.id,
+                journal_id=move.journal_id.id,
+                company_id=move.company_id.id,
+                create_uid=uid,
+                create_date=now,
+                write_uid=uid,
+                write_date=now,
+            )
+            unknown = [
+                key
+                for key in stored
+                if key not in self._fields or (self._fields[key].inherited and key not in ("journal_id", "company_id"))
+            ]
             if unknown:
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
             rows.append(stored)
         lines = orm.create_rows(self, rows, protected=given)
-        invoices = [(line, vals["link_invoice_ids"]) for line, vals in zip(lines, vals_list)
-                    if vals.get("link_invoice_ids")]
-        for line, command in invoices:
-            line.link_invoice_ids = command
+        self._heeros_link_set_invoices(lines, vals_list)
         lines._check_company()
         return lines
 
-    def action_link_open_move(self):
+    def _heeros_link_set_invoices(self, lines, vals_list):
+        """Write the ``heeros_link_invoice_ids`` of ``vals_list`` on the new
+        ``lines`` (in the same order). Setting the invoices of each new line
+        (``Command.set``) is one insert for all of them; the invoices must be
+        of the line's company, as the field's company check requires (the
+        ORM then says which is not). Other commands go through the ORM, line
+        by line."""
+        commands = [
+            (line, vals.get("heeros_link_invoice_ids"))
+            for line, vals in zip(lines, vals_list)
+            if vals.get("heeros_link_invoice_ids")
+        ]
+        if not commands:
+            return
+        if not all(len(command) == 1 and command[0][0] == Command.SET for _line, command in commands):
+            for line, command in commands:
+                line.heeros_link_invoice_ids = command
+            return
+        pairs = [(line.id, invoice) for line, command in commands for invoice in dict.fromkeys(command[0][2])]
+        self.flush_model(["company_id"])
+        self.env["account.move"].flush_model(["company_id"])
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT 1 FROM unnest(%s::int[], %s::int[]) AS v(line, invoice)
+                 JOIN account_bank_statement_line l ON l.id = v.line
+                 JOIN account_move m ON m.id = v.invoice
+                WHERE m.company_id != l.company_id LIMIT 1""",
+                [line for line, _invoice in pairs],
+                [invoice for _line, invoice in pairs],
+            )
+        )
+        if cr.fetchone():
+            # the ORM's write refuses it, naming the records
+            for line, command in commands:
+                line.heeros_link_invoice_ids = command
+            return
+        field = self._fields["heeros_link_invoice_ids"]
+        cr.execute(
+            SQL(
+                """INSERT INTO %s (%s, %s)
+               SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                [line for line, _invoice in pairs],
+                [invoice for _line, invoice in pairs],
+            )
+        )
+        lines.invalidate_recordset(["heeros_link_invoice_ids"])
+
+    def action_heeros_link_open_move(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -542,15 +840,18 @@ class AccountBankStatementLine(models.Model):
 
 def _next_ids(cr, table, count):
     """``count`` new ids of ``table``, ascending."""
-    cr.execute(SQL("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                   table, count))
+    cr.execute(SQL("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", table, count))
     return sorted(row[0] for row in cr.fetchall())
 
 
 def _column_types(cr, table):
-    cr.execute(SQL(
-        """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
-            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum""", table))
+    cr.execute(
+        SQL(
+            """SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum""",
+            table,
+        )
+    )
     return dict(cr.fetchall())
 
 
@@ -558,13 +859,18 @@ def _insert_like(cr, table, pattern_id, columns):
     """Insert into ``table`` one row per item of the lists in ``columns``
     (column name: values), every other column copied from the row
     ``pattern_id``."""
+    cr.execute(_insert_like_sql(cr, table, pattern_id, columns))
+
+
+def _insert_like_sql(cr, table, pattern_id, columns):
+    """The statement of :func:`_insert_like`."""
     types = _column_types(cr, table)
     unknown = sorted(set(columns) - set(types))
     if unknown:
         raise ValueError(f"{table} has no column {', '.join(unknown)}")
     given = list(columns)
     copied = [name for name in types if name not in columns]
-    cr.execute(SQL(
+    return SQL(
         "INSERT INTO %(table)s (%(given)s%(sep)s%(copied)s) SELECT %(values)s%(sep)s%(from_pattern)s "
         "FROM unnest(%(arrays)s) AS v(%(given)s), %(table)s p WHERE p.id = %(pattern)s",
         table=SQL.identifier(table),
@@ -575,26 +881,34 @@ def _insert_like(cr, table, pattern_id, columns):
         from_pattern=SQL(", ").join(SQL.identifier("p", name) for name in copied),
         arrays=SQL(", ").join(SQL(f"%s::{types[name]}[]", columns[name]) for name in given),
         pattern=pattern_id,
-    ))
+    )
 
 
 def _foreign_computed_fields(model):
     """Stored computed fields of ``model`` added by addons other than
     :data:`OWN_MODULES`."""
-    return [field for field in model._fields.values()
-            if field.store and field.compute and not orm.defining_modules(field) <= OWN_MODULES]
+    return [
+        field
+        for field in model._fields.values()
+        if field.store and field.compute and not orm.defining_modules(field) <= OWN_MODULES
+    ]
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     @api.model
-    def _link_partner_values(self, journal, partner_id):
+    def _heeros_link_partner_values(self, journal, partner_id):
         """The values of a bank statement entry of ``journal`` that follow
         from its partner, as :meth:`create` computes them."""
-        probe = self.with_company(journal.company_id).new({
-            "move_type": "entry", "journal_id": journal.id, "company_id": journal.company_id.id,
-            "partner_id": partner_id})
+        probe = self.with_company(journal.company_id).new(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "company_id": journal.company_id.id,
+                "partner_id": partner_id,
+            }
+        )
         return {
             "commercial_partner_id": probe.commercial_partner_id.id or None,
             "fiscal_position_id": probe.fiscal_position_id.id or None,
@@ -604,14 +918,14 @@ class AccountMove(models.Model):
         }
 
     @api.model
-    def _link_split_name(self, name):
+    def _heeros_link_split_name(self, name):
         """The prefix and the number of an entry's name, as Odoo splits it
         (``sequence_prefix``, ``sequence_number``)."""
         matching = re.match(orm.sequence_split_regex(self), name)
-        return name[:matching.start(1)], int(matching.group(1) or 0)
+        return name[: matching.start(1)], int(matching.group(1) or 0)
 
     @api.model
-    def _link_sequence_names(self, journal, dates):
+    def _heeros_link_sequence_names(self, journal, dates):
         """Names for new posted entries of ``journal`` dated ``dates`` that
         continue the journal's numbering, as posting them one by one would
         give: one look-up of the last number per month, then counting."""
@@ -624,10 +938,11 @@ class AccountMove(models.Model):
         for _month, items in sorted(months.items()):
             items.sort()
             probe = self.with_context(is_statement_line=True).new(
-                {"journal_id": journal.id, "date": items[0][0], "move_type": "entry"})
+                {"journal_id": journal.id, "date": items[0][0], "move_type": "entry"}
+            )
             format_string, values = orm.next_sequence_format(probe)
             # months of one yearly (or never reset) sequence share a prefix
-            prefix = self._link_split_name(format_string.format(**dict(values, seq=1)))[0]
+            prefix = self._heeros_link_split_name(format_string.format(**dict(values, seq=1)))[0]
             seq = max(values["seq"], last_used.get(prefix, 0))
             for _date, index in items:
                 seq += 1

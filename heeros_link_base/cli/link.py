@@ -1,4 +1,4 @@
-"""``odoo-bin --addons-path=PATHS link import|status [Odoo options] ...``
+"""``odoo-bin --addons-path=PATHS link import|status|verify-archive [Odoo options] ...``
 
 Odoo discovers addon commands only when ``--addons-path`` is the first
 argument and the command the second. Every option that ``odoo-bin`` itself
@@ -18,6 +18,14 @@ configuration file names one database (``db_name``).
     link status [Odoo options]
         Print message counts per company, document type, direction and
         state as a JSON list.
+
+    link verify-archive [--company ID] [Odoo options]
+        With the archive installed: re-read every archived file, recompute
+        each company's hash chain and compare it with the latest checkpoint.
+        Prints one JSON object (entries verified and latest checkpoint per
+        company, every fault with its entry and check: bytes, chain or
+        checkpoint) and stores the run. Exit code 0 when intact, 1 on any
+        fault, 2 for a usage error.
 """
 
 # stdout carries the JSON results: that is the interface.
@@ -39,16 +47,19 @@ STORED_STATES = OK_STATES | {"received"}
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog=f"{Path(sys.argv[0]).name} link", description=__doc__,
+        prog=f"{Path(sys.argv[0]).name} link",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Any other option is passed on to Odoo's own option parser.")
+        epilog="Any other option is passed on to Odoo's own option parser.",
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     imp = sub.add_parser("import", help="import files as inbound messages")
     imp.add_argument("files", nargs="+", metavar="FILE")
-    imp.add_argument("--company", type=int,
-                     help="company id (default: the administrator's current company)")
+    imp.add_argument("--company", type=int, help="company id (default: the administrator's current company)")
     imp.add_argument("--no-process", action="store_true", help="store only; process later")
     sub.add_parser("status", help="message counts as JSON")
+    verify = sub.add_parser("verify-archive", help="verify the electronic archive, print JSON")
+    verify.add_argument("--company", type=int, help="company id (default: every company)")
     return parser
 
 
@@ -77,19 +88,19 @@ def _split_odoo_options(args):
 
 
 class Link(Command):
-    """Heeros Link: import files into the Link, show message counts"""
+    """Heeros Link: import files, show message counts, verify the archive"""
 
     def run(self, args):
         ours, odoo_args = _split_odoo_options(args)
         opts = _parser().parse_args(ours)
         config.parse_config(odoo_args, setup_logging=True)
         # Logs go to stderr (or the configured log file); stdout carries only JSON.
-        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers
-                                           if getattr(h, "stream", None) is not sys.stdout]
+        logging.getLogger().handlers[:] = [
+            h for h in logging.getLogger().handlers if getattr(h, "stream", None) is not sys.stdout
+        ]
         databases = [name for name in (config["db_name"] or "").split(",") if name.strip()]
         if len(databases) != 1:
-            print(json.dumps({"error": "name one database: -d DATABASE, or db_name in the "
-                                       "configuration file"}))
+            print(json.dumps({"error": "name one database: -d DATABASE, or db_name in the configuration file"}))
             sys.exit(2)
         database = databases[0].strip()
         registry = Registry(database)
@@ -101,6 +112,8 @@ class Link(Command):
             if opts.action == "status":
                 print(json.dumps(env["heeros.link.message"]._link_status(), indent=None))
                 return
+            if opts.action == "verify-archive":
+                sys.exit(self._verify_archive(env, opts))
             sys.exit(self._import(env, opts))
 
     @staticmethod
@@ -109,6 +122,16 @@ class Link(Command):
         superuser's when the database has no ``admin`` user any more."""
         admin = env.ref("base.user_admin", raise_if_not_found=False)
         return (admin if admin and admin.active else env.user).company_id
+
+    @staticmethod
+    def _verify_archive(env, opts):
+        if "heeros.link.archive.verification" not in env:
+            print(json.dumps({"error": "the Heeros Link archive is not installed"}))
+            return 2
+        result = env["heeros.link.archive.verification"]._heeros_link_cli(opts.company)
+        env.cr.commit()
+        print(json.dumps(result, indent=1))
+        return 2 if "error" in result else (1 if result["faults"] else 0)
 
     def _import(self, env, opts):
         company = env["res.company"].browse(opts.company) if opts.company else self._default_company(env)
@@ -121,13 +144,24 @@ class Link(Command):
             try:
                 data = Path(path).read_bytes()
             except OSError as exc:
-                print(json.dumps({"file": path, "message_id": None, "type": None,
-                                  "company_id": company.id, "state": "error",
-                                  "error": f"cannot read {path}: {exc.strerror}", "records": []}))
+                print(
+                    json.dumps(
+                        {
+                            "file": path,
+                            "message_id": None,
+                            "type": None,
+                            "company_id": company.id,
+                            "state": "error",
+                            "error": f"cannot read {path}: {exc.strerror}",
+                            "records": [],
+                        }
+                    )
+                )
                 ok = False
                 continue
             message = env["heeros.link.upload"]._link_import(
-                [(Path(path).name, data)], company, process=not opts.no_process)
+                [(Path(path).name, data)], company, process=not opts.no_process
+            )
             env.cr.commit()
             for result in message._link_result():
                 result["file"] = path

@@ -40,11 +40,17 @@ class HeerosLinkMessage(models.Model):
         if not messages:
             return
         Move = self.env["account.move"].sudo()
-        moves = Move.search(["|", ("heeros_link_message_id", "in", messages.ids),
-                             ("heeros_link_attachment_message_id", "in", messages.ids)])
+        moves = Move.search(
+            [
+                "|",
+                ("heeros_link_message_id", "in", messages.ids),
+                ("heeros_link_attachment_message_id", "in", messages.ids),
+            ]
+        )
         for message in messages:
-            failed = moves.browse([m.id for m in moves if message in (
-                m.heeros_link_message_id | m.heeros_link_attachment_message_id)])
+            failed = moves.browse(
+                [m.id for m in moves if message in (m.heeros_link_message_id | m.heeros_link_attachment_message_id)]
+            )
             if failed:
                 failed._heeros_link_failed(message)
 
@@ -55,4 +61,5 @@ class HeerosLinkConnection(models.Model):
     finvoice_soap_frame = fields.Boolean(
         "Finvoice with SOAP frame",
         help="Write the ebXML SOAP frame in front of every Finvoice message, as the banks' "
-        "e-invoice channel expects. Operators usually take the Finvoice alone.")
+        "e-invoice channel expects. Operators usually take the Finvoice alone.",
+    )

@@ -1,82 +1,279 @@
-"""The electronic archive: every payload archived, immutable, verifiable."""
+"""The electronic archive: what is archived, retention, legal hold, disposal,
+company isolation."""
 
+import base64
 import hashlib
-import io
-import json
-import zipfile
-from datetime import date, timedelta
+from datetime import date
 
-from odoo.exceptions import UserError
-from tests.base.common import LinkCase
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from tests.archive.common import ArchiveCase
 
 
-class TestArchive(LinkCase):
+class TestArchiving(ArchiveCase):
     def test_every_payload_is_archived_with_hash_chain(self):
         inbound = self.intake(("in.txt", b"NOTE archived"), company=self.client_a, process=False)
-        outbound = self.Message._link_queue("test.out", "out.xml", b"<pain/>", self.client_a,
-                                            connection=self.connection)
-        Entry = self.env["heeros.link.archive.entry"]
-        entries = Entry.search([("message_id", "in", (inbound | outbound).ids)], order="id")
+        outbound = self.Message._link_queue(
+            "test.out", "out.xml", b"<pain/>", self.client_a, connection=self.connection
+        )
+        entries = self.Entry.search([("message_id", "in", (inbound | outbound).ids)], order="id")
         self.assertEqual(entries.mapped("message_id"), inbound | outbound)
+        self.assertEqual(entries.mapped("direction"), ["in", "out"])
         self.assertEqual(entries[0].sha256, hashlib.sha256(b"NOTE archived").hexdigest())
         self.assertEqual(entries[0].attachment_id.raw, b"NOTE archived")
+        self.assertEqual(entries[1].attachment_id.raw, b"<pain/>")
+        self.assertEqual(entries[0].size, len(b"NOTE archived"))
         self.assertEqual(entries[1].previous_id, entries[0], "chained per company")
-        self.assertEqual(entries[0].retain_until.year, date.today().year + 10)
-        self.assertFalse(entries._verify())
-        self.assertEqual(set(entries.mapped("verification")), {"ok"})
+        self.assertEqual(entries.mapped("retention_class"), ["voucher", "voucher"])
+        self.assertFalse(self.faults(self.client_a))
 
-    def test_archive_cannot_be_changed_or_deleted(self):
-        message = self.intake(("x.txt", b"NOTE x"), process=False)
-        entry = message.archive_entry_id
-        with self.assertRaises(UserError):
-            entry.write({"sha256": "0" * 64})
-        with self.assertRaises(UserError):
-            entry.unlink()
-        with self.assertRaises(UserError):
-            entry.attachment_id.write({"raw": b"forged"})
-        with self.assertRaises(UserError):
-            entry.attachment_id.unlink()
-        with self.assertRaises(UserError):
-            message.attachment_id.write({"raw": b"forged"})
+    def test_sent_invoice_pdf_is_archived_with_its_metadata(self):
+        company = self.env.ref("base.main_company")
+        partner = self.env["res.partner"].create({"name": "Ostaja Oy"})
+        move = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": "2026-03-15",
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Service", "quantity": 1, "price_unit": 124.0, "tax_ids": [(6, 0, [])]})
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        pdf = b"%PDF-1.4 the invoice the customer saw " + self.unique()
+        move.invoice_pdf_report_file = base64.b64encode(pdf)
+        self.assertTrue(move.invoice_pdf_report_id)
+        connection = self.connection.copy(
+            {"name": "Main", "company_id": company.id, "company_ids": [(6, 0, company.ids)]}
+        )
+        message = self.Message._link_queue(
+            "test.out", "inv.xml", b"<Finvoice/>", company, connection=connection, records=move
+        )
+        self.assertEqual(message.archive_entry_id.kind, "payload")
+        message._set_state("sending")
+        message._set_state("sent")
+        entry = message.archive_entry_id.filtered(lambda e: e.kind == "pdf")
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(entry.attachment_id.raw, pdf)
+        self.assertEqual(entry.sha256, hashlib.sha256(pdf).hexdigest())
+        self.assertEqual(entry.partner_id, partner)
+        self.assertEqual(entry.document_number, move.name)
+        self.assertEqual(entry.document_date, date(2026, 3, 15))
+        self.assertAlmostEqual(entry.amount, 124.0)
+        self.assertEqual(entry.currency_id, move.currency_id)
+        self.assertEqual((entry.res_model, entry.res_id), ("account.move", move.id))
+        # (the main company may hold other entries of this database: only these are looked at)
+        self.assertFalse([f for f in self.faults(company) if f["entry"] in message.archive_entry_id.ids])
 
-    def test_verification_detects_tampering_below_the_orm(self):
-        first = self.intake(("1.txt", b"NOTE one"), company=self.client_b, process=False).archive_entry_id
-        second = self.intake(("2.txt", b"NOTE two"), company=self.client_b, process=False).archive_entry_id
-        # someone edits the database directly
-        self.env.cr.execute("UPDATE heeros_link_archive_entry SET file_name = 'renamed.txt' WHERE id = %s",
-                            [first.id])
-        self.env.invalidate_all()
-        broken = (first | second)._verify()
-        self.assertEqual(broken, first)
-        self.assertEqual(first.verification, "broken")
-        action = (first | second).action_verify()
-        self.assertEqual(action["params"]["type"], "danger")
+    def test_attached_documents_of_bills_are_archived_by_an_action(self):
+        company = self.env.ref("base.main_company")
+        vendor = self.env["res.partner"].create({"name": "Toimittaja Oy"})
+        bill = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": vendor.id,
+                    "invoice_date": "2026-04-30",
+                    "ref": "B-1",
+                    "invoice_line_ids": [
+                        (0, 0, {"name": "Paper", "quantity": 1, "price_unit": 50.0, "tax_ids": [(6, 0, [])]})
+                    ],
+                }
+            )
+        )
+        scan = b"%PDF-1.4 scanned bill " + self.unique()
+        self.env["ir.attachment"].create(
+            {
+                "name": "scan.pdf",
+                "raw": scan,
+                "res_model": "account.move",
+                "res_id": bill.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        bill.action_heeros_link_archive_documents()
+        entry = self.Entry.search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(
+            (entry.kind, entry.direction, entry.document_type), ("document", "in", "account.move.in_invoice")
+        )
+        self.assertEqual(entry.attachment_id.raw, scan)
+        self.assertEqual((entry.partner_id, entry.document_date), (vendor, date(2026, 4, 30)))
+        self.assertEqual(entry.retain_until, date(2032, 12, 31))
+        bill.action_heeros_link_archive_documents()
+        self.assertEqual(
+            self.Entry.search_count([("res_model", "=", "account.move"), ("res_id", "=", bill.id)]), 1, "archived once"
+        )
 
-    def test_auditor_export_contains_documents_and_manifest(self):
-        message = self.intake(("a.txt", b"NOTE export"), process=False)
-        entry = message.archive_entry_id
-        with zipfile.ZipFile(io.BytesIO(entry._export_zip())) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
-            self.assertEqual(manifest[0]["sha256"], hashlib.sha256(b"NOTE export").hexdigest())
-            self.assertEqual(archive.read(manifest[0]["file"]), b"NOTE export")
-            self.assertIn("a.txt", archive.read("index.csv").decode())
 
-    def test_purge_after_retention_keeps_the_hash(self):
-        entry = self.intake(("old.txt", b"NOTE old"), process=False).archive_entry_id
-        self.env.cr.execute("UPDATE heeros_link_archive_entry SET retain_until = %s WHERE id = %s",
-                            [date.today() - timedelta(days=1), entry.id])
-        self.env.invalidate_all()
-        purged = self.env["heeros.link.archive.entry"]._cron_purge()
-        self.assertIn(entry, purged)
-        self.assertTrue(entry.purged)
-        self.assertFalse(entry.attachment_id)
-        self.assertEqual(entry.sha256, hashlib.sha256(b"NOTE old").hexdigest())
-        self.assertFalse(entry._verify(), "a purged entry still verifies through its chain")
+class TestRetention(ArchiveCase):
+    def test_voucher_and_book_from_the_end_of_the_financial_year(self):
+        company = self.client_a
+        company.write({"fiscalyear_last_month": "6", "fiscalyear_last_day": 30})
+        cls, until = self.Entry._heeros_link_retention(company, "camt.053", "payload", date(2025, 3, 15))
+        self.assertEqual((cls, until), ("voucher", date(2031, 6, 30)))
+        _cls, until = self.Entry._heeros_link_retention(company, "camt.053", "payload", date(2025, 8, 1))
+        self.assertEqual(until, date(2032, 6, 30), "after June, the next financial year")
+        self.env["heeros.link.archive.rule"].create(
+            {"company_id": company.id, "document_type": "ledger", "retention_class": "book"}
+        )
+        self.assertEqual(
+            self.Entry._heeros_link_retention(company, "ledger", "document", date(2025, 3, 15)),
+            ("book", date(2035, 6, 30)),
+        )
+        self.env["heeros.link.archive.rule"].create({"company_id": company.id, "retention_years": 8})
+        self.assertEqual(
+            self.Entry._heeros_link_retention(company, "finvoice", "payload", date(2025, 3, 15)),
+            ("voucher", date(2033, 6, 30)),
+            "the company's rule for every type",
+        )
+        calendar = self.client_b
+        self.assertEqual(
+            self.Entry._heeros_link_retention(calendar, "finvoice", "payload", date(2025, 3, 15)),
+            ("voucher", date(2031, 12, 31)),
+        )
+        entry = self.archive(company, document_date=date(2024, 2, 1), document_type="ledger")
+        self.assertEqual((entry.retention_class, entry.retain_until), ("book", date(2034, 6, 30)))
 
+    def test_rules_are_set_by_an_archive_manager_only(self):
+        with self.assertRaises(AccessError):
+            self.env["heeros.link.archive.rule"].with_user(self.user_a).create(
+                {"company_id": self.client_a.id, "legal_hold": True}
+            )
+        rule = (
+            self.env["heeros.link.archive.rule"]
+            .with_user(self.archivist)
+            .create({"company_id": self.client_a.id, "legal_hold": True})
+        )
+        self.assertTrue(rule.legal_hold)
+
+
+class TestHoldAndDisposal(ArchiveCase):
+    def test_recorded_disposal_removes_bytes_and_keeps_verification_green(self):
+        old = self.old(self.client_a, name="old.txt")
+        current = self.archive(self.client_a, name="new.txt")
+        self.Checkpoint._heeros_link_take(self.client_a)
+        attachment = old.attachment_id
+        disposal = (old | current).with_user(self.archivist)._heeros_link_dispose("end of retention")
+        self.assertEqual(disposal.entry_ids, old)
+        self.assertEqual(disposal.user_id, self.archivist)
+        self.assertTrue(old.purged)
+        self.assertEqual(old.disposal_id, disposal)
+        self.assertFalse(old.attachment_id)
+        self.assertFalse(attachment.exists(), "the bytes are gone")
+        self.assertTrue(old.sha256 and old.chain_hash, "the hashes stay")
+        self.assertFalse(current.purged)
+        self.assertFalse(self.faults(self.client_a))
+        self.env.cr.execute("SELECT current_setting('heeros_link_archive.disposal', true)")
+        self.assertNotEqual(self.env.cr.fetchone()[0], "on", "the database guard is back")
+
+    def test_only_an_archive_manager_disposes(self):
+        old = self.old(self.client_a)
+        for user in (self.user_a, self.user_bureau):
+            with self.assertRaises(AccessError):
+                old.with_user(user).action_dispose()
+            with self.assertRaises(AccessError):
+                old.with_user(user).action_legal_hold()
+        self.assertFalse(old.purged)
+        self.assertTrue(old.attachment_id.raw)
+
+    def test_legal_hold_on_entry_type_and_company(self):
+        held = self.old(self.client_b, name="held.txt")
+        by_type = self.old(self.client_b, name="type.txt", document_type="finvoice")
+        free = self.old(self.client_b, name="free.txt")
+        held.with_user(self.archivist).action_legal_hold()
+        self.assertTrue(held.legal_hold)
+        Rule = self.env["heeros.link.archive.rule"].with_user(self.archivist)
+        Rule.create({"company_id": self.client_b.id, "document_type": "finvoice", "legal_hold": True})
+        (held | by_type | free).with_user(self.archivist).action_dispose()
+        self.assertEqual((held | by_type | free).filtered("purged"), free)
+        company_hold = Rule.create({"company_id": self.client_a.id, "legal_hold": True})
+        other = self.old(self.client_a)
+        other.with_user(self.archivist).action_dispose()
+        self.assertFalse(other.purged, "the whole company is on hold")
+        company_hold.legal_hold = False
+        held.with_user(self.archivist).action_release_hold()
+        (held | other).with_user(self.archivist).action_dispose()
+        self.assertTrue(held.purged and other.purged)
+        self.assertFalse(self.faults(self.client_a | self.client_b))
+
+
+class TestIsolationAndUse(ArchiveCase):
     def test_client_sees_only_own_archive(self):
         mine = self.intake(("b.txt", b"NOTE b"), company=self.client_b, process=False).archive_entry_id
         other = self.intake(("a.txt", b"NOTE a"), company=self.client_a, process=False).archive_entry_id
-        visible = self.env["heeros.link.archive.entry"].with_user(self.user_b).with_context(
-            allowed_company_ids=self.client_b.ids).search([])
+        visible = self.Entry.with_user(self.user_b).with_context(allowed_company_ids=self.client_b.ids).search([])
         self.assertIn(mine, visible)
         self.assertNotIn(other, visible)
+        self.Checkpoint._heeros_link_take(self.client_a)
+        self.assertFalse(self.Checkpoint.with_user(self.user_b).search([("company_id", "=", self.client_a.id)]))
+
+    def test_search_by_number_counterparty_amount_and_download(self):
+        partner = self.env["res.partner"].create({"name": "Toimittaja Oy"})
+        entry = self.archive(
+            self.client_a,
+            name="bill.pdf",
+            document_number="INV-77",
+            partner_id=partner.id,
+            amount=99.5,
+            currency_id=self.env.ref("base.EUR").id,
+            document_date=date(2026, 1, 2),
+        )
+        Entry = self.Entry.with_user(self.user_a).with_context(allowed_company_ids=self.client_a.ids)
+        self.assertEqual(Entry.search([("document_number", "ilike", "inv-77")]), entry)
+        self.assertEqual(Entry.search([("partner_id", "=", partner.id), ("amount", ">", 99)]), entry)
+        self.assertEqual(Entry.search([("document_date", "=", "2026-01-02")]), entry)
+        action = entry.with_user(self.user_a).action_download()
+        self.assertIn(f"/web/content/{entry.attachment_id.id}", action["url"])
+        self.assertEqual(entry.with_user(self.user_a).action_preview()["target"], "new")
+
+    def test_verification_is_stored_per_run_without_writing_entries(self):
+        entry = self.intake(("v.txt", self.unique()), company=self.client_a, process=False).archive_entry_id
+        self.env.flush_all()
+        before = entry.write_date
+        runs = self.Verification.search_count([])
+        action = entry.with_user(self.user_a).action_verify()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(self.Verification.search_count([]), runs + 1)
+        run = self.Verification.search([], limit=1)
+        self.assertEqual(run.result, "ok")
+        self.assertGreaterEqual(run.entry_count, 1)
+        self.env.invalidate_all()
+        self.assertEqual(entry.write_date, before)
+        with self.assertRaises(AccessError):
+            run.write({"result": "ok"})
+        with self.assertRaises(AccessError):
+            run.unlink()
+
+    def test_archived_documents_cannot_be_changed_or_deleted(self):
+        message = self.intake(("x.txt", b"NOTE x"), process=False)
+        entry = message.archive_entry_id
+        for target in (entry, entry.sudo()):
+            with self.assertRaises(UserError):
+                target.write({"sha256": "0" * 64})
+            with self.assertRaises(UserError):
+                target.write({"legal_hold": True})
+            with self.assertRaises(UserError):
+                target.unlink()
+            with self.assertRaises(UserError):
+                target.attachment_id.write({"raw": b"forged"})
+            with self.assertRaises(UserError):
+                target.attachment_id.unlink()
+        with self.assertRaises(UserError):
+            message.attachment_id.write({"raw": b"forged"})
+        with self.assertRaises(AccessError):
+            self.Entry.with_user(self.user_a).create(
+                {
+                    "company_id": self.client_a.id,
+                    "sha256": "0" * 64,
+                    "chain_hash": "0" * 64,
+                    "retain_until": fields.Date.today(),
+                }
+            )

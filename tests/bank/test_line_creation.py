@@ -8,7 +8,8 @@ of year."""
 from datetime import date
 from unittest.mock import patch
 
-from odoo import Command
+from odoo import Command, sql_db
+from odoo.addons.heeros_link_bank.models.account_bank_statement import STATISTICS_ENOUGH_ROWS
 from odoo.exceptions import UserError
 from odoo.tests.common import new_test_user
 
@@ -29,37 +30,49 @@ class TestLineCreation(BankCase):
         cls.firm = Partner.create({"name": "Emoyhtiö Oy", "is_company": True})
         cls.contact = Partner.create({"name": "Liisa Yhteyshenkilö", "parent_id": cls.firm.id})
         sweden = env.ref("base.se")
-        cls.position = env["account.fiscal.position"].create({
-            "name": "Ruotsi", "company_id": company.id, "auto_apply": True, "country_id": sweden.id})
+        cls.position = env["account.fiscal.position"].create(
+            {"name": "Ruotsi", "company_id": company.id, "auto_apply": True, "country_id": sweden.id}
+        )
         cls.swede = Partner.create({"name": "Svensk AB", "is_company": True, "country_id": sweden.id})
-        cls.payee = Partner.create({"name": "Maksunsaaja Oy", "is_company": True,
-                                    "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})]})
+        cls.payee = Partner.create(
+            {
+                "name": "Maksunsaaja Oy",
+                "is_company": True,
+                "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})],
+            }
+        )
         method = cls.journal_a.outbound_payment_method_line_ids[:1]
         cls.payee.with_company(company).property_outbound_payment_method_line_id = method
-        cls.accountant = new_test_user(env, login="kirjanpitaja", groups="base.group_user",
-                                       company_id=company.id, company_ids=[Command.set(company.ids)])
+        cls.accountant = new_test_user(
+            env,
+            login="kirjanpitaja",
+            groups="base.group_user",
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
 
     def vals_list(self):
-        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm,
-                    self.accountant.partner_id]
+        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm, self.accountant.partner_id]
         amounts = [100.5, -40.0, 0.0, 1234567.89, -0.01, 12.3, 7.0, -999.99]
         dates = [date(2024, 3, 4), date(2024, 3, 4), date(2024, 3, 5), date(2024, 12, 31), date(2025, 1, 2)]
         result = []
         for number in range(15):
             partner = partners[number % len(partners)]
-            result.append({
-                "date": dates[number * len(dates) // 15],
-                "amount": amounts[number % len(amounts)],
-                "payment_ref": f"Maksu {number}" if number % 4 else "/",
-                "partner_id": partner.id if partner else False,
-                "partner_name": partner.name if partner else f"Tuntematon {number}",
-                "account_number": "FI5810171000000122" if number % 3 == 0 else False,
-                "unique_import_id": f"TEST-LINE-{number}",
-                "link_archive_id": f"ARCH{number:04d}",
-                "link_fi_code": "710",
-                "link_reference": "1232" if number % 5 == 0 else False,
-                "transaction_details": {"file": "test.xml", "number": number},
-            })
+            result.append(
+                {
+                    "date": dates[number * len(dates) // 15],
+                    "amount": amounts[number % len(amounts)],
+                    "payment_ref": f"Maksu {number}" if number % 4 else "/",
+                    "partner_id": partner.id if partner else False,
+                    "partner_name": partner.name if partner else f"Tuntematon {number}",
+                    "account_number": "FI5810171000000122" if number % 3 == 0 else False,
+                    "heeros_link_import_id": f"TEST-LINE-{number}",
+                    "heeros_link_archive_id": f"ARCH{number:04d}",
+                    "heeros_link_fi_code": "710",
+                    "heeros_link_reference": "1232" if number % 5 == 0 else False,
+                    "transaction_details": {"file": "test.xml", "number": number},
+                }
+            )
         return result
 
     def snapshot(self, lines):
@@ -74,14 +87,20 @@ class TestLineCreation(BankCase):
             names = [column.name for column in cr.description]
             return [dict(zip(names, row)) for row in cr.fetchall()]
 
-        st_rows = sorted(rows("SELECT * FROM account_bank_statement_line WHERE id = ANY(%s)", lines.ids),
-                         key=lambda row: order[row["id"]])
+        st_rows = sorted(
+            rows("SELECT * FROM account_bank_statement_line WHERE id = ANY(%s)", lines.ids),
+            key=lambda row: order[row["id"]],
+        )
         move_order = {row["move_id"]: order[row["id"]] for row in st_rows}
-        moves = sorted(rows("SELECT * FROM account_move WHERE id = ANY(%s)", list(move_order)),
-                       key=lambda row: move_order[row["id"]])
+        moves = sorted(
+            rows("SELECT * FROM account_move WHERE id = ANY(%s)", list(move_order)),
+            key=lambda row: move_order[row["id"]],
+        )
         bank = self.journal_a.default_account_id.id
-        items = sorted(rows("SELECT * FROM account_move_line WHERE move_id = ANY(%s)", list(move_order)),
-                       key=lambda row: (move_order[row["move_id"]], row["account_id"] != bank))
+        items = sorted(
+            rows("SELECT * FROM account_move_line WHERE move_id = ANY(%s)", list(move_order)),
+            key=lambda row: (move_order[row["move_id"]], row["account_id"] != bank),
+        )
         for row in st_rows:
             self.assertTrue(row["internal_index"].endswith(f"{row['id']:0>10}"))
             row["internal_index"] = row["internal_index"][:-10]
@@ -90,26 +109,40 @@ class TestLineCreation(BankCase):
             del row["id"], row["statement_line_id"]
         for row in items:
             del row["id"], row["move_id"], row["statement_line_id"]
-        cr.execute("SELECT count(*) FROM mail_message WHERE model = 'account.move' AND res_id = ANY(%s)",
-                   [list(move_order)])
+        cr.execute(
+            "SELECT count(*) FROM mail_message WHERE model = 'account.move' AND res_id = ANY(%s)", [list(move_order)]
+        )
         messages = cr.fetchone()[0]
-        cr.execute("""SELECT f.res_id, f.partner_id, array_agg(r.mail_message_subtype_id ORDER BY 1)
+        cr.execute(
+            """SELECT f.res_id, f.partner_id, array_agg(r.mail_message_subtype_id ORDER BY 1)
                         FROM mail_followers f
                    LEFT JOIN mail_followers_mail_message_subtype_rel r ON r.mail_followers_id = f.id
                        WHERE f.res_model = 'account.move' AND f.res_id = ANY(%s)
-                    GROUP BY f.id""", [list(move_order)])
+                    GROUP BY f.id""",
+            [list(move_order)],
+        )
         followers = sorted((move_order[move_id], partner, subtypes) for move_id, partner, subtypes in cr.fetchall())
         # every column of the statements, first_line_index included
-        statements = rows("""SELECT * FROM account_bank_statement WHERE id IN (
+        statements = rows(
+            """SELECT * FROM account_bank_statement WHERE id IN (
                                  SELECT statement_id FROM account_bank_statement_line WHERE id = ANY(%s))
-                          ORDER BY id""", lines.ids)
+                          ORDER BY id""",
+            lines.ids,
+        )
         for row in statements:
             if row["first_line_index"]:
-                self.assertTrue(row["first_line_index"].endswith(f"{min(lines.ids):0>10}")
-                                or len(row["first_line_index"]) == 26)
+                self.assertTrue(
+                    row["first_line_index"].endswith(f"{min(lines.ids):0>10}") or len(row["first_line_index"]) == 26
+                )
                 row["first_line_index"] = row["first_line_index"][:-10]
-        return {"lines": st_rows, "moves": moves, "items": items, "messages": messages,
-                "followers": followers, "statements": statements}
+        return {
+            "lines": st_rows,
+            "moves": moves,
+            "items": items,
+            "messages": messages,
+            "followers": followers,
+            "statements": statements,
+        }
 
     def both(self, vals_list, journal=None, into=None):
         """The snapshot of ``vals_list`` created by Odoo's ``create`` and by
@@ -129,11 +162,12 @@ class TestLineCreation(BankCase):
         except _Rollback:
             self.env.invalidate_all(flush=False)
         LineClass = type(self.Line)
-        with patch.object(LineClass, "_link_create_sql", autospec=True,
-                          side_effect=LineClass._link_create_sql) as by_sql:
-            batch = Line._link_create_batch(journal, vals_list, into=into)
+        with patch.object(
+            LineClass, "_heeros_link_create_sql", autospec=True, side_effect=LineClass._heeros_link_create_sql
+        ) as by_sql:
+            batch = Line._heeros_link_create_batch(journal, vals_list, into=into)
             if into:
-                into._link_attach(batch.ids)
+                into._heeros_link_attach(batch.ids)
         self.assertEqual(len(batch), len(vals_list))
         return standard, self.snapshot(batch), by_sql.called
 
@@ -149,21 +183,28 @@ class TestLineCreation(BankCase):
     def test_batch_equals_create(self):
         standard, batch, by_sql = self.both(self.vals_list())
         self.assertTrue(by_sql, "the batch inserted the lines after the first by SQL")
-        self.assertEqual({row["fiscal_position_id"] for row in standard["moves"]}, {None, self.position.id},
-                         "the data covers a fiscal position")
+        self.assertEqual(
+            {row["fiscal_position_id"] for row in standard["moves"]},
+            {None, self.position.id},
+            "the data covers a fiscal position",
+        )
         self.assertIn(self.payee.bank_ids.id, {row["partner_bank_id"] for row in standard["moves"]})
-        self.assertIn(self.firm.id, {row["commercial_partner_id"] for row in standard["moves"]
-                                     if row["partner_id"] == self.contact.id})
-        self.assertEqual({row["sequence_prefix"] for row in standard["moves"]},
-                         {"BNK1/2024/", "BNK1/2025/"})
+        self.assertIn(
+            self.firm.id,
+            {row["commercial_partner_id"] for row in standard["moves"] if row["partner_id"] == self.contact.id},
+        )
+        self.assertEqual({row["sequence_prefix"] for row in standard["moves"]}, {"BNK1/2024/", "BNK1/2025/"})
         self.assertTrue(standard["followers"], "posting makes the partners followers")
-        self.assertIn(self.accountant.partner_id.id, {partner for _index, partner, _st in standard["followers"]},
-                      "a user's partner follows too")
+        self.assertIn(
+            self.accountant.partner_id.id,
+            {partner for _index, partner, _st in standard["followers"]},
+            "a user's partner follows too",
+        )
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
-        first = self.Line._link_create_batch(self.journal_a, self.vals_list()[:3])
-        more = [dict(vals, unique_import_id=vals["unique_import_id"] + "-B") for vals in self.vals_list()[:4]]
+        first = self.Line._heeros_link_create_batch(self.journal_a, self.vals_list()[:3])
+        more = [dict(vals, heeros_link_import_id=vals["heeros_link_import_id"] + "-B") for vals in self.vals_list()[:4]]
         standard, batch, by_sql = self.both(more)
         self.assertTrue(by_sql)
         self.assert_same(standard, batch)
@@ -176,7 +217,6 @@ class TestLineCreation(BankCase):
         self.assertFalse(by_sql, "posting in a locked period moves the date: left to Odoo")
         self.assertGreater(standard["moves"][0]["date"], date(2024, 6, 30))
         self.assert_same(standard, batch)
-
 
     def test_batch_equals_create_in_a_statement(self):
         statement = self.env["account.bank.statement"].create({"name": "Ote 1", "balance_start": 0})
@@ -193,23 +233,87 @@ class TestLineCreation(BankCase):
         vals_list = self.vals_list()[:4]
         vals_list[2]["partner_id"] = other.id
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
-            self.Line._link_create_batch(self.journal_a, vals_list)
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+
+    def test_matched_invoices_are_linked_line_by_line(self):
+        first, second = self.invoice(100, 2001), self.invoice(200, 2002)
+        vals_list = self.vals_list()[:5]
+        vals_list[0]["heeros_link_invoice_ids"] = [Command.set(first.ids)]
+        vals_list[2]["heeros_link_invoice_ids"] = [Command.set((first | second).ids)]
+        vals_list[4]["heeros_link_invoice_ids"] = [Command.set(second.ids)]
+        lines = self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+        lines.invalidate_recordset()
+        self.assertEqual(
+            [line.heeros_link_invoice_ids for line in lines],
+            [first, self.env["account.move"], first | second, self.env["account.move"], second],
+        )
+
+    def test_invoice_of_another_company_is_refused(self):
+        other = self.invoice(50, 2003, company=self.company_b)
+        vals_list = self.vals_list()[:4]
+        vals_list[3]["heeros_link_invoice_ids"] = [Command.set(other.ids)]
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
+
+    def reltuples(self, table):
+        self.env.cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return self.env.cr.fetchone()[0]
+
+    def test_statistics_of_nearly_empty_tables_are_refreshed(self):
+        self.Line._heeros_link_create_batch(self.journal_a, self.vals_list())
+        self.env.cr.execute("SELECT count(*) FROM account_bank_statement_line")
+        rows = self.env.cr.fetchone()[0]
+        self.assertLess(rows, STATISTICS_ENOUGH_ROWS, "the test database holds few statement lines")
+        # statistics that know fewer rows than half what a file has added
+        self.env.cr.execute("UPDATE pg_class SET reltuples = 0 WHERE oid = 'account_bank_statement_line'::regclass")
+        cache = {"rows added": {"account_bank_statement_line": 2 * rows + 1}}
+        self.Line._heeros_link_refresh_statistics(cache, {"account_bank_statement_line": 1})
+        self.assertEqual(
+            self.reltuples("account_bank_statement_line"), rows, "analysed inside the transaction, its own rows counted"
+        )
+        self.env.cr.execute("UPDATE pg_class SET reltuples = 1 WHERE oid = 'account_move'::regclass")
+        self.Line._heeros_link_refresh_statistics({}, {"account_move": 1})
+        self.assertEqual(self.reltuples("account_move"), 1, "statistics that know the rows are kept")
+
+    def test_a_table_analysed_elsewhere_is_not_waited_for(self):
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("LOCK TABLE mail_followers IN SHARE UPDATE EXCLUSIVE MODE")
+            before = self.reltuples("mail_followers")
+            self.env.cr.execute("SHOW lock_timeout")
+            lock_timeout = self.env.cr.fetchone()[0]
+            self.Line._heeros_link_refresh_statistics({}, {"mail_followers": 2 * max(before, 0) + 100})
+            self.assertEqual(self.reltuples("mail_followers"), before)
+            self.env.cr.execute("SHOW lock_timeout")
+            self.assertEqual(self.env.cr.fetchone()[0], lock_timeout, "the lock timeout is put back")
+        finally:
+            other.rollback()
+            other.close()
 
     def test_analytic_distribution_models_use_create(self):
         plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})
-        analytic = self.env["account.analytic.account"].create({
-            "name": "Myymälä", "plan_id": plan.id, "company_id": self.company_a.id})
-        self.env["account.analytic.distribution.model"].create({
-            "partner_id": self.customer.id, "company_id": self.company_a.id,
-            "analytic_distribution": {str(analytic.id): 100}})
+        analytic = self.env["account.analytic.account"].create(
+            {"name": "Myymälä", "plan_id": plan.id, "company_id": self.company_a.id}
+        )
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company_a.id,
+                "analytic_distribution": {str(analytic.id): 100},
+            }
+        )
         standard, batch, by_sql = self.both(self.vals_list())
         self.assertFalse(by_sql, "a distribution model may differ item by item: left to Odoo")
         self.assert_same(standard, batch)
 
     def test_batch_into_a_statement_equals_create(self):
-        statement = self.env["account.bank.statement"].create({
-            "name": "Ote 2", "balance_start": 10, "balance_end_real": 10 + sum(
-                vals["amount"] for vals in self.vals_list())})
+        statement = self.env["account.bank.statement"].create(
+            {
+                "name": "Ote 2",
+                "balance_start": 10,
+                "balance_end_real": 10 + sum(vals["amount"] for vals in self.vals_list()),
+            }
+        )
         standard, batch, by_sql = self.both(self.vals_list(), into=statement)
         self.assertTrue(by_sql)
         self.assertEqual({row["statement_id"] for row in batch["lines"] + batch["items"]}, {statement.id})
@@ -226,9 +330,16 @@ class TestLineCreation(BankCase):
 
     def test_a_stored_field_of_another_addon_makes_the_batch_use_create(self):
         model = self.env["ir.model"]._get("account.bank.statement.line")
-        self.env["ir.model.fields"].create({
-            "model_id": model.id, "name": "x_cost_centre", "field_description": "Cost centre",
-            "ttype": "char", "store": True, "state": "manual"})
+        self.env["ir.model.fields"].create(
+            {
+                "model_id": model.id,
+                "name": "x_cost_centre",
+                "field_description": "Cost centre",
+                "ttype": "char",
+                "store": True,
+                "state": "manual",
+            }
+        )
         self.assertIn("x_cost_centre", self.env["account.bank.statement.line"]._fields)
         self.Line = self.env["account.bank.statement.line"]
         standard, batch, by_sql = self.both(self.vals_list()[:5])
