@@ -98,8 +98,14 @@ def main():
         receiver = env["res.company"].browse(receiver.id)
         for partner in moves.partner_id:
             # the receiving company's books hold every customer's invoices (a bureau's client)
+            address = partner.heeros_link_einvoice_address_id
             env["heeros.link.einvoice.address"].create(
-                {"partner_id": receiver.partner_id.id, "address": partner.heeros_link_einvoice_address_id.address}
+                {
+                    "partner_id": receiver.partner_id.id,
+                    "address": address.address,
+                    "operator_id": address.operator_id.id,
+                    "delivery": address.delivery,
+                }
             )
         print(f"set-up: {len(moves)} invoices as Finvoice and Peppol in {time.perf_counter() - start:.1f} s")
         Message = env["heeros.link.message"].with_company(receiver)
