@@ -59,7 +59,8 @@ _DECL_SCAN_RE_B = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 #: internal subset, so no entity can be declared in it.
 _EXTERNAL_DOCTYPE_RE = re.compile(
     rb"<!DOCTYPE\s+[\w.:-]{1,100}\s+(?:SYSTEM|PUBLIC\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*'))\s+"
-    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
+    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>"
+)
 
 
 def blank_external_doctype(data):
@@ -68,9 +69,9 @@ def blank_external_doctype(data):
     DTD is never loaded; an internal subset is left in place, for
     :func:`check_prolog` to refuse."""
     match = _EXTERNAL_DOCTYPE_RE.search(data, 0, _PROLOG_SCAN)
-    if not match or b"<" in data[:match.start()].replace(b"<?", b"").replace(b"<!--", b""):
+    if not match or b"<" in data[: match.start()].replace(b"<?", b"").replace(b"<!--", b""):
         return data
-    return data[:match.start()] + re.sub(rb"[^\r\n]", b" ", match.group(0)) + data[match.end():]
+    return data[: match.start()] + re.sub(rb"[^\r\n]", b" ", match.group(0)) + data[match.end() :]
 
 
 def check_prolog(data, file_name=None):

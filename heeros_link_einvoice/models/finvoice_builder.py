@@ -217,7 +217,8 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             return move.partner_bank_id
         company = move.company_id
         return company.partner_id.bank_ids.filtered(
-            lambda bank: bank.company_id in (company, company.browse()) and bank.active)[:1]
+            lambda bank: bank.company_id in (company, company.browse()) and bank.active
+        )[:1]
 
     def _finvoice_payment_constraints(self, move, state):
         _ = self.env._

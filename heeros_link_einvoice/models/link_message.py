@@ -22,11 +22,21 @@ class HeerosLinkMessage(models.Model):
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")
-        types["finvoice"] = DocumentType(code="finvoice", label=OUTBOUND_TYPES["finvoice"],
-                                         detect=detect.is_finvoice, handler=IMPORT_HANDLER,
-                                         priority=40, direction="both")
-        types["ubl"] = DocumentType(code="ubl", label="UBL / Peppol e-invoice", detect=detect.is_ubl_invoice,
-                                    handler=IMPORT_HANDLER, priority=40)
+        types["finvoice"] = DocumentType(
+            code="finvoice",
+            label=OUTBOUND_TYPES["finvoice"],
+            detect=detect.is_finvoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+            direction="both",
+        )
+        types["ubl"] = DocumentType(
+            code="ubl",
+            label="UBL / Peppol e-invoice",
+            detect=detect.is_ubl_invoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+        )
         return types
 
     def _link_state_changed(self, state):
