@@ -146,8 +146,10 @@ class ScanResult:
 
 
 def is_pdf(data):
-    """The PDF header ``%PDF-`` within the first kilobyte (as readers allow)."""
-    return b"%PDF-" in (data or b"")[:1024]
+    """The PDF header ``%PDF-`` within the first kilobyte (as readers allow),
+    in a file that is no ZIP (whose stored members may be PDFs)."""
+    data = data or b""
+    return b"%PDF-" in data[:1024] and not is_zip(data)
 
 
 def _open(data, file_name):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
 
+from ..formats import scan
+
 #: Outbound document types of e-invoicing.
 OUTBOUND_TYPES = {
     "finvoice": "Finvoice e-invoice",
@@ -9,12 +11,26 @@ OUTBOUND_TYPES = {
 }
 
 
+def _is_pdf(sniff):
+    return not sniff.is_xml and scan.is_pdf(sniff.head)
+
+
+def _is_zip(sniff):
+    return not sniff.is_xml and scan.is_zip(sniff.head)
+
+
 class HeerosLinkMessage(models.Model):
     _inherit = "heeros.link.message"
 
     @api.model
     def _link_document_types(self):
         types = super()._link_document_types()
+        types.setdefault("scan", DocumentType(
+            code="scan", label="Scanned invoice (PDF)", detect=_is_pdf,
+            handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan"), priority=200))
+        types.setdefault("scan.delivery", DocumentType(
+            code="scan.delivery", label="Scanning service delivery (ZIP)", detect=_is_zip,
+            handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan_delivery"), priority=190))
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")

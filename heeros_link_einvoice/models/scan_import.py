@@ -1,0 +1,274 @@
+"""Scanned paper invoices into draft vendor bills.
+
+The reading is :mod:`..formats.scan`; this model decides the company, the
+supplier and the bill, each step a ``_heeros_link_scan_*`` hook. When the
+e-invoice import (``heeros.link.einvoice.import``) is installed its company
+routing, supplier matching and bill creation hooks are used; without it a
+plain draft bill is made.
+"""
+
+import base64
+import logging
+
+from odoo import _, api, models
+from odoo.addons.heeros_link_base.formats import identifiers
+from odoo.addons.heeros_link_base.registry import Outcome
+
+from ..formats import scan
+
+_logger = logging.getLogger(__name__)
+
+#: The e-invoice document types a scanning service's image or PDF pairs with.
+EINVOICE_TYPES = ("finvoice", "ubl")
+IMPORT_MODEL = "heeros.link.einvoice.import"
+
+
+class HeerosLinkEinvoiceScan(models.AbstractModel):
+    _name = "heeros.link.einvoice.scan"
+    _description = "Scanned invoice import"
+
+    # ------------------------------------------------------------------
+    # handlers
+    # ------------------------------------------------------------------
+    @api.model
+    def _heeros_link_import_scan(self, message):
+        """A PDF: attached to its e-invoice's bill when a scanning service
+        sent it as the image of one, else read into a draft bill for review."""
+        data = message._payload()
+        bill = self._heeros_link_scan_paired_bill(message)
+        if bill:
+            self._heeros_link_scan_attach(bill, [(message.file_name or message.name, data)], message)
+            return Outcome.processed(bill, text=_("Attached as the image of bill %s", bill.display_name))
+        try:
+            result = scan.read_pdf(data, message.file_name)
+            problem = None
+        except scan.ScanError as exc:
+            result, problem = scan.ScanResult(file_name=message.file_name), exc.describe()
+        company = self._heeros_link_scan_company(message, result)
+        partner = self._heeros_link_scan_partner(company, result)
+        bill = self._heeros_link_scan_create_bill(message, company, partner, result, problem)
+        return Outcome.processed(bill)
+
+    @api.model
+    def _heeros_link_import_scan_delivery(self, message):
+        """A scanning service's ZIP: each e-invoice becomes a message of its
+        own, handled by its format's handler; its images or PDF (pairing rule
+        in :mod:`..formats.scan`) are attached to the bill it made."""
+        deliveries = scan.split_delivery(message._payload(), message.file_name)
+        Message = self.env["heeros.link.message"]
+        parts = Message._link_intake(
+            [(d.invoice.name, d.invoice.data) for d in deliveries],
+            connection=message.connection_id,
+            company=message.company_id,
+            process=False,
+        )
+        parts.sudo().write({"parent_id": message.id})
+        bills = self.env["account.move"]
+        missing = []
+        for delivery, part in zip(deliveries, parts):
+            # in this transaction, in file order: a handler never commits
+            part._process_one()
+            bill = part._linked("account.move")[:1]
+            if bill and delivery.images:
+                self._heeros_link_scan_attach(bill, [(i.name, i.data) for i in delivery.images], part)
+            elif delivery.images:
+                missing.append(part.file_name)
+            bills |= part._linked("account.move")
+        text = _("%(count)s e-invoices unpacked: %(names)s", count=len(parts), names=", ".join(parts.mapped("name")))
+        if missing:
+            text += "\n" + _("No bill was made from %s: its images stay in this ZIP file.", ", ".join(missing))
+        return Outcome.processed(bills, text=text)
+
+    # ------------------------------------------------------------------
+    # hooks
+    # ------------------------------------------------------------------
+    @api.model
+    def _heeros_link_scan_import_model(self):
+        """The e-invoice import model when installed, else ``None``."""
+        return self.env[IMPORT_MODEL] if IMPORT_MODEL in self.env else None
+
+    @api.model
+    def _heeros_link_scan_paired_bill(self, message):
+        """The bill of the inbound e-invoice this image pairs with: the same
+        base name, or named by the e-invoice as its image."""
+        key = scan.pair_key(message.file_name)
+        if not key:
+            return self.env["account.move"]
+        companies = message.company_id | message.connection_id.company_ids
+        candidates = self.env["heeros.link.message"].search(
+            [
+                ("id", "!=", message.id),
+                ("direction", "=", "in"),
+                ("state", "=", "processed"),
+                ("document_type", "in", EINVOICE_TYPES),
+                ("company_id", "in", companies.ids),
+                ("connection_id", "=", message.connection_id.id),
+            ],
+            order="id desc",
+            limit=200,
+        )
+        waiting = self.env["heeros.link.message"].search(
+            [
+                ("id", "!=", message.id),
+                ("direction", "=", "in"),
+                ("state", "=", "received"),
+                ("company_id", "in", companies.ids),
+                ("connection_id", "=", message.connection_id.id),
+                ("file_name", "=ilike", "%.xml"),
+            ],
+            order="id",
+            limit=200,
+        )
+        for other in waiting.filtered(lambda m: scan.pair_key(m.file_name) == key):
+            # the e-invoice of the pair came in the same fetch: it goes first
+            other._process_one()
+            if other.state == "processed" and other._linked("account.move"):
+                return other._linked("account.move")[:1]
+        for candidate in candidates:
+            if scan.pair_key(candidate.file_name) == key or key in {
+                scan.pair_key(name) for name in scan.image_names_of(candidate._payload())
+            }:
+                bill = candidate._linked("account.move")[:1]
+                if bill:
+                    return bill
+        return self.env["account.move"]
+
+    @api.model
+    def _heeros_link_scan_company(self, message, result):
+        """One company served: that one. Several: the one whose business ID the
+        scan shows, else the message's (the connection's) company."""
+        served = message.connection_id.company_ids or message.company_id
+        if len(served) <= 1:
+            return message.company_id
+        vats = [identifiers.vat_from_business_id(bid) for bid in result.business_ids]
+        found = served.filtered(
+            lambda c: (
+                identifiers.business_id_compact(c.company_registry or "") in result.business_ids
+                or (c.vat or "").replace(" ", "").upper() in vats
+            )
+        )
+        if len(found) == 1:
+            return message._link_route(found, _("business ID %s", ", ".join(result.business_ids)))
+        return message.company_id
+
+    @api.model
+    def _heeros_link_scan_partner(self, company, result):
+        """The supplier by business ID (or VAT), then IBAN; empty when none.
+        The company's own identifiers are not the supplier's."""
+        Partner = self.env["res.partner"].with_company(company)
+        own = identifiers.business_id_compact(company.company_registry or "") or identifiers.business_id_from_vat(
+            company.vat or ""
+        )
+        domain_company = ["|", ("company_id", "=", False), ("company_id", "=", company.id)]
+        for business_id in result.business_ids:
+            if business_id == own:
+                continue
+            vat = identifiers.vat_from_business_id(business_id)
+            partner = Partner.search(
+                domain_company + ["|", ("company_registry", "=", business_id), ("vat", "=", vat)],
+                order="is_company desc, active desc, id",
+                limit=1,
+            )
+            if partner:
+                return partner.commercial_partner_id
+        if result.iban:
+            bank = self.env["res.partner.bank"].search(
+                [("sanitized_acc_number", "=", result.iban)] + domain_company, limit=1
+            )
+            if bank and bank.partner_id != company.partner_id:
+                return bank.partner_id.commercial_partner_id
+        return Partner
+
+    @api.model
+    def _heeros_link_scan_bill_vals(self, message, company, partner, result):
+        journal = self.env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "purchase")], limit=1
+        )
+        vals = {
+            "move_type": "in_invoice",
+            "company_id": company.id,
+            "journal_id": journal.id,
+            "partner_id": partner.id,
+            "ref": result.invoice_number or False,
+            "invoice_date_due": result.due_date or False,
+            "payment_reference": (result.reference and scan.fi_reference.format(result.reference)) or False,
+            "heeros_link_scan_review": True,
+            "heeros_link_scan_data": self._heeros_link_scan_text(result),
+        }
+        if result.iban and partner:
+            bank = self.env["res.partner.bank"].search(
+                [("sanitized_acc_number", "=", result.iban), ("partner_id", "=", partner.id)], limit=1
+            )
+            vals["partner_bank_id"] = bank.id or False
+        if result.amount:
+            # one line with the amount to pay: the reviewer splits it by VAT rate
+            vals["invoice_line_ids"] = [
+                (
+                    0,
+                    0,
+                    {
+                        "name": _("Scanned invoice %s", result.invoice_number or message.file_name or ""),
+                        "quantity": 1,
+                        "price_unit": float(result.amount),
+                        "tax_ids": [(5, 0, 0)],
+                    },
+                )
+            ]
+        return vals
+
+    @api.model
+    def _heeros_link_scan_text(self, result, problem=None):
+        """What was read, for the reviewer (shown on the bill)."""
+        rows = [f"{_(label)}: {value}" for label, value in result.summary()]
+        if result.business_ids and not rows:
+            rows.append(_("Business ID: %s", ", ".join(result.business_ids)))
+        if problem:
+            rows.append(_("The PDF could not be read: %s", problem))
+        elif not result.useful:
+            rows.append(
+                _(
+                    "Nothing could be read from the PDF (no text, no bank bar code): enter the "
+                    "bill from the attached file."
+                )
+            )
+        rows.extend(_("Note: %s", warning) for warning in result.warnings)
+        return "\n".join(rows)
+
+    @api.model
+    def _heeros_link_scan_create_bill(self, message, company, partner, result, problem=None):
+        vals = self._heeros_link_scan_bill_vals(message, company, partner, result)
+        if problem:
+            vals["heeros_link_scan_data"] = self._heeros_link_scan_text(result, problem)
+        bill = self.env["account.move"].with_company(company).create(vals)
+        self._heeros_link_scan_attach(bill, [(message.file_name or f"{message.name}.pdf", message._payload())], message)
+        bill.message_post(
+            body=_(
+                "Created from the scanned invoice %(file)s (Link message %(message)s); "
+                "check the values read and complete the bill.",
+                file=message.file_name or "",
+                message=message.name,
+            )
+        )
+        return bill
+
+    @api.model
+    def _heeros_link_scan_attach(self, bill, files, message):
+        """Attach ``files`` (name, bytes) to ``bill``; the first PDF becomes
+        its main attachment when it has none."""
+        attachments = self.env["ir.attachment"].create(
+            [
+                {
+                    "name": name,
+                    "datas": base64.b64encode(data),
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                    "company_id": bill.company_id.id,
+                    "mimetype": "application/pdf" if scan.is_pdf(data) else False,
+                }
+                for name, data in files
+            ]
+        )
+        pdf = attachments.filtered(lambda a: a.mimetype == "application/pdf")[:1]
+        if pdf and not bill.message_main_attachment_id:
+            bill.message_main_attachment_id = pdf
+        return attachments
