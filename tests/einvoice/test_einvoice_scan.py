@@ -4,6 +4,7 @@ read for real (pypdf, zbar), through the Link's inbound message flow."""
 import io
 import zipfile
 from datetime import date
+from email.message import EmailMessage
 
 from odoo import Command
 
@@ -21,7 +22,7 @@ def _zip(files):
     return out.getvalue()
 
 
-class TestScanImport(EinvoiceCase):
+class ScanCase(EinvoiceCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -62,6 +63,8 @@ class TestScanImport(EinvoiceCase):
     def attachments(self, bill):
         return self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
 
+
+class TestScanImport(ScanCase):
     def test_text_pdf_becomes_draft_bill_for_review(self):
         lines = scan_pdfs.invoice_lines(business_id=SUPPLIER_ID)
         data = scan_pdfs.invoice_pdf(lines)
@@ -166,6 +169,62 @@ class TestScanImport(EinvoiceCase):
         self.assertEqual(message.state, "error")
         self.assertIn("no e-invoice", message.error)
         self.assertIn("vain-kuvia.zip", message.error)
+
+
+class TestScanByMail(ScanCase):
+    """A PDF e-mailed to the connection's alias."""
+
+    def test_pdf_mailed_to_the_alias(self):
+        env = self.env
+        domain = env["mail.alias.domain"].create({"name": "link.example"})
+        env["mail.alias"].create(
+            {
+                "alias_name": "laskut",
+                "alias_domain_id": domain.id,
+                "alias_contact": "everyone",
+                "alias_model_id": env["ir.model"]._get_id("heeros.link.message"),
+                "alias_defaults": repr({"connection_id": self.inbox.id}),
+            }
+        )
+        pdf = scan_pdfs.invoice_pdf(scan_pdfs.invoice_lines(business_id=SUPPLIER_ID))
+        mail = EmailMessage()
+        mail["From"] = "toimittaja@acme.example"
+        mail["To"] = "laskut@link.example"
+        mail["Subject"] = "Lasku 2026-1042"
+        mail["Message-Id"] = "<lasku-2026-1042@acme.example>"
+        mail.set_content("Liitteenä lasku.")
+        mail.add_attachment(pdf, maintype="application", subtype="pdf", filename="lasku-2026-1042.pdf")
+        env["mail.thread"].message_process(False, mail.as_bytes())
+        message = self.Message.search([("file_name", "=", "lasku-2026-1042.pdf")])
+        self.assertEqual((message.connection_id, message.state), (self.inbox, "received"))
+        self.assertEqual(message.attachment_id.raw, pdf)
+        message._link_process()
+        bill = self.bill_of(message)
+        self.assertEqual((bill.partner_id, bill.ref), (self.supplier, "2026-1042"))
+
+    def test_mail_without_invoice_is_kept(self):
+        env = self.env
+        domain = env["mail.alias.domain"].create({"name": "link.example"})
+        env["mail.alias"].create(
+            {
+                "alias_name": "laskut",
+                "alias_domain_id": domain.id,
+                "alias_contact": "everyone",
+                "alias_model_id": env["ir.model"]._get_id("heeros.link.message"),
+                "alias_defaults": repr({"connection_id": self.inbox.id}),
+            }
+        )
+        mail = EmailMessage()
+        mail["From"] = "joku@example.com"
+        mail["To"] = "laskut@link.example"
+        mail["Subject"] = "Hei"
+        mail["Message-Id"] = "<hei@example.com>"
+        mail.set_content("Ei liitettä.")
+        env["mail.thread"].message_process(False, mail.as_bytes())
+        message = self.Message.search([("connection_id", "=", self.inbox.id)])
+        self.assertEqual(len(message), 1)
+        message._link_process()
+        self.assertEqual(message.state, "error")
 
 
 class TestScanRouting(EinvoiceCase):
