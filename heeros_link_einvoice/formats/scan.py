@@ -166,7 +166,8 @@ def _open(data, file_name):
                 file_name=file_name,
                 expected="a PDF without an opening password",
             )
-        reader.pages[0]
+        if not len(reader.pages):
+            raise UnreadablePdf("the PDF has no pages", file_name=file_name, expected="at least one page")
     except UnreadablePdf:
         raise
     except (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:

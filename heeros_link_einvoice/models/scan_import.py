@@ -219,9 +219,22 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
     @api.model
     def _heeros_link_scan_text(self, result, problem=None):
         """What was read, for the reviewer (shown on the bill)."""
-        rows = [f"{_(label)}: {value}" for label, value in result.summary()]
-        if result.business_ids and not rows:
+        rows = []
+        if result.barcode:
+            origin = _("image") if result.barcode_source == "image" else _("text")
+            rows.append(_("Bank bar code: %(code)s (%(origin)s)", code=result.barcode.code, origin=origin))
+        if result.invoice_number:
+            rows.append(_("Invoice number: %s", result.invoice_number))
+        if result.business_ids:
             rows.append(_("Business ID: %s", ", ".join(result.business_ids)))
+        if result.iban:
+            rows.append(_("IBAN: %s", result.iban))
+        if result.reference:
+            rows.append(_("Reference: %s", scan.fi_reference.format(result.reference)))
+        if result.amount is not None:
+            rows.append(_("Amount: %s", str(result.amount)))
+        if result.due_date:
+            rows.append(_("Due date: %s", result.due_date.isoformat()))
         if problem:
             rows.append(_("The PDF could not be read: %s", problem))
         elif not result.useful:
