@@ -46,6 +46,16 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
             result, problem = scan.ScanResult(file_name=message.file_name), exc.describe()
         company = self._heeros_link_scan_company(message, result)
         partner = self._heeros_link_scan_partner(company, result)
+        duplicate = self._heeros_link_scan_find_duplicate(company, partner, result)
+        if duplicate:
+            return Outcome.duplicate(
+                _(
+                    "invoice %(number)s of %(supplier)s is already bill %(bill)s",
+                    number=result.invoice_number,
+                    supplier=partner.display_name,
+                    bill=duplicate.display_name,
+                )
+            )
         bill = self._heeros_link_scan_create_bill(message, company, partner, result, problem)
         return Outcome.processed(bill)
 
@@ -178,6 +188,23 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
             if bank and bank.partner_id != company.partner_id:
                 return bank.partner_id.commercial_partner_id
         return Partner
+
+    @api.model
+    def _heeros_link_scan_find_duplicate(self, company, partner, result):
+        """A vendor bill of the same supplier with the same invoice number
+        (a paper invoice scanned twice)."""
+        if not (partner and result.invoice_number):
+            return self.env["account.move"]
+        return self.env["account.move"].search(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "in", ("in_invoice", "in_refund")),
+                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
+                ("ref", "=", result.invoice_number),
+                ("state", "!=", "cancel"),
+            ],
+            limit=1,
+        )
 
     @api.model
     def _heeros_link_scan_bill_vals(self, message, company, partner, result):

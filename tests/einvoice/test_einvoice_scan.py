@@ -122,6 +122,15 @@ class TestScanImport(ScanCase):
         self.assertEqual(second.state, "duplicate")
         self.assertEqual(second.duplicate_of_id, first)
 
+    def test_same_invoice_scanned_again_is_a_duplicate(self):
+        lines = scan_pdfs.invoice_lines(business_id=SUPPLIER_ID)
+        first = self.intake("eka.pdf", scan_pdfs.invoice_pdf(lines))
+        bill = self.bill_of(first)
+        again = self.intake("toka.pdf", scan_pdfs.invoice_pdf([*lines, "Kopio"]))
+        self.assertEqual(again.state, "duplicate")
+        self.assertIn(bill.display_name, again.error)
+        self.assertFalse(again._linked("account.move"))
+
     def _einvoice_with_bill(self, name, xml):
         """An inbound e-invoice message that made a bill (as the e-invoice
         import leaves it)."""
