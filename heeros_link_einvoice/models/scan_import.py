@@ -1,14 +1,11 @@
 """Scanned paper invoices into draft vendor bills.
 
 The reading is :mod:`..formats.scan`; this model decides the company, the
-supplier and the bill, each step a ``_heeros_link_scan_*`` hook. When the
-e-invoice import (``heeros.link.einvoice.import``) is installed its company
-routing, supplier matching and bill creation hooks are used; without it a
-plain draft bill is made.
+supplier and the bill, each step a ``_heeros_link_scan_*`` hook an addon
+overrides with ``_inherit``.
 """
 
 import base64
-import logging
 
 from odoo import _, api, models
 from odoo.addons.heeros_link_base.formats import identifiers
@@ -16,11 +13,8 @@ from odoo.addons.heeros_link_base.registry import Outcome
 
 from ..formats import scan
 
-_logger = logging.getLogger(__name__)
-
 #: The e-invoice document types a scanning service's image or PDF pairs with.
 EINVOICE_TYPES = ("finvoice", "ubl")
-IMPORT_MODEL = "heeros.link.einvoice.import"
 
 
 class HeerosLinkEinvoiceScan(models.AbstractModel):
@@ -92,11 +86,6 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
     # ------------------------------------------------------------------
     # hooks
     # ------------------------------------------------------------------
-    @api.model
-    def _heeros_link_scan_import_model(self):
-        """The e-invoice import model when installed, else ``None``."""
-        return self.env[IMPORT_MODEL] if IMPORT_MODEL in self.env else None
-
     @api.model
     def _heeros_link_scan_paired_bill(self, message):
         """The bill of the inbound e-invoice this image pairs with: the same
