@@ -1,7 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
 
-from ..formats import scan
+from ..formats import detect, scan
+
+IMPORT_HANDLER = ("heeros.link.einvoice.import", "_link_handle_einvoice")
 
 #: Outbound document types of e-invoicing.
 OUTBOUND_TYPES = {
@@ -34,6 +36,11 @@ class HeerosLinkMessage(models.Model):
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")
+        types["finvoice"] = DocumentType(code="finvoice", label=OUTBOUND_TYPES["finvoice"],
+                                         detect=detect.is_finvoice, handler=IMPORT_HANDLER,
+                                         priority=40, direction="both")
+        types["ubl"] = DocumentType(code="ubl", label="UBL / Peppol e-invoice", detect=detect.is_ubl_invoice,
+                                    handler=IMPORT_HANDLER, priority=40)
         return types
 
     @api.model
