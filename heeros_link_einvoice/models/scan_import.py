@@ -7,11 +7,12 @@ overrides with ``_inherit``.
 
 import base64
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.formats import identifiers
 from odoo.addons.heeros_link_base.registry import Outcome
 
-from ..formats import scan
+from ..formats import inbound, scan
+from .einvoice_import import EInvoiceImportState
 
 #: The e-invoice document types a scanning service's image or PDF pairs with.
 EINVOICE_TYPES = ("finvoice", "ubl")
@@ -38,19 +39,21 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
             problem = None
         except scan.ScanError as exc:
             result, problem = scan.ScanResult(file_name=message.file_name), exc.describe()
-        company = self._heeros_link_scan_company(message, result)
-        partner = self._heeros_link_scan_partner(company, result)
-        duplicate = self._heeros_link_scan_find_duplicate(company, partner, result)
+        state = EInvoiceImportState(message=message, kind="scan", file_name=message.file_name, data=data)
+        invoice = self._heeros_link_scan_invoice(message, result)
+        state.company = self._heeros_link_scan_company(state, invoice)
+        Import = self.env["heeros.link.einvoice.import"].with_company(state.company)
+        duplicate = Import._link_find_duplicate(state, invoice)
         if duplicate:
             return Outcome.duplicate(
                 _(
                     "invoice %(number)s of %(supplier)s is already bill %(bill)s",
-                    number=result.invoice_number,
-                    supplier=partner.display_name,
+                    number=invoice.number or "-",
+                    supplier=duplicate.partner_id.display_name or "-",
                     bill=duplicate.display_name,
                 )
             )
-        bill = self._heeros_link_scan_create_bill(message, company, partner, result, problem)
+        bill = self._heeros_link_scan_create_bill(state, invoice, result, problem)
         return Outcome.processed(bill)
 
     @api.model
@@ -133,89 +136,70 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
         return self.env["account.move"]
 
     @api.model
-    def _heeros_link_scan_company(self, message, result):
-        """One company served: that one. Several: the one whose business ID the
-        scan shows, else the message's (the connection's) company."""
+    def _heeros_link_scan_invoice(self, message, result):
+        """What was read as an :class:`~..formats.inbound.InboundInvoice`
+        for the e-invoice import's hooks: a business ID of a company the
+        connection serves is the buyer's, the first other one the supplier's."""
         served = message.connection_id.company_ids or message.company_id
-        if len(served) <= 1:
+        own = {
+            identifiers.business_id_compact(c.company_registry or "") or identifiers.business_id_from_vat(c.vat or "")
+            for c in served
+        } - {""}
+        buyer_ids = [bid for bid in result.business_ids if bid in own]
+        seller_ids = [bid for bid in result.business_ids if bid not in own]
+        seller_id = seller_ids[0] if seller_ids else ""
+        return inbound.InboundInvoice(
+            format="scan",
+            number=result.invoice_number or "",
+            due_date=result.due_date,
+            currency="EUR",
+            payment_reference=result.reference or "",
+            seller=inbound.InboundParty(
+                business_id=seller_id,
+                vat_number=identifiers.vat_from_business_id(seller_id) if seller_id else "",
+                ibans=[result.iban] if result.iban else [],
+            ),
+            buyer=inbound.InboundParty(business_id=buyer_ids[0] if buyer_ids else ""),
+            payable=result.amount,
+        )
+
+    @api.model
+    def _heeros_link_scan_company(self, state, invoice):
+        """One company served: that one. Several: the e-invoice import's
+        routing by the buyer's business ID when the scan shows one, else the
+        message's (the connection's) company."""
+        message = state.message
+        served = message.connection_id.company_ids or message.company_id
+        if len(served) <= 1 or not invoice.buyer.business_id:
             return message.company_id
-        vats = [identifiers.vat_from_business_id(bid) for bid in result.business_ids]
-        found = served.filtered(
-            lambda c: (
-                identifiers.business_id_compact(c.company_registry or "") in result.business_ids
-                or (c.vat or "").replace(" ", "").upper() in vats
-            )
-        )
-        if len(found) == 1:
-            return message._link_route(found, _("business ID %s", ", ".join(result.business_ids)))
-        return message.company_id
+        company, problem = self.env["heeros.link.einvoice.import"]._link_route_company(state, invoice)
+        return company if not problem else message.company_id
 
     @api.model
-    def _heeros_link_scan_partner(self, company, result):
-        """The supplier by business ID (or VAT), then IBAN; empty when none.
-        The company's own identifiers are not the supplier's."""
-        Partner = self.env["res.partner"].with_company(company)
-        own = identifiers.business_id_compact(company.company_registry or "") or identifiers.business_id_from_vat(
-            company.vat or ""
-        )
-        domain_company = ["|", ("company_id", "=", False), ("company_id", "=", company.id)]
-        for business_id in result.business_ids:
-            if business_id == own:
-                continue
-            vat = identifiers.vat_from_business_id(business_id)
-            partner = Partner.search(
-                domain_company + ["|", ("company_registry", "=", business_id), ("vat", "=", vat)],
-                order="is_company desc, active desc, id",
-                limit=1,
-            )
-            if partner:
-                return partner.commercial_partner_id
-        if result.iban:
-            bank = self.env["res.partner.bank"].search(
-                [("sanitized_acc_number", "=", result.iban)] + domain_company, limit=1
-            )
-            if bank and bank.partner_id != company.partner_id:
-                return bank.partner_id.commercial_partner_id
-        return Partner
+    def _heeros_link_scan_partner(self, state, invoice):
+        """``(partner, how)`` by the e-invoice import's supplier matching;
+        a scan never creates a supplier (what was read is to be checked)."""
+        Import = self.env["heeros.link.einvoice.import"].with_company(state.company)
+        return Import.with_context(heeros_link_no_create=True)._link_match_supplier(state, invoice)
 
     @api.model
-    def _heeros_link_scan_find_duplicate(self, company, partner, result):
-        """A vendor bill of the same supplier with the same invoice number
-        (a paper invoice scanned twice)."""
-        if not (partner and result.invoice_number):
-            return self.env["account.move"]
-        return self.env["account.move"].search(
-            [
-                ("company_id", "=", company.id),
-                ("move_type", "in", ("in_invoice", "in_refund")),
-                ("commercial_partner_id", "=", partner.commercial_partner_id.id),
-                ("ref", "=", result.invoice_number),
-                ("state", "!=", "cancel"),
-            ],
-            limit=1,
-        )
-
-    @api.model
-    def _heeros_link_scan_bill_vals(self, message, company, partner, result):
+    def _heeros_link_scan_bill_vals(self, state, invoice, result, partner, how):
+        company = state.company
+        Import = self.env["heeros.link.einvoice.import"].with_company(company)
+        vals = Import._link_bill_vals(state, invoice, partner, how)
         journal = self.env["account.journal"].search(
             [("company_id", "=", company.id), ("type", "=", "purchase")], limit=1
         )
-        vals = {
-            "move_type": "in_invoice",
-            "company_id": company.id,
-            "journal_id": journal.id,
-            "partner_id": partner.id,
-            "ref": result.invoice_number or False,
-            "invoice_date_due": result.due_date or False,
-            "payment_reference": (result.reference and scan.fi_reference.format(result.reference)) or False,
-            "heeros_link_scan_review": True,
-            "heeros_link_scan_data": self._heeros_link_scan_text(result),
-        }
-        if result.iban and partner:
-            bank = self.env["res.partner.bank"].search(
-                [("sanitized_acc_number", "=", result.iban), ("partner_id", "=", partner.id)], limit=1
-            )
-            vals["partner_bank_id"] = bank.id or False
+        vals.update(
+            {
+                "move_type": "in_invoice",
+                "journal_id": journal.id,
+                "ref": invoice.number or False,
+                "invoice_date_due": invoice.due_date or False,
+                "payment_reference": (result.reference and scan.fi_reference.format(result.reference)) or False,
+                "heeros_link_scan_review": True,
+            }
+        )
         if result.amount:
             # one line with the amount to pay: the reviewer splits it by VAT rate
             vals["invoice_line_ids"] = [
@@ -223,7 +207,7 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
                     0,
                     0,
                     {
-                        "name": _("Scanned invoice %s", result.invoice_number or message.file_name or ""),
+                        "name": _("Scanned invoice %s", invoice.number or state.file_name or ""),
                         "quantity": 1,
                         "price_unit": float(result.amount),
                         "tax_ids": [(5, 0, 0)],
@@ -233,7 +217,7 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
         return vals
 
     @api.model
-    def _heeros_link_scan_text(self, result, problem=None):
+    def _heeros_link_scan_text(self, result, problem=None, warnings=()):
         """What was read, for the reviewer (shown on the bill)."""
         rows = []
         if result.barcode:
@@ -260,16 +244,17 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
                     "bill from the attached file."
                 )
             )
-        rows.extend(_("Note: %s", warning) for warning in result.warnings)
+        rows.extend(_("Note: %s", warning) for warning in (*result.warnings, *warnings))
         return "\n".join(rows)
 
     @api.model
-    def _heeros_link_scan_create_bill(self, message, company, partner, result, problem=None):
-        vals = self._heeros_link_scan_bill_vals(message, company, partner, result)
-        if problem:
-            vals["heeros_link_scan_data"] = self._heeros_link_scan_text(result, problem)
-        bill = self.env["account.move"].with_company(company).create(vals)
-        self._heeros_link_scan_attach(bill, [(message.file_name or f"{message.name}.pdf", message._payload())], message)
+    def _heeros_link_scan_create_bill(self, state, invoice, result, problem=None):
+        message = state.message
+        partner, how = self._heeros_link_scan_partner(state, invoice)
+        vals = self._heeros_link_scan_bill_vals(state, invoice, result, partner, how)
+        vals["heeros_link_scan_data"] = self._heeros_link_scan_text(result, problem, state.warnings)
+        bill = self.env["account.move"].with_company(state.company).create(vals)
+        self._heeros_link_scan_attach(bill, [(message.file_name or f"{message.name}.pdf", state.data)], message)
         bill.message_post(
             body=_(
                 "Created from the scanned invoice %(file)s (Link message %(message)s); "
@@ -278,6 +263,9 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
                 message=message.name,
             )
         )
+        for note in state.notes:
+            bill.message_post(body=note)
+        state.notes.clear()
         return bill
 
     @api.model
@@ -301,3 +289,9 @@ class HeerosLinkEinvoiceScan(models.AbstractModel):
         if pdf and not bill.message_main_attachment_id:
             bill.message_main_attachment_id = pdf
         return attachments
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    heeros_link_in_format = fields.Selection(selection_add=[("scan", "Scanned invoice")])

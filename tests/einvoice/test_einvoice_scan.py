@@ -12,6 +12,16 @@ from . import scan_pdfs
 from .common import EinvoiceCase
 
 SUPPLIER_ID = "2077474-0"
+FINVOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<Finvoice Version="3.0">
+  <SellerPartyDetails><SellerPartyIdentifier>2077474-0</SellerPartyIdentifier>
+    <SellerOrganisationName>Acme Paperi Oy</SellerOrganisationName></SellerPartyDetails>
+  <BuyerPartyDetails><BuyerPartyIdentifier>2345678-0</BuyerPartyIdentifier>
+    <BuyerOrganisationName>Myyjä Oy</BuyerOrganisationName></BuyerPartyDetails>
+  <InvoiceDetails><InvoiceTypeCode>INV01</InvoiceTypeCode><InvoiceNumber>{number}</InvoiceNumber>
+    <InvoiceDate Format="CCYYMMDD">20261120</InvoiceDate></InvoiceDetails>
+  {extra}
+</Finvoice>"""
 
 
 def _zip(files):
@@ -132,46 +142,41 @@ class TestScanImport(ScanCase):
         self.assertFalse(again._linked("account.move"))
 
     def _einvoice_with_bill(self, name, xml):
-        """An inbound e-invoice message that made a bill (as the e-invoice
-        import leaves it)."""
-        message = self.Message._link_intake([(name, xml)], connection=self.inbox, process=False)
-        bill = self.env["account.move"].create({"move_type": "in_invoice", "partner_id": self.supplier.id})
-        message.sudo().write({"state": "processed", "document_type": "finvoice"})
-        message._link_records(bill)
-        return bill
+        """An inbound e-invoice imported into a bill by the e-invoice import."""
+        message = self.intake(name, xml)
+        self.assertEqual(message.document_type, "finvoice")
+        return self.bill_of(message)
 
     def test_pair_by_base_name_attaches_to_the_einvoice_bill(self):
-        bill = self._einvoice_with_bill("SCAN-1001.xml", b'<Finvoice Version="3.0"/>')
+        bill = self._einvoice_with_bill("SCAN-1001.xml", FINVOICE.format(number="1001", extra="").encode())
         pdf = scan_pdfs.invoice_pdf(["Lasku 1001"])
         message = self.intake("SCAN-1001_page1.pdf", pdf)
         self.assertEqual(self.bill_of(message), bill)
-        self.assertEqual(self.attachments(bill).raw, pdf)
+        self.assertIn(pdf, self.attachments(bill).mapped("raw"))
+        self.assertEqual(bill.message_main_attachment_id.raw, pdf)
         self.assertEqual(self.env["account.move"].search_count([("heeros_link_scan_review", "=", True)]), 0)
 
     def test_pair_by_attachment_reference(self):
-        xml = (
-            b'<Finvoice Version="3.0"><AttachmentMessageDetails><AttachmentMessageIdentifier>'
-            b"img-77</AttachmentMessageIdentifier></AttachmentMessageDetails></Finvoice>"
-        )
+        extra = "<AttachmentMessageDetails><AttachmentMessageIdentifier>img-77</AttachmentMessageIdentifier></AttachmentMessageDetails>"
+        xml = FINVOICE.format(number="1002", extra=extra).encode()
         bill = self._einvoice_with_bill("1002.xml", xml)
         message = self.intake("img-77.pdf", scan_pdfs.invoice_pdf(["Lasku"]))
         self.assertEqual(self.bill_of(message), bill)
 
     def test_delivery_zip_unpacks_einvoices_as_messages(self):
-        xml = b'<Finvoice Version="3.0"><InvoiceDetails/></Finvoice>'
-        data = _zip({"1001.xml": xml, "1001.pdf": scan_pdfs.invoice_pdf(["Lasku"])})
+        xml = FINVOICE.format(number="1001", extra="").encode()
+        pdf = scan_pdfs.invoice_pdf(["Lasku"])
+        data = _zip({"1001.xml": xml, "1001.pdf": pdf})
         message = self.intake("toimitus.zip", data)
         self.assertEqual(message.document_type, "scan.delivery")
         self.assertEqual(message.state, "processed", message.error)
         [part] = message.child_ids
         self.assertEqual((part.file_name, part.attachment_id.raw), ("1001.xml", xml))
-        if "heeros.link.einvoice.import" in self.env:
-            bill = self.bill_of(part)
-            self.assertEqual(self.attachments(bill).mapped("name"), ["1001.pdf"])
-        else:
-            # no inbound Finvoice handler in this database: the e-invoice waits, the images stay in the ZIP
-            self.assertEqual(part.state, "error")
-            self.assertIn("1001.xml", message.message_ids[0].body)
+        bill = self.bill_of(part)
+        self.assertEqual((bill.ref, bill.partner_id, bill.company_id), ("1001", self.supplier, self.company))
+        self.assertEqual(sorted(self.attachments(bill).mapped("name")), ["1001.pdf", "1001.xml"])
+        self.assertEqual(bill.message_main_attachment_id.raw, pdf)
+        self.assertEqual(message._linked("account.move"), bill)
 
     def test_bad_delivery_zip_is_an_error(self):
         message = self.intake("vain-kuvia.zip", _zip({"a.pdf": b"%PDF-1.4"}))
