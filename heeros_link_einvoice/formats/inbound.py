@@ -209,8 +209,12 @@ def _finvoice_line(row, sign, taxes):
         total = row.total_incl_vat - row.vat_amount
     if total is None:
         total = quantity * row.unit_price
-    rate = row.vat_rate if row.vat_rate is not None else Decimal(0)
+    rate = row.vat_rate
     category = row.vat_code or ""
+    if rate is None and len(taxes) == 1:
+        # an old file states the rate only in its VAT breakdown
+        rate, category = taxes[0].rate, category or taxes[0].category
+    rate = rate if rate is not None else Decimal(0)
     if not category:
         matching = [t.category for t in taxes if t.rate == rate]
         category = matching[0] if matching else ("S" if rate else "Z")

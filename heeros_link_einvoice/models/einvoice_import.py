@@ -175,7 +175,9 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Partner = self.env["res.partner"].with_context(active_test=False)
         company = state.company
         seller = invoice.seller
-        domain_company = ["|", ("company_id", "=", False), ("company_id", "=", company.id)]
+        # a company does not bill itself: its own partner is never the supplier
+        domain_company = ["|", ("company_id", "=", False), ("company_id", "=", company.id),
+                          ("id", "!=", company.partner_id.id)]
         keys = self._link_party_keys(seller)
         candidates = Partner.browse()
         how = ""
@@ -197,6 +199,10 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         if not candidates and seller.name:
             candidates = Partner.search(domain_company + [("name", "=ilike", seller.name), ("is_company", "=", True)])
             how = _("name")
+        if candidates and keys and how != _("business id / VAT"):
+            # found by address, account or name: never a partner known by other identifiers
+            candidates = candidates.filtered(lambda p: not (p.vat or p.company_registry) or (
+                {identifiers.compact(p.vat), identifiers.compact(p.company_registry)} & keys))
         if candidates:
             partner = self._link_pick_supplier(state, invoice, candidates)
             if len(candidates) > 1:
@@ -239,11 +245,12 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 partner = self.env["res.partner"].create(vals)
-        except ValidationError:
-            # a VAT number the VAT check refuses: kept as the registry number only
-            state.warnings.append(_("%(number)s: the supplier's VAT number %(vat)s is not valid; the supplier "
-                                    "was created without it", number=invoice.number, vat=vat))
-            partner = self.env["res.partner"].create(dict(vals, vat=False))
+        except ValidationError as exc:
+            # an identifier the checks refuse (a wrong check digit): the supplier is made without them
+            state.warnings.append(_("%(number)s: the supplier was created without its VAT number and "
+                                    "business id, which are not valid (%(why)s)", number=invoice.number,
+                                    why=exc.args[0]))
+            partner = self.env["res.partner"].create(dict(vals, vat=False, company_registry=False))
         if seller.ovt:
             try:
                 with self.env.cr.savepoint():
@@ -315,6 +322,7 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         move = self.env["account.move"].with_company(state.company).with_context(
             default_move_type=vals["move_type"]).create(vals)
         self._link_attach(state, invoice, move)
+        self._link_fit_vat_rounding(state, invoice, move)
         problems = self._link_check_totals(state, invoice, move)
         if problems:
             move.heeros_link_in_warning = "\n".join(problems)
@@ -362,17 +370,22 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         total = _exact(line.total_excl_vat)
         quantity, price = _exact(line.quantity) or Decimal(1), _exact(line.unit_price)
         discount = _exact(line.discount_percent)
-        if price is not None and _dec(quantity * price * (1 - (discount or Decimal(0)) / 100)) == _dec(total):
+        digits = self.env["decimal.precision"].precision_get("Product Price")
+        step = Decimal(1).scaleb(-digits)
+        if price is not None and price == price.quantize(step) and \
+                _dec(quantity * price * (1 - (discount or Decimal(0)) / 100)) == _dec(total):
             vals = {"quantity": float(quantity), "price_unit": float(price), "discount": float(discount or 0)}
-        elif quantity and _dec(_dec(total / quantity) * quantity) == _dec(total):
-            vals = {"quantity": float(quantity), "price_unit": float(_dec(total / quantity))}
+        elif quantity and _dec((total / quantity).quantize(step) * quantity) == _dec(total):
+            vals = {"quantity": float(quantity), "price_unit": float((total / quantity).quantize(step))}
         else:
+            # a unit price finer than the database keeps: the line's total is what counts
             vals = {"quantity": 1.0, "price_unit": float(total)}
-        vals["name"] = line.name
+            state.extra.setdefault("lines_as_totals", []).append(line.name)
+        vals["name"] = line.name if vals["quantity"] == float(quantity) else "%s (%s × %s)" % (
+            line.name, quantity.normalize(), price if price is not None else "-")
         product = self._link_product(state, line, partner)
         if product:
             vals["product_id"] = product.id
-            vals["name"] = line.name
         uom = self._link_uom(state, line)
         if uom and (not product or product.uom_id.category_id == uom.category_id):
             vals["product_uom_id"] = uom.id
@@ -451,6 +464,33 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         for name, content, mimetype in files:
             Attachment.create({"name": name, "raw": content, "mimetype": mimetype,
                                "res_model": "account.move", "res_id": move.id, "company_id": move.company_id.id})
+
+    def _link_fit_vat_rounding(self, state, invoice, move):
+        """A supplier that rounds VAT once per rate (EN 16931) and a company
+        that rounds per line can be a cent apart per line: the bill's VAT of
+        that rate is set to the document's, and said on the bill. Larger
+        differences are left for :meth:`_link_check_totals` to flag."""
+        theirs = {}
+        for tax in invoice.taxes:
+            if tax.amount is not None:
+                theirs[_dec(tax.rate)] = theirs.get(_dec(tax.rate), Decimal(0)) + tax.amount
+        ours = self._link_vat_per_rate(move)
+        sign = -1 if move.move_type == "in_refund" else 1
+        changes = []
+        for rate, amount in ours.items():
+            difference = _dec(theirs.get(rate, amount)) - amount
+            tax_lines = move.line_ids.filtered(lambda l, r=rate: l.display_type == "tax"
+                                               and _dec(l.tax_line_id.amount) == r)
+            lines = len(move.invoice_line_ids.filtered(lambda l, r=rate: any(
+                _dec(t.amount) == r for t in l.tax_ids)))
+            if difference and len(tax_lines) == 1 and abs(difference) <= Decimal("0.01") * max(lines, 1):
+                changes.append((1, tax_lines.id, {"amount_currency": tax_lines.amount_currency
+                                                  + float(difference) * sign}))
+                state.notes.append(_("VAT %(rate)s %% set to the invoice's %(amount)s (the supplier rounds "
+                                     "VAT per rate, %(diff)s apart)", rate=rate, amount=_dec(theirs[rate]),
+                                     diff=difference))
+        if changes:
+            move.write({"line_ids": changes})
 
     def _link_check_totals(self, state, invoice, move):
         """Texts for every difference between the bill and the document:
