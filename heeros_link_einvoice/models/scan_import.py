@@ -295,3 +295,64 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_in_format = fields.Selection(selection_add=[("scan", "Scanned invoice")])
+
+
+class HeerosLinkEInvoiceImport(models.AbstractModel):
+    _inherit = "heeros.link.einvoice.import"
+
+    def _link_find_duplicate(self, state, invoice):
+        """A scanned paper invoice still in draft for review is no duplicate
+        of its e-invoice: the e-invoice's bill replaces it."""
+        found = super()._link_find_duplicate(state, invoice)
+        if state.kind != "scan" and found and found.state == "draft" and found.heeros_link_scan_review:
+            state.extra.setdefault("heeros_link_scan_replaces", []).append(found.id)
+            return found.browse()
+        return found
+
+    def _link_attach(self, state, invoice, move):
+        """A scanning service's image that came before its e-invoice (or a
+        scan of the same invoice still to review): its PDF moves from the
+        draft bill it made to the e-invoice's bill, which replaces the draft."""
+        super()._link_attach(state, invoice, move)
+        message = state.message
+        keys = {scan.pair_key(state.file_name)} | {scan.pair_key(n) for n in scan.image_names_of(state.data)}
+        keys.discard("")
+        replaced = self.env["account.move"].sudo().browse(state.extra.pop("heeros_link_scan_replaces", []))
+        scans = (
+            self.env["heeros.link.message"]
+            .sudo()
+            .search(
+                [
+                    ("id", "!=", message.id),
+                    ("direction", "=", "in"),
+                    ("state", "=", "processed"),
+                    ("document_type", "=", "scan"),
+                    ("company_id", "=", move.company_id.id),
+                    ("connection_id", "=", message.connection_id.id),
+                ],
+                order="id desc",
+                limit=200,
+            )
+        )
+        for scanned in scans.filtered(
+            lambda m: scan.pair_key(m.file_name) in keys or m._linked("account.move").exists() & replaced
+        ):
+            draft = scanned._linked("account.move").exists().filtered(
+                lambda b: b.state == "draft" and b.heeros_link_scan_review and b != move
+            )
+            self.env["heeros.link.einvoice.scan"]._heeros_link_scan_attach(
+                move, [(scanned.file_name, scanned._payload())], scanned
+            )
+            scanned._link_records(move)
+            if draft:
+                state.notes.append(
+                    _(
+                        "the scanned image %(file)s replaced its draft bill %(bill)s",
+                        file=scanned.file_name,
+                        bill=draft.display_name,
+                    )
+                )
+                self.env["heeros.link.message.link"].sudo().search(
+                    [("message_id", "=", scanned.id), ("res_model", "=", "account.move"), ("res_id", "in", draft.ids)]
+                ).unlink()
+                draft.unlink()

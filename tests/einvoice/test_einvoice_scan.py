@@ -156,6 +156,16 @@ class TestScanImport(ScanCase):
         self.assertEqual(bill.message_main_attachment_id.raw, pdf)
         self.assertEqual(self.env["account.move"].search_count([("heeros_link_scan_review", "=", True)]), 0)
 
+    def test_image_before_its_einvoice_moves_to_the_einvoice_bill(self):
+        pdf = scan_pdfs.invoice_pdf(scan_pdfs.invoice_lines(number="1003", business_id=SUPPLIER_ID))
+        scanned = self.intake("1003.pdf", pdf)
+        draft = self.bill_of(scanned)
+        bill = self._einvoice_with_bill("1003.xml", FINVOICE.format(number="1003", extra="").encode())
+        self.assertFalse(draft.exists())
+        self.assertIn(pdf, self.attachments(bill).mapped("raw"))
+        self.assertEqual(scanned._linked("account.move"), bill)
+        self.assertIn("1003.pdf", " ".join(bill.message_ids.mapped("body")))
+
     def test_pair_by_attachment_reference(self):
         extra = "<AttachmentMessageDetails><AttachmentMessageIdentifier>img-77</AttachmentMessageIdentifier></AttachmentMessageDetails>"
         xml = FINVOICE.format(number="1002", extra=extra).encode()
