@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.addons.heeros_link_base.formats import identifiers
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.registry import Outcome
+from odoo.exceptions import ValidationError
 
 from ..formats import finvoice as fv
 from ..formats import inbound
@@ -31,9 +31,17 @@ REVERSE_CHARGE_TAXES = {
 }
 STANDARD_RATE = "25_5"
 #: UN/ECE rec. 20 unit codes and Odoo's units of measure.
-UNECE_UNITS = {"C62": "uom.product_uom_unit", "EA": "uom.product_uom_unit", "H87": "uom.product_uom_unit",
-               "HUR": "uom.product_uom_hour", "DAY": "uom.product_uom_day", "KGM": "uom.product_uom_kgm",
-               "MTR": "uom.product_uom_meter", "LTR": "uom.product_uom_litre", "KMT": "uom.product_uom_km"}
+UNECE_UNITS = {
+    "C62": "uom.product_uom_unit",
+    "EA": "uom.product_uom_unit",
+    "H87": "uom.product_uom_unit",
+    "HUR": "uom.product_uom_hour",
+    "DAY": "uom.product_uom_day",
+    "KGM": "uom.product_uom_kgm",
+    "MTR": "uom.product_uom_meter",
+    "LTR": "uom.product_uom_litre",
+    "KMT": "uom.product_uom_km",
+}
 
 
 @dataclass(eq=False)
@@ -71,8 +79,9 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     # ------------------------------------------------------------------
     def _link_handle_einvoice(self, message):
         """Handler of the ``finvoice`` and ``ubl`` document types."""
-        state = EInvoiceImportState(message=message, kind=message.document_type,
-                                    file_name=message.file_name, data=message._payload())
+        state = EInvoiceImportState(
+            message=message, kind=message.document_type, file_name=message.file_name, data=message._payload()
+        )
         return self._link_import(state)
 
     def _link_import(self, state):
@@ -86,9 +95,17 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             state.company = company
             duplicate = model._link_find_duplicate(state, invoice)
             if duplicate:
-                state.duplicates.append((_("invoice %(number)s of %(seller)s is already bill %(bill)s",
-                                           number=invoice.number, seller=invoice.seller.name or "-",
-                                           bill=duplicate.display_name), duplicate))
+                state.duplicates.append(
+                    (
+                        _(
+                            "invoice %(number)s of %(seller)s is already bill %(bill)s",
+                            number=invoice.number,
+                            seller=invoice.seller.name or "-",
+                            bill=duplicate.display_name,
+                        ),
+                        duplicate,
+                    )
+                )
                 continue
             made |= model._link_create_bill(state, invoice)
         if not made:
@@ -131,8 +148,7 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         """``(company, None)`` or ``(None, problem)``: the buyer's OVT,
         Peppol id, business id or VAT number picks the company."""
         buyer = invoice.buyer
-        looked_for = ", ".join(f"{label} {value}" for label, value in buyer.identifiers()) or _(
-            "no buyer identifier")
+        looked_for = ", ".join(f"{label} {value}" for label, value in buyer.identifiers()) or _("no buyer identifier")
         companies = self.env["res.company"].sudo().search([])
         addresses = {identifiers.compact(buyer.ovt), identifiers.compact(buyer.peppol_endpoint)} - {""}
         keys = self._link_party_keys(buyer) | addresses
@@ -151,17 +167,29 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                 if keys & (company_keys - {""}):
                     found |= company
         message = state.message
-        if not found and not buyer.identifiers() and message.company_id and (
-                not message.connection_id or message.connection_id.company_ids <= message.company_id):
+        if (
+            not found
+            and not buyer.identifiers()
+            and message.company_id
+            and (not message.connection_id or message.connection_id.company_ids <= message.company_id)
+        ):
             # a document naming no buyer, received for one company only
             found = message.company_id
-            state.warnings.append(_("the invoice names no buyer identifier: imported into %s, the company "
-                                    "it was received for", found.name))
+            state.warnings.append(
+                _(
+                    "the invoice names no buyer identifier: imported into %s, the company it was received for",
+                    found.name,
+                )
+            )
         company, problem = message._link_find_route(found, looked_for)
         if problem:
-            problem = _("buyer %(name)s (%(ids)s): %(problem)s. Add the buyer's e-invoice address to the "
-                        "company's own e-invoice addresses, or its business id / VAT number to the company",
-                        name=buyer.name or "-", ids=looked_for, problem=problem)
+            problem = _(
+                "buyer %(name)s (%(ids)s): %(problem)s. Add the buyer's e-invoice address to the "
+                "company's own e-invoice addresses, or its business id / VAT number to the company",
+                name=buyer.name or "-",
+                ids=looked_for,
+                problem=problem,
+            )
             return None, problem
         return company, None
 
@@ -176,20 +204,29 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         company = state.company
         seller = invoice.seller
         # a company does not bill itself: its own partner is never the supplier
-        domain_company = ["|", ("company_id", "=", False), ("company_id", "=", company.id),
-                          ("id", "!=", company.partner_id.id)]
+        domain_company = [
+            "|",
+            ("company_id", "=", False),
+            ("company_id", "=", company.id),
+            ("id", "!=", company.partner_id.id),
+        ]
         keys = self._link_party_keys(seller)
         candidates = Partner.browse()
         how = ""
         if keys:
-            candidates = Partner.search(domain_company + ["|", ("vat", "in", list(keys)),
-                                                          ("company_registry", "in", list(keys))])
+            candidates = Partner.search(
+                domain_company + ["|", ("vat", "in", list(keys)), ("company_registry", "in", list(keys))]
+            )
             how = _("business id / VAT")
         if not candidates:
             addresses = [identifiers.compact(a) for a in (seller.ovt, seller.peppol_endpoint) if a]
             if addresses:
-                found = self.env["heeros.link.einvoice.address"].sudo().with_context(active_test=False).search(
-                    ["|", ("address", "in", addresses), ("peppol_endpoint", "in", addresses)])
+                found = (
+                    self.env["heeros.link.einvoice.address"]
+                    .sudo()
+                    .with_context(active_test=False)
+                    .search(["|", ("address", "in", addresses), ("peppol_endpoint", "in", addresses)])
+                )
                 candidates = found.partner_id.filtered_domain(domain_company)
                 how = _("e-invoice address")
         if not candidates and seller.ibans:
@@ -201,24 +238,37 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             how = _("name")
         if candidates and keys and how != _("business id / VAT"):
             # found by address, account or name: never a partner known by other identifiers
-            candidates = candidates.filtered(lambda p: not (p.vat or p.company_registry) or (
-                {identifiers.compact(p.vat), identifiers.compact(p.company_registry)} & keys))
+            candidates = candidates.filtered(
+                lambda p: (
+                    not (p.vat or p.company_registry)
+                    or ({identifiers.compact(p.vat), identifiers.compact(p.company_registry)} & keys)
+                )
+            )
         if candidates:
             partner = self._link_pick_supplier(state, invoice, candidates)
             if len(candidates) > 1:
-                state.warnings.append(_(
-                    "%(count)s partners match the supplier by %(how)s (%(names)s): %(chosen)s was chosen "
-                    "(company partner over contact, active over archived, matching bank account first)",
-                    count=len(candidates), how=how, names=", ".join(candidates.mapped("display_name")),
-                    chosen=partner.display_name))
+                state.warnings.append(
+                    _(
+                        "%(count)s partners match the supplier by %(how)s (%(names)s): %(chosen)s was chosen "
+                        "(company partner over contact, active over archived, matching bank account first)",
+                        count=len(candidates),
+                        how=how,
+                        names=", ".join(candidates.mapped("display_name")),
+                        chosen=partner.display_name,
+                    )
+                )
             return partner, how
         if self.env.context.get("heeros_link_no_create"):
             return Partner.browse(), ""
         if company.heeros_link_create_suppliers:
             return self._link_create_supplier(state, invoice), _("created")
-        state.warnings.append(_("supplier %(name)s (%(ids)s) is not known: choose the vendor of the bill",
-                                name=seller.name or "-",
-                                ids=", ".join(f"{k} {v}" for k, v in seller.identifiers()) or "-"))
+        state.warnings.append(
+            _(
+                "supplier %(name)s (%(ids)s) is not known: choose the vendor of the bill",
+                name=seller.name or "-",
+                ids=", ".join(f"{k} {v}" for k, v in seller.identifiers()) or "-",
+            )
+        )
         return Partner.browse(), ""
 
     def _link_pick_supplier(self, state, invoice, candidates):
@@ -226,40 +276,64 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         ibans = set(invoice.seller.ibans)
 
         def rank(partner):
-            return (not partner.active, bool(partner.parent_id),
-                    not (ibans & set(partner.bank_ids.mapped("sanitized_acc_number"))), partner.id)
+            return (
+                not partner.active,
+                bool(partner.parent_id),
+                not (ibans & set(partner.bank_ids.mapped("sanitized_acc_number"))),
+                partner.id,
+            )
+
         return min(candidates, key=rank)
 
     def _link_create_supplier(self, state, invoice):
         seller = invoice.seller
-        country = self.env["res.country"].search([("code", "=", seller.country_code.upper())], limit=1) \
-            if seller.country_code else self.env["res.country"]
-        vat = seller.vat_number or (identifiers.vat_from_business_id(seller.business_id)
-                                    if identifiers.normalise_business_id(seller.business_id) else "")
+        country = (
+            self.env["res.country"].search([("code", "=", seller.country_code.upper())], limit=1)
+            if seller.country_code
+            else self.env["res.country"]
+        )
+        vat = seller.vat_number or (
+            identifiers.vat_from_business_id(seller.business_id)
+            if identifiers.normalise_business_id(seller.business_id)
+            else ""
+        )
         vals = {
             "name": seller.name or seller.business_id or _("Unknown supplier"),
-            "is_company": True, "vat": vat or False,
+            "is_company": True,
+            "vat": vat or False,
             "company_registry": seller.business_id or False,
-            "country_id": country.id or False, "company_id": False,
+            "country_id": country.id or False,
+            "company_id": False,
         }
         try:
             with self.env.cr.savepoint():
                 partner = self.env["res.partner"].create(vals)
         except ValidationError as exc:
             # an identifier the checks refuse (a wrong check digit): the supplier is made without them
-            state.warnings.append(_("%(number)s: the supplier was created without its VAT number and "
-                                    "business id, which are not valid (%(why)s)", number=invoice.number,
-                                    why=exc.args[0]))
+            state.warnings.append(
+                _(
+                    "%(number)s: the supplier was created without its VAT number and "
+                    "business id, which are not valid (%(why)s)",
+                    number=invoice.number,
+                    why=exc.args[0],
+                )
+            )
             partner = self.env["res.partner"].create(dict(vals, vat=False, company_registry=False))
         if seller.ovt:
             try:
                 with self.env.cr.savepoint():
                     self.env["heeros.link.einvoice.address"].sudo().create(
-                        {"partner_id": partner.id, "address": seller.ovt})
+                        {"partner_id": partner.id, "address": seller.ovt}
+                    )
             except ValidationError as exc:
-                state.warnings.append(_("%(number)s: the supplier's e-invoice address %(address)s was not "
-                                        "added: %(why)s", number=invoice.number, address=seller.ovt,
-                                        why=exc.args[0]))
+                state.warnings.append(
+                    _(
+                        "%(number)s: the supplier's e-invoice address %(address)s was not added: %(why)s",
+                        number=invoice.number,
+                        address=seller.ovt,
+                        why=exc.args[0],
+                    )
+                )
         state.notes.append(_("supplier %s created from the e-invoice", partner.display_name))
         return partner
 
@@ -269,8 +343,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Bank = self.env["res.partner.bank"].sudo()
         for iban in invoice.seller.ibans:
             account = Bank.with_context(active_test=False).search(
-                [("sanitized_acc_number", "=", iban), ("partner_id", "=", partner.commercial_partner_id.id)],
-                limit=1)
+                [("sanitized_acc_number", "=", iban), ("partner_id", "=", partner.commercial_partner_id.id)], limit=1
+            )
             if not account:
                 account = Bank.create({"acc_number": iban, "partner_id": partner.commercial_partner_id.id})
                 state.notes.append(_("bank account %s added to the supplier", iban))
@@ -288,19 +362,31 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         document id, or the same payload; else an empty recordset."""
         Move = self.env["account.move"].sudo()
         company = state.company
-        base = [("company_id", "=", company.id), ("move_type", "in", ("in_invoice", "in_refund")),
-                ("state", "!=", "cancel")]
-        found = Move.search(base + [("heeros_link_in_payload_key", "=", self._link_payload_key(state, invoice))],
-                            limit=1)
+        base = [
+            ("company_id", "=", company.id),
+            ("move_type", "in", ("in_invoice", "in_refund")),
+            ("state", "!=", "cancel"),
+        ]
+        found = Move.search(
+            base + [("heeros_link_in_payload_key", "=", self._link_payload_key(state, invoice))], limit=1
+        )
         if not found and invoice.document_id:
-            found = Move.search(base + [("heeros_link_in_document_id", "=", invoice.document_id),
-                                        ("heeros_link_in_format", "=", invoice.format)], limit=1)
+            found = Move.search(
+                base
+                + [
+                    ("heeros_link_in_document_id", "=", invoice.document_id),
+                    ("heeros_link_in_format", "=", invoice.format),
+                ],
+                limit=1,
+            )
         if not found and invoice.number:
             partner, _how = self._link_known_supplier(state, invoice)
             if partner:
-                found = Move.search(base + [("ref", "=", invoice.number),
-                                            ("commercial_partner_id", "=", partner.commercial_partner_id.id)],
-                                    limit=1)
+                found = Move.search(
+                    base
+                    + [("ref", "=", invoice.number), ("commercial_partner_id", "=", partner.commercial_partner_id.id)],
+                    limit=1,
+                )
         return found
 
     def _link_known_supplier(self, state, invoice):
@@ -317,10 +403,15 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     def _link_create_bill(self, state, invoice):
         partner, how = self._link_match_supplier(state, invoice)
         vals = self._link_bill_vals(state, invoice, partner, how)
-        vals["invoice_line_ids"] = [(0, 0, self._link_line_vals(state, invoice, line, partner))
-                                    for line in invoice.lines]
-        move = self.env["account.move"].with_company(state.company).with_context(
-            default_move_type=vals["move_type"]).create(vals)
+        vals["invoice_line_ids"] = [
+            (0, 0, self._link_line_vals(state, invoice, line, partner)) for line in invoice.lines
+        ]
+        move = (
+            self.env["account.move"]
+            .with_company(state.company)
+            .with_context(default_move_type=vals["move_type"])
+            .create(vals)
+        )
         self._link_attach(state, invoice, move)
         self._link_fit_vat_rounding(state, invoice, move)
         problems = self._link_check_totals(state, invoice, move)
@@ -336,12 +427,19 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     def _link_bill_vals(self, state, invoice, partner, how):
         """``account.move`` values of the bill (without lines)."""
         company = state.company
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", invoice.currency)], limit=1) or company.currency_id
+        currency = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "=", invoice.currency)], limit=1)
+            or company.currency_id
+        )
         reference = fi_reference.compact(invoice.payment_reference or "")
         if reference and not fi_reference.kind(reference):
-            state.warnings.append(_("%(number)s: payment reference %(ref)s is not a valid Finnish or RF "
-                                    "reference", number=invoice.number, ref=invoice.payment_reference))
+            state.warnings.append(
+                _(
+                    "%(number)s: payment reference %(ref)s is not a valid Finnish or RF reference",
+                    number=invoice.number,
+                    ref=invoice.payment_reference,
+                )
+            )
         vals = {
             "move_type": "in_refund" if invoice.is_credit_note else "in_invoice",
             "company_id": company.id,
@@ -372,8 +470,11 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         discount = _exact(line.discount_percent)
         digits = self.env["decimal.precision"].precision_get("Product Price")
         step = Decimal(1).scaleb(-digits)
-        if price is not None and price == price.quantize(step) and \
-                _dec(quantity * price * (1 - (discount or Decimal(0)) / 100)) == _dec(total):
+        if (
+            price is not None
+            and price == price.quantize(step)
+            and _dec(quantity * price * (1 - (discount or Decimal(0)) / 100)) == _dec(total)
+        ):
             vals = {"quantity": float(quantity), "price_unit": float(price), "discount": float(discount or 0)}
         elif quantity and _dec((total / quantity).quantize(step) * quantity) == _dec(total):
             vals = {"quantity": float(quantity), "price_unit": float((total / quantity).quantize(step))}
@@ -381,8 +482,10 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             # a unit price finer than the database keeps: the line's total is what counts
             vals = {"quantity": 1.0, "price_unit": float(total)}
             state.extra.setdefault("lines_as_totals", []).append(line.name)
-        vals["name"] = line.name if vals["quantity"] == float(quantity) else "%s (%s × %s)" % (
-            line.name, quantity.normalize(), price if price is not None else "-")
+        if vals["quantity"] == float(quantity):
+            vals["name"] = line.name
+        else:
+            vals["name"] = f"{line.name} ({quantity.normalize()} x {price if price is not None else '-'})"
         product = self._link_product(state, line, partner)
         if product:
             vals["product_id"] = product.id
@@ -401,7 +504,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         if line.seller_code and partner and "product.supplierinfo" in self.env:
             info = self.env["product.supplierinfo"].search(
                 [("partner_id", "=", partner.commercial_partner_id.id), ("product_code", "=", line.seller_code)],
-                limit=1)
+                limit=1,
+            )
             if info:
                 return info.product_id or info.product_tmpl_id.product_variant_id
         return Product
@@ -422,11 +526,14 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                 found = template.ref(pattern.format(rate=STANDARD_RATE), raise_if_not_found=False)
                 if found:
                     return found
-        domain = [("company_id", "=", company.id), ("type_tax_use", "=", "purchase"),
-                  ("amount_type", "=", "percent"), ("price_include", "=", False)]
+        domain = [
+            ("company_id", "=", company.id),
+            ("type_tax_use", "=", "purchase"),
+            ("amount_type", "=", "percent"),
+            ("price_include", "=", False),
+        ]
         candidates = Tax.search(domain + [("amount", "=", float(tax.rate))], order="sequence, id")
-        plain = candidates.filtered(lambda t: all(
-            line.factor_percent >= 0 for line in t.invoice_repartition_line_ids))
+        plain = candidates.filtered(lambda t: all(line.factor_percent >= 0 for line in t.invoice_repartition_line_ids))
         candidates = plain or candidates
         by_category = candidates.filtered(lambda t: t.heeros_link_vat_category == tax.category)
         found = (by_category or candidates)[:1]
@@ -442,17 +549,26 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Tax = self.env["account.tax"].sudo().with_company(company)
         name = _("Purchase %(rate)s%% %(cat)s (e-invoice)", rate=tax.rate.normalize(), cat=tax.category)
         existing = Tax.with_context(active_test=False).search(
-            [("company_id", "=", company.id), ("name", "=", name), ("type_tax_use", "=", "purchase")], limit=1)
+            [("company_id", "=", company.id), ("name", "=", name), ("type_tax_use", "=", "purchase")], limit=1
+        )
         if existing:
             existing.active = True
             return existing
         group = self.env["account.tax.group"].sudo().search([("company_id", "=", company.id)], limit=1)
-        created = Tax.create({"name": name, "amount": float(tax.rate), "amount_type": "percent",
-                              "type_tax_use": "purchase", "company_id": company.id,
-                              "tax_group_id": group.id,
-                              "country_id": (company.account_fiscal_country_id or company.country_id).id,
-                              "heeros_link_vat_category": tax.category if tax.category in dict(
-                                  self.env["account.tax"]._fields["heeros_link_vat_category"].selection) else False})
+        created = Tax.create(
+            {
+                "name": name,
+                "amount": float(tax.rate),
+                "amount_type": "percent",
+                "type_tax_use": "purchase",
+                "company_id": company.id,
+                "tax_group_id": group.id,
+                "country_id": (company.account_fiscal_country_id or company.country_id).id,
+                "heeros_link_vat_category": tax.category
+                if tax.category in dict(self.env["account.tax"]._fields["heeros_link_vat_category"].selection)
+                else False,
+            }
+        )
         state.notes.append(_("purchase tax %s created for this invoice's rate: check its accounts", name))
         return created
 
@@ -462,8 +578,16 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         files = [(state.file_name or f"{invoice.number}.xml", state.data, "application/xml")]
         files += [(a.name, a.content, a.mime_type) for a in invoice.attachments]
         for name, content, mimetype in files:
-            Attachment.create({"name": name, "raw": content, "mimetype": mimetype,
-                               "res_model": "account.move", "res_id": move.id, "company_id": move.company_id.id})
+            Attachment.create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "company_id": move.company_id.id,
+                }
+            )
 
     def _link_fit_vat_rounding(self, state, invoice, move):
         """A supplier that rounds VAT once per rate (EN 16931) and a company
@@ -479,16 +603,23 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         changes = []
         for rate, amount in ours.items():
             difference = _dec(theirs.get(rate, amount)) - amount
-            tax_lines = move.line_ids.filtered(lambda l, r=rate: l.display_type == "tax"
-                                               and _dec(l.tax_line_id.amount) == r)
-            lines = len(move.invoice_line_ids.filtered(lambda l, r=rate: any(
-                _dec(t.amount) == r for t in l.tax_ids)))
+            tax_lines = move.line_ids.filtered(
+                lambda ml, r=rate: ml.display_type == "tax" and _dec(ml.tax_line_id.amount) == r
+            )
+            lines = len(move.invoice_line_ids.filtered(lambda ml, r=rate: any(_dec(t.amount) == r for t in ml.tax_ids)))
             if difference and len(tax_lines) == 1 and abs(difference) <= Decimal("0.01") * max(lines, 1):
-                changes.append((1, tax_lines.id, {"amount_currency": tax_lines.amount_currency
-                                                  + float(difference) * sign}))
-                state.notes.append(_("VAT %(rate)s %% set to the invoice's %(amount)s (the supplier rounds "
-                                     "VAT per rate, %(diff)s apart)", rate=rate, amount=_dec(theirs[rate]),
-                                     diff=difference))
+                changes.append(
+                    (1, tax_lines.id, {"amount_currency": tax_lines.amount_currency + float(difference) * sign})
+                )
+                state.notes.append(
+                    _(
+                        "VAT %(rate)s %% set to the invoice's %(amount)s (the supplier rounds "
+                        "VAT per rate, %(diff)s apart)",
+                        rate=rate,
+                        amount=_dec(theirs[rate]),
+                        diff=difference,
+                    )
+                )
         if changes:
             move.write({"line_ids": changes})
 
@@ -502,8 +633,15 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             if theirs is None:
                 return
             if _dec(ours) != _dec(theirs):
-                problems.append(_("%(what)s differs: bill %(ours)s, document %(theirs)s",
-                                  what=label, ours=_dec(ours), theirs=_dec(theirs)))
+                problems.append(
+                    _(
+                        "%(what)s differs: bill %(ours)s, document %(theirs)s",
+                        what=label,
+                        ours=_dec(ours),
+                        theirs=_dec(theirs),
+                    )
+                )
+
         differs(_("total excluding VAT"), move.amount_untaxed * sign, invoice.total_excl_vat)
         differs(_("VAT"), move.amount_tax * sign, invoice.total_vat)
         differs(_("total"), move.amount_total * sign, invoice.total_incl_vat)
@@ -523,7 +661,7 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         """``{rate: VAT amount}`` of a bill (document currency), by the
         rate the invoice states (reverse charge counts as 0 %)."""
         result = {}
-        for line in move.line_ids.filtered(lambda l: l.display_type == "tax"):
+        for line in move.line_ids.filtered(lambda ml: ml.display_type == "tax"):
             tax = line.tax_line_id
             if any(r.factor_percent < 0 for r in tax.invoice_repartition_line_ids):
                 continue  # self-assessed: the document shows 0 %
@@ -533,14 +671,15 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         return {k: _dec(v) for k, v in result.items()}
 
 
-
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_in_message_id = fields.Many2one(
-        "heeros.link.message", "Received through Link", readonly=True, copy=False, index="btree_not_null")
+        "heeros.link.message", "Received through Link", readonly=True, copy=False, index="btree_not_null"
+    )
     heeros_link_in_format = fields.Selection(
-        [("finvoice", "Finvoice"), ("ubl", "UBL / Peppol")], "E-invoice format", readonly=True, copy=False)
+        [("finvoice", "Finvoice"), ("ubl", "UBL / Peppol")], "E-invoice format", readonly=True, copy=False
+    )
     heeros_link_in_document_id = fields.Char("E-invoice document id", readonly=True, copy=False, index=True)
     heeros_link_in_payload_key = fields.Char(readonly=True, copy=False, index=True)
     heeros_link_in_supplier_match = fields.Char("Supplier matched by", readonly=True, copy=False)
@@ -551,6 +690,8 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     heeros_link_create_suppliers = fields.Boolean(
-        "Create unknown suppliers", default=True,
+        "Create unknown suppliers",
+        default=True,
         help="A received e-invoice from an unknown supplier creates the supplier with the identifiers "
-        "of the invoice. Off: the bill is left without a vendor for review.")
+        "of the invoice. Off: the bill is left without a vendor for review.",
+    )
