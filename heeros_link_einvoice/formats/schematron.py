@@ -82,9 +82,12 @@ RULE_SETS = {
 
 FLAGS = ("fatal", "warning", "information")
 _FLAG_ALIASES = {
-    "fatal": "fatal", "error": "fatal",
-    "warning": "warning", "warn": "warning",
-    "information": "information", "info": "information",
+    "fatal": "fatal",
+    "error": "fatal",
+    "warning": "warning",
+    "warn": "warning",
+    "information": "information",
+    "info": "information",
 }
 
 
@@ -113,6 +116,7 @@ class Finding:
 # ---------------------------------------------------------------------------
 # Schematron -> XSLT 2.0 compiler
 # ---------------------------------------------------------------------------
+
 
 def _sch(tag):
     return f"{{{SCH}}}{tag}"
@@ -149,8 +153,7 @@ class _Compiler:
         where = None
         if element is not None:
             where = f"{etree.QName(element).localname} (line {element.sourceline})"
-        return MalformedDocument(f"Schematron {self.name}: {message}", element=where,
-                                 file_name=self.name)
+        return MalformedDocument(f"Schematron {self.name}: {message}", element=where, file_name=self.name)
 
     # -- preparation --------------------------------------------------------
 
@@ -163,8 +166,9 @@ class _Compiler:
             raise self.fail(f"query binding {binding!r} is not supported", root)
         for element in root.iter(_sch("include"), _sch("extends")):
             if element.tag == _sch("include") or element.get("href"):
-                raise self.fail("external files (include, extends href) are not supported; "
-                                "use a preprocessed schema", element)
+                raise self.fail(
+                    "external files (include, extends href) are not supported; use a preprocessed schema", element
+                )
         for rule in root.iter(_sch("rule")):
             if rule.get("abstract") == "true":
                 if not rule.get("id"):
@@ -184,8 +188,7 @@ class _Compiler:
         ``$param`` placeholders replaced."""
         base = self.abstract_patterns.get(pattern.get("is-a"))
         if base is None:
-            raise self.fail(f"pattern is-a {pattern.get('is-a')!r}: no such abstract pattern",
-                            pattern)
+            raise self.fail(f"pattern is-a {pattern.get('is-a')!r}: no such abstract pattern", pattern)
         params = {p.get("name"): p.get("value") or "" for p in pattern.findall(_sch("param"))}
         copy = etree.fromstring(etree.tostring(base))
         copy.attrib.pop("abstract", None)
@@ -197,8 +200,7 @@ class _Compiler:
                     continue
                 for attr in _PARAM_ATTRS:
                     if attr in element.attrib:
-                        element.set(attr, regex.sub(lambda m: params[m.group(1)],
-                                                    element.get(attr)))
+                        element.set(attr, regex.sub(lambda m: params[m.group(1)], element.get(attr)))
         return copy
 
     def rule_items(self, rule, seen=()):
@@ -285,18 +287,23 @@ class _Compiler:
         function.set("as", "xs:string")
         param = etree.SubElement(function, _xsl("param"), name="node")
         param.set("as", "node()")
-        etree.SubElement(function, _xsl("sequence"), select=(
-            "if ($node instance of document-node()) then '/' else string-join("
-            "for $n in $node/ancestor-or-self::node()[not(self::document-node())] return "
-            "if ($n instance of attribute()) then "
-            "  (if (namespace-uri($n) = '') then concat('/@', local-name($n)) "
-            "   else concat('/@*[local-name()=''', local-name($n), ''' and namespace-uri()=''', "
-            "namespace-uri($n), ''']')) "
-            "else if ($n instance of element()) then "
-            "  concat('/', if (namespace-uri($n) = '') then local-name($n) "
-            "   else concat('*:', local-name($n), '[namespace-uri()=''', namespace-uri($n), ''']'), "
-            "  '[', 1 + count($n/preceding-sibling::*[node-name(.) = node-name($n)]), ']') "
-            "else concat('/', name($n)), '')"))
+        etree.SubElement(
+            function,
+            _xsl("sequence"),
+            select=(
+                "if ($node instance of document-node()) then '/' else string-join("
+                "for $n in $node/ancestor-or-self::node()[not(self::document-node())] return "
+                "if ($n instance of attribute()) then "
+                "  (if (namespace-uri($n) = '') then concat('/@', local-name($n)) "
+                "   else concat('/@*[local-name()=''', local-name($n), ''' and namespace-uri()=''', "
+                "namespace-uri($n), ''']')) "
+                "else if ($n instance of element()) then "
+                "  concat('/', if (namespace-uri($n) = '') then local-name($n) "
+                "   else concat('*:', local-name($n), '[namespace-uri()=''', namespace-uri($n), ''']'), "
+                "  '[', 1 + count($n/preceding-sibling::*[node-name(.) = node-name($n)]), ']') "
+                "else concat('/', name($n)), '')"
+            ),
+        )
 
     def variable(self, let):
         if not let.get("name"):
@@ -366,6 +373,7 @@ class _Compiler:
 
     def message(self, source, target):
         """Copy message content: text, ``value-of``, ``name`` and inline elements."""
+
         def add_text(value):
             if value:
                 etree.SubElement(target, _xsl("text")).text = value
@@ -424,8 +432,7 @@ def _rule_file(rule_set):
     try:
         return RULE_SETS[rule_set]
     except KeyError:
-        raise UnrecognisedDocument(f"unknown Schematron rule set {rule_set!r}",
-                                   expected=", ".join(RULE_SETS)) from None
+        raise UnrecognisedDocument(f"unknown Schematron rule set {rule_set!r}", expected=", ".join(RULE_SETS)) from None
 
 
 def _executable(rule_set):
@@ -447,8 +454,7 @@ def _executable(rule_set):
         except LinkFormatError:
             raise
         except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
-            raise MalformedDocument(f"the rules could not be compiled: {exc}",
-                                    file_name=path.name) from None
+            raise MalformedDocument(f"the rules could not be compiled: {exc}", file_name=path.name) from None
         if executable is None:
             raise MalformedDocument("the rules could not be compiled", file_name=path.name)
         _EXECUTABLES[key] = executable
@@ -468,6 +474,7 @@ _CEN_ATTRIBUTE_RE = re.compile(r"@\*\[local-name\(\)='([^']*)' and namespace-uri
 def readable_location(location):
     """``/*:Invoice[namespace-uri()='…Invoice-2'][1]/*:ID[namespace-uri()='…CommonBasicComponents-2'][1]``
     -> ``/Invoice[1]/cbc:ID[1]`` (unknown namespaces as ``Q{uri}name``)."""
+
     def name(local, uri):
         if uri in LOCATION_PREFIXES:
             prefix = LOCATION_PREFIXES[uri]
@@ -486,14 +493,16 @@ def _findings(svrl_text, rule_set):
         flag = _FLAG_ALIASES.get(raw_flag, "fatal")  # none or unknown: an error
         text_element = element.find(_svrl("text"))
         text = " ".join("".join(text_element.itertext()).split()) if text_element is not None else ""
-        findings.append(Finding(
-            rule_id=element.get("id") or "",
-            flag=flag,
-            location=readable_location(element.get("location")),
-            text=text,
-            rule_set=rule_set if isinstance(rule_set, str) else Path(rule_set).name,
-            test=element.get("test") or "",
-        ))
+        findings.append(
+            Finding(
+                rule_id=element.get("id") or "",
+                flag=flag,
+                location=readable_location(element.get("location")),
+                text=text,
+                rule_set=rule_set if isinstance(rule_set, str) else Path(rule_set).name,
+                test=element.get("test") or "",
+            )
+        )
     return findings
 
 
@@ -512,8 +521,10 @@ def validate_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
     if namespace not in (UBL_INVOICE, UBL_CREDIT_NOTE):
         raise UnrecognisedDocument(
             f"not a UBL invoice or credit note: root element <{xmlsafe.local(root.tag)}>"
-            f" in namespace {namespace or '(none)'}", file_name=file_name,
-            expected=f"Invoice in {UBL_INVOICE} or CreditNote in {UBL_CREDIT_NOTE}")
+            f" in namespace {namespace or '(none)'}",
+            file_name=file_name,
+            expected=f"Invoice in {UBL_INVOICE} or CreditNote in {UBL_CREDIT_NOTE}",
+        )
     text = etree.tostring(root, encoding="unicode")
     findings = []
     for rule_set in rule_sets:
@@ -526,7 +537,9 @@ def validate_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
             except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError: a dynamic error in a rule
                 raise SchemaViolation(
                     f"the {rule_set} rules could not be evaluated on this document: {exc}",
-                    file_name=file_name, errors=[str(exc)]) from None
+                    file_name=file_name,
+                    errors=[str(exc)],
+                ) from None
         findings.extend(_findings(output, rule_set))
     return findings
 
@@ -547,7 +560,9 @@ def check_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
     errors = fatal(findings)
     if errors:
         raise SchemaViolation(
-            f"the document breaks {len(errors)} business rule(s)", file_name=file_name,
+            f"the document breaks {len(errors)} business rule(s)",
+            file_name=file_name,
             errors=[f.describe() for f in errors],
-            expected="a document satisfying EN 16931 and Peppol BIS Billing 3.0")
+            expected="a document satisfying EN 16931 and Peppol BIS Billing 3.0",
+        )
     return findings

@@ -27,20 +27,44 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _link_document_types(self):
         types = super()._link_document_types()
-        types.setdefault("scan", DocumentType(
-            code="scan", label="Scanned invoice (PDF)", detect=_is_pdf,
-            handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan"), priority=200))
-        types.setdefault("scan.delivery", DocumentType(
-            code="scan.delivery", label="Scanning service delivery (ZIP)", detect=_is_zip,
-            handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan_delivery"), priority=190))
+        types.setdefault(
+            "scan",
+            DocumentType(
+                code="scan",
+                label="Scanned invoice (PDF)",
+                detect=_is_pdf,
+                handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan"),
+                priority=200,
+            ),
+        )
+        types.setdefault(
+            "scan.delivery",
+            DocumentType(
+                code="scan.delivery",
+                label="Scanning service delivery (ZIP)",
+                detect=_is_zip,
+                handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan_delivery"),
+                priority=190,
+            ),
+        )
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")
-        types["finvoice"] = DocumentType(code="finvoice", label=OUTBOUND_TYPES["finvoice"],
-                                         detect=detect.is_finvoice, handler=IMPORT_HANDLER,
-                                         priority=40, direction="both")
-        types["ubl"] = DocumentType(code="ubl", label="UBL / Peppol e-invoice", detect=detect.is_ubl_invoice,
-                                    handler=IMPORT_HANDLER, priority=40)
+        types["finvoice"] = DocumentType(
+            code="finvoice",
+            label=OUTBOUND_TYPES["finvoice"],
+            detect=detect.is_finvoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+            direction="both",
+        )
+        types["ubl"] = DocumentType(
+            code="ubl",
+            label="UBL / Peppol e-invoice",
+            detect=detect.is_ubl_invoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+        )
         return types
 
     @api.model
@@ -59,9 +83,13 @@ class HeerosLinkMessage(models.Model):
             files = [(_("e-mail without invoice.eml"), (msg_dict.get("body") or "").encode())]
         messages = self._link_intake(files, connection=connection, process=False)
         for message in messages:
-            message.message_post(body=_("Received by e-mail from %(sender)s: %(subject)s",
-                                        sender=msg_dict.get("email_from") or "?",
-                                        subject=msg_dict.get("subject") or ""))
+            message.message_post(
+                body=_(
+                    "Received by e-mail from %(sender)s: %(subject)s",
+                    sender=msg_dict.get("email_from") or "?",
+                    subject=msg_dict.get("subject") or "",
+                )
+            )
         return messages[:1]
 
     @api.model
@@ -86,11 +114,17 @@ class HeerosLinkMessage(models.Model):
         if not messages:
             return
         Move = self.env["account.move"].sudo()
-        moves = Move.search(["|", ("heeros_link_message_id", "in", messages.ids),
-                             ("heeros_link_attachment_message_id", "in", messages.ids)])
+        moves = Move.search(
+            [
+                "|",
+                ("heeros_link_message_id", "in", messages.ids),
+                ("heeros_link_attachment_message_id", "in", messages.ids),
+            ]
+        )
         for message in messages:
-            failed = moves.browse([m.id for m in moves if message in (
-                m.heeros_link_message_id | m.heeros_link_attachment_message_id)])
+            failed = moves.browse(
+                [m.id for m in moves if message in (m.heeros_link_message_id | m.heeros_link_attachment_message_id)]
+            )
             if failed:
                 failed._heeros_link_failed(message)
 
@@ -101,4 +135,5 @@ class HeerosLinkConnection(models.Model):
     finvoice_soap_frame = fields.Boolean(
         "Finvoice with SOAP frame",
         help="Write the ebXML SOAP frame in front of every Finvoice message, as the banks' "
-        "e-invoice channel expects. Operators usually take the Finvoice alone.")
+        "e-invoice channel expects. Operators usually take the Finvoice alone.",
+    )

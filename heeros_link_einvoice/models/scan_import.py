@@ -337,8 +337,10 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         for scanned in scans.filtered(
             lambda m: scan.pair_key(m.file_name) in keys or m._linked("account.move").exists() & replaced
         ):
-            draft = scanned._linked("account.move").exists().filtered(
-                lambda b: b.state == "draft" and b.heeros_link_scan_review and b != move
+            draft = (
+                scanned._linked("account.move")
+                .exists()
+                .filtered(lambda b: b.state == "draft" and b.heeros_link_scan_review and b != move)
             )
             self.env["heeros.link.einvoice.scan"]._heeros_link_scan_attach(
                 move, [(scanned.file_name, scanned._payload())], scanned
