@@ -8,7 +8,7 @@
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
     "depends": ["heeros_link_base", "account_edi_ubl_cii", "l10n_fi"],
-    "external_dependencies": {"python": ["lxml", "xmlschema", "saxonche"]},
+    "external_dependencies": {"python": ["lxml", "xmlschema", "saxonche", "pypdf"]},
     "data": [
         "security/ir.model.access.csv",
         "security/heeros_link_einvoice_security.xml",

@@ -14,4 +14,5 @@ from . import (
     reminder_run,
     res_company,
     res_partner,
+    scan_import,
 )

@@ -89,6 +89,13 @@ class AccountMove(models.Model):
         index="btree_not_null",
     )
     heeros_link_error = fields.Text("E-invoice error", readonly=True, copy=False)
+    heeros_link_scan_review = fields.Boolean(
+        "Scan to review",
+        copy=False,
+        tracking=True,
+        help="Made from a scanned or printed invoice: check the values read against the attached file.",
+    )
+    heeros_link_scan_data = fields.Text("Read from the scan", readonly=True, copy=False)
     heeros_link_message_count = fields.Integer(compute="_compute_heeros_link_message_count")
     heeros_link_disputed = fields.Boolean(
         "Disputed",
