@@ -19,7 +19,8 @@ class HeerosLinkSalaryImport(models.TransientModel):
         check_company=True,
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
     )
-    file = fields.Binary("Salary list", required=True, attachment=False)
+    # required in the form only: the list is cleared once its batches exist
+    file = fields.Binary("Salary list", attachment=False)
     file_name = fields.Char()
 
     def action_import(self):
