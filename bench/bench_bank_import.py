@@ -175,9 +175,10 @@ def run_size(env, company, connection, size, tmp, use_tracemalloc, invoice_share
         tracemalloc.stop()
     rss_after = _rss_mb()
     Line = env["account.bank.statement.line"]
-    lines = Line.search_count([("link_message_id", "=", message.id)])
-    partnered = Line.search_count([("link_message_id", "=", message.id), ("partner_id", "!=", False)])
-    reconciled = Line.search_count([("link_message_id", "=", message.id), ("link_match_state", "=", "paid")])
+    lines = Line.search_count([("heeros_link_bank_message_id", "=", message.id)])
+    partnered = Line.search_count([("heeros_link_bank_message_id", "=", message.id), ("partner_id", "!=", False)])
+    reconciled = Line.search_count([("heeros_link_bank_message_id", "=", message.id),
+                                    ("heeros_link_match_state", "=", "paid")])
     result = {
         "size": size, "details": info["details"], "lines": lines, "partnered": partnered, "seconds": seconds,
         "invoices": invoices, "reconciled": reconciled,

@@ -11,3 +11,7 @@ from . import (
     payment_salary,
     res_company,
 )
+
+# isort: split
+from . import payment_feedback  # extends the batch and line models above: loaded after them
+

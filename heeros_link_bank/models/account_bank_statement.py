@@ -29,27 +29,27 @@ MATCH_STATES = [
 class AccountBankStatement(models.Model):
     _inherit = "account.bank.statement"
 
-    link_message_id = fields.Many2one(
+    heeros_link_bank_message_id = fields.Many2one(
         "heeros.link.message", "Link message", readonly=True, index="btree_not_null", copy=False,
         check_company=False, help="The bank file this statement was imported from.")
-    link_balance_warning = fields.Text(
+    heeros_link_balance_warning = fields.Text(
         "Balance warning", readonly=True, copy=False,
         help="Set when the bank's balances do not add up: the opening balance does not continue "
         "the previous statement, or opening balance and entries do not give the closing balance.")
-    link_has_warning = fields.Boolean(
-        "Balance mismatch", compute="_compute_link_has_warning", store=True)
+    heeros_link_has_warning = fields.Boolean(
+        "Balance mismatch", compute="_compute_heeros_link_has_warning", store=True)
 
-    @api.depends("link_balance_warning")
-    def _compute_link_has_warning(self):
+    @api.depends("heeros_link_balance_warning")
+    def _compute_heeros_link_has_warning(self):
         for statement in self:
-            statement.link_has_warning = bool(statement.link_balance_warning)
+            statement.heeros_link_has_warning = bool(statement.heeros_link_balance_warning)
 
-    @api.constrains("link_message_id", "company_id")
-    def _check_link_message_company(self):
+    @api.constrains("heeros_link_bank_message_id", "company_id")
+    def _check_heeros_link_bank_message_company(self):
         # A statement's company follows its lines, so it may still be empty
         # while an import fills it; once known, it is the message's.
         for statement in self:
-            message = statement.link_message_id
+            message = statement.heeros_link_bank_message_id
             if message and statement.company_id and message.company_id != statement.company_id:
                 raise ValidationError(_(
                     "Statement %(statement)s belongs to %(company)s, its Link message %(message)s "
@@ -57,14 +57,14 @@ class AccountBankStatement(models.Model):
                     message=message.name))
 
     @api.model
-    def _link_open(self, journal, reference, message):
+    def _heeros_link_open(self, journal, reference, message):
         """A new, empty statement of ``journal`` that an import fills: lines
-        go into it batch by batch and :meth:`_link_attach` completes it. Its
+        go into it batch by batch and :meth:`_heeros_link_attach` completes it. Its
         journal and company are set now (they are otherwise computed from
         its lines). Returns the statement and its stored computed fields,
         which the import protects from recomputation until the end."""
         statement = self.create({"name": journal.code, "reference": reference, "balance_start": 0.0,
-                                 "balance_end_real": 0.0, "link_message_id": message.id})
+                                 "balance_end_real": 0.0, "heeros_link_bank_message_id": message.id})
         self.env.flush_all()
         self.env.cr.execute(SQL(
             "UPDATE account_bank_statement SET journal_id = %s, company_id = %s WHERE id = %s",
@@ -72,7 +72,7 @@ class AccountBankStatement(models.Model):
         statement.invalidate_recordset(["journal_id", "company_id"])
         return statement, [field for field in self._fields.values() if field.store and field.compute]
 
-    def _link_attach(self, line_ids):
+    def _heeros_link_attach(self, line_ids):
         """Put the statement lines ``line_ids`` (of one journal) in this
         statement, as writing its ``line_ids`` would, in a few queries however
         many lines there are: a statement of a large file holds a hundred
@@ -132,49 +132,49 @@ class AccountBankStatement(models.Model):
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
-    unique_import_id = fields.Char(
+    heeros_link_import_id = fields.Char(
         "Import ID", readonly=True, copy=False, index="btree_not_null",
         help="Identifies the bank's entry so that importing the same file, or one that "
         "overlaps it, never creates the entry twice.")
-    link_message_id = fields.Many2one(
+    heeros_link_bank_message_id = fields.Many2one(
         "heeros.link.message", "Link message", readonly=True, index="btree_not_null", copy=False,
         check_company=True, help="The bank file this line was imported from.")
-    link_archive_id = fields.Char(
+    heeros_link_archive_id = fields.Char(
         "Archive ID", readonly=True, copy=False, index="btree_not_null",
         help="The bank's archive reference (arkistointitunnus, camt AcctSvcrRef).")
-    link_batch_key = fields.Char(
+    heeros_link_batch_key = fields.Char(
         "Itemises", readonly=True, copy=False, index="btree_not_null",
         help="Set on the payments of a reference payment notification (camt.054, KTL): "
         "which lump-sum entry of the statement they itemise.")
-    link_lump_sum = fields.Boolean(
+    heeros_link_lump_sum = fields.Boolean(
         "Lump sum", readonly=True, copy=False,
         help="A statement entry summing several payments (e.g. transaction code 705, "
         "reference payments): it is replaced by its payments when their itemisation arrives.")
-    link_fi_code = fields.Char("Finnish transaction code", readonly=True, copy=False)
-    link_iso_code = fields.Char("ISO transaction code", readonly=True, copy=False,
+    heeros_link_fi_code = fields.Char("Finnish transaction code", readonly=True, copy=False)
+    heeros_link_iso_code = fields.Char("ISO transaction code", readonly=True, copy=False,
                                 help="Bank transaction code: domain/family/sub-family.")
-    link_reference = fields.Char(
+    heeros_link_reference = fields.Char(
         "Payment reference", readonly=True, copy=False, index="btree_not_null",
         help="The structured creditor reference (Finnish or RF) of the payment.")
-    link_match_state = fields.Selection(
+    heeros_link_match_state = fields.Selection(
         MATCH_STATES, "Reference matching", readonly=True, copy=False, index="btree_not_null")
-    link_invoice_ids = fields.Many2many(
+    heeros_link_invoice_ids = fields.Many2many(
         "account.move", "heeros_link_bank_line_invoice_rel", "line_id", "move_id",
         string="Matched invoices", readonly=True, copy=False, check_company=True)
 
-    link_details_text = fields.Text(
-        "Bank's details", compute="_compute_link_details_text",
+    heeros_link_details_text = fields.Text(
+        "Bank's details", compute="_compute_heeros_link_details_text",
         help="What the bank's file says of this transaction beyond the fields above: references, "
         "message, dates, and for payments in another currency the instructed amount, exchange "
         "rate and charges.")
 
     _sql_constraints = [
-        ("unique_import_id", "unique (unique_import_id)",
+        ("heeros_link_import_id", "unique (heeros_link_import_id)",
          "A bank entry can be imported only once."),
     ]
 
     @api.depends("transaction_details")
-    def _compute_link_details_text(self):
+    def _compute_heeros_link_details_text(self):
         labels = {
             "archive_id": _("Archive ID"),
             "entry_reference": _("Entry reference"),
@@ -194,13 +194,13 @@ class AccountBankStatementLine(models.Model):
             details = line.transaction_details if isinstance(line.transaction_details, dict) else {}
             shown = [(labels.get(key, key), value) for key, value in details.items()
                      if value not in (None, "", False)]
-            line.link_details_text = "\n".join(f"{label}: {value}" for label, value in shown) or False
+            line.heeros_link_details_text = "\n".join(f"{label}: {value}" for label, value in shown) or False
 
     # ------------------------------------------------------------------
     # batch creation
     # ------------------------------------------------------------------
     @api.model
-    def _link_create_batch(self, journal, vals_list, cache=None, into=None):
+    def _heeros_link_create_batch(self, journal, vals_list, cache=None, into=None):
         """Create many statement lines of one bank journal at once.
 
         ``vals_list`` holds the lines' own values plus ``date``. The result is
@@ -228,7 +228,7 @@ class AccountBankStatementLine(models.Model):
         ``cache``, a dict kept by the caller across the batches of one file,
         keeps what follows from each partner from one batch to the next.
         ``into``, a statement that the caller completes with
-        :meth:`AccountBankStatement._link_attach` once all its lines exist:
+        :meth:`AccountBankStatement._heeros_link_attach` once all its lines exist:
         the lines inserted by SQL go straight into it (saving an update of
         each row then), the others are attached then.
         """
@@ -243,17 +243,17 @@ class AccountBankStatementLine(models.Model):
                 or company._get_violated_lock_dates(first_date, False, journal) \
                 or self.env["account.analytic.distribution.model"].sudo().search_count(
                     [("company_id", "in", (False, company.id))], limit=1) \
-                or self._link_standard_create_reason():
+                or self._heeros_link_standard_create_reason():
             return self.create([dict(vals, journal_id=journal.id) for vals in vals_list])
-        names = self.env["account.move"]._link_sequence_names(journal, [vals["date"] for vals in vals_list])
+        names = self.env["account.move"]._heeros_link_sequence_names(journal, [vals["date"] for vals in vals_list])
         if len(vals_list) == 1:
-            return self._link_create_orm(journal, vals_list, names)
-        pattern = self._link_create_orm(journal, vals_list[:1], names[:1])
-        return pattern | self._link_create_sql(journal, vals_list[1:], names[1:], pattern,
+            return self._heeros_link_create_orm(journal, vals_list, names)
+        pattern = self._heeros_link_create_orm(journal, vals_list[:1], names[:1])
+        return pattern | self._heeros_link_create_sql(journal, vals_list[1:], names[1:], pattern,
                                                {} if cache is None else cache, into)
 
     @api.model
-    def _link_standard_create_reason(self):
+    def _heeros_link_standard_create_reason(self):
         """Why this database must use Odoo's standard ``create`` for every
         import (logged once), or None: the system parameter
         ``heeros_link_bank.standard_create`` is set, or another addon stores
@@ -272,14 +272,14 @@ class AccountBankStatementLine(models.Model):
             _logger.info("Bank statement lines are created with Odoo's standard create: %s", reason)
         return reason
 
-    def _link_context(self):
+    def _heeros_link_context(self):
         return dict(self.env.context, is_statement_line=True, skip_invoice_sync=True,
                     skip_analytic_sync=True, tracking_disable=True, mail_notrack=True,
                     mail_create_nolog=True)
 
     @api.model
-    def _link_create_orm(self, journal, vals_list, names):
-        ctx = self._link_context()
+    def _heeros_link_create_orm(self, journal, vals_list, names):
+        ctx = self._heeros_link_context()
         company = journal.company_id
         currency = company.currency_id
         Move = self.env["account.move"].with_context(ctx)
@@ -317,15 +317,15 @@ class AccountBankStatementLine(models.Model):
             })
             line_vals.append(vals)
         moves = Move.create(move_vals)
-        lines = self.with_context(ctx)._link_insert(moves, line_vals)
+        lines = self.with_context(ctx)._heeros_link_insert(moves, line_vals)
         # Posting ticks "checked" entry by entry, each a full write; the value
         # is already the journal's, so let it go to the cache only.
         with orm.protecting(self.env, [Move._fields["checked"]], moves):
             moves.action_post()
-        self._link_tie(lines)
+        self._heeros_link_tie(lines)
         return lines.with_env(self.env)
 
-    def _link_tie(self, lines, items=True):
+    def _heeros_link_tie(self, lines, items=True):
         """Link the entries (and, with ``items``, their journal items) to
         their statement lines. Done last: linked, every write on an entry
         (posting too) synchronises its line one by one."""
@@ -346,7 +346,7 @@ class AccountBankStatementLine(models.Model):
         self.env["account.move.line"].invalidate_model(["statement_line_id", "statement_id"])
 
     @api.model
-    def _link_create_sql(self, journal, vals_list, names, pattern, cache, into=None):
+    def _heeros_link_create_sql(self, journal, vals_list, names, pattern, cache, into=None):
         """Insert statement lines like ``pattern`` (one line created by the
         ORM in the same journal) for ``vals_list``, numbered ``names``."""
         self.check_access("create")
@@ -355,7 +355,7 @@ class AccountBankStatementLine(models.Model):
         cr = self.env.cr
         company = journal.company_id
         currency = company.currency_id
-        Move = self.env["account.move"].with_context(self._link_context())
+        Move = self.env["account.move"].with_context(self._heeros_link_context())
         Item = self.env["account.move.line"]
         bank_account, suspense = journal.default_account_id, journal.suspense_account_id
         count = len(vals_list)
@@ -369,11 +369,11 @@ class AccountBankStatementLine(models.Model):
         for partner in set(partners):
             key = ("partner", journal.id, partner)
             if key not in cache:
-                cache[key] = Move._link_partner_values(journal, partner)
+                cache[key] = Move._heeros_link_partner_values(journal, partner)
             by_partner[partner] = cache[key]
         move_cols = defaultdict(list)
         for move_id, name, date, amount, partner in zip(move_ids, names, dates, amounts, partners):
-            prefix, number = Move._link_split_name(name)
+            prefix, number = Move._heeros_link_split_name(name)
             move_cols["id"].append(move_id)
             move_cols["name"].append(name)
             move_cols["sequence_prefix"].append(prefix)
@@ -391,7 +391,7 @@ class AccountBankStatementLine(models.Model):
         # point to their lines last (each table's key needs the other's row).
         line_ids = _next_ids(cr, "account_bank_statement_line", count)
         line_cols = defaultdict(list)
-        keys = sorted({key for vals in vals_list for key in vals} - {"date", "link_invoice_ids", "amount",
+        keys = sorted({key for vals in vals_list for key in vals} - {"date", "heeros_link_invoice_ids", "amount",
                                                                      "sequence"})
         line_fields = [self._fields[key] for key in keys]
         refused = [field.name for field in line_fields
@@ -447,11 +447,11 @@ class AccountBankStatementLine(models.Model):
             _insert_like(cr, "account_move_line", pattern_items[account.id], cols)
         moves = Move.browse(move_ids)
         lines = self.browse(line_ids)
-        self._link_tie(lines, items=False)  # the items were inserted tied
-        self._link_follow(move_ids, partners)
+        self._heeros_link_tie(lines, items=False)  # the items were inserted tied
+        self._heeros_link_follow(move_ids, partners)
         for line, vals in zip(lines, vals_list):
-            if vals.get("link_invoice_ids"):
-                line.link_invoice_ids = vals["link_invoice_ids"]
+            if vals.get("heeros_link_invoice_ids"):
+                line.heeros_link_invoice_ids = vals["heeros_link_invoice_ids"]
         # The partners were found among the company's (or shared ones): one
         # query confirms it, the ORM's check (a read per line) only explains.
         cr.execute(SQL(
@@ -472,7 +472,7 @@ class AccountBankStatementLine(models.Model):
         self.env.flush_all()
         return lines.with_env(self.env)
 
-    def _link_follow(self, move_ids, partners):
+    def _heeros_link_follow(self, move_ids, partners):
         """Make each partner a follower of its entry, as posting does, with
         the default subtypes of journal entries (those for outsiders for
         partners without an internal user)."""
@@ -497,7 +497,7 @@ class AccountBankStatementLine(models.Model):
                    SELECT * FROM unnest(%s::int[], %s::int[])""",
                 [follower for follower, _subtype in pairs], [subtype for _follower, subtype in pairs]))
 
-    def _link_insert(self, moves, vals_list):
+    def _heeros_link_insert(self, moves, vals_list):
         """Insert the statement lines of the existing entries ``moves``.
 
         The generic ``create`` would write the values it completes for the
@@ -512,7 +512,7 @@ class AccountBankStatementLine(models.Model):
         rows = []
         for move, vals in zip(moves, vals_list):
             stored = {key: value for key, value in vals.items()
-                      if key != "link_invoice_ids" and value is not None}
+                      if key != "heeros_link_invoice_ids" and value is not None}
             stored.setdefault("sequence", 1)
             stored.update(move_id=move.id, journal_id=move.journal_id.id, company_id=move.company_id.id,
                           create_uid=uid, create_date=now, write_uid=uid, write_date=now)
@@ -522,14 +522,14 @@ class AccountBankStatementLine(models.Model):
                 raise ValueError(f"statement line values not handled in batch: {unknown}")
             rows.append(stored)
         lines = orm.create_rows(self, rows, protected=given)
-        invoices = [(line, vals["link_invoice_ids"]) for line, vals in zip(lines, vals_list)
-                    if vals.get("link_invoice_ids")]
+        invoices = [(line, vals["heeros_link_invoice_ids"]) for line, vals in zip(lines, vals_list)
+                    if vals.get("heeros_link_invoice_ids")]
         for line, command in invoices:
-            line.link_invoice_ids = command
+            line.heeros_link_invoice_ids = command
         lines._check_company()
         return lines
 
-    def action_link_open_move(self):
+    def action_heeros_link_open_move(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
@@ -589,7 +589,7 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     @api.model
-    def _link_partner_values(self, journal, partner_id):
+    def _heeros_link_partner_values(self, journal, partner_id):
         """The values of a bank statement entry of ``journal`` that follow
         from its partner, as :meth:`create` computes them."""
         probe = self.with_company(journal.company_id).new({
@@ -604,14 +604,14 @@ class AccountMove(models.Model):
         }
 
     @api.model
-    def _link_split_name(self, name):
+    def _heeros_link_split_name(self, name):
         """The prefix and the number of an entry's name, as Odoo splits it
         (``sequence_prefix``, ``sequence_number``)."""
         matching = re.match(orm.sequence_split_regex(self), name)
         return name[:matching.start(1)], int(matching.group(1) or 0)
 
     @api.model
-    def _link_sequence_names(self, journal, dates):
+    def _heeros_link_sequence_names(self, journal, dates):
         """Names for new posted entries of ``journal`` dated ``dates`` that
         continue the journal's numbering, as posting them one by one would
         give: one look-up of the last number per month, then counting."""
@@ -627,7 +627,7 @@ class AccountMove(models.Model):
                 {"journal_id": journal.id, "date": items[0][0], "move_type": "entry"})
             format_string, values = orm.next_sequence_format(probe)
             # months of one yearly (or never reset) sequence share a prefix
-            prefix = self._link_split_name(format_string.format(**dict(values, seq=1)))[0]
+            prefix = self._heeros_link_split_name(format_string.format(**dict(values, seq=1)))[0]
             seq = max(values["seq"], last_used.get(prefix, 0))
             for _date, index in items:
                 seq += 1

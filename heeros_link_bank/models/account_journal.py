@@ -4,34 +4,34 @@ from odoo import fields, models
 class AccountJournal(models.Model):
     _inherit = "account.journal"
 
-    link_balance_id = fields.Many2one(
-        "heeros.link.bank.balance", "Bank balance", compute="_compute_link_balance", compute_sudo=True)
-    link_balance_currency_id = fields.Many2one("res.currency", compute="_compute_link_balance",
+    heeros_link_balance_id = fields.Many2one(
+        "heeros.link.bank.balance", "Bank balance", compute="_compute_heeros_link_balance", compute_sudo=True)
+    heeros_link_balance_currency_id = fields.Many2one("res.currency", compute="_compute_heeros_link_balance",
                                                compute_sudo=True)
-    link_booked_balance = fields.Monetary(
-        "Booked balance at the bank", compute="_compute_link_balance", compute_sudo=True,
-        currency_field="link_balance_currency_id")
-    link_available_balance = fields.Monetary(
-        "Available balance at the bank", compute="_compute_link_balance", compute_sudo=True,
-        currency_field="link_balance_currency_id")
-    link_balance_date = fields.Date("Bank balance date", compute="_compute_link_balance",
+    heeros_link_booked_balance = fields.Monetary(
+        "Booked balance at the bank", compute="_compute_heeros_link_balance", compute_sudo=True,
+        currency_field="heeros_link_balance_currency_id")
+    heeros_link_available_balance = fields.Monetary(
+        "Available balance at the bank", compute="_compute_heeros_link_balance", compute_sudo=True,
+        currency_field="heeros_link_balance_currency_id")
+    heeros_link_balance_date = fields.Date("Bank balance date", compute="_compute_heeros_link_balance",
                                     compute_sudo=True)
-    link_available_date = fields.Date("Available balance date", compute="_compute_link_balance",
+    heeros_link_available_date = fields.Date("Available balance date", compute="_compute_heeros_link_balance",
                                       compute_sudo=True)
 
-    def _compute_link_balance(self):
+    def _compute_heeros_link_balance(self):
         balances = self.env["heeros.link.bank.balance"].sudo().search(
             [("journal_id", "in", self.ids)]) if self.ids else self.env["heeros.link.bank.balance"]
         by_journal = {balance.journal_id.id: balance for balance in balances}
         for journal in self:
             balance = by_journal.get(journal.id)
-            journal.link_balance_id = balance
-            journal.link_balance_currency_id = balance.currency_id if balance else \
+            journal.heeros_link_balance_id = balance
+            journal.heeros_link_balance_currency_id = balance.currency_id if balance else \
                 (journal.currency_id or journal.company_id.currency_id)
-            journal.link_booked_balance = balance.booked_amount if balance else 0.0
-            journal.link_available_balance = balance.available_amount if balance else 0.0
-            journal.link_balance_date = balance.booked_date if balance else False
-            journal.link_available_date = balance.available_date if balance else False
+            journal.heeros_link_booked_balance = balance.booked_amount if balance else 0.0
+            journal.heeros_link_available_balance = balance.available_amount if balance else 0.0
+            journal.heeros_link_balance_date = balance.booked_date if balance else False
+            journal.heeros_link_available_date = balance.available_date if balance else False
 
 
 class AccountJournalPain(models.Model):

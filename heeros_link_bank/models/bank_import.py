@@ -363,8 +363,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         # The statement exists from the start so that new lines go straight
         # into it; its computed fields (balances, date, index) are left alone
         # meanwhile, else every reconciliation would recompute them over all
-        # its lines, and are computed once by _link_attach at the end.
-        record, computed = self.env["account.bank.statement"]._link_open(journal, state.file_name, state.message)
+        # its lines, and are computed once by _heeros_link_attach at the end.
+        record, computed = self.env["account.bank.statement"]._heeros_link_open(journal, state.file_name, state.message)
         with orm.protecting(self.env, computed, record):
             for entry in entries:
                 if entry.status != BOOKED:
@@ -395,7 +395,7 @@ class HeerosLinkBankImport(models.AbstractModel):
             day = statement.to_date or acc.last_date
             name = " ".join(p for p in (journal.code, str(day), number and f"#{number}") if p)
             record.write({"name": name, "balance_start": start, "balance_end_real": end})
-        record._link_attach(acc.ids)
+        record._heeros_link_attach(acc.ids)
         state.statement_ids.append(record.id)
         self._link_check_balances(state, record, statement, journal, currency, file_sum, opening, closing)
         return record
@@ -495,7 +495,7 @@ class HeerosLinkBankImport(models.AbstractModel):
                 previous=self._link_fmt(previous.balance_end_real, currency), prev_name=previous.name,
                 diff=self._link_fmt(record.balance_start - previous.balance_end_real, currency)))
         if problems:
-            record.link_balance_warning = "\n".join(problems)
+            record.heeros_link_balance_warning = "\n".join(problems)
             state.warnings.extend(problems)
         return problems
 
@@ -613,7 +613,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not lump:
             return {"action": "create"}
         currency = lump.currency_id
-        if not lump.link_lump_sum and count == 1 and currency.compare_amounts(float(total), lump.amount) == 0:
+        if not lump.heeros_link_lump_sum and count == 1 and currency.compare_amounts(float(total), lump.amount) == 0:
             return {"action": "keep"}  # a single payment the statement already booked as such: nothing new
         if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or \
                 lump.move_id.line_ids.matched_credit_ids:
@@ -621,7 +621,7 @@ class HeerosLinkBankImport(models.AbstractModel):
                 "The lump sum %(name)s (%(amount)s) of statement %(statement)s is already "
                 "reconciled: its %(count)s itemised payments were not imported. Undo that "
                 "reconciliation and reprocess this message to have the payments instead.",
-                name=lump.link_archive_id or lump.payment_ref, amount=self._link_fmt(lump.amount, currency),
+                name=lump.heeros_link_archive_id or lump.payment_ref, amount=self._link_fmt(lump.amount, currency),
                 statement=lump.statement_id.name or "-", count=count))
             return {"action": "keep"}
         if currency.compare_amounts(float(total), lump.amount) != 0:
@@ -629,11 +629,11 @@ class HeerosLinkBankImport(models.AbstractModel):
                 "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
                 "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
                 "not imported (they would count twice); check the bank's files.",
-                count=count, name=lump.link_archive_id or batch_key, items=self._link_fmt(total, currency),
+                count=count, name=lump.heeros_link_archive_id or batch_key, items=self._link_fmt(total, currency),
                 amount=self._link_fmt(lump.amount, currency)))
             return {"action": "keep"}
         statement, sequence = lump.statement_id, lump.sequence
-        lump_text = f"{lump.link_archive_id or lump.payment_ref} ({self._link_fmt(lump.amount, currency)})"
+        lump_text = f"{lump.heeros_link_archive_id or lump.payment_ref} ({self._link_fmt(lump.amount, currency)})"
         lump.unlink()
         state.notes.append(_(
             "Lump sum %(lump)s of statement %(statement)s replaced by its %(count)s payments.",
@@ -647,13 +647,13 @@ class HeerosLinkBankImport(models.AbstractModel):
         total. Returns a statement line or an empty recordset."""
         Line = self.env["account.bank.statement.line"]
         if batch_key.startswith("a:"):
-            return Line.search([("journal_id", "=", journal.id), ("link_archive_id", "=", batch_key[2:]),
-                                ("link_batch_key", "=", False), ("unique_import_id", "like", "a:%")],
+            return Line.search([("journal_id", "=", journal.id), ("heeros_link_archive_id", "=", batch_key[2:]),
+                                ("heeros_link_batch_key", "=", False), ("heeros_link_import_id", "like", "a:%")],
                                limit=1)
         total = float(sum((r.amount for r in rows), Decimal(0)) if total is None else total)
         candidates = Line.search([
-            ("journal_id", "=", journal.id), ("link_lump_sum", "=", True), ("date", "=", rows[0].date),
-            ("link_fi_code", "in", list(state.format.lump_sum_codes))])
+            ("journal_id", "=", journal.id), ("heeros_link_lump_sum", "=", True), ("date", "=", rows[0].date),
+            ("heeros_link_fi_code", "in", list(state.format.lump_sum_codes))])
         currency = journal.currency_id or journal.company_id.currency_id
         return candidates.filtered(lambda line: currency.compare_amounts(line.amount, total) == 0)[:1]
 
@@ -663,8 +663,8 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not batch_keys:
             return {}
         lines = self.env["account.bank.statement.line"].search([
-            ("journal_id", "=", journal.id), ("link_batch_key", "in", list(batch_keys))])
-        return dict(lines.grouped("link_batch_key"))
+            ("journal_id", "=", journal.id), ("heeros_link_batch_key", "in", list(batch_keys))])
+        return dict(lines.grouped("heeros_link_batch_key"))
 
     def _link_ktl_items(self, state, journal, row):
         """KTL payments of the lump sum ``row``: the same day's reference
@@ -672,7 +672,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not state.format.is_lump_sum(row.entry.fi_code):
             return None
         lines = self.env["account.bank.statement.line"].search([
-            ("journal_id", "=", journal.id), ("link_batch_key", "=", f"d:{row.date}")])
+            ("journal_id", "=", journal.id), ("heeros_link_batch_key", "=", f"d:{row.date}")])
         if not lines:
             return None
         currency = journal.currency_id or journal.company_id.currency_id
@@ -732,9 +732,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not keys:
             return rows
         Line = self.env["account.bank.statement.line"]
-        Line.flush_model(["unique_import_id"])
+        Line.flush_model(["heeros_link_import_id"])
         self.env.cr.execute(SQL(
-            "SELECT unique_import_id FROM account_bank_statement_line WHERE unique_import_id = ANY(%s)",
+            "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id = ANY(%s)",
             keys))
         existing = {key for (key,) in self.env.cr.fetchall()}
         return [r for r in rows if r.key not in existing]
@@ -753,7 +753,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         self._link_match_invoices(state, journal, rows)
         self._link_prefetch_partners(state, journal, rows)
         vals_list = [dict(self._link_line_vals(state, row), **(extra or {})) for row in rows]
-        lines = Line._link_create_batch(journal, vals_list, cache=state.line_cache, into=into)
+        lines = Line._heeros_link_create_batch(journal, vals_list, cache=state.line_cache, into=into)
         state.changed += len(lines)
         # new lines: linked to the message here, chunk by chunk
         state.message.sudo()._link_new_records(Line._name, lines.ids)
@@ -809,16 +809,16 @@ class HeerosLinkBankImport(models.AbstractModel):
             "account_number": (detail.counterparty_iban or detail.counterparty_account) if detail else False,
             "transaction_type": " ".join(p for p in (proprietary, iso and f"({iso})") if p) or False,
             "transaction_details": {k: v for k, v in details.items() if v not in (None, "")},
-            "unique_import_id": row.key,
-            "link_message_id": state.message.id,
-            "link_archive_id": archive,
-            "link_batch_key": row.batch_key,
-            "link_lump_sum": row.lump,
-            "link_fi_code": fi_code or False,
-            "link_iso_code": iso or False,
-            "link_reference": row.reference,
-            "link_match_state": "none" if not row.reference or row.amount <= 0 else row.match,
-            "link_invoice_ids": [(6, 0, row.invoices.ids)] if row.invoices else False,
+            "heeros_link_import_id": row.key,
+            "heeros_link_bank_message_id": state.message.id,
+            "heeros_link_archive_id": archive,
+            "heeros_link_batch_key": row.batch_key,
+            "heeros_link_lump_sum": row.lump,
+            "heeros_link_fi_code": fi_code or False,
+            "heeros_link_iso_code": iso or False,
+            "heeros_link_reference": row.reference,
+            "heeros_link_match_state": "none" if not row.reference or row.amount <= 0 else row.match,
+            "heeros_link_invoice_ids": [(6, 0, row.invoices.ids)] if row.invoices else False,
         }
 
     # ------------------------------------------------------------------
@@ -924,7 +924,7 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_prefetch_partners(self, state, journal, rows):
         """Read at once what the line creation needs of the partners of
         ``rows`` it has not seen in this file (see
-        ``account.move._link_partner_values``), so that it does not read them
+        ``account.move._heeros_link_partner_values``), so that it does not read them
         partner by partner. Returns nothing."""
         seen = state.extra.setdefault("prefetched_partners", set())
         todo = {(journal.id, row.partner_id) for row in rows if row.partner_id} - seen
@@ -1027,7 +1027,7 @@ class HeerosLinkBankImport(models.AbstractModel):
             receivables = row.invoices.line_ids.filtered(
                 lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled)
             if not receivables:
-                line.link_match_state = "unmatched"
+                line.heeros_link_match_state = "unmatched"
                 state.matches["unmatched"] += 1
                 continue
             _liquidity, suspense, _other = line._seek_for_lines()

@@ -16,7 +16,7 @@ class HeerosLinkMessage(models.Model):
         "imported.")
     bank_has_warning = fields.Boolean("Has warning", compute="_compute_bank_has_warning", store=True,
                                       index="btree_not_null")
-    bank_statement_ids = fields.One2many("account.bank.statement", "link_message_id",
+    bank_statement_ids = fields.One2many("account.bank.statement", "heeros_link_bank_message_id",
                                          "Bank statements", readonly=True)
     bank_statement_count = fields.Integer(compute="_compute_bank_statement_count")
 
@@ -46,7 +46,7 @@ class HeerosLinkMessage(models.Model):
     def action_view_bank_statements(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
-        action.update({"domain": [("link_message_id", "=", self.id)], "context": {}})
+        action.update({"domain": [("heeros_link_bank_message_id", "=", self.id)], "context": {}})
         return action
 
 

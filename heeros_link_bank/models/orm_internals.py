@@ -129,10 +129,11 @@ KNOWN_COLUMNS = {
     """.split()),
     "account_bank_statement_line": frozenset("""
         account_number amount amount_currency amount_residual company_id create_date create_uid currency_id
-        foreign_currency_id id internal_index is_reconciled journal_id link_archive_id link_batch_key
-        link_fi_code link_iso_code link_lump_sum link_match_state link_message_id link_reference move_id
-        partner_id partner_name payment_ref sequence statement_id transaction_details transaction_type
-        unique_import_id write_date write_uid
+        foreign_currency_id id internal_index is_reconciled journal_id move_id partner_id partner_name
+        payment_ref sequence statement_id transaction_details transaction_type write_date write_uid
+        heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key heeros_link_fi_code
+        heeros_link_import_id heeros_link_iso_code heeros_link_lump_sum heeros_link_match_state
+        heeros_link_reference
     """.split()),
 }
 #: The model of each table.

@@ -48,15 +48,15 @@ class TestBankImport(BankCase):
         self.assertEqual(second.partner_id, supplier, "partner found by exact name")
         self.assertFalse(third.partner_id)
         self.assertEqual(third.payment_ref, fi_ref(1232), "the structured reference is the label")
-        self.assertEqual(third.link_reference, fi_ref(1232))
-        self.assertEqual(third.link_match_state, "unmatched")
-        self.assertEqual(first.link_archive_id, "ARCH0001")
-        self.assertEqual(first.link_fi_code, "710")
-        self.assertEqual(first.link_iso_code, "PMNT/RCDT/DMCT")
+        self.assertEqual(third.heeros_link_reference, fi_ref(1232))
+        self.assertEqual(third.heeros_link_match_state, "unmatched")
+        self.assertEqual(first.heeros_link_archive_id, "ARCH0001")
+        self.assertEqual(first.heeros_link_fi_code, "710")
+        self.assertEqual(first.heeros_link_iso_code, "PMNT/RCDT/DMCT")
         self.assertIn("710TILISIIRTO", first.transaction_type)
         self.assertEqual(str(first.date), "2024-03-04")
-        self.assertTrue(all(lines.mapped("unique_import_id")))
-        self.assertEqual(lines.link_message_id, message)
+        self.assertTrue(all(lines.mapped("heeros_link_import_id")))
+        self.assertEqual(lines.heeros_link_bank_message_id, message)
         # journal entries: posted, numbered in the journal's sequence, bank and suspense items
         self.assertEqual(set(lines.move_id.mapped("state")), {"posted"})
         self.assertEqual(sorted(lines.move_id.mapped("name")),
@@ -72,7 +72,7 @@ class TestBankImport(BankCase):
         self.assertEqual(len(st), 1)
         self.assertEqual((st.balance_start, st.balance_end_real, st.balance_end), (1000, 1084.5, 1084.5))
         self.assertTrue(st.is_complete)
-        self.assertEqual(st.link_message_id, message)
+        self.assertEqual(st.heeros_link_bank_message_id, message)
         self.assertEqual(lines.move_id.line_ids.statement_id, st)
         self.assertEqual(str(st.date), "2024-03-04")
         # the statement's own fields are what Odoo computes for them
@@ -141,10 +141,10 @@ class TestBankImport(BankCase):
         self.assertEqual(details["exchange_rate"], "0.0868 (NOK → EUR)")
         self.assertEqual(details["charges"], "2.50 EUR")
         self.assertFalse({"instructed_amount", "exchange_rate", "charges"} & set(domestic.transaction_details))
-        self.assertIn("Instructed amount: 1100.00 NOK", foreign.link_details_text)
-        self.assertIn("Bank charges: 2.50 EUR", foreign.link_details_text)
-        self.assertIn("Archive ID: FX0001", foreign.link_details_text)
-        self.assertNotIn("charges", domestic.link_details_text.lower())
+        self.assertIn("Instructed amount: 1100.00 NOK", foreign.heeros_link_details_text)
+        self.assertIn("Bank charges: 2.50 EUR", foreign.heeros_link_details_text)
+        self.assertIn("Archive ID: FX0001", foreign.heeros_link_details_text)
+        self.assertNotIn("charges", domestic.heeros_link_details_text.lower())
 
     def test_tito_statement_and_balances(self):
         data = (SAMPLES / "finnish_legacy" / "corporatejs_tito_1.txt").read_bytes()
@@ -154,13 +154,13 @@ class TestBankImport(BankCase):
         self.assertEqual(lines.mapped("amount"), [15503.0, -100.0])
         incoming, outgoing = lines
         self.assertEqual(incoming.partner_name, "JOKOHAMA LTD")
-        self.assertEqual(incoming.link_archive_id, "0303A2584SM0700249")
-        self.assertEqual(incoming.link_fi_code, "710")
+        self.assertEqual(incoming.heeros_link_archive_id, "0303A2584SM0700249")
+        self.assertEqual(incoming.heeros_link_fi_code, "710")
         self.assertEqual(outgoing.partner_name, "MERISINI OYJ", "position 108 is the delivery method (A)")
         self.assertEqual(str(incoming.date), "2006-03-06")
         st = lines.statement_id
         self.assertEqual(st.balance_end_real, 17050.24, "the closing balance is the last T40's")
-        self.assertIn("plus the entries", st.link_balance_warning)
+        self.assertIn("plus the entries", st.heeros_link_balance_warning)
         balance = message._linked("heeros.link.bank.balance")
         self.assertEqual((balance.booked_amount, balance.available_amount), (17050.24, 0.0))
         self.assertEqual(str(balance.booked_date), "2006-03-06")
@@ -175,8 +175,8 @@ class TestBankImport(BankCase):
         self.assertEqual(message.state, "processed", message.error)
         lines = self.lines(self.journal_a)
         self.assertEqual(lines.mapped("amount"), [100, -40])
-        self.assertEqual(lines.mapped("unique_import_id"), message._linked(self.Line._name).mapped(
-            "unique_import_id"))
+        self.assertEqual(lines.mapped("heeros_link_import_id"), message._linked(self.Line._name).mapped(
+            "heeros_link_import_id"))
         self.assertEqual(lines[0].partner_id, self.customer)
         self.assertEqual(lines.move_id.mapped("state"), ["posted", "posted"])
         self.assertEqual(lines.statement_id.balance_end_real, 60)
@@ -228,8 +228,8 @@ class TestBankImport(BankCase):
         self.assertIn(IBAN_A, mixed.error)
         self.assertIn(IBAN_B, mixed.error)
         self.assertIn("different companies", mixed.error)
-        self.assertFalse(self.Line.search([("unique_import_id", "!=", False),
-                                           ("link_message_id", "=", mixed.id)]),
+        self.assertFalse(self.Line.search([("heeros_link_import_id", "!=", False),
+                                           ("heeros_link_bank_message_id", "=", mixed.id)]),
                          "nothing of a refused file stays")
 
     def test_duplicate_and_overlapping_files(self):
@@ -272,8 +272,8 @@ class TestBankImport(BankCase):
         self.assertTrue(gap.bank_has_warning)
         self.assertIn("does not continue the closing balance", gap.bank_warning)
         st = gap._linked("account.bank.statement")
-        self.assertIn("does not continue", st.link_balance_warning)
-        self.assertTrue(st.link_has_warning)
+        self.assertIn("does not continue", st.heeros_link_balance_warning)
+        self.assertTrue(st.heeros_link_has_warning)
         self.assertIn("does not continue", gap.message_ids[:1].body)
         # opening + entries != closing
         wrong = self.intake(("m3.xml", camt("camt.053", [statement(IBAN_A, [
@@ -294,8 +294,8 @@ class TestBankImport(BankCase):
         self.assertEqual((balance.booked_amount, balance.available_amount), (12345.6, 2234.56))
         self.assertEqual(str(balance.booked_date), "2013-12-29")
         self.assertEqual(balance.iban, IBAN_A)
-        self.assertEqual(self.journal_a.link_booked_balance, 12345.6)
-        self.assertEqual(self.journal_a.link_available_balance, 2234.56)
+        self.assertEqual(self.journal_a.heeros_link_booked_balance, 12345.6)
+        self.assertEqual(self.journal_a.heeros_link_available_balance, 2234.56)
         # a statement of a later day replaces it
         self.intake(("s.xml", camt("camt.053", [statement(IBAN_A, [entry(100, "L0001", name="X")],
                                                           opening=0, available=150)])))

@@ -104,11 +104,11 @@ class TestImportHooks(BankCase):
         self.assertEqual(message.state, "processed", message.error)
         paying, wrong_amount, no_number = self.lines(self.journal_a)
         self.assertTrue(paying.is_reconciled)
-        self.assertEqual(paying.link_invoice_ids, invoice)
+        self.assertEqual(paying.heeros_link_invoice_ids, invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(paying.partner_id, self.customer)
         for line in (wrong_amount, no_number):
             self.assertFalse(line.is_reconciled)
-            self.assertFalse(line.link_invoice_ids)
+            self.assertFalse(line.heeros_link_invoice_ids)
         self.assertEqual(other.payment_state, "not_paid")
         self.assertIn("1 paid an invoice", message.message_ids[:1].body)

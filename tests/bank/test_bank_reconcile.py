@@ -33,29 +33,29 @@ class TestReferencePayments(BankCase):
             self.lines(self.journal_a)
 
         self.assertEqual(exact.payment_state, "paid")
-        self.assertEqual(full_line.link_match_state, "paid")
+        self.assertEqual(full_line.heeros_link_match_state, "paid")
         self.assertTrue(full_line.is_reconciled)
-        self.assertEqual(full_line.link_invoice_ids, exact)
+        self.assertEqual(full_line.heeros_link_invoice_ids, exact)
         self.assertEqual(full_line.partner_id, self.customer)
 
         self.assertEqual(partial.payment_state, "partial")
         self.assertAlmostEqual(partial.amount_residual, 50)
-        self.assertEqual(partial_line.link_match_state, "partial")
+        self.assertEqual(partial_line.heeros_link_match_state, "partial")
         self.assertTrue(partial_line.is_reconciled)
 
         self.assertEqual(over.payment_state, "paid")
-        self.assertEqual(over_line.link_match_state, "overpaid")
+        self.assertEqual(over_line.heeros_link_match_state, "overpaid")
         self.assertEqual(over_line.partner_id, self.customer, "the invoice names the partner")
         rest = self.receivable(over_line)
         self.assertEqual(rest.partner_id, self.customer)
         self.assertAlmostEqual(rest.amount_residual, -50, msg="the extra 50 stays open on the partner")
 
         for line in (none_line, other_line):
-            self.assertEqual(line.link_match_state, "unmatched")
+            self.assertEqual(line.heeros_link_match_state, "unmatched")
             self.assertFalse(line.is_reconciled)
         self.assertEqual(other_company.payment_state, "not_paid", "another company's invoice is not touched")
-        self.assertEqual(debit_line.link_match_state, "none", "outgoing payments are not matched")
-        self.assertEqual(plain_line.link_match_state, "none")
+        self.assertEqual(debit_line.heeros_link_match_state, "none", "outgoing payments are not matched")
+        self.assertEqual(plain_line.heeros_link_match_state, "none")
         self.assertFalse(plain_line.is_reconciled)
 
         action = self.env.ref("heeros_link_bank.heeros_link_unmatched_reference_action")
@@ -80,7 +80,7 @@ class TestReferencePayments(BankCase):
         message = self.intake(("twice.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         first, other, second = self.lines(self.journal_a)
-        self.assertEqual((first.link_match_state, other.link_match_state, second.link_match_state),
+        self.assertEqual((first.heeros_link_match_state, other.heeros_link_match_state, second.heeros_link_match_state),
                          ("partial", "paid", "overpaid"))
         self.assertEqual((invoice.payment_state, also.payment_state), ("paid", "paid"))
         self.assertTrue(first.is_reconciled and second.is_reconciled)
@@ -112,12 +112,12 @@ class TestReferencePayments(BankCase):
     def assert_each_payment_once(self):
         lines = self.lines(self.journal_a)
         self.assertEqual(sorted(lines.mapped("amount")), [-25, 100, 120, 180], "the lump sum is gone")
-        self.assertFalse(lines.filtered("link_lump_sum"))
+        self.assertFalse(lines.filtered("heeros_link_lump_sum"))
         st = lines.statement_id
         self.assertEqual(len(st), 1, "every line is in the day's statement")
         self.assertEqual((st.balance_start, st.balance_end, st.balance_end_real), (1000, 1375, 1375))
         self.assertTrue(st.is_complete)
-        self.assertFalse(st.link_balance_warning)
+        self.assertFalse(st.heeros_link_balance_warning)
         self.assertEqual((self.inv1.payment_state, self.inv2.payment_state), ("paid", "paid"))
         return lines
 
@@ -125,17 +125,17 @@ class TestReferencePayments(BankCase):
         stmt, notification, _ktl = self.files()
         first = self.intake(("stmt.xml", stmt))
         self.assertEqual(first.state, "processed", first.error)
-        lump = self.lines(self.journal_a).filtered("link_lump_sum")
+        lump = self.lines(self.journal_a).filtered("heeros_link_lump_sum")
         self.assertEqual(lump.amount, 300)
-        self.assertEqual(lump.link_match_state, "none")
+        self.assertEqual(lump.heeros_link_match_state, "none")
         second = self.intake(("ntf.xml", notification))
         self.assertEqual(second.state, "processed", second.error)
         self.assertFalse(lump.exists())
         lines = self.assert_each_payment_once()
         items = lines.filtered(lambda l: l.amount in (120, 180))
-        self.assertEqual(items.mapped("link_batch_key"), ["a:LUMP0001"] * 2)
-        self.assertEqual(items.mapped("link_match_state"), ["paid", "paid"])
-        self.assertEqual(sorted(items.mapped("link_archive_id")), ["TX0001", "TX0002"])
+        self.assertEqual(items.mapped("heeros_link_batch_key"), ["a:LUMP0001"] * 2)
+        self.assertEqual(items.mapped("heeros_link_match_state"), ["paid", "paid"])
+        self.assertEqual(sorted(items.mapped("heeros_link_archive_id")), ["TX0001", "TX0002"])
         self.assertIn("replaced by its 2 payments", second.message_ids[:1].body)
         # both files again: nothing new
         again = self.intake(("ntf2.xml", notification.replace(b"LUMP-NTF", b"LUMP-NTF2")),
@@ -163,7 +163,7 @@ class TestReferencePayments(BankCase):
         first = self.intake(("ref.ktl", ktl_file))
         self.assertEqual(first.state, "processed", first.error)
         self.assertEqual(first.document_type, "ktl")
-        self.assertEqual(self.lines(self.journal_a).mapped("link_batch_key"), ["d:2024-03-04"] * 2)
+        self.assertEqual(self.lines(self.journal_a).mapped("heeros_link_batch_key"), ["d:2024-03-04"] * 2)
         second = self.intake(("stmt.xml", stmt))
         self.assertEqual(second.state, "processed", second.error)
         self.assert_each_payment_once()
@@ -191,14 +191,14 @@ class TestReferencePayments(BankCase):
         self.assertEqual(message.state, "processed", message.error)
         lines = self.lines(self.journal_a)
         self.assertEqual(lines.mapped("amount"), [40, 60])
-        self.assertEqual(lines.mapped("link_match_state"), ["paid", "unmatched"])
+        self.assertEqual(lines.mapped("heeros_link_match_state"), ["paid", "unmatched"])
         self.assertEqual(inv.payment_state, "paid")
         self.assertEqual(lines.statement_id.balance_end_real, 100)
 
     def test_reconciled_lump_sum_is_kept(self):
         stmt, notification, _ktl = self.files()
         self.intake(("stmt.xml", stmt))
-        lump = self.lines(self.journal_a).filtered("link_lump_sum")
+        lump = self.lines(self.journal_a).filtered("heeros_link_lump_sum")
         # a person reconciled the lump sum with both invoices by hand
         _liquidity, suspense, _other = lump._seek_for_lines()
         receivables = (self.inv1 | self.inv2).line_ids.filtered(

@@ -96,7 +96,7 @@ class TestLateBalancesImport(BankCase):
         self.assertGreater(len(message._payload()), LARGE)
         for st in (small, large):
             self.assertEqual((st.balance_start, st.balance_end_real, st.balance_end), (1000, 1154.5, 1154.5))
-            self.assertFalse(st.link_balance_warning)
+            self.assertFalse(st.heeros_link_balance_warning)
         self.assertEqual(small.line_ids.mapped("amount"), large.line_ids.mapped("amount"))
         self.assertEqual(small.line_ids.mapped("payment_ref"), large.line_ids.mapped("payment_ref"))
         self.assertEqual(small.line_ids.mapped("date"), large.line_ids.mapped("date"))

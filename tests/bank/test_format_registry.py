@@ -150,7 +150,7 @@ class TestFormatRegistry(BankCase):
 
         message = self.intake(("plain.xml", file("PLAIN", "719VIITESIIRROT")))
         self.assertEqual(message.state, "processed", message.error)
-        self.assertFalse(self.lines(self.journal_a).link_lump_sum)
+        self.assertFalse(self.lines(self.journal_a).heeros_link_lump_sum)
 
         def change(found):
             for code in ("camt.053", "ktl"):
@@ -159,9 +159,9 @@ class TestFormatRegistry(BankCase):
         with self.formats(change):
             message = self.intake(("changed.xml", file("CHANGED", "719VIITESIIRROT")))
             self.assertEqual(message.state, "processed", message.error)
-            lump = self.lines(self.journal_a).filtered("link_lump_sum")
+            lump = self.lines(self.journal_a).filtered("heeros_link_lump_sum")
             self.assertEqual(len(lump), 1)
-            self.assertEqual(lump.link_fi_code, "719")
+            self.assertEqual(lump.heeros_link_fi_code, "719")
             statement_record = lump.statement_id
             # the day's reference payments (KTL) take the lump sum's place
             ref = self.intake(
@@ -178,7 +178,7 @@ class TestFormatRegistry(BankCase):
             )
             self.assertEqual(ref.state, "processed", ref.error)
         self.assertFalse(lump.exists(), "the lump sum was replaced")
-        payments = statement_record.line_ids.filtered(lambda line: line.link_batch_key)
+        payments = statement_record.line_ids.filtered(lambda line: line.heeros_link_batch_key)
         self.assertEqual(sorted(payments.mapped("amount")), [25, 35])
         self.assertIn("replaced by its 2 payments", ref.message_ids[:1].body)
 

@@ -54,10 +54,10 @@ class TestLineCreation(BankCase):
                 "partner_id": partner.id if partner else False,
                 "partner_name": partner.name if partner else f"Tuntematon {number}",
                 "account_number": "FI5810171000000122" if number % 3 == 0 else False,
-                "unique_import_id": f"TEST-LINE-{number}",
-                "link_archive_id": f"ARCH{number:04d}",
-                "link_fi_code": "710",
-                "link_reference": "1232" if number % 5 == 0 else False,
+                "heeros_link_import_id": f"TEST-LINE-{number}",
+                "heeros_link_archive_id": f"ARCH{number:04d}",
+                "heeros_link_fi_code": "710",
+                "heeros_link_reference": "1232" if number % 5 == 0 else False,
                 "transaction_details": {"file": "test.xml", "number": number},
             })
         return result
@@ -129,11 +129,11 @@ class TestLineCreation(BankCase):
         except _Rollback:
             self.env.invalidate_all(flush=False)
         LineClass = type(self.Line)
-        with patch.object(LineClass, "_link_create_sql", autospec=True,
-                          side_effect=LineClass._link_create_sql) as by_sql:
-            batch = Line._link_create_batch(journal, vals_list, into=into)
+        with patch.object(LineClass, "_heeros_link_create_sql", autospec=True,
+                          side_effect=LineClass._heeros_link_create_sql) as by_sql:
+            batch = Line._heeros_link_create_batch(journal, vals_list, into=into)
             if into:
-                into._link_attach(batch.ids)
+                into._heeros_link_attach(batch.ids)
         self.assertEqual(len(batch), len(vals_list))
         return standard, self.snapshot(batch), by_sql.called
 
@@ -162,8 +162,8 @@ class TestLineCreation(BankCase):
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
-        first = self.Line._link_create_batch(self.journal_a, self.vals_list()[:3])
-        more = [dict(vals, unique_import_id=vals["unique_import_id"] + "-B") for vals in self.vals_list()[:4]]
+        first = self.Line._heeros_link_create_batch(self.journal_a, self.vals_list()[:3])
+        more = [dict(vals, heeros_link_import_id=vals["heeros_link_import_id"] + "-B") for vals in self.vals_list()[:4]]
         standard, batch, by_sql = self.both(more)
         self.assertTrue(by_sql)
         self.assert_same(standard, batch)
@@ -193,7 +193,7 @@ class TestLineCreation(BankCase):
         vals_list = self.vals_list()[:4]
         vals_list[2]["partner_id"] = other.id
         with self.assertRaisesRegex(UserError, "Incompatible companies"):
-            self.Line._link_create_batch(self.journal_a, vals_list)
+            self.Line._heeros_link_create_batch(self.journal_a, vals_list)
 
     def test_analytic_distribution_models_use_create(self):
         plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})

@@ -25,7 +25,7 @@ class TestOrmInternals(BankCase):
         for day in (date(2024, 3, 4), date(2025, 1, 2)):
             move = self.line(day=day).move_id
             self.assertTrue(move.name and move.sequence_prefix, move.name)
-            self.assertEqual(Move._link_split_name(move.name), (move.sequence_prefix, move.sequence_number))
+            self.assertEqual(Move._heeros_link_split_name(move.name), (move.sequence_prefix, move.sequence_number))
             self.assertRegex(move.name, orm.sequence_split_regex(Move))
 
     def test_next_sequence_format_gives_the_next_name(self):
@@ -102,7 +102,7 @@ class TestOrmInternals(BankCase):
         self.assertIsNone(orm.column_value(self.Line._fields["partner_name"], False, self.Line))
 
     def test_defining_modules(self):
-        self.assertEqual(orm.defining_modules(self.Line._fields["link_archive_id"]), {"heeros_link_bank"})
+        self.assertEqual(orm.defining_modules(self.Line._fields["heeros_link_archive_id"]), {"heeros_link_bank"})
         self.assertIn("account", orm.defining_modules(self.Line._fields["amount"]))
 
     def test_this_database_has_no_unknown_column(self):

@@ -105,7 +105,7 @@ def run_trial(seed, kills=4, outbound=150, log=None):
         waiting = set(os.listdir(root / "inbox"))
         problems += [f"inbound {name} lost" for name in names if name not in stored | waiting]
         problems += [f"statement line {row[0]} doubled" for row in psql(
-            db, "SELECT unique_import_id FROM account_bank_statement_line WHERE unique_import_id "
+            db, "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id "
                 "IS NOT NULL GROUP BY 1 HAVING count(*) > 1")]
         return states, problems
     finally:

@@ -321,8 +321,8 @@ class TestJobWorkerProcesses(unittest.TestCase):
         self.assertEqual({count for _sha, count in processed}, {"1"}, "the same file was processed twice")
         doubled = psql(
             self.db,
-            "SELECT unique_import_id FROM account_bank_statement_line "
-            "WHERE unique_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
+            "SELECT heeros_link_import_id FROM account_bank_statement_line "
+            "WHERE heeros_link_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
         )
         self.assertEqual(doubled, [])
 

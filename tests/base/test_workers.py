@@ -63,8 +63,8 @@ class TestWorkers(unittest.TestCase):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def assert_no_doubled_line(self):
-        doubled = psql(self.db, "SELECT unique_import_id FROM account_bank_statement_line "
-                                "WHERE unique_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
+        doubled = psql(self.db, "SELECT heeros_link_import_id FROM account_bank_statement_line "
+                                "WHERE heeros_link_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
         self.assertEqual(doubled, [])
         self.assertTrue(psql(self.db, "SELECT 1 FROM account_bank_statement_line LIMIT 1"),
                         "the files made statement lines")
