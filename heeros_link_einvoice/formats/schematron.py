@@ -32,6 +32,7 @@ from lxml import etree
 
 from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import (
+    LinkFormatError,
     MalformedDocument,
     SchemaViolation,
     UnrecognisedDocument,
@@ -233,10 +234,13 @@ def _rule_file(rule_set):
 
 def _executable(rule_set):
     """The compiled executable of a rule set (compiled at most once per process)."""
-    path = _rule_file(rule_set)
-    key = str(path.resolve())
     with _LOCK:
         saxon = _saxon()
+        executable = saxon.executables.get(rule_set)  # the shipped sets by name
+        if executable is not None:
+            return executable
+        path = _rule_file(rule_set)
+        key = str(path.resolve())
         executable = saxon.executables.get(key)
         if executable is None:
             if path.suffix.lower() == ".sch":
@@ -245,6 +249,8 @@ def _executable(rule_set):
             else:
                 executable = _compile_stylesheet(saxon, path.name, path=path.resolve())
             saxon.executables[key] = executable
+        if isinstance(rule_set, str):
+            saxon.executables[rule_set] = executable
         return executable
 
 
@@ -349,6 +355,22 @@ def fatal(findings):
 
 def warnings(findings):
     return [f for f in findings if f.flag == "warning"]
+
+
+def describe_findings(xml, rule_sets=("cen", "peppol"), file_name=None):
+    """The findings on a received document as readable lines, never raising.
+
+    For inbound invoices: the rules are shown to the person who checks the
+    bill, they do not stop it. Every finding (fatal ones first) becomes
+    ``"[rule id] text (location)"``; a document the rules cannot be run on
+    gives one line saying why.
+    """
+    try:
+        findings = validate_ubl(xml, rule_sets=rule_sets, file_name=file_name)
+    except LinkFormatError as exc:
+        return [exc.describe()]
+    order = {flag: index for index, flag in enumerate(FLAGS)}
+    return [f"{f.flag}: {f.describe()}" for f in sorted(findings, key=lambda f: order[f.flag])]
 
 
 def check_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):

@@ -12,18 +12,26 @@ embedded XSLT functions and keys, ``pattern`` / ``rule`` / ``assert`` /
 ``value-of`` and ``name``, abstract rules and patterns. Phases are ignored.
 """
 
+import collections
+import functools
 import re
+import tempfile
+from pathlib import Path
 
 from lxml import etree
 
 from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import MalformedDocument
+from odoo.addons.heeros_link_einvoice.formats import schematron
+from tests.common import SHARED_DATA
 
 SCH = "http://purl.oclc.org/dsdl/schematron"
 XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 XS = "http://www.w3.org/2001/XMLSchema"
 HELPER_NS = "urn:heeros-link:schematron-reference"
+#: The CEN rules as ISO Schematron, the source of CEN's compiled XSLT.
+CEN_SCH = SHARED_DATA / "einvoice" / "schematron" / "cen" / "EN16931-UBL-validation-preprocessed.sch"
 
 
 def _sch(tag):
@@ -304,3 +312,30 @@ def compile_reference(path):
     schema = xmlsafe.parse(path.read_bytes(), file_name=path.name)
     sheet = _Compiler(schema, path.name).compile()
     return etree.tostring(sheet, encoding="unicode")
+
+
+@functools.cache
+def reference_rules():
+    """The CEN and Peppol ISO Schematron compiled by this compiler, as
+    stylesheet files (once per test process)."""
+    folder = Path(tempfile.mkdtemp(prefix="reference-rules-"))
+    rules = {}
+    for name, source in (("cen", CEN_SCH), ("peppol", schematron.RULE_SETS["peppol"])):
+        path = folder / f"{name}.xslt"
+        path.write_text(compile_reference(source))
+        rules[name] = path
+    return rules
+
+
+def verdicts(findings, rule_set=None):
+    """What decides a document's fate: which rules fired, how, and where."""
+    return collections.Counter((rule_set or f.rule_set, f.rule_id, f.flag, f.location)
+                               for f in findings)
+
+
+def reference_verdicts(document, rules=None):
+    """The verdicts of the reference compiler's rules on ``document``."""
+    counter = collections.Counter()
+    for name, path in (rules or reference_rules()).items():
+        counter += verdicts(schematron.validate_ubl(document, rule_sets=(path,)), name)
+    return counter

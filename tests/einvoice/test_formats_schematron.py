@@ -26,12 +26,13 @@ from odoo.addons.heeros_link_base.formats.errors import (
 )
 from odoo.addons.heeros_link_einvoice.formats import schematron
 from tests.common import SHARED_DATA
-from tests.einvoice.schematron_reference import compile_reference
+from tests.einvoice import schematron_reference
+from tests.einvoice.schematron_reference import reference_verdicts, verdicts
 
 EINVOICE = SHARED_DATA / "einvoice"
 SAMPLES = EINVOICE / "samples"
 UNIT_TESTS = sorted((SAMPLES / "peppol-bis3-unit-tests").glob("*.xml"))
-CEN_SCH = EINVOICE / "schematron" / "cen" / "EN16931-UBL-validation-preprocessed.sch"
+CEN_SCH = schematron_reference.CEN_SCH
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
 
 pytestmark = pytest.mark.skipif(not EINVOICE.is_dir(), reason="shared e-invoice data missing")
@@ -345,28 +346,8 @@ def _ubl_samples():
 
 
 @pytest.fixture(scope="module")
-def reference_rules(tmp_path_factory):
-    """The CEN and Peppol ISO Schematron compiled by the reference compiler."""
-    folder = tmp_path_factory.mktemp("reference-rules")
-    rules = {}
-    for name, source in (("cen", CEN_SCH), ("peppol", schematron.RULE_SETS["peppol"])):
-        path = folder / f"{name}.xslt"
-        path.write_text(compile_reference(source))
-        rules[name] = path
-    return rules
-
-
-def verdicts(findings, rule_set=None):
-    """What decides a document's fate: which rules fired, how, and where."""
-    return collections.Counter((rule_set or f.rule_set, f.rule_id, f.flag, f.location)
-                               for f in findings)
-
-
-def reference_verdicts(document, rules):
-    counter = collections.Counter()
-    for name, path in rules.items():
-        counter += verdicts(schematron.validate_ubl(document, rule_sets=(path,)), name)
-    return counter
+def reference_rules():
+    return schematron_reference.reference_rules()
 
 
 def test_verdicts_equal_the_reference_on_every_ubl_sample(reference_rules):
