@@ -54,6 +54,25 @@ _DECL_SCAN_RE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DECL_SCAN_RE_B = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
+#: A document type declaration that only names an external DTD, as old
+#: Finvoice files carry (``<!DOCTYPE Finvoice SYSTEM "Finvoice.dtd">``): no
+#: internal subset, so no entity can be declared in it.
+_EXTERNAL_DOCTYPE_RE = re.compile(
+    rb"<!DOCTYPE\s+[\w.:-]{1,100}\s+(?:SYSTEM|PUBLIC\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*'))\s+"
+    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
+
+
+def blank_external_doctype(data):
+    """``data`` with a leading DOCTYPE that only names an external DTD
+    replaced by blanks of the same length (lines and offsets unchanged). The
+    DTD is never loaded; an internal subset is left in place, for
+    :func:`check_prolog` to refuse."""
+    match = _EXTERNAL_DOCTYPE_RE.search(data, 0, _PROLOG_SCAN)
+    if not match or b"<" in data[:match.start()].replace(b"<?", b"").replace(b"<!--", b""):
+        return data
+    return data[:match.start()] + re.sub(rb"[^\r\n]", b" ", match.group(0)) + data[match.end():]
+
+
 def check_prolog(data, file_name=None):
     """Refuse DTDs and entity declarations anywhere in the document.
 
@@ -357,6 +376,8 @@ def sniff(data, file_name=None):
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if not looks_xml:
         return Sniff(size=len(data), head=head)
+    # an external DTD named by an old file is never loaded: detection looks past it
+    data = blank_external_doctype(data)
     check_prolog(data, file_name)
     root = child = None
     try:

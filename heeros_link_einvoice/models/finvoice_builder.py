@@ -201,9 +201,19 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             constraints["rows"] = _("The invoice has no product rows.")
         return constraints
 
+    def _finvoice_bank_account(self, move):
+        """The account the payment instruction names: the invoice's own, else
+        (a credit note made from a posted invoice has none) the company's
+        first bank account."""
+        if move.partner_bank_id:
+            return move.partner_bank_id
+        company = move.company_id
+        return company.partner_id.bank_ids.filtered(
+            lambda bank: bank.company_id in (company, company.browse()) and bank.active)[:1]
+
     def _finvoice_payment_constraints(self, move, state):
         _ = self.env._
-        bank = move.partner_bank_id
+        bank = self._finvoice_bank_account(move)
         if not bank:
             return {"payment_account": _("The invoice has no bank account (Recipient Bank) for the payment.")}
         constraints = {}
@@ -551,7 +561,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
 
     def _finvoice_payment(self, move, state, total):
         """EpiDetails: account, reference, amount, bar code."""
-        bank = move.partner_bank_id
+        bank = self._finvoice_bank_account(move)
         sign = self._finvoice_sign(move)
         iban = identifiers.compact(bank.acc_number)
         reference = fi_reference.compact(move.payment_reference or "")
@@ -586,7 +596,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         if problems:
             return problems
         move = reminder.move_id
-        if not move.partner_bank_id:
+        if not self._finvoice_bank_account(move):
             return [self.env._("The invoice has no bank account (Recipient Bank) for the payment.")]
         inv = fv.FinvoiceInvoice(
             seller=self._finvoice_company_party(move.company_id, state),
@@ -679,7 +689,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
 
     def _finvoice_reminder_payment(self, reminder, state, total):
         move = reminder.move_id
-        bank = move.partner_bank_id
+        bank = self._finvoice_bank_account(move)
         iban = identifiers.compact(bank.acc_number)
         reference = fi_reference.compact(move.payment_reference or "")
         valid = bool(fi_reference.kind(reference))

@@ -1,6 +1,10 @@
 from odoo import api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
 
+from ..formats import detect
+
+IMPORT_HANDLER = ("heeros.link.einvoice.import", "_link_handle_einvoice")
+
 #: Outbound document types of e-invoicing.
 OUTBOUND_TYPES = {
     "finvoice": "Finvoice e-invoice",
@@ -18,6 +22,11 @@ class HeerosLinkMessage(models.Model):
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")
+        types["finvoice"] = DocumentType(code="finvoice", label=OUTBOUND_TYPES["finvoice"],
+                                         detect=detect.is_finvoice, handler=IMPORT_HANDLER,
+                                         priority=40, direction="both")
+        types["ubl"] = DocumentType(code="ubl", label="UBL / Peppol e-invoice", detect=detect.is_ubl_invoice,
+                                    handler=IMPORT_HANDLER, priority=40)
         return types
 
     def _link_state_changed(self, state):
