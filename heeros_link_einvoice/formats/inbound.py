@@ -280,7 +280,7 @@ def _ubl_party(party):
             continue
         if scheme == "0037" and not result.ovt:
             result.ovt = value
-        elif not result.business_id and scheme in ("0212", "") or (
+        elif (not result.business_id and scheme in ("0212", "")) or (
                 scheme == "0216" and not result.business_id and not value.startswith("0037")):
             result.business_id = value
     result.country_code = _text(party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")

@@ -12,6 +12,7 @@ from lxml import etree
 from odoo import Command
 from odoo.tests.common import TransactionCase
 from tests.common import SHARED_DATA, link_folder
+from tests.einvoice.schematron_reference import reference_verdicts
 
 SAMPLES = Path(SHARED_DATA) / "einvoice" / "samples"
 UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -305,3 +306,8 @@ class TestInboundUbl(InboundCase):
                                                                       ("res_id", "=", bill.id)])
                 self.assertEqual(attachments, 1 + expected["attachments"])
                 self.assertEqual(bill.partner_id.name, expected["seller"])
+                # the business rules' findings are on the bill, the same rules
+                # the reference compiler fires
+                on_bill = set(re.findall(r"^\w+: \[([^\]]*)\]", bill.heeros_link_in_rule_findings or "",
+                                         re.MULTILINE))
+                self.assertEqual(on_bill, {key[1] for key in reference_verdicts(data)})
