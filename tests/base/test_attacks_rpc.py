@@ -95,6 +95,9 @@ class AttackCase(HttpCase):
         want, plus Odoo's keys that change defaults and filters."""
         context = dict.fromkeys(context_keys_read_by_the_suite(), True)
         context.update({
+            # Odoo refuses a language that is not installed before any of our
+            # code runs: the attacker's language is one that exists
+            "lang": "en_US",
             "allowed_company_ids": user.company_ids.ids,
             "active_test": False,
             "tracking_disable": True,
