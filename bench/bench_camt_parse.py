@@ -42,8 +42,18 @@ from odoo.addons.heeros_link_base.formats import reference  # noqa: E402
 
 NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 FIRST_NAMES = ["Matti", "Maija", "Jussi", "Äijä", "Sanna", "Pekka", "Åsa", "Örjan", "Kaisa", "Ville"]
-LAST_NAMES = ["Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Hämäläinen", "Lindström",
-              "Öberg", "Koskinen", "Järvinen", "Heikkinen"]
+LAST_NAMES = [
+    "Virtanen",
+    "Korhonen",
+    "Mäkinen",
+    "Nieminen",
+    "Hämäläinen",
+    "Lindström",
+    "Öberg",
+    "Koskinen",
+    "Järvinen",
+    "Heikkinen",
+]
 COMPANIES = ["Sähkö Oy", "Vesihuolto Ky", "Kauppa Äijälä Oy", "Rakennus Öljy Ab", "Tili & Talous Oy"]
 
 
@@ -67,9 +77,11 @@ def _amount(rng, low=5, high=5000):
 
 def _bal(code, amount, day, ccy):
     indicator = "CRDT" if amount >= 0 else "DBIT"
-    return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
-            f'<Amt Ccy="{ccy}">{abs(amount):.2f}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>'
-            f"<Dt><Dt>{day.isoformat()}</Dt></Dt></Bal>\n")
+    return (
+        f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
+        f'<Amt Ccy="{ccy}">{abs(amount):.2f}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>'
+        f"<Dt><Dt>{day.isoformat()}</Dt></Dt></Bal>\n"
+    )
 
 
 def _tx(rng, amount, indicator, ccy, party, iban, ref=None, text=None, archive=None, day=None):
@@ -77,18 +89,23 @@ def _tx(rng, amount, indicator, ccy, party, iban, ref=None, text=None, archive=N
     parts = ["<TxDtls><Refs>"]
     if archive:
         parts.append(f"<AcctSvcrRef>{archive}</AcctSvcrRef>")
-    parts.append(f"<EndToEndId>{'NOTPROVIDED' if indicator == 'CRDT' else 'E2E' + str(rng.randrange(10**8))}"
-                 "</EndToEndId></Refs>")
+    parts.append(
+        f"<EndToEndId>{'NOTPROVIDED' if indicator == 'CRDT' else 'E2E' + str(rng.randrange(10**8))}</EndToEndId></Refs>"
+    )
     parts.append(f'<AmtDtls><TxAmt><Amt Ccy="{ccy}">{amount:.2f}</Amt></TxAmt></AmtDtls>')
-    parts.append(f"<RltdPties><{side}><Nm>{escape(party)}</Nm></{side}>"
-                 f"<{side}Acct><Id><IBAN>{iban}</IBAN></Id></{side}Acct></RltdPties>")
+    parts.append(
+        f"<RltdPties><{side}><Nm>{escape(party)}</Nm></{side}>"
+        f"<{side}Acct><Id><IBAN>{iban}</IBAN></Id></{side}Acct></RltdPties>"
+    )
     parts.append("<RmtInf>")
     if text:
         parts.append(f"<Ustrd>{escape(text)}</Ustrd>")
     if ref:
         issuer = "<Issr>ISO</Issr>" if ref.startswith("RF") else ""
-        parts.append("<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry>"
-                     f"{issuer}</Tp><Ref>{ref}</Ref></CdtrRefInf></Strd>")
+        parts.append(
+            "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry>"
+            f"{issuer}</Tp><Ref>{ref}</Ref></CdtrRefInf></Strd>"
+        )
     parts.append("</RmtInf>")
     if day:
         parts.append(f"<RltdDts><AccptncDtTm>{day.isoformat()}T12:00:00+02:00</AccptncDtTm></RltdDts>")
@@ -96,8 +113,16 @@ def _tx(rng, amount, indicator, ccy, party, iban, ref=None, text=None, archive=N
     return "".join(parts)
 
 
-def generate_camt053(path, n_entries, iban="FI4819503000000010", start_balance=Decimal("10000.00"),
-                     *, currency="EUR", statement_date=date(2024, 3, 1), seed=2024):
+def generate_camt053(
+    path,
+    n_entries,
+    iban="FI4819503000000010",
+    start_balance=Decimal("10000.00"),
+    *,
+    currency="EUR",
+    statement_date=date(2024, 3, 1),
+    seed=2024,
+):
     """Write a camt.053.001.02 statement with ``n_entries`` entries to ``path``.
 
     About 65 % are incoming single transfers (Finnish or RF reference, some
@@ -127,15 +152,35 @@ def generate_camt053(path, n_entries, iban="FI4819503000000010", start_balance=D
                 indicator = "CRDT"
                 amount = _amount(rng)
                 text = f"Lasku {rng.randrange(10**5)}" if rng.random() < 0.4 else None
-                txs.append(_tx(rng, amount, indicator, currency, _party(rng), _iban(rng),
-                               ref=_reference(rng) if rng.random() < 0.8 else None, text=text,
-                               day=previous))
+                txs.append(
+                    _tx(
+                        rng,
+                        amount,
+                        indicator,
+                        currency,
+                        _party(rng),
+                        _iban(rng),
+                        ref=_reference(rng) if rng.random() < 0.8 else None,
+                        text=text,
+                        day=previous,
+                    )
+                )
             elif roll < 0.80:
                 indicator = "DBIT"
                 amount = _amount(rng, 20, 20000)
                 domain = ("PMNT", "ICDT", "ESCT")
-                txs.append(_tx(rng, amount, indicator, currency, rng.choice(COMPANIES), _iban(rng),
-                               ref=_reference(rng), day=day))
+                txs.append(
+                    _tx(
+                        rng,
+                        amount,
+                        indicator,
+                        currency,
+                        rng.choice(COMPANIES),
+                        _iban(rng),
+                        ref=_reference(rng),
+                        day=day,
+                    )
+                )
             else:
                 indicator = "CRDT"
                 code = "705 VIITESIIRROT"
@@ -144,8 +189,19 @@ def generate_camt053(path, n_entries, iban="FI4819503000000010", start_balance=D
                 amount = sum(parts)
                 batch = f"<Btch><NbOfTxs>{len(parts)}</NbOfTxs></Btch>"
                 for i, part in enumerate(parts, 1):
-                    txs.append(_tx(rng, part, indicator, currency, _party(rng), _iban(rng),
-                                   ref=_reference(rng), archive=f"{archive}-{i}", day=previous))
+                    txs.append(
+                        _tx(
+                            rng,
+                            part,
+                            indicator,
+                            currency,
+                            _party(rng),
+                            _iban(rng),
+                            ref=_reference(rng),
+                            archive=f"{archive}-{i}",
+                            day=previous,
+                        )
+                    )
             details += len(txs)
             if indicator == "CRDT":
                 credit_sum += amount
@@ -161,38 +217,48 @@ def generate_camt053(path, n_entries, iban="FI4819503000000010", start_balance=D
                 f"<BkTxCd><Domn><Cd>{domain[0]}</Cd><Fmly><Cd>{domain[1]}</Cd>"
                 f"<SubFmlyCd>{domain[2]}</SubFmlyCd></Fmly></Domn>"
                 f"<Prtry><Cd>{code}</Cd><Issr>FFFS</Issr></Prtry></BkTxCd>"
-                f"<NtryDtls>{batch}{''.join(txs)}</NtryDtls></Ntry>\n")
+                f"<NtryDtls>{batch}{''.join(txs)}</NtryDtls></Ntry>\n"
+            )
     closing = start_balance + credit_sum - debit_sum
     net = credit_sum - debit_sum
     with path.open("w", encoding="utf-8") as out:
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{NAMESPACE}">\n'
-                  "<BkToCstmrStmt>\n<GrpHdr>"
-                  f"<MsgId>BENCH-{n_entries}-{seed}</MsgId>"
-                  f"<CreDtTm>{day.isoformat()}T22:00:00+02:00</CreDtTm></GrpHdr>\n<Stmt>"
-                  f"<Id>BENCH-{n_entries}-{seed}-1</Id><LglSeqNb>1</LglSeqNb>"
-                  f"<CreDtTm>{day.isoformat()}T22:00:00+02:00</CreDtTm>"
-                  f"<FrToDt><FrDtTm>{day.isoformat()}T00:00:00+02:00</FrDtTm>"
-                  f"<ToDtTm>{day.isoformat()}T23:59:59+02:00</ToDtTm></FrToDt>"
-                  f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>{currency}</Ccy>"
-                  "<Ownr><Nm>Bench Oy</Nm></Ownr>"
-                  "<Svcr><FinInstnId><BIC>NDEAFIHH</BIC></FinInstnId></Svcr></Acct>\n")
+        out.write(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{NAMESPACE}">\n'
+            "<BkToCstmrStmt>\n<GrpHdr>"
+            f"<MsgId>BENCH-{n_entries}-{seed}</MsgId>"
+            f"<CreDtTm>{day.isoformat()}T22:00:00+02:00</CreDtTm></GrpHdr>\n<Stmt>"
+            f"<Id>BENCH-{n_entries}-{seed}-1</Id><LglSeqNb>1</LglSeqNb>"
+            f"<CreDtTm>{day.isoformat()}T22:00:00+02:00</CreDtTm>"
+            f"<FrToDt><FrDtTm>{day.isoformat()}T00:00:00+02:00</FrDtTm>"
+            f"<ToDtTm>{day.isoformat()}T23:59:59+02:00</ToDtTm></FrToDt>"
+            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>{currency}</Ccy>"
+            "<Ownr><Nm>Bench Oy</Nm></Ownr>"
+            "<Svcr><FinInstnId><BIC>NDEAFIHH</BIC></FinInstnId></Svcr></Acct>\n"
+        )
         out.write(_bal("OPBD", start_balance, previous, currency))
         out.write(_bal("CLBD", closing, day, currency))
-        out.write("<TxsSummry>"
-                  f"<TtlNtries><NbOfNtries>{n_entries}</NbOfNtries>"
-                  f"<TtlNetNtryAmt>{abs(net):.2f}</TtlNetNtryAmt>"
-                  f"<CdtDbtInd>{'CRDT' if net >= 0 else 'DBIT'}</CdtDbtInd></TtlNtries>"
-                  f"<TtlCdtNtries><NbOfNtries>{credit_count}</NbOfNtries><Sum>{credit_sum:.2f}</Sum></TtlCdtNtries>"
-                  f"<TtlDbtNtries><NbOfNtries>{debit_count}</NbOfNtries><Sum>{debit_sum:.2f}</Sum></TtlDbtNtries>"
-                  "</TxsSummry>\n")
+        out.write(
+            "<TxsSummry>"
+            f"<TtlNtries><NbOfNtries>{n_entries}</NbOfNtries>"
+            f"<TtlNetNtryAmt>{abs(net):.2f}</TtlNetNtryAmt>"
+            f"<CdtDbtInd>{'CRDT' if net >= 0 else 'DBIT'}</CdtDbtInd></TtlNtries>"
+            f"<TtlCdtNtries><NbOfNtries>{credit_count}</NbOfNtries><Sum>{credit_sum:.2f}</Sum></TtlCdtNtries>"
+            f"<TtlDbtNtries><NbOfNtries>{debit_count}</NbOfNtries><Sum>{debit_sum:.2f}</Sum></TtlDbtNtries>"
+            "</TxsSummry>\n"
+        )
         with body.open("r", encoding="utf-8") as entries:
             for line in entries:
                 out.write(line)
         out.write("</Stmt>\n</BkToCstmrStmt>\n</Document>\n")
     body.unlink()
     return {
-        "path": path, "entries": n_entries, "details": details, "credit_sum": credit_sum,
-        "debit_sum": debit_sum, "opening_balance": start_balance, "closing_balance": closing,
+        "path": path,
+        "entries": n_entries,
+        "details": details,
+        "credit_sum": credit_sum,
+        "debit_sum": debit_sum,
+        "opening_balance": start_balance,
+        "closing_balance": closing,
         "bytes": path.stat().st_size,
     }
 
@@ -242,7 +308,9 @@ def measure(path):
     tracemalloc.stop()
     growth = rss["end"] - rss["first"] if rss.get("first") is not None else None
     return {
-        "entries": count, "details": details, "seconds": seconds,
+        "entries": count,
+        "details": details,
+        "seconds": seconds,
         "rate": count / seconds if seconds else float("inf"),
         "start_peak_mb": peaks.get("start", 0) / 2**20,
         "stream_peak_mb": peaks["stream"] / 2**20,
@@ -254,31 +322,38 @@ def measure(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="comma-separated entry counts (default 1000,10000,100000)")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="comma-separated entry counts (default 1000,10000,100000)"
+    )
     parser.add_argument("--keep", help="write the files here and keep them")
     opts = parser.parse_args(argv)
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     with tempfile.TemporaryDirectory(prefix="camt-bench-") as tmp:
         folder = Path(opts.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"{'entries':>8} {'details':>8} {'file MB':>7} {'seconds':>7} {'entries/s':>9} "
-              f"{'py peak start MB':>16} {'py peak stream MB':>17} {'RSS growth MB':>13} "
-              f"{'max RSS MB':>10}")
+        print(
+            f"{'entries':>8} {'details':>8} {'file MB':>7} {'seconds':>7} {'entries/s':>9} "
+            f"{'py peak start MB':>16} {'py peak stream MB':>17} {'RSS growth MB':>13} "
+            f"{'max RSS MB':>10}"
+        )
         for size in sizes:
             info = generate_camt053(folder / f"camt053_{size}.xml", size)
             result = measure(info["path"])
             assert result["entries"] == size, result
             growth = result["rss_growth_mb"]
-            print(f"{result['entries']:>8} {result['details']:>8} {result['file_mb']:>7.1f} "
-                  f"{result['seconds']:>7.2f} {result['rate']:>9.0f} "
-                  f"{result['start_peak_mb']:>16.2f} {result['stream_peak_mb']:>17.2f} "
-                  f"{growth if growth is not None else float('nan'):>13.1f} "
-                  f"{result['maxrss_mb']:>10.0f}")
+            print(
+                f"{result['entries']:>8} {result['details']:>8} {result['file_mb']:>7.1f} "
+                f"{result['seconds']:>7.2f} {result['rate']:>9.0f} "
+                f"{result['start_peak_mb']:>16.2f} {result['stream_peak_mb']:>17.2f} "
+                f"{growth if growth is not None else float('nan'):>13.1f} "
+                f"{result['maxrss_mb']:>10.0f}"
+            )
             sys.stdout.flush()
-        print("py peak start: Python allocations up to the first entry (input checks copy "
-              "the payload once);\npy peak stream / RSS growth: while the entries stream "
-              "(flat if memory does not grow with the entries).")
+        print(
+            "py peak start: Python allocations up to the first entry (input checks copy "
+            "the payload once);\npy peak stream / RSS growth: while the entries stream "
+            "(flat if memory does not grow with the entries)."
+        )
     return 0
 
 

@@ -40,8 +40,10 @@ def main():
             failed += 1
             print(f"trial {trial} (seed {opts.seed + trial}): " + "; ".join(problems))
     elapsed = time.monotonic() - start
-    print(f"{opts.trials} trials in {elapsed:.1f} s ({opts.trials / elapsed:.3f} trials/s), "
-          f"{failed} with problems; outcomes: {dict(sorted(totals.items()))}")
+    print(
+        f"{opts.trials} trials in {elapsed:.1f} s ({opts.trials / elapsed:.3f} trials/s), "
+        f"{failed} with problems; outcomes: {dict(sorted(totals.items()))}"
+    )
     return 1 if failed else 0
 
 

@@ -36,21 +36,30 @@ def setup(env, count):
     from odoo import Command
 
     fi = env.ref("base.fi")
-    company = env["res.company"].create({
-        "name": "Bench Myyjä Oy", "country_id": fi.id, "currency_id": env.ref("base.EUR").id,
-        "street": "Esimerkkikatu 1", "zip": "00100", "city": "Helsinki",
-        "vat": "FI23456780", "company_registry": "2345678-0",
-    })
+    company = env["res.company"].create(
+        {
+            "name": "Bench Myyjä Oy",
+            "country_id": fi.id,
+            "currency_id": env.ref("base.EUR").id,
+            "street": "Esimerkkikatu 1",
+            "zip": "00100",
+            "city": "Helsinki",
+            "vat": "FI23456780",
+            "company_registry": "2345678-0",
+        }
+    )
     env = env(context=dict(env.context, allowed_company_ids=[company.id]))
     env["account.chart.template"].try_loading("fi", company, install_demo=False)
     company = env["res.company"].browse(company.id)
     bank = env["res.bank"].create({"name": "OP", "bic": "OKOYFIHH"})
-    account = env["res.partner.bank"].create({
-        "acc_number": "FI4950009420028730", "partner_id": company.partner_id.id, "bank_id": bank.id})
+    account = env["res.partner.bank"].create(
+        {"acc_number": "FI4950009420028730", "partner_id": company.partner_id.id, "bank_id": bank.id}
+    )
     maventa = env.ref("heeros_link_einvoice.operator_maventa")
     nordea = env.ref("heeros_link_einvoice.bank_nordea")
-    env["heeros.link.einvoice.address"].create({
-        "partner_id": company.partner_id.id, "address": "003723456780", "operator_id": maventa.id})
+    env["heeros.link.einvoice.address"].create(
+        {"partner_id": company.partner_id.id, "address": "003723456780", "operator_id": maventa.id}
+    )
     # valid business IDs: seven digits and their check digit
     from stdnum.fi import ytunnus
 
@@ -62,46 +71,64 @@ def setup(env, count):
         business_id = next((f"{digits}-{d}" for d in "0123456789" if ytunnus.is_valid(f"{digits}-{d}")), None)
         if not business_id:
             continue
-        partner = env["res.partner"].create({
-            "name": f"Asiakas {len(partners) + 1} Oy", "is_company": True, "country_id": fi.id,
-            "street": f"Testitie {len(partners) + 1}", "zip": "02100", "city": "Espoo",
-            "vat": "FI" + business_id.replace("-", ""), "company_registry": business_id,
-            "email": f"ostot{len(partners)}@asiakas.example"})
-        env["heeros.link.einvoice.address"].create({
-            "partner_id": partner.id, "address": "0037" + business_id.replace("-", ""),
-            "operator_id": nordea.id})
+        partner = env["res.partner"].create(
+            {
+                "name": f"Asiakas {len(partners) + 1} Oy",
+                "is_company": True,
+                "country_id": fi.id,
+                "street": f"Testitie {len(partners) + 1}",
+                "zip": "02100",
+                "city": "Espoo",
+                "vat": "FI" + business_id.replace("-", ""),
+                "company_registry": business_id,
+                "email": f"ostot{len(partners)}@asiakas.example",
+            }
+        )
+        env["heeros.link.einvoice.address"].create(
+            {"partner_id": partner.id, "address": "0037" + business_id.replace("-", ""), "operator_id": nordea.id}
+        )
         partners |= partner
 
     def tax(xmlid):
         return env.ref(f"account.{company.id}_{xmlid}")
 
-    taxes = [tax("tax_dom_sales_goods_25_5"), tax("tax_dom_sales_goods_14"),
-             tax("tax_dom_sales_goods_10"), tax("tax_dom_sales_goods_25_5")]
-    tax("tax_dom_sales_goods_0").write({"heeros_link_vat_category": "E",
-                                        "heeros_link_vatex": "VATEX-EU-132-1C"})
+    taxes = [
+        tax("tax_dom_sales_goods_25_5"),
+        tax("tax_dom_sales_goods_14"),
+        tax("tax_dom_sales_goods_10"),
+        tax("tax_dom_sales_goods_25_5"),
+    ]
+    tax("tax_dom_sales_goods_0").write({"heeros_link_vat_category": "E", "heeros_link_vatex": "VATEX-EU-132-1C"})
     taxes.append(tax("tax_dom_sales_goods_0"))
-    products = env["product.product"].create([
-        {"name": f"Tuote {i}", "default_code": f"P-{i}", "lst_price": 10.0 + i} for i in range(10)])
-    journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")],
-                                            limit=1)
+    products = env["product.product"].create(
+        [{"name": f"Tuote {i}", "default_code": f"P-{i}", "lst_price": 10.0 + i} for i in range(10)]
+    )
+    journal = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
     vals = []
     for i in range(count):
-        vals.append({
-            "move_type": "out_invoice",
-            "partner_id": partners[i % len(partners)].id,
-            "invoice_date": date(2026, 3, 2),
-            "invoice_date_due": date(2026, 3, 16),
-            "journal_id": journal.id,
-            "partner_bank_id": account.id,
-            "ref": f"PO-{i}",
-            "invoice_line_ids": [Command.create({
-                "product_id": products[(i + j) % len(products)].id,
-                "quantity": 1 + (i + j) % 7,
-                "price_unit": 12.5 + 3 * j,
-                "discount": 10.0 if j == 0 else 0.0,
-                "tax_ids": [Command.set(taxes[j].ids)],
-            }) for j in range(5)],
-        })
+        vals.append(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partners[i % len(partners)].id,
+                "invoice_date": date(2026, 3, 2),
+                "invoice_date_due": date(2026, 3, 16),
+                "journal_id": journal.id,
+                "partner_bank_id": account.id,
+                "ref": f"PO-{i}",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": products[(i + j) % len(products)].id,
+                            "quantity": 1 + (i + j) % 7,
+                            "price_unit": 12.5 + 3 * j,
+                            "discount": 10.0 if j == 0 else 0.0,
+                            "tax_ids": [Command.set(taxes[j].ids)],
+                        }
+                    )
+                    for j in range(5)
+                ],
+            }
+        )
     moves = env["account.move"].create(vals)
     moves.action_post()
     env.flush_all()
@@ -123,8 +150,7 @@ def main():
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--peppol-count", type=int, default=None,
-                        help="invoices for (b) and (c) (default: --count)")
+    parser.add_argument("--peppol-count", type=int, default=None, help="invoices for (b) and (c) (default: --count)")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of (a) and (b)")
     opts = parser.parse_args()
 
@@ -143,7 +169,7 @@ def main():
         start = time.perf_counter()
         env, _company, moves = setup(env, opts.count)
         print(f"set-up: {len(moves)} invoices of 5 lines in {time.perf_counter() - start:.1f} s")
-        peppol_moves = moves[:opts.peppol_count or opts.count]
+        peppol_moves = moves[: opts.peppol_count or opts.count]
         xsd.load("finvoice")
         xsd.load("ubl-invoice")
         schematron.preload()
@@ -152,8 +178,12 @@ def main():
         # (a) the sending chain, cold cache
         env.invalidate_all()
         moves = moves.browse(moves.ids)
-        documents = timed("(a) Finvoice: map + build + XSD", lambda: moves._heeros_link_finvoice_documents(timestamp),
-                          len(moves), results)
+        documents = timed(
+            "(a) Finvoice: map + build + XSD",
+            lambda: moves._heeros_link_finvoice_documents(timestamp),
+            len(moves),
+            results,
+        )
         failures = [d["errors"] for d in documents.values() if "errors" in d]
         if failures:
             print("Finvoice failures:", failures[:3])
@@ -164,11 +194,18 @@ def main():
         moves = moves.browse(moves.ids)
         finvoice = env["heeros.link.finvoice.builder"]
         state = finvoice._finvoice_batch(timestamp)
-        invoices = timed("    mapping (ORM -> dataclasses)",
-                         lambda: [finvoice._finvoice_invoice(m, state) for m in moves], len(moves), results)
-        xmls = timed("    XML build (checks + writer)",
-                     lambda: [fv._serialize(fv._Writer(inv).document(), fv.STYLESHEET)
-                              for inv in invoices if not fv.check(inv)], len(moves), results)
+        invoices = timed(
+            "    mapping (ORM -> dataclasses)",
+            lambda: [finvoice._finvoice_invoice(m, state) for m in moves],
+            len(moves),
+            results,
+        )
+        xmls = timed(
+            "    XML build (checks + writer)",
+            lambda: [fv._serialize(fv._Writer(inv).document(), fv.STYLESHEET) for inv in invoices if not fv.check(inv)],
+            len(moves),
+            results,
+        )
         timed("    XSD validation", lambda: [xsd.assert_valid(x, "finvoice") for x in xmls], len(moves), results)
 
         # (b) Peppol BIS 3 through our chain
@@ -178,25 +215,40 @@ def main():
         peppol_moves[0]._heeros_link_check_ubl(builder._export_invoice(peppol_moves[0])[0])
         env.invalidate_all()
         peppol_moves = peppol_moves.browse(peppol_moves.ids)
-        ubl = timed("(b) Peppol: export + XSD + rules",
-                    lambda: [m._heeros_link_check_ubl(builder._export_invoice(m)[0]) for m in peppol_moves],
-                    len(peppol_moves), results)
+        ubl = timed(
+            "(b) Peppol: export + XSD + rules",
+            lambda: [m._heeros_link_check_ubl(builder._export_invoice(m)[0]) for m in peppol_moves],
+            len(peppol_moves),
+            results,
+        )
         if any(ubl):
             print("Peppol findings:", [u for u in ubl if u][:2])
             return 1
         env.invalidate_all()
         peppol_moves = peppol_moves.browse(peppol_moves.ids)
-        exported = timed("    export (Odoo builder + ours)",
-                         lambda: [builder._export_invoice(m)[0] for m in peppol_moves], len(peppol_moves), results)
+        exported = timed(
+            "    export (Odoo builder + ours)",
+            lambda: [builder._export_invoice(m)[0] for m in peppol_moves],
+            len(peppol_moves),
+            results,
+        )
         timed("    UBL XSD", lambda: [xsd.validate(x, "ubl-invoice") for x in exported], len(peppol_moves), results)
-        timed("    CEN + Peppol schematron", lambda: [schematron.validate_ubl(x) for x in exported],
-              len(peppol_moves), results)
+        timed(
+            "    CEN + Peppol schematron",
+            lambda: [schematron.validate_ubl(x) for x in exported],
+            len(peppol_moves),
+            results,
+        )
 
         # (c) Odoo's own export, no validation
         env.invalidate_all()
         peppol_moves = peppol_moves.browse(peppol_moves.ids)
-        timed("(c) Odoo BIS 3 export, unvalidated",
-              lambda: [builder._export_invoice(m) for m in peppol_moves], len(peppol_moves), results)
+        timed(
+            "(c) Odoo BIS 3 export, unvalidated",
+            lambda: [builder._export_invoice(m) for m in peppol_moves],
+            len(peppol_moves),
+            results,
+        )
 
         profile_text = ""
         if opts.profile:
@@ -221,8 +273,7 @@ def main():
 
     print(f"{'step':<40}{'invoices':>9}{'seconds':>10}{'invoices/s':>12}{'CPU s':>8}{'per CPU s':>11}")
     for label, seconds, count, cpu in results:
-        print(f"{label:<40}{count:>9}{seconds:>10.2f}{count / seconds:>12.1f}{cpu:>8.2f}"
-              f"{count / cpu:>11.1f}")
+        print(f"{label:<40}{count:>9}{seconds:>10.2f}{count / seconds:>12.1f}{cpu:>8.2f}{count / cpu:>11.1f}")
     rate = {label: count / cpu for label, _seconds, count, cpu in results}
     a = rate["(a) Finvoice: map + build + XSD"]
     b = rate["(b) Peppol: export + XSD + rules"]

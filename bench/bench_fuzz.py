@@ -59,6 +59,7 @@ def _generate(kind, folder):
         return path
     if kind.startswith("camt"):
         from bench.bench_camt_parse import generate_camt053
+
         path = Path(folder) / "large-camt.xml"
         if not path.exists():
             generate_camt053(path, 30_000)
@@ -116,16 +117,19 @@ def large(stream_limit_mb):
     with tempfile.TemporaryDirectory() as folder:
         for kind, label in LARGE.items():
             path = _generate(kind, folder)
-            out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                                 capture_output=True, text=True, check=False)
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True, check=False
+            )
             if out.returncode:
                 print(f"  {kind}: failed: {out.stderr.strip().splitlines()[-1:]}")
                 ok = False
                 continue
             row = json.loads(out.stdout.strip().splitlines()[-1])
             ratio = row["growth"] / row["size"]
-            print(f"  {kind:12} {label}: {row['size'] / 1e6:.1f} MB in {row['seconds']:.1f}s, "
-                  f"memory +{row['growth'] / 1e6:.1f} MB ({ratio:.1f}x the file)")
+            print(
+                f"  {kind:12} {label}: {row['size'] / 1e6:.1f} MB in {row['seconds']:.1f}s, "
+                f"memory +{row['growth'] / 1e6:.1f} MB ({ratio:.1f}x the file)"
+            )
             if kind == "camt-stream" and row["growth"] > stream_limit_mb * 1e6:
                 print(f"    streaming needed more than {stream_limit_mb} MB")
                 ok = False
@@ -142,8 +146,7 @@ def main(argv=None):
     parser.add_argument("--seed", default=fuzz.SEED)
     parser.add_argument("--time-factor", type=float, default=50.0)
     parser.add_argument("--no-large", action="store_true", help="skip the large inputs")
-    parser.add_argument("--stream-limit", type=float, default=50.0,
-                        help="MB streaming a large camt file may add")
+    parser.add_argument("--stream-limit", type=float, default=50.0, help="MB streaming a large camt file may add")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -154,8 +157,10 @@ def main(argv=None):
         result = fuzz.run(name, args.cases, seed=args.seed, time_factor=args.time_factor)
         rate = result.cases / result.seconds if result.seconds else 0.0
         ratio, slowest = result.slowest
-        print(f"{name:10} {result.cases} cases, {result.refused} refused, {rate:.0f} cases/s, "
-              f"peak {result.peak / 1e6:.1f} MB")
+        print(
+            f"{name:10} {result.cases} cases, {result.refused} refused, {rate:.0f} cases/s, "
+            f"peak {result.peak / 1e6:.1f} MB"
+        )
         print(f"           slowest: {slowest} ({ratio:.0%} of its bound)")
         for failure in result.failures[:20]:
             print(f"           FAIL {failure}")

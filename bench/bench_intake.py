@@ -38,8 +38,9 @@ def main():
     from odoo.addons.heeros_link_base.registry import DocumentType
 
     registry = Registry(opts.database)
-    files = [(f"bench-{i:06d}.txt", (f"BENCH {i} ".encode() + b"x" * opts.size)[: opts.size])
-             for i in range(opts.count)]
+    files = [
+        (f"bench-{i:06d}.txt", (f"BENCH {i} ".encode() + b"x" * opts.size)[: opts.size]) for i in range(opts.count)
+    ]
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         Message = env["heeros.link.message"]
@@ -49,15 +50,19 @@ def main():
         def document_types(model):
             types = original(model)
             types["bench.text"] = DocumentType(
-                code="bench.text", label="Benchmark text",
+                code="bench.text",
+                label="Benchmark text",
                 detect=lambda sniff: sniff.head.startswith(b"BENCH "),
-                handler=("heeros.link.message", "_bench_handle"))
+                handler=("heeros.link.message", "_bench_handle"),
+            )
             return types
 
         tracemalloc.start()
-        with patch.object(MessageClass, "_link_document_types", document_types), \
-                patch.object(MessageClass, "_bench_handle", lambda model, message: None, create=True), \
-                patch.object(MessageClass, "_link_commit", lambda model: None):
+        with (
+            patch.object(MessageClass, "_link_document_types", document_types),
+            patch.object(MessageClass, "_bench_handle", lambda model, message: None, create=True),
+            patch.object(MessageClass, "_link_commit", lambda model: None),
+        ):
             start = time.perf_counter()
             messages = Message._link_intake(files, process=False)
             env.flush_all()

@@ -50,15 +50,22 @@ def generate_document(count, version="09", seed=1):
         amount = Decimal(rng.randrange(100, 500000)) / 100
         e2e = f"E2E-{number:08d}"
         if kind == "foreign":
-            creditor = pain001.Party("Supplier Inc", other_account=str(rng.randrange(10**9, 10**10)),
-                                     bic="CHASUS33XXX",
-                                     address=pain001.Address(town="New York", country="US", lines=("Main St 5",)))
+            creditor = pain001.Party(
+                "Supplier Inc",
+                other_account=str(rng.randrange(10**9, 10**10)),
+                bic="CHASUS33XXX",
+                address=pain001.Address(town="New York", country="US", lines=("Main St 5",)),
+            )
             payment = pain001.Payment(e2e, amount, "USD", creditor, message=f"Invoice {number}")
         else:
             iban = fi_iban("".join(str(rng.randrange(10)) for _ in range(14)).replace("0", "1", 1))
-            creditor = pain001.Party(rng.choice(NAMES), iban=iban,
-                                     address=pain001.Address(street="Katu", building=str(number % 99 + 1),
-                                                             postcode="00100", town="Helsinki", country="FI"))
+            creditor = pain001.Party(
+                rng.choice(NAMES),
+                iban=iban,
+                address=pain001.Address(
+                    street="Katu", building=str(number % 99 + 1), postcode="00100", town="Helsinki", country="FI"
+                ),
+            )
             if kind == "salary":
                 payment = pain001.Payment(e2e, amount, "EUR", creditor, message="Palkka", purpose="SALA")
             else:
@@ -67,36 +74,48 @@ def generate_document(count, version="09", seed=1):
                 payment = pain001.Payment(e2e, amount, "EUR", creditor, reference=ref)
         batch.append(payment)
         if len(batch) == 500 or number == count - 1:
-            infos.append(pain001.PaymentInfo(
-                f"PMTINF-{len(infos) + 1}", date(2026, 3, 4), DEBTOR, batch,
-                service_level={"sepa": "SEPA", "urgent": "URGP", "salary": "SEPA", "foreign": None}[kind],
-                category_purpose="SALA" if kind == "salary" else None))
+            infos.append(
+                pain001.PaymentInfo(
+                    f"PMTINF-{len(infos) + 1}",
+                    date(2026, 3, 4),
+                    DEBTOR,
+                    batch,
+                    service_level={"sepa": "SEPA", "urgent": "URGP", "salary": "SEPA", "foreign": None}[kind],
+                    category_purpose="SALA" if kind == "salary" else None,
+                )
+            )
             batch = []
-    return pain001.Document("BENCH-MSG-1", datetime(2026, 3, 2, 9, 0), pain001.Party("Heeros Testi Oy"),
-                            infos, version)
+    return pain001.Document("BENCH-MSG-1", datetime(2026, 3, 2, 9, 0), pain001.Party("Heeros Testi Oy"), infos, version)
 
 
 def generate_status_report(doc):
     """The pain.002.001.10 a bank would send for ``doc``: every tenth payment rejected."""
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>'
-             '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>'
-             "<GrpHdr><MsgId>STATUS-1</MsgId><CreDtTm>2026-03-04T10:00:00</CreDtTm></GrpHdr>"
-             f"<OrgnlGrpInfAndSts><OrgnlMsgId>{doc.message_id}</OrgnlMsgId>"
-             "<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId><GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>"]
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"><CstmrPmtStsRpt>'
+        "<GrpHdr><MsgId>STATUS-1</MsgId><CreDtTm>2026-03-04T10:00:00</CreDtTm></GrpHdr>"
+        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{doc.message_id}</OrgnlMsgId>"
+        "<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId><GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>"
+    ]
     number = 0
     for info in doc.infos:
-        parts.append(f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{info.payment_info_id}</OrgnlPmtInfId>"
-                     "<PmtInfSts>PART</PmtInfSts>")
+        parts.append(
+            f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{info.payment_info_id}</OrgnlPmtInfId><PmtInfSts>PART</PmtInfSts>"
+        )
         for payment in info.payments:
             rejected = number % 10 == 0
             number += 1
             parts.append(
                 f"<TxInfAndSts><OrgnlEndToEndId>{payment.end_to_end_id}</OrgnlEndToEndId>"
                 f"<TxSts>{'RJCT' if rejected else 'ACSC'}</TxSts>"
-                + ("<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn><AddtlInf>Insufficient funds</AddtlInf></StsRsnInf>"
-                   if rejected else "")
+                + (
+                    "<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn><AddtlInf>Insufficient funds</AddtlInf></StsRsnInf>"
+                    if rejected
+                    else ""
+                )
                 + f'<OrgnlTxRef><Amt><InstdAmt Ccy="{payment.currency}">{payment.amount}</InstdAmt></Amt>'
-                "</OrgnlTxRef></TxInfAndSts>")
+                "</OrgnlTxRef></TxInfAndSts>"
+            )
         parts.append("</OrgnlPmtInfAndSts>")
     parts.append("</CstmrPmtStsRpt></Document>")
     return "".join(parts).encode()
@@ -118,8 +137,10 @@ def _measure(label, count, function):
     function()
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{label:<28} {count:>8} payments {elapsed:8.3f} s {count / elapsed:>10.0f} payments/s "
-          f"peak Python {peak / 2**20:7.1f} MiB  max RSS +{(rss_after - rss_before) / 1024:7.1f} MiB")
+    print(
+        f"{label:<28} {count:>8} payments {elapsed:8.3f} s {count / elapsed:>10.0f} payments/s "
+        f"peak Python {peak / 2**20:7.1f} MiB  max RSS +{(rss_after - rss_before) / 1024:7.1f} MiB"
+    )
     return result
 
 

@@ -1,7 +1,6 @@
 {
     "name": "Heeros Link: Electronic Archive",
-    "summary": "Immutable archive of every document that passes the Link, with retention "
-    "and integrity verification",
+    "summary": "Immutable archive of every document that passes the Link, with retention and integrity verification",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "author": "Heeros Link for Odoo contributors",

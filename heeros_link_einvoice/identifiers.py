@@ -31,9 +31,20 @@ from odoo.addons.heeros_link_base.formats.identifiers import (
 )
 
 __all__ = [
-    "EAS_FI_VAT", "EAS_OVT", "OVT_PREFIX", "address_kind", "business_id_compact",
-    "business_id_from_vat", "check_business_id", "check_einvoice_address", "check_iban",
-    "check_ovt", "compact", "default_peppol_endpoint", "ovt_business_id", "validate_ovt",
+    "EAS_FI_VAT",
+    "EAS_OVT",
+    "OVT_PREFIX",
+    "address_kind",
+    "business_id_compact",
+    "business_id_from_vat",
+    "check_business_id",
+    "check_einvoice_address",
+    "check_iban",
+    "check_ovt",
+    "compact",
+    "default_peppol_endpoint",
+    "ovt_business_id",
+    "validate_ovt",
     "vat_from_business_id",
 ]
 
@@ -70,13 +81,17 @@ def validate_ovt(address):
         raise InvalidIdentifier(
             f"OVT code {address} is not valid: expected 0037, the eight digits of a business ID "
             "and at most five more characters (e.g. 003712345671 or 00371234567100100)",
-            identifier="ovt", reason="length" if text.startswith(OVT_PREFIX) else "format")
+            identifier="ovt",
+            reason="length" if text.startswith(OVT_PREFIX) else "format",
+        )
     try:
         validate_business_id(match.group(1))
     except InvalidIdentifier as exc:
         raise InvalidIdentifier(
             f"OVT code {address} does not contain a valid business ID: {exc.message}",
-            identifier="ovt", reason=exc.reason) from exc
+            identifier="ovt",
+            reason=exc.reason,
+        ) from exc
     return text
 
 
@@ -107,8 +122,10 @@ def check_einvoice_address(address):
     if kind == "iban":
         return check_iban(text)
     if not re.fullmatch(r"[A-Z0-9]{4,35}", text):
-        return (f"e-invoice address {address} must be an OVT code, an IBAN or an operator's "
-                "address of 4 to 35 letters and digits")
+        return (
+            f"e-invoice address {address} must be an OVT code, an IBAN or an operator's "
+            "address of 4 to 35 letters and digits"
+        )
     return None
 
 

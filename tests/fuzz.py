@@ -40,9 +40,15 @@ SEED = "heeros-link-fuzz"
 # -- parsers ---------------------------------------------------------------
 
 DETECTORS = (
-    bank_detect.is_camt052, bank_detect.is_camt053, bank_detect.is_camt054,
-    bank_detect.is_tito, bank_detect.is_ktl, bank_detect.is_pain001, bank_detect.is_pain002,
-    einvoice_detect.is_finvoice, einvoice_detect.is_finvoice_attachments,
+    bank_detect.is_camt052,
+    bank_detect.is_camt053,
+    bank_detect.is_camt054,
+    bank_detect.is_tito,
+    bank_detect.is_ktl,
+    bank_detect.is_pain001,
+    bank_detect.is_pain002,
+    einvoice_detect.is_finvoice,
+    einvoice_detect.is_finvoice_attachments,
     einvoice_detect.is_ubl_invoice,
 )
 
@@ -101,8 +107,7 @@ def _files(*folders):
 def samples():
     """``{parser name: [(file name, bytes), ...]}`` from the public samples."""
     found = {"camt": [], "tito": [], "ktl": [], "pain001": [], "pain002": [], "finvoice": [], "detection": []}
-    for path in _files(SHARED_DATA / "bank" / "samples", SHARED_DATA / "einvoice" / "samples",
-                       TEST_DATA):
+    for path in _files(SHARED_DATA / "bank" / "samples", SHARED_DATA / "einvoice" / "samples", TEST_DATA):
         name = path.name.lower()
         if path.suffix.lower() not in (".xml", ".txt", ".ktl", ".tito", ".nda"):
             continue
@@ -144,12 +149,35 @@ _START_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)(?:\s[^<>]*)?>")
 _NUMBER_TEXT = re.compile(rb">\s*(-?\d+(?:[.,]\d+)?)\s*<")
 _DATE_TEXT = re.compile(rb">\s*(\d{4}-\d{2}-\d{2}(?:T[\d:.+-]+Z?)?|\d{8})\s*<")
 _DIGIT_RUN = re.compile(rb"\d{6,}")
-_HUGE = (b"9" * 14, b"99999999999999.99", b"1" + b"0" * 29, b"9" * 400, b"9" * 5000,
-         b"-5", b"1e999", b"0." + b"0" * 3000 + b"1", "\u0663\u0664".encode(), b"NaN",
-         b"Infinity", b"12,34,56", b"\xc2\xb2", b"")
-_DATES = (b"2023-02-30", b"2023-13-01", b"0000-00-00", b"9999-99-99", b"2023-02-29T25:61:61",
-          b"2023-01-01T10:00:00+99:99", b"20230230", b"99999999", b"1-1-1", b"2023-1-1",
-          b"2023-02-28T10:00:00" + b"9" * 500)
+_HUGE = (
+    b"9" * 14,
+    b"99999999999999.99",
+    b"1" + b"0" * 29,
+    b"9" * 400,
+    b"9" * 5000,
+    b"-5",
+    b"1e999",
+    b"0." + b"0" * 3000 + b"1",
+    "\u0663\u0664".encode(),
+    b"NaN",
+    b"Infinity",
+    b"12,34,56",
+    b"\xc2\xb2",
+    b"",
+)
+_DATES = (
+    b"2023-02-30",
+    b"2023-13-01",
+    b"0000-00-00",
+    b"9999-99-99",
+    b"2023-02-29T25:61:61",
+    b"2023-01-01T10:00:00+99:99",
+    b"20230230",
+    b"99999999",
+    b"1-1-1",
+    b"2023-1-1",
+    b"2023-02-28T10:00:00" + b"9" * 500,
+)
 _FIXED_DATES = (b"991332", b"000000", b"230230", b"2302xx", b"\xb2\xb2\xb2\xb2\xb2\xb2")
 
 
@@ -182,16 +210,16 @@ def damage(data, rng):
         elif kind < 0.65:
             damaged[pos] = ord(rng.choice("0123456789 +-.:<>/AZaz\u00b2"))
         elif kind < 0.85:
-            del damaged[pos:pos + rng.randint(1, 40)]
+            del damaged[pos : pos + rng.randint(1, 40)]
         else:
-            damaged[pos:pos] = damaged[rng.randrange(len(damaged)):][:rng.randint(1, 60)]
+            damaged[pos:pos] = damaged[rng.randrange(len(damaged)) :][: rng.randint(1, 60)]
         if not damaged:
             break
     return bytes(damaged)
 
 
 def truncate(data, rng):
-    return data[:rng.randrange(len(data))]
+    return data[: rng.randrange(len(data))]
 
 
 def duplicate_element(data, rng):
@@ -214,14 +242,14 @@ def huge_number(data, rng):
     match = _pick(rng, _NUMBER_TEXT, data)
     if match is None:
         return huge_fixed_number(data, rng)
-    return data[:match.start(1)] + rng.choice(_HUGE) + data[match.end(1):]
+    return data[: match.start(1)] + rng.choice(_HUGE) + data[match.end(1) :]
 
 
 def bad_date(data, rng):
     match = _pick(rng, _DATE_TEXT, data)
     if match is None:
         return bad_fixed_date(data, rng)
-    return data[:match.start(1)] + rng.choice(_DATES) + data[match.end(1):]
+    return data[: match.start(1)] + rng.choice(_DATES) + data[match.end(1) :]
 
 
 def many_attributes(data, rng):
@@ -239,7 +267,7 @@ def deep_nesting(data, rng):
     if match is None:
         return many_lines(data, rng)
     depth = rng.choice((50, 250, 300, 5000))
-    return data[:match.end()] + b"<d>" * depth + b"</d>" * depth + data[match.end():]
+    return data[: match.end()] + b"<d>" * depth + b"</d>" * depth + data[match.end() :]
 
 
 def many_elements(data, rng):
@@ -247,14 +275,14 @@ def many_elements(data, rng):
     if match is None:
         return many_lines(data, rng)
     filler = rng.choice((b"<e/>", b"<e>1</e>", b"<!--c-->", b"<?pi x?>"))
-    return data[:match.end()] + filler * rng.choice((1000, 5000)) + data[match.end():]
+    return data[: match.end()] + filler * rng.choice((1000, 5000)) + data[match.end() :]
 
 
 def long_text(data, rng):
     match = _pick(rng, _NUMBER_TEXT, data) or _pick(rng, _DATE_TEXT, data)
     if match is None:
         return long_line(data, rng)
-    return data[:match.start(1)] + b"x" * rng.choice((1000, 50_000)) + data[match.end(1):]
+    return data[: match.start(1)] + b"x" * rng.choice((1000, 50_000)) + data[match.end(1) :]
 
 
 def _lines(data):
@@ -292,7 +320,7 @@ def huge_fixed_number(data, rng):
     match = _pick(rng, _DIGIT_RUN, data)
     if match is None:
         return damage(data, rng)
-    return data[:match.start()] + b"9" * len(match.group()) + data[match.end():]
+    return data[: match.start()] + b"9" * len(match.group()) + data[match.end() :]
 
 
 def bad_fixed_date(data, rng):
@@ -300,23 +328,53 @@ def bad_fixed_date(data, rng):
     if match is None:
         return damage(data, rng)
     at = match.start() + rng.randrange(max(1, len(match.group()) - 5))
-    return data[:at] + rng.choice(_FIXED_DATES) + data[at + 6:]
+    return data[:at] + rng.choice(_FIXED_DATES) + data[at + 6 :]
 
 
 def odd_characters(data, rng):
     damaged = bytearray(data)
     for _ in range(rng.randint(1, 5)):
         pos = rng.randrange(len(damaged))
-        damaged[pos:pos + 1] = rng.choice((b"\x00", "\u00b2".encode(), "\u0663".encode(),
-                                           b"\xb2", b"\xff\xfe", b"&amp;", b"&#0;", b"]]>",
-                                           b"\xef\xbb\xbf"))
+        damaged[pos : pos + 1] = rng.choice(
+            (
+                b"\x00",
+                "\u00b2".encode(),
+                "\u0663".encode(),
+                b"\xb2",
+                b"\xff\xfe",
+                b"&amp;",
+                b"&#0;",
+                b"]]>",
+                b"\xef\xbb\xbf",
+            )
+        )
     return bytes(damaged)
 
 
-MUTATIONS = (damage, truncate, duplicate_element, remove_element, huge_number, bad_date,
-             many_attributes, deep_nesting, many_elements, long_text, odd_characters)
-FIXED_WIDTH_MUTATIONS = (damage, truncate, duplicate_line, remove_line, huge_fixed_number,
-                         bad_fixed_date, many_lines, long_line, odd_characters)
+MUTATIONS = (
+    damage,
+    truncate,
+    duplicate_element,
+    remove_element,
+    huge_number,
+    bad_date,
+    many_attributes,
+    deep_nesting,
+    many_elements,
+    long_text,
+    odd_characters,
+)
+FIXED_WIDTH_MUTATIONS = (
+    damage,
+    truncate,
+    duplicate_line,
+    remove_line,
+    huge_fixed_number,
+    bad_fixed_date,
+    many_lines,
+    long_line,
+    odd_characters,
+)
 
 # -- running ---------------------------------------------------------------
 
@@ -327,15 +385,15 @@ class Result:
     cases: int = 0
     refused: int = 0
     seconds: float = 0.0
-    peak: int = 0                   # largest tracemalloc peak of a case, bytes
-    slowest: tuple = (0.0, "")      # (ratio of the allowed time, case description)
+    peak: int = 0  # largest tracemalloc peak of a case, bytes
+    slowest: tuple = (0.0, "")  # (ratio of the allowed time, case description)
     failures: list = field(default_factory=list)
 
 
 @dataclass
 class Baseline:
-    seconds: float      # the best of three parses of the unchanged sample
-    peak: int           # its tracemalloc peak, bytes
+    seconds: float  # the best of three parses of the unchanged sample
+    peak: int  # its tracemalloc peak, bytes
     size: int
 
 
@@ -373,8 +431,9 @@ def case_input(parser, number, seed=SEED):
     return name, mutation.__name__, mutation(data, rng) if data else data
 
 
-def run(parser, cases, *, seed=SEED, time_factor=100.0, time_floor=0.5,
-        memory_factor=20.0, memory_floor=8 * 1024 * 1024):
+def run(
+    parser, cases, *, seed=SEED, time_factor=100.0, time_floor=0.5, memory_factor=20.0, memory_floor=8 * 1024 * 1024
+):
     """Run ``cases`` fuzz cases against one parser; return a :class:`Result`."""
     functions, sample_set = PARSERS[parser]
     files = samples()[sample_set]
@@ -423,7 +482,8 @@ def run(parser, cases, *, seed=SEED, time_factor=100.0, time_floor=0.5,
                 result.failures.append(f"{what}: took {elapsed:.2f}s, allowed {allowed_time:.2f}s")
             if peak > allowed_memory:
                 result.failures.append(
-                    f"{what}: peak memory {peak / 1e6:.1f} MB, allowed {allowed_memory / 1e6:.1f} MB")
+                    f"{what}: peak memory {peak / 1e6:.1f} MB, allowed {allowed_memory / 1e6:.1f} MB"
+                )
         result.seconds = time.perf_counter() - clock
     finally:
         if started:

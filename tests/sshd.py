@@ -29,8 +29,9 @@ def _free_port():
 
 
 def keygen(path, key_type="ed25519", passphrase=""):
-    subprocess.run([SSH_KEYGEN, "-q", "-t", key_type, "-N", passphrase, "-C", "heeros-link-test",
-                    "-f", str(path)], check=True)
+    subprocess.run(
+        [SSH_KEYGEN, "-q", "-t", key_type, "-N", passphrase, "-C", "heeros-link-test", "-f", str(path)], check=True
+    )
     return Path(path).read_text(), Path(f"{path}.pub").read_text().strip()
 
 
@@ -38,8 +39,10 @@ class SshServer:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="heeros-link-sshd-"))
         self.port = _free_port()
-        self.user = os.environ.get("USER") or subprocess.run(
-            ["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+        self.user = (
+            os.environ.get("USER")
+            or subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
+        )
         self.host_private, self.host_public = keygen(self.dir / "host_ed25519")
         self.client_private, client_public = keygen(self.dir / "client_ed25519")
         (self.dir / "authorized_keys").write_text(client_public + "\n")
@@ -49,9 +52,9 @@ class SshServer:
         (self.dir / "sshd_config").write_text(f"""\
 ListenAddress 127.0.0.1
 Port {self.port}
-HostKey {self.dir / 'host_ed25519'}
-PidFile {self.dir / 'sshd.pid'}
-AuthorizedKeysFile {self.dir / 'authorized_keys'}
+HostKey {self.dir / "host_ed25519"}
+PidFile {self.dir / "sshd.pid"}
+AuthorizedKeysFile {self.dir / "authorized_keys"}
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PubkeyAuthentication yes
@@ -66,8 +69,8 @@ LogLevel ERROR
     def start(self):
         Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
         self.process = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(self.dir / "sshd_config")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [SSHD, "-D", "-e", "-f", str(self.dir / "sshd_config")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.time() + 10
         while time.time() < deadline:
             if self.process.poll() is not None:

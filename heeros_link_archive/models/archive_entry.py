@@ -49,23 +49,26 @@ class HeerosLinkArchiveEntry(models.Model):
     _rec_name = "file_name"
     _check_company_auto = True
 
-    message_id = fields.Many2one("heeros.link.message", required=True, index=True, readonly=True,
-                                 ondelete="restrict", check_company=True)
+    message_id = fields.Many2one(
+        "heeros.link.message", required=True, index=True, readonly=True, ondelete="restrict", check_company=True
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     direction = fields.Selection(related="message_id.direction", store=True)
     document_type = fields.Selection(related="message_id.document_type")
     file_name = fields.Char(readonly=True)
     size = fields.Integer(readonly=True)
     sha256 = fields.Char("SHA-256", required=True, readonly=True, index=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict",
-                                    check_company=True)
+    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="restrict", check_company=True)
     archived_on = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     retain_until = fields.Date(required=True, readonly=True, index=True)
     previous_id = fields.Many2one("heeros.link.archive.entry", readonly=True, check_company=True)
-    chain_hash = fields.Char(required=True, readonly=True,
-                             help="SHA-256 over the previous entry's chain hash and this entry's content "
-                             "hash and metadata: changing or removing any earlier entry breaks every "
-                             "later one.")
+    chain_hash = fields.Char(
+        required=True,
+        readonly=True,
+        help="SHA-256 over the previous entry's chain hash and this entry's content "
+        "hash and metadata: changing or removing any earlier entry breaks every "
+        "later one.",
+    )
     purged = fields.Boolean(readonly=True, help="Content removed after its retention period; the hash stays.")
     verified_on = fields.Datetime(readonly=True)
     verification = fields.Selection([("ok", "Intact"), ("broken", "Altered or missing")], readonly=True)
@@ -80,8 +83,7 @@ class HeerosLinkArchiveEntry(models.Model):
         # Entries are made by _archive_messages only (in superuser mode, from
         # the message's own payload), never from values a client sends.
         if not self.env.su:
-            raise AccessError(_("Archived documents are created by the Link itself, when a file "
-                                "passes through it."))
+            raise AccessError(_("Archived documents are created by the Link itself, when a file passes through it."))
         return super().create(vals_list)
 
     def write(self, vals):
@@ -91,8 +93,9 @@ class HeerosLinkArchiveEntry(models.Model):
         return super().write(vals)
 
     def unlink(self):
-        raise UserError(_("Archived documents cannot be deleted; they are purged only when their "
-                          "retention period has ended."))
+        raise UserError(
+            _("Archived documents cannot be deleted; they are purged only when their retention period has ended.")
+        )
 
     # ------------------------------------------------------------------
     # creation
@@ -100,8 +103,8 @@ class HeerosLinkArchiveEntry(models.Model):
     @api.model
     def _retention_years(self, company):
         param = self.env["ir.config_parameter"].sudo().get_param(
-            f"heeros_link_archive.retention_years.{company.id}") or self.env[
-            "ir.config_parameter"].sudo().get_param("heeros_link_archive.retention_years")
+            f"heeros_link_archive.retention_years.{company.id}"
+        ) or self.env["ir.config_parameter"].sudo().get_param("heeros_link_archive.retention_years")
         return int(param) if param else DEFAULT_RETENTION_YEARS
 
     @staticmethod
@@ -127,23 +130,39 @@ class HeerosLinkArchiveEntry(models.Model):
                 if not source:
                     continue
                 now = fields.Datetime.now()
-                attachment = self.env["ir.attachment"].sudo().create({
-                    "name": source.name, "raw": source.raw, "mimetype": source.mimetype,
-                    "res_model": self._name, "company_id": company.id,
-                })
-                entry = self.sudo().create({
-                    "message_id": message.id,
-                    "company_id": company.id,
-                    "file_name": message.file_name,
-                    "size": message.size,
-                    "sha256": message.sha256,
-                    "attachment_id": attachment.id,
-                    "archived_on": now,
-                    "retain_until": retain,
-                    "previous_id": previous.id,
-                    "chain_hash": self._chain(previous.chain_hash or GENESIS, message.sha256, company.id,
-                                              message.file_name, fields.Datetime.to_string(now)),
-                })
+                attachment = (
+                    self.env["ir.attachment"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": source.name,
+                            "raw": source.raw,
+                            "mimetype": source.mimetype,
+                            "res_model": self._name,
+                            "company_id": company.id,
+                        }
+                    )
+                )
+                entry = self.sudo().create(
+                    {
+                        "message_id": message.id,
+                        "company_id": company.id,
+                        "file_name": message.file_name,
+                        "size": message.size,
+                        "sha256": message.sha256,
+                        "attachment_id": attachment.id,
+                        "archived_on": now,
+                        "retain_until": retain,
+                        "previous_id": previous.id,
+                        "chain_hash": self._chain(
+                            previous.chain_hash or GENESIS,
+                            message.sha256,
+                            company.id,
+                            message.file_name,
+                            fields.Datetime.to_string(now),
+                        ),
+                    }
+                )
                 attachment.res_id = entry.id
                 previous = entry
                 entries |= entry
@@ -162,12 +181,16 @@ class HeerosLinkArchiveEntry(models.Model):
                 raw = (entry.attachment_id.sudo().raw or b"") if entry.attachment_id else None
                 ok = raw is not None and hashlib.sha256(raw).hexdigest() == entry.sha256
             previous_hash = entry.previous_id.chain_hash or GENESIS
-            expected = self._chain(previous_hash, entry.sha256, entry.company_id.id, entry.file_name,
-                                   fields.Datetime.to_string(entry.archived_on))
+            expected = self._chain(
+                previous_hash,
+                entry.sha256,
+                entry.company_id.id,
+                entry.file_name,
+                fields.Datetime.to_string(entry.archived_on),
+            )
             ok = ok and expected == entry.chain_hash
             with _maintenance(_VERIFY_FIELDS):
-                entry.sudo().write({"verified_on": fields.Datetime.now(),
-                                    "verification": "ok" if ok else "broken"})
+                entry.sudo().write({"verified_on": fields.Datetime.now(), "verification": "ok" if ok else "broken"})
             if not ok:
                 broken |= entry
         return broken
@@ -176,13 +199,20 @@ class HeerosLinkArchiveEntry(models.Model):
         entries = self or self.search([])
         broken = entries._verify()
         return {
-            "type": "ir.actions.client", "tag": "display_notification",
+            "type": "ir.actions.client",
+            "tag": "display_notification",
             "params": {
                 "title": _("Archive verification"),
-                "message": _("%(n)s document(s) checked, all intact.", n=len(entries)) if not broken else
-                _("%(b)s of %(n)s document(s) altered or missing: %(names)s", b=len(broken), n=len(entries),
-                  names=", ".join(broken.mapped("file_name")[:10])),
-                "type": "success" if not broken else "danger", "sticky": bool(broken),
+                "message": _("%(n)s document(s) checked, all intact.", n=len(entries))
+                if not broken
+                else _(
+                    "%(b)s of %(n)s document(s) altered or missing: %(names)s",
+                    b=len(broken),
+                    n=len(entries),
+                    names=", ".join(broken.mapped("file_name")[:10]),
+                ),
+                "type": "success" if not broken else "danger",
+                "sticky": bool(broken),
             },
         }
 
@@ -201,8 +231,19 @@ class HeerosLinkArchiveEntry(models.Model):
         buffer = io.BytesIO()
         index = io.StringIO()
         writer = csv.writer(index)
-        columns = ["id", "company", "direction", "type", "file", "sha256", "archived_on",
-                   "retain_until", "chain_hash", "message", "file_name"]
+        columns = [
+            "id",
+            "company",
+            "direction",
+            "type",
+            "file",
+            "sha256",
+            "archived_on",
+            "retain_until",
+            "chain_hash",
+            "message",
+            "file_name",
+        ]
         writer.writerow(columns)
         manifest = []
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -210,10 +251,19 @@ class HeerosLinkArchiveEntry(models.Model):
                 path = entry._export_member_name()
                 if not entry.purged and entry.attachment_id:
                     archive.writestr(path, entry.attachment_id.sudo().raw)
-                row = [entry.id, entry.company_id.name, entry.direction, entry.document_type or "",
-                       path, entry.sha256, fields.Datetime.to_string(entry.archived_on),
-                       fields.Date.to_string(entry.retain_until), entry.chain_hash, entry.message_id.name,
-                       entry.file_name or ""]
+                row = [
+                    entry.id,
+                    entry.company_id.name,
+                    entry.direction,
+                    entry.document_type or "",
+                    path,
+                    entry.sha256,
+                    fields.Datetime.to_string(entry.archived_on),
+                    fields.Date.to_string(entry.retain_until),
+                    entry.chain_hash,
+                    entry.message_id.name,
+                    entry.file_name or "",
+                ]
                 writer.writerow(row)
                 manifest.append(dict(zip(columns, row)))
             archive.writestr("index.csv", index.getvalue())
@@ -224,16 +274,26 @@ class HeerosLinkArchiveEntry(models.Model):
         data = self._export_zip()
         # The export belongs to the user who asked for it, not to an entry: it
         # is not an archived document and must not become one.
-        attachment = self.env["ir.attachment"].create({
-            "name": f"link-archive-{fields.Date.today()}.zip", "raw": data, "mimetype": "application/zip",
-        })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
-                "target": "download"}
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"link-archive-{fields.Date.today()}.zip",
+                "raw": data,
+                "mimetype": "application/zip",
+            }
+        )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
 
     def action_download(self):
         self.ensure_one()
-        return {"type": "ir.actions.act_url",
-                "url": f"/web/content/{self.attachment_id.id}?download=true", "target": "download"}
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "download",
+        }
 
     @api.model
     def _cron_purge(self):
@@ -279,8 +339,8 @@ class IrAttachment(models.Model):
         # A write that changes nothing (Odoo moving files between database and
         # filestore rewrites the same bytes) is let through.
         if self._heeros_link_archived() or (
-                self._heeros_link_payloads()
-                and not (self.env.su and set(vals) <= self._HEEROS_LINK_ROUTABLE)):
+            self._heeros_link_payloads() and not (self.env.su and set(vals) <= self._HEEROS_LINK_ROUTABLE)
+        ):
             if not self._heeros_link_unchanged_by(vals):
                 raise UserError(_("Files of the Link and of its archive cannot be changed."))
         return super().write(vals)

@@ -75,7 +75,8 @@ _ADDITIONAL_INFO = {"Rpt": "AddtlRptInf", "Stmt": "AddtlStmtInf", "Ntfctn": "Add
 _AMOUNT_RE = re.compile(r"\d+(\.\d+)?", re.ASCII)
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?", re.ASCII)
 _DATETIME_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
+)
 _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED"}
 _MAX_COUNT_DIGITS = 15
 
@@ -144,17 +145,19 @@ def _events(data, file_name):
             pass
         raise MalformedDocument(sniff.error)
     kind, version = camt_kind(sniff.namespace)
-    expected = ("a <Document> in namespace urn:iso:std:iso:20022:tech:xsd:"
-                "camt.052/053/054.001.nn")
+    expected = "a <Document> in namespace urn:iso:std:iso:20022:tech:xsd:camt.052/053/054.001.nn"
     if not sniff.is_xml or sniff.root != "Document" or kind is None:
         raise UnrecognisedDocument(
-            f"not a camt.052, camt.053 or camt.054 document: {sniff.describe()}",
-            file_name=file_name, expected=expected)
+            f"not a camt.052, camt.053 or camt.054 document: {sniff.describe()}", file_name=file_name, expected=expected
+        )
     message_name, container = MESSAGES[kind]
     if sniff.first_child and not sniff.first_child.startswith(message_name):
         raise UnrecognisedDocument(
             f"{kind} document whose message element is <{sniff.first_child}>",
-            file_name=file_name, element=sniff.first_child, expected=f"<{message_name}>")
+            file_name=file_name,
+            element=sniff.first_child,
+            expected=f"<{message_name}>",
+        )
     reader = _Reader(sniff.namespace, kind, f"{kind}.001.{version}", file_name)
     yield from reader.events(data, container)
 
@@ -200,31 +203,39 @@ class _Reader:
         return None
 
     def error(self, message, el, path, expected=None):
-        return RecordError(message, file_name=self.file_name, element=path,
-                           line=el.sourceline if el is not None else None,
-                           expected=expected)
+        return RecordError(
+            message,
+            file_name=self.file_name,
+            element=path,
+            line=el.sourceline if el is not None else None,
+            expected=expected,
+        )
 
     def amount(self, el, path):
         """The decimal value of an amount element."""
         value = (el.text or "").strip()
         if not _AMOUNT_RE.fullmatch(value):
-            raise self.error(f"amount {_shorten(value)!r} is not a number", el, path,
-                             expected="a non-negative decimal number such as 1234.56")
+            raise self.error(
+                f"amount {_shorten(value)!r} is not a number",
+                el,
+                path,
+                expected="a non-negative decimal number such as 1234.56",
+            )
         return self.bounded(Decimal(value), el, path, value)
 
     def bounded(self, number, el, path, text=None):
         """``number`` if it is within :data:`limits.MAX_AMOUNT`, else a
         :class:`RecordError` naming the element."""
-        return limits.check_amount(number, file_name=self.file_name, element=path,
-                                   line=el.sourceline if el is not None else None, text=text)
+        return limits.check_amount(
+            number, file_name=self.file_name, element=path, line=el.sourceline if el is not None else None, text=text
+        )
 
     def currency(self, el, path, default=None):
         ccy = (el.get("Ccy") or "").strip().upper()
         if not ccy:
             if default:
                 return default
-            raise self.error("amount without currency (Ccy attribute)", el, path,
-                             expected='Amt Ccy="EUR"')
+            raise self.error("amount without currency (Ccy attribute)", el, path, expected='Amt Ccy="EUR"')
         return ccy
 
     def sign(self, el, path, amount=None, default=None):
@@ -243,10 +254,13 @@ class _Reader:
         if not cdi and amount == 0:
             return 1
         raise self.error(
-            f"credit/debit indicator {cdi!r} is neither CRDT nor DBIT" if cdi
+            f"credit/debit indicator {cdi!r} is neither CRDT nor DBIT"
+            if cdi
             else "credit/debit indicator (CdtDbtInd) is missing",
-            cdi_el if cdi_el is not None else parent, f"{path}/CdtDbtInd",
-            expected="CRDT or DBIT")
+            cdi_el if cdi_el is not None else parent,
+            f"{path}/CdtDbtInd",
+            expected="CRDT or DBIT",
+        )
 
     def parse_date(self, el, path):
         value = (el.text or "").strip()
@@ -272,12 +286,17 @@ class _Reader:
                     zone = zone.replace(":", "")
                     minutes = int(zone[1:3]) * 60 + int(zone[3:5])
                     tzinfo = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
-                return datetime(int(year), int(month), int(day), int(hour), int(minute),
-                                int(second or 0), micro, tzinfo=tzinfo)
+                return datetime(
+                    int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo=tzinfo
+                )
             except ValueError:
                 pass
-        raise self.error(f"invalid date and time {_shorten(value)!r}", el, path,
-                         expected="YYYY-MM-DDThh:mm:ss with optional fraction and zone")
+        raise self.error(
+            f"invalid date and time {_shorten(value)!r}",
+            el,
+            path,
+            expected="YYYY-MM-DDThh:mm:ss with optional fraction and zone",
+        )
 
     def date_choice(self, el, path):
         """``(date, datetime or None)`` of a DateAndDateTimeChoice element
@@ -292,8 +311,7 @@ class _Reader:
         if child is not None:
             stamp = self.parse_datetime(child, f"{path}/DtTm")
             return stamp.date(), stamp
-        raise self.error("date element has neither Dt nor DtTm", el, path,
-                         expected="Dt (YYYY-MM-DD) or DtTm")
+        raise self.error("date element has neither Dt nor DtTm", el, path, expected="Dt (YYYY-MM-DD) or DtTm")
 
     def optional_datetime(self, el, path, child):
         found = self.find(el, child)
@@ -311,8 +329,9 @@ class _Reader:
         """A count (``NbOfNtries``, ``NbOfTxs``): ASCII digits, at most 15."""
         value = (el.text or "").strip()
         if not value.isascii() or not value.isdecimal() or len(value) > _MAX_COUNT_DIGITS:
-            raise self.error(f"{_shorten(value)!r} is not a whole number", el, path,
-                             expected=f"at most {_MAX_COUNT_DIGITS} digits")
+            raise self.error(
+                f"{_shorten(value)!r} is not a whole number", el, path, expected=f"at most {_MAX_COUNT_DIGITS} digits"
+            )
         return int(value)
 
     def kids(self, el):
@@ -326,8 +345,9 @@ class _Reader:
             tag = child.tag
             name = local.get(tag)
             if name is None:
-                name = local[tag] = (tag.rsplit("}", 1)[-1]
-                                     if isinstance(tag, str) and tag.startswith(self.prefix) else "")
+                name = local[tag] = (
+                    tag.rsplit("}", 1)[-1] if isinstance(tag, str) and tag.startswith(self.prefix) else ""
+                )
             if name and name not in found:
                 found[name] = child
         return found
@@ -345,8 +365,12 @@ class _Reader:
 
     def bic(self, fin_instn_id):
         kids = self.kids(fin_instn_id)
-        value = (_text(kids.get("BIC")) or _text(kids.get("BICFI"))
-                 or _text(kids.get("BICOrBEI")) or _text(kids.get("AnyBIC")))
+        value = (
+            _text(kids.get("BIC"))
+            or _text(kids.get("BICFI"))
+            or _text(kids.get("BICOrBEI"))
+            or _text(kids.get("AnyBIC"))
+        )
         return "".join(value.split()).upper() if value else None
 
     def agent_bic(self, agent):
@@ -410,8 +434,9 @@ class _Reader:
         # the parser may still add the tail text of the element just ended.
         done_statement = None
         done_entry = None
-        for event, el in xmlsafe.iterparse(data, self.file_name, events=("start", "end"),
-                                           tag=(container_tag, entry_tag)):
+        for event, el in xmlsafe.iterparse(
+            data, self.file_name, events=("start", "end"), tag=(container_tag, entry_tag)
+        ):
             if el.tag == container_tag:
                 parent = el.getparent()
                 grandparent = parent.getparent() if parent is not None else None
@@ -456,17 +481,21 @@ class _Reader:
             message_name = MESSAGES[self.kind][0]
             raise MalformedDocument(
                 f"the {self.kind} message contains no {container} element",
-                file_name=self.file_name, element=message_name,
-                expected=f"at least one {container} after GrpHdr")
+                file_name=self.file_name,
+                element=message_name,
+                expected=f"at least one {container} after GrpHdr",
+            )
 
     def second_message(self, el, first):
         """The error for a ``Document`` holding a second message element."""
         name = xmlsafe.local(el.tag)
         return MalformedDocument(
-            f"the document holds a second message element <{name}> after "
-            f"<{xmlsafe.local(first.tag)}>", file_name=self.file_name, line=el.sourceline,
+            f"the document holds a second message element <{name}> after <{xmlsafe.local(first.tag)}>",
+            file_name=self.file_name,
+            line=el.sourceline,
             element=f"Document/{name}[2]" if el.tag == first.tag else f"Document/{name}",
-            expected=f"one <{MESSAGES[self.kind][0]}> per document")
+            expected=f"one <{MESSAGES[self.kind][0]}> per document",
+        )
 
     def document(self, message):
         group = self.find(message, "GrpHdr")
@@ -487,8 +516,7 @@ class _Reader:
         period = self.find(el, "FrToDt")
         from_ts = self.optional_datetime(period, f"{path}/FrToDt", "FrDtTm") if period is not None else None
         to_ts = self.optional_datetime(period, f"{path}/FrToDt", "ToDtTm") if period is not None else None
-        balances = [self.balance(bal, f"{path}/Bal[{i}]")
-                    for i, bal in enumerate(self.findall(el, "Bal"), 1)]
+        balances = [self.balance(bal, f"{path}/Bal[{i}]") for i, bal in enumerate(self.findall(el, "Bal"), 1)]
         currency = self.text(acct, "Ccy")
         if not currency and balances:
             currency = balances[0].currency
@@ -531,8 +559,10 @@ class _Reader:
                 npath = f"{path}/TtlNtries"
                 value = self.amount(net, f"{npath}/{'TtlNetNtryAmt' if net_holder is total else 'TtlNetNtry/Amt'}")
                 statement.net_amount = value * self.sign(net_holder, npath, amount=value, default=1)
-        for name, count_attr, sum_attr in (("TtlCdtNtries", "credit_count", "credit_sum"),
-                                           ("TtlDbtNtries", "debit_count", "debit_sum")):
+        for name, count_attr, sum_attr in (
+            ("TtlCdtNtries", "credit_count", "credit_sum"),
+            ("TtlDbtNtries", "debit_count", "debit_sum"),
+        ):
             part = self.find(el, name)
             if part is None:
                 continue
@@ -544,17 +574,22 @@ class _Reader:
     def balance(self, el, path):
         code = self.text(el, "Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry", "Tp/Cd", "Tp/Prtry")
         if not code:
-            raise self.error("balance without type code", el, f"{path}/Tp",
-                             expected="Tp/CdOrPrtry/Cd such as OPBD or CLBD")
+            raise self.error(
+                "balance without type code", el, f"{path}/Tp", expected="Tp/CdOrPrtry/Cd such as OPBD or CLBD"
+            )
         amt = self.find(el, "Amt")
         if amt is None:
             raise self.error("balance without amount", el, f"{path}/Amt", expected="Amt")
         value = self.amount(amt, f"{path}/Amt")
         value *= self.sign(el, path, amount=value)
         day, stamp = self.date_choice(self.find(el, "Dt"), f"{path}/Dt")
-        balance = Balance(code=code.upper(), amount=value,
-                          currency=(amt.get("Ccy") or "").strip().upper() or None,
-                          date=day, timestamp=stamp)
+        balance = Balance(
+            code=code.upper(),
+            amount=value,
+            currency=(amt.get("Ccy") or "").strip().upper() or None,
+            date=day,
+            timestamp=stamp,
+        )
         line = self.find(el, "CdtLine")
         if line is not None:
             included = self.text(line, "Incl")
@@ -578,18 +613,20 @@ class _Reader:
         kids = self.kids(el)
         amt = kids.get("Amt")
         if amt is None:
-            raise self.error("entry without amount", el, f"{path}/Amt",
-                             expected='Amt Ccy="..." with the booked amount')
+            raise self.error("entry without amount", el, f"{path}/Amt", expected='Amt Ccy="..." with the booked amount')
         value = self.amount(amt, f"{path}/Amt")
         sign = self.sign_of(kids.get("CdtDbtInd"), el, path, amount=value)
         currency = self.currency(amt, f"{path}/Amt", default=header.currency)
         status_el = kids.get("Sts")
         status_kids = self.kids(status_el)
-        status = (_text(status_kids.get("Cd")) or _text(status_kids.get("Prtry"))
-                  or _text(status_el))
+        status = _text(status_kids.get("Cd")) or _text(status_kids.get("Prtry")) or _text(status_el)
         if not status:
-            raise self.error("entry without status", status_el if status_el is not None else el,
-                             f"{path}/Sts", expected="BOOK, PDNG or INFO")
+            raise self.error(
+                "entry without status",
+                status_el if status_el is not None else el,
+                f"{path}/Sts",
+                expected="BOOK, PDNG or INFO",
+            )
         booking_date, booking_ts = self.date_choice(kids.get("BookgDt"), f"{path}/BookgDt")
         value_date, value_ts = self.date_choice(kids.get("ValDt"), f"{path}/ValDt")
         reversal = (_text(kids.get("RvslInd")) or "").lower() in ("true", "1")
@@ -626,8 +663,9 @@ class _Reader:
                 batch = group_kids["Btch"]
                 batch_path = f"{path}/NtryDtls[{i}]/Btch"
             if "TxDtls" in group_kids:
-                tx_elements.extend((f"{path}/NtryDtls[{i}]/TxDtls[{j}]", tx)
-                                   for j, tx in enumerate(self.each(group, "TxDtls"), 1))
+                tx_elements.extend(
+                    (f"{path}/NtryDtls[{i}]/TxDtls[{j}]", tx) for j, tx in enumerate(self.each(group, "TxDtls"), 1)
+                )
         if batch is not None:
             self.batch(batch, batch_path, entry, sign)
         if "AmtDtls" in kids:
@@ -653,12 +691,18 @@ class _Reader:
                 continue
             value = (rate.text or "").strip()
             if not _AMOUNT_RE.fullmatch(value):
-                raise self.error(f"exchange rate {value!r} is not a number", rate,
-                                 f"{path}/{part}/CcyXchg/XchgRate",
-                                 expected="a positive decimal number such as 1.0856")
-            return Exchange(self.bounded(Decimal(value), rate, f"{path}/{part}/CcyXchg/XchgRate", value),
-                            source and source.upper(), target and target.upper(),
-                            (_text(xchg.get("UnitCcy")) or "").upper() or None)
+                raise self.error(
+                    f"exchange rate {value!r} is not a number",
+                    rate,
+                    f"{path}/{part}/CcyXchg/XchgRate",
+                    expected="a positive decimal number such as 1.0856",
+                )
+            return Exchange(
+                self.bounded(Decimal(value), rate, f"{path}/{part}/CcyXchg/XchgRate", value),
+                source and source.upper(),
+                target and target.upper(),
+                (_text(xchg.get("UnitCcy")) or "").upper() or None,
+            )
         return None
 
     def charges(self, el, path, default_currency):
@@ -677,8 +721,9 @@ class _Reader:
                 if "Rcrd" in kids:
                     continue
                 break  # .001.02: the first total covers every Chrgs
-            records = [(f"{cpath}/Rcrd[{j}]", rec) for j, rec in enumerate(self.each(charges, "Rcrd"), 1)] \
-                or [(cpath, charges)]
+            records = [(f"{cpath}/Rcrd[{j}]", rec) for j, rec in enumerate(self.each(charges, "Rcrd"), 1)] or [
+                (cpath, charges)
+            ]
             for rpath, record in records:
                 rkids = self.kids(record)
                 amount = rkids.get("Amt")
@@ -701,7 +746,8 @@ class _Reader:
         if total is not None:
             total_value = self.amount(total, f"{path}/TtlAmt")
             entry.batch_amount = total_value * self.sign_of(
-                kids.get("CdtDbtInd"), el, path, amount=total_value, default=sign)
+                kids.get("CdtDbtInd"), el, path, amount=total_value, default=sign
+            )
 
     def detail(self, el, path, entry, entry_sign, only):
         detail = TxDetail()
@@ -842,4 +888,3 @@ def _shorten(value, limit=40):
     if len(value) <= limit:
         return value
     return f"{value[:20]}...{value[-10:]} ({len(value)} characters)"
-

@@ -40,11 +40,16 @@ UTF8 = "utf-8"
 CHARSETS = (SFS4017, LATIN1, UTF8)
 
 _CHUNK = 1 << 16
-_SFS4017_TABLE = str.maketrans({
-    "{": "ä", "[": "Ä",
-    "|": "ö", "\\": "Ö",
-    "}": "å", "]": "Å",
-})
+_SFS4017_TABLE = str.maketrans(
+    {
+        "{": "ä",
+        "[": "Ä",
+        "|": "ö",
+        "\\": "Ö",
+        "}": "å",
+        "]": "Å",
+    }
+)
 
 
 def detect(data):
@@ -60,7 +65,7 @@ def detect(data):
     view = memoryview(data)
     try:
         for start in range(0, len(data), _CHUNK):
-            decoder.decode(view[start:start + _CHUNK], final=start + _CHUNK >= len(data))
+            decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(data))
     except UnicodeDecodeError:
         return LATIN1
     return UTF8
@@ -86,8 +91,10 @@ def decode(data, charset=None, file_name=None):
         except UnicodeDecodeError as exc:
             raise RecordError(
                 "byte 0x%02X is not 7-bit: the file is not in SFS 4017" % data[exc.start],
-                file_name=file_name, position=f"byte {exc.start}",
-                expected="7-bit characters only (or charset='latin-1')") from None
+                file_name=file_name,
+                position=f"byte {exc.start}",
+                expected="7-bit characters only (or charset='latin-1')",
+            ) from None
         return text.translate(_SFS4017_TABLE), SFS4017
     if charset == UTF8:
         return data.decode("utf-8-sig"), UTF8
@@ -151,32 +158,48 @@ def yymmdd(value, *, file_name=None, line=None, element=None, required=False):
     value = value.strip()
     if not value or value == "000000":
         if required:
-            raise RecordError("date is missing", file_name=file_name, line=line,
-                              element=element, expected="YYMMDD")
+            raise RecordError("date is missing", file_name=file_name, line=line, element=element, expected="YYMMDD")
         return None
     if len(value) != 6 or not value.isdecimal():
-        raise RecordError(f"date {value!r} is not six digits", file_name=file_name,
-                          line=line, element=element, expected="YYMMDD")
+        raise RecordError(
+            f"date {value!r} is not six digits", file_name=file_name, line=line, element=element, expected="YYMMDD"
+        )
     year = int(value[:2])
     year += 1900 if year >= 80 else 2000
     try:
         return date(year, int(value[2:4]), int(value[4:6]))
     except ValueError:
-        raise RecordError(f"date {value!r} does not exist", file_name=file_name,
-                          line=line, element=element, expected="a valid YYMMDD date") from None
+        raise RecordError(
+            f"date {value!r} does not exist",
+            file_name=file_name,
+            line=line,
+            element=element,
+            expected="a valid YYMMDD date",
+        ) from None
 
 
 def cents(digits, *, sign="+", file_name=None, line=None, element=None):
     """Digits in cents (and a ``+``/``-`` sign) as a Decimal with two decimals,
     within :data:`~heeros_link_base.formats.limits.MAX_AMOUNT`."""
     if not digits.isascii() or not digits.isdecimal():
-        raise RecordError(f"amount {digits!r} is not a number", file_name=file_name,
-                          line=line, element=element, expected="digits, in cents")
+        raise RecordError(
+            f"amount {digits!r} is not a number",
+            file_name=file_name,
+            line=line,
+            element=element,
+            expected="digits, in cents",
+        )
     if sign not in "+-" or not sign:
-        raise RecordError(f"amount sign {sign!r} is neither + nor -", file_name=file_name,
-                          line=line, element=element, expected="+ or -")
-    value = limits.check_amount(Decimal(digits).scaleb(-2), file_name=file_name, line=line,
-                                element=element, text=f"{sign}{digits}")
+        raise RecordError(
+            f"amount sign {sign!r} is neither + nor -",
+            file_name=file_name,
+            line=line,
+            element=element,
+            expected="+ or -",
+        )
+    value = limits.check_amount(
+        Decimal(digits).scaleb(-2), file_name=file_name, line=line, element=element, text=f"{sign}{digits}"
+    )
     return -value if sign == "-" else value
 
 

@@ -9,7 +9,7 @@ from . import pain002
 from .camt import camt_kind
 from .pain001 import NAMESPACE_RE as PAIN001_NAMESPACE_RE
 
-_TITO_MIN_LENGTH = 100   # the T00 record is 322 characters; older ones were never short
+_TITO_MIN_LENGTH = 100  # the T00 record is 322 characters; older ones were never short
 _KTL_LENGTH = 90
 
 
@@ -64,8 +64,7 @@ def is_tito(sniff):
 
 
 def _ktl_record(line):
-    return (len(line) <= _KTL_LENGTH and line[:1] in ("0", "3", "5", "9")
-            and line[1:7].isdecimal())
+    return len(line) <= _KTL_LENGTH and line[:1] in ("0", "3", "5", "9") and line[1:7].isdecimal()
 
 
 def is_ktl(sniff):
@@ -80,20 +79,28 @@ def is_ktl(sniff):
     first = lines[0]
     if not first.startswith("0") or not first[1:11].isdecimal():
         return False
-    if len(first) == _KTL_LENGTH or (len(first) > _KTL_LENGTH and len(lines) == 1
-                                     and first[_KTL_LENGTH:_KTL_LENGTH + 1] in ("3", "5", "9")):
+    if len(first) == _KTL_LENGTH or (
+        len(first) > _KTL_LENGTH and len(lines) == 1 and first[_KTL_LENGTH : _KTL_LENGTH + 1] in ("3", "5", "9")
+    ):
         return True
     complete = lines[:-1] if len(sniff.head) < sniff.size else lines
     payments = [line for line in complete if line[:1] in ("3", "5")]
-    return (bool(payments) and all(_ktl_record(line) for line in complete)
-            and all(len(line) == _KTL_LENGTH for line in payments))
+    return (
+        bool(payments)
+        and all(_ktl_record(line) for line in complete)
+        and all(len(line) == _KTL_LENGTH for line in payments)
+    )
 
 
 def is_pain001(sniff):
     """pain.001 credit transfer initiation (any .001.nn version), e.g. a
     salary file written by a payroll system."""
-    return (sniff.is_xml and sniff.root == "Document" and bool(PAIN001_NAMESPACE_RE.search(sniff.namespace))
-            and sniff.first_child in ("CstmrCdtTrfInitn", ""))
+    return (
+        sniff.is_xml
+        and sniff.root == "Document"
+        and bool(PAIN001_NAMESPACE_RE.search(sniff.namespace))
+        and sniff.first_child in ("CstmrCdtTrfInitn", "")
+    )
 
 
 def is_pain002(sniff):

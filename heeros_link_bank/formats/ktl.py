@@ -67,7 +67,7 @@ def iter_records(text, file_name=None, table=None):
         if size > RECORD_LENGTH and size % RECORD_LENGTH == 0:
             # no line breaks: fixed-length records one after another
             for i in range(start, end, RECORD_LENGTH):
-                record = text[i:i + RECORD_LENGTH]
+                record = text[i : i + RECORD_LENGTH]
                 yield 1, record.translate(table) if table is not None else record
             return
     lines = itertools.chain([span for span in (first, second) if span is not None], spans)
@@ -75,12 +75,15 @@ def iter_records(text, file_name=None, table=None):
         if _charset.is_blank(text, start, end):
             continue
         if end - start > RECORD_LENGTH and not _charset.is_blank(text, start + RECORD_LENGTH, end):
-            head = text[start:start + 1]
-            raise RecordError(f"record is {end - start} characters long", file_name=file_name,
-                              line=number,
-                              element=f"record {head.translate(table) if table is not None else head}",
-                              expected=f"{RECORD_LENGTH} characters")
-        record = text[start:min(end, start + RECORD_LENGTH)]
+            head = text[start : start + 1]
+            raise RecordError(
+                f"record is {end - start} characters long",
+                file_name=file_name,
+                line=number,
+                element=f"record {head.translate(table) if table is not None else head}",
+                expected=f"{RECORD_LENGTH} characters",
+            )
+        record = text[start : min(end, start + RECORD_LENGTH)]
         if table is not None:
             record = record.translate(table)
         yield number, record.ljust(RECORD_LENGTH)
@@ -142,9 +145,9 @@ def iter_by_account(data, file_name=None, charset=None, check_totals=True):
     all of the account's payments from the first pair on.
     """
     headers = {}
-    keys = []           # (account, day) groups in order of first appearance
+    keys = []  # (account, day) groups in order of first appearance
     seen = set()
-    broken = False      # some group is not in one piece
+    broken = False  # some group is not in one piece
     previous = None
     for statement, entry in _Reader(file_name, check_totals).read(data, charset):
         headers.setdefault(statement.account_other, statement)
@@ -165,8 +168,7 @@ def iter_by_account(data, file_name=None, charset=None, check_totals=True):
         return
     if len(keys) > MAX_PASSES:
         rank = {key: i for i, key in enumerate(keys)}
-        pairs = [(headers[st.account_other], entry)
-                 for st, entry in _Reader(file_name, False).read(data, charset)]
+        pairs = [(headers[st.account_other], entry) for st, entry in _Reader(file_name, False).read(data, charset)]
         pairs.sort(key=lambda pair: rank[(pair[0].account_other, pair[1].booking_date)])
         yield from pairs
         return
@@ -207,18 +209,25 @@ class _Reader:
                     self.created = batch["created"]
             elif kind in "35":
                 if batch is None:
-                    raise RecordError("payment record before the batch header (record 0)",
-                                      file_name=file_name, line=line, element=f"record {kind}",
-                                      expected="a record 0 first")
+                    raise RecordError(
+                        "payment record before the batch header (record 0)",
+                        file_name=file_name,
+                        line=line,
+                        element=f"record {kind}",
+                        expected="a record 0 first",
+                    )
                 entry, bban = _payment(line, rec, file_name)
                 _count(totals, entry)
                 statement = statements.get(bban)
                 if statement is None:
                     statement = statements[bban] = Statement(
-                        kind="ktl", account_iban=_charset.fi_iban(bban), account_other=bban,
-                        currency="EUR", created=batch["created"])
-                    statement.extra.update({"service_id": batch["service_id"],
-                                            "bank_id": batch["bank_id"]})
+                        kind="ktl",
+                        account_iban=_charset.fi_iban(bban),
+                        account_other=bban,
+                        currency="EUR",
+                        created=batch["created"],
+                    )
+                    statement.extra.update({"service_id": batch["service_id"], "bank_id": batch["bank_id"]})
                 day = entry.booking_date
                 if entry.status == BOOKED:
                     # the import knows a day's total before reading its payments
@@ -233,14 +242,23 @@ class _Reader:
                 yield statement, entry
             elif kind == "9":
                 if batch is None:
-                    raise RecordError("batch trailer (record 9) without batch header",
-                                      file_name=file_name, line=line, element="record 9",
-                                      expected="a record 0 first")
+                    raise RecordError(
+                        "batch trailer (record 9) without batch header",
+                        file_name=file_name,
+                        line=line,
+                        element="record 9",
+                        expected="a record 0 first",
+                    )
                 _close(batch, totals, (line, rec), file_name, self.check_totals)
                 batch = totals = None
             else:
-                raise RecordError(f"unknown record type {kind!r}", file_name=file_name, line=line,
-                                  element="record", expected="0, 3, 5 or 9")
+                raise RecordError(
+                    f"unknown record type {kind!r}",
+                    file_name=file_name,
+                    line=line,
+                    element="record",
+                    expected="0, 3, 5 or 9",
+                )
         if batch is not None:
             _close(batch, totals, None, file_name, self.check_totals, last_line)
 
@@ -264,12 +282,16 @@ def _count(totals, entry):
 
 
 def _header(line, rec, file_name):
-    day = _charset.yymmdd(rec[1:7], file_name=file_name, line=line,
-                          element="record 0 creation date", required=True)
+    day = _charset.yymmdd(rec[1:7], file_name=file_name, line=line, element="record 0 creation date", required=True)
     hhmm = rec[7:11]
     if not hhmm.isdecimal() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
-        raise RecordError(f"creation time {hhmm!r} is not HHMM", file_name=file_name, line=line,
-                          element="record 0 creation time", expected="HHMM")
+        raise RecordError(
+            f"creation time {hhmm!r} is not HHMM",
+            file_name=file_name,
+            line=line,
+            element="record 0 creation time",
+            expected="HHMM",
+        )
     return {
         "line": line,
         "created": datetime.combine(day, time(int(hhmm[:2]), int(hhmm[2:]))),
@@ -284,26 +306,24 @@ def _payment(line, rec, file_name):
     element = f"record {kind}"
 
     def fail(message, field, expected):
-        return RecordError(message, file_name=file_name, line=line,
-                           element=f"{element} {field}", expected=expected)
+        return RecordError(message, file_name=file_name, line=line, element=f"{element} {field}", expected=expected)
 
     bban = rec[1:15].strip()
     if not bban.isdecimal():
-        raise fail(f"account {bban!r} is not a 14-digit account number", "account",
-                   "the account in machine form, 14 digits")
-    booking = _charset.yymmdd(rec[15:21], file_name=file_name, line=line,
-                              element=f"{element} booking date", required=True)
-    paid = _charset.yymmdd(rec[21:27], file_name=file_name, line=line,
-                           element=f"{element} payment date")
+        raise fail(
+            f"account {bban!r} is not a 14-digit account number", "account", "the account in machine form, 14 digits"
+        )
+    booking = _charset.yymmdd(
+        rec[15:21], file_name=file_name, line=line, element=f"{element} booking date", required=True
+    )
+    paid = _charset.yymmdd(rec[21:27], file_name=file_name, line=line, element=f"{element} payment date")
     currency = CURRENCIES.get(rec[75])
     if currency is None:
         raise fail(f"currency code {rec[75]!r} is unknown", "currency code", "1 (euro)")
-    amount = _charset.cents(rec[77:87], file_name=file_name, line=line,
-                            element=f"{element} amount")
+    amount = _charset.cents(rec[77:87], file_name=file_name, line=line, element=f"{element} amount")
     correction = rec[87]
     if correction not in ("0", "1", " "):
-        raise fail(f"correction id {correction!r} is unknown", "correction id",
-                   "0 (payment) or 1 (correction)")
+        raise fail(f"correction id {correction!r} is unknown", "correction id", "0 (payment) or 1 (correction)")
     feedback = rec[89]
     is_correction = correction == "1"
     failed = not is_correction and feedback not in _PAID
@@ -317,26 +337,36 @@ def _payment(line, rec, file_name):
         ref = fi_reference.compact(ref)
     name = rec[63:75].strip() or None
     detail = TxDetail(
-        amount=signed, currency=currency, archive_id=archive,
-        counterparty_name=name, debtor_name=name,
-        creditor_reference=ref or None, creditor_reference_kind=kind_of_ref,
+        amount=signed,
+        currency=currency,
+        archive_id=archive,
+        counterparty_name=name,
+        debtor_name=name,
+        creditor_reference=ref or None,
+        creditor_reference_kind=kind_of_ref,
         creditor_references=[ref] if ref else [],
         payment_date=paid,
     )
     entry = Entry(
-        amount=signed, currency=currency,
+        amount=signed,
+        currency=currency,
         status=INFORMATION if failed else BOOKED,
-        booking_date=booking, archive_id=archive, reversal=is_correction,
-        details=[detail], line=line,
+        booking_date=booking,
+        archive_id=archive,
+        reversal=is_correction,
+        details=[detail],
+        line=line,
     )
-    entry.extra.update({
-        "record_type": kind,
-        "name_source": rec[76].strip() or None,
-        "delivery_method": rec[88].strip() or None,
-        "feedback_code": feedback.strip() or None,
-        "direct_debit": kind == "5",
-        "failed": failed,
-    })
+    entry.extra.update(
+        {
+            "record_type": kind,
+            "name_source": rec[76].strip() or None,
+            "delivery_method": rec[88].strip() or None,
+            "feedback_code": feedback.strip() or None,
+            "direct_debit": kind == "5",
+            "failed": failed,
+        }
+    )
     return entry, bban
 
 
@@ -347,8 +377,11 @@ def _close(batch, totals, trailer, file_name, check_totals, last_line=None):
         if check_totals:
             raise RecordError(
                 "the batch has no trailer (record 9); the file may be truncated",
-                file_name=file_name, line=last_line or batch["line"], element="record 9",
-                expected="a record 9 with the batch's counts and sums")
+                file_name=file_name,
+                line=last_line or batch["line"],
+                element="record 9",
+                expected="a record 9 with the batch's counts and sums",
+            )
         return
     line, rec = trailer
     batch["trailer_line"] = line
@@ -359,21 +392,29 @@ def _close(batch, totals, trailer, file_name, check_totals, last_line=None):
         if not count_text.strip() and not sum_text.strip():
             continue  # older trailers leave the failed-direct-debit totals blank
         if not count_text.isdecimal() or not sum_text.isdecimal():
-            raise RecordError(f"trailer field {count_text!r}/{sum_text!r} is not a number",
-                              file_name=file_name, line=line, element="record 9",
-                              expected="counts of 6 and sums of 11 digits")
-        stated = (int(count_text), _charset.cents(sum_text, file_name=file_name, line=line,
-                                                  element="record 9 sum"))
+            raise RecordError(
+                f"trailer field {count_text!r}/{sum_text!r} is not a number",
+                file_name=file_name,
+                line=line,
+                element="record 9",
+                expected="counts of 6 and sums of 11 digits",
+            )
+        stated = (int(count_text), _charset.cents(sum_text, file_name=file_name, line=line, element="record 9 sum"))
         batch[key] = stated
         if stated != actual[key]:
-            label = {"count": "payments", "correction_count": "corrections",
-                     "failed_count": "failed direct debits"}[key]
+            label = {"count": "payments", "correction_count": "corrections", "failed_count": "failed direct debits"}[
+                key
+            ]
             problems.append(
                 f"{label}: trailer says {stated[0]} totalling {stated[1]}, "
-                f"batch has {actual[key][0]} totalling {actual[key][1]}")
+                f"batch has {actual[key][0]} totalling {actual[key][1]}"
+            )
     if problems and check_totals:
         raise RecordError(
             "batch trailer does not match its records: " + "; ".join(problems),
-            file_name=file_name, line=line, element="record 9",
-            expected="counts and sums equal to the batch's records")
+            file_name=file_name,
+            line=line,
+            element="record 9",
+            expected="counts and sums equal to the batch's records",
+        )
     batch["mismatch"] = problems

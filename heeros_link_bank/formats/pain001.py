@@ -74,14 +74,16 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 #: the United Kingdom, Monaco, San Marino, Andorra, Vatican City)
 SEPA_COUNTRIES = frozenset(
     "AD AT BE BG CH CY CZ DE DK EE ES FI FR GB GI GR HR HU IE IS IT LI LT LU LV MC MT NL NO PL PT RO SE SI "
-    "SK SM VA".split())
+    "SK SM VA".split()
+)
 SERVICE_LEVELS = ("SEPA", "URGP", "NURG", None)
 CHARGE_BEARERS = ("SLEV", "SHAR", "DEBT", "CRED")
 SALARY_PURPOSES = ("SALA",)
 MAX_SEPA_AMOUNT = Decimal("999999999.99")
 #: ISO 4217 currencies without minor unit
-ZERO_DECIMAL_CURRENCIES = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-                                     "UGX", "VND", "VUV", "XAF", "XOF", "XPF"})
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+)
 
 _CODE_RE = re.compile(r"[A-Z0-9]{1,4}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
@@ -90,7 +92,7 @@ _AMOUNT_RE = re.compile(r"\d{1,18}(\.\d{1,5})?", re.ASCII)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # schema lengths (Max35Text, Max70Text, ...) of the fields the builder writes
-_NAME_MAX = 70          # SEPA's limit for names (.09 allows 140; banks cut at 70)
+_NAME_MAX = 70  # SEPA's limit for names (.09 allows 140; banks cut at 70)
 _ADDRESS_LINE_MAX = 70
 _ADDRESS_LINES_MAX = 2  # SEPA: at most two address lines
 _ID_MAX = 35
@@ -204,8 +206,11 @@ def rf_reference_is_valid(reference):
 def build(doc):
     """The pain.001 file of ``doc`` (bytes, UTF-8). Raises :class:`BuildError`."""
     if doc.version not in VERSIONS:
-        raise BuildError(f"pain.001 version {doc.version!r} is not supported",
-                         element="Document", expected="'09' (pain.001.001.09) or '03' (pain.001.001.03)")
+        raise BuildError(
+            f"pain.001 version {doc.version!r} is not supported",
+            element="Document",
+            expected="'09' (pain.001.001.09) or '03' (pain.001.001.03)",
+        )
     writer = _Writer(doc.version)
     return writer.document(doc)
 
@@ -255,11 +260,11 @@ class _Writer:
                 raise self.error(f"{element} is missing", element, expected=f"1 to {maximum} characters")
             return None
         if len(value) > maximum:
-            raise self.error(f"{element} is {len(value)} characters long", element,
-                             expected=f"at most {maximum} characters")
+            raise self.error(
+                f"{element} is {len(value)} characters long", element, expected=f"at most {maximum} characters"
+            )
         if _CONTROL_RE.search(value):
-            raise self.error(f"{element} contains control characters", element,
-                             expected="printable text")
+            raise self.error(f"{element} contains control characters", element, expected="printable text")
         return value
 
     def identifier(self, value, element):
@@ -267,29 +272,33 @@ class _Writer:
         not starting or ending with "/" and without "//"."""
         value = self.text(value, element, _ID_MAX, required=True)
         if value.startswith("/") or value.endswith("/") or "//" in value:
-            raise self.error(f"{element} {value!r} starts or ends with '/' or contains '//'", element,
-                             expected="an id without a leading or trailing '/' and without '//'")
+            raise self.error(
+                f"{element} {value!r} starts or ends with '/' or contains '//'",
+                element,
+                expected="an id without a leading or trailing '/' and without '//'",
+            )
         return value
 
     def iban(self, value, element):
         iban, problem = _checked_iban(value or "")
         if problem:
-            raise self.error(f"invalid IBAN {value!r}: {problem}", element,
-                             expected="an IBAN with valid check digits")
+            raise self.error(f"invalid IBAN {value!r}: {problem}", element, expected="an IBAN with valid check digits")
         return iban
 
     def bic(self, value, element):
         try:
             return stdnum_bic.validate(value or "")
         except ValidationError as exc:
-            raise self.error(f"invalid BIC {value!r}: {exc}", element,
-                             expected="8 or 11 characters, e.g. NDEAFIHH") from None
+            raise self.error(
+                f"invalid BIC {value!r}: {exc}", element, expected="8 or 11 characters, e.g. NDEAFIHH"
+            ) from None
 
     def code(self, value, element):
         value = (value or "").strip().upper()
         if not _CODE_RE.fullmatch(value):
-            raise self.error(f"code {value!r} is not an ISO code", element,
-                             expected="1 to 4 letters or digits, e.g. SALA")
+            raise self.error(
+                f"code {value!r} is not an ISO code", element, expected="1 to 4 letters or digits, e.g. SALA"
+            )
         return value
 
     def amount(self, value, element, currency, sepa):
@@ -299,23 +308,29 @@ class _Writer:
             # a float is taken as it prints (10.1, not its binary expansion)
             amount = value if isinstance(value, Decimal) else Decimal(str(value))
         except (InvalidOperation, TypeError, ValueError):
-            raise self.error(f"amount {value!r} is not a number", element,
-                             expected="a positive amount with at most two decimals") from None
+            raise self.error(
+                f"amount {value!r} is not a number", element, expected="a positive amount with at most two decimals"
+            ) from None
         if not amount.is_finite() or amount <= 0:
-            raise self.error(f"amount {value} is not positive", element,
-                             expected="an amount greater than zero")
+            raise self.error(f"amount {value} is not positive", element, expected="an amount greater than zero")
         limit = MAX_SEPA_AMOUNT if sepa else limits.MAX_AMOUNT - Decimal("0.01")
         if amount > limit:
             raise self.error(f"amount {value} is too large", element, expected=f"at most {limit}")
         if not _CURRENCY_RE.fullmatch(currency or ""):
-            raise self.error(f"currency {currency!r} is not an ISO 4217 code", f"{element}/@Ccy",
-                             expected="three capital letters, e.g. EUR")
+            raise self.error(
+                f"currency {currency!r} is not an ISO 4217 code",
+                f"{element}/@Ccy",
+                expected="three capital letters, e.g. EUR",
+            )
         unit = Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
         rounded = amount.quantize(unit)
         if rounded != amount:
             decimals = "no decimals" if unit == 1 else "at most two decimals"
-            raise self.error(f"amount {value} has more decimals than {currency} allows", element,
-                             expected=f"{decimals} for {currency}")
+            raise self.error(
+                f"amount {value} has more decimals than {currency} allows",
+                element,
+                expected=f"{decimals} for {currency}",
+            )
         return rounded
 
     # -- parts ----------------------------------------------------------
@@ -324,21 +339,27 @@ class _Writer:
         if address is None:
             return
         values = [
-            ("StrtNm", address.street, 70), ("BldgNb", address.building, 16),
-            ("PstCd", address.postcode, 16), ("TwnNm", address.town, 35),
+            ("StrtNm", address.street, 70),
+            ("BldgNb", address.building, 16),
+            ("PstCd", address.postcode, 16),
+            ("TwnNm", address.town, 35),
         ]
-        checked = [(name, self.text(value, f"{element}/PstlAdr/{name}", maximum))
-                   for name, value, maximum in values]
+        checked = [(name, self.text(value, f"{element}/PstlAdr/{name}", maximum)) for name, value, maximum in values]
         country = (address.country or "").strip().upper() or None
         if country and not _COUNTRY_RE.fullmatch(country):
-            raise self.error(f"country {address.country!r} is not an ISO 3166 code",
-                             f"{element}/PstlAdr/Ctry", expected="two capital letters, e.g. FI")
-        lines = [self.text(line, f"{element}/PstlAdr/AdrLine", _ADDRESS_LINE_MAX)
-                 for line in address.lines or ()]
+            raise self.error(
+                f"country {address.country!r} is not an ISO 3166 code",
+                f"{element}/PstlAdr/Ctry",
+                expected="two capital letters, e.g. FI",
+            )
+        lines = [self.text(line, f"{element}/PstlAdr/AdrLine", _ADDRESS_LINE_MAX) for line in address.lines or ()]
         lines = [line for line in lines if line]
         if len(lines) > _ADDRESS_LINES_MAX:
-            raise self.error(f"address has {len(lines)} lines", f"{element}/PstlAdr/AdrLine",
-                             expected=f"at most {_ADDRESS_LINES_MAX} address lines")
+            raise self.error(
+                f"address has {len(lines)} lines",
+                f"{element}/PstlAdr/AdrLine",
+                expected=f"at most {_ADDRESS_LINES_MAX} address lines",
+            )
         if not any(value for _name, value in checked) and not country and not lines:
             return
         adr = self.sub(parent, "PstlAdr")
@@ -383,8 +404,11 @@ class _Writer:
         root = etree.Element(f"{{{self.ns}}}Document", nsmap={None: self.ns})
         message = self.sub(root, "CstmrCdtTrfInitn")
         if not doc.infos:
-            raise BuildError("the message has no payment information", element="PmtInf",
-                             expected="at least one payment information with payments")
+            raise BuildError(
+                "the message has no payment information",
+                element="PmtInf",
+                expected="at least one payment information with payments",
+            )
         header = self.sub(message, "GrpHdr")
         self.sub(header, "MsgId", self.identifier(doc.message_id, "GrpHdr/MsgId"))
         self.sub(header, "CreDtTm", _datetime_text(doc.created))
@@ -395,8 +419,11 @@ class _Writer:
         self.seen_payments, seen_infos = set(), set()
         for info in doc.infos:
             if info.payment_info_id in seen_infos:
-                raise BuildError(f"payment information id {info.payment_info_id!r} is used twice",
-                                 element="PmtInf/PmtInfId", expected="a different id for every payment information")
+                raise BuildError(
+                    f"payment information id {info.payment_info_id!r} is used twice",
+                    element="PmtInf/PmtInfId",
+                    expected="a different id for every payment information",
+                )
             seen_infos.add(info.payment_info_id)
             info_count, info_sum = self.info(message, info)
             number += info_count
@@ -411,29 +438,34 @@ class _Writer:
         if info.urgent:
             level = "URGP"
         if level not in SERVICE_LEVELS:
-            raise self.error(f"service level {level!r} is not supported", "PmtInf/PmtTpInf/SvcLvl/Cd",
-                             expected="SEPA, URGP, NURG or none")
+            raise self.error(
+                f"service level {level!r} is not supported",
+                "PmtInf/PmtTpInf/SvcLvl/Cd",
+                expected="SEPA, URGP, NURG or none",
+            )
         if not info.payments:
             raise self.error("no payments", "PmtInf/CdtTrfTxInf", expected="at least one payment")
         bearer = (info.charge_bearer or "SLEV").upper()
         if bearer not in CHARGE_BEARERS:
-            raise self.error(f"charge bearer {bearer!r} is not an ISO code", "PmtInf/ChrgBr",
-                             expected="SLEV, SHAR, DEBT or CRED")
+            raise self.error(
+                f"charge bearer {bearer!r} is not an ISO code", "PmtInf/ChrgBr", expected="SLEV, SHAR, DEBT or CRED"
+            )
         if level == "SEPA" and bearer != "SLEV":
-            raise self.error(f"a SEPA credit transfer has charge bearer SLEV, not {bearer}", "PmtInf/ChrgBr",
-                             expected="SLEV")
+            raise self.error(
+                f"a SEPA credit transfer has charge bearer SLEV, not {bearer}", "PmtInf/ChrgBr", expected="SLEV"
+            )
         if not isinstance(info.execution_date, date):
             raise self.error("execution date is missing", "PmtInf/ReqdExctnDt", expected="a date")
-        execution_date = (info.execution_date.date() if isinstance(info.execution_date, datetime)
-                          else info.execution_date)
+        execution_date = (
+            info.execution_date.date() if isinstance(info.execution_date, datetime) else info.execution_date
+        )
         el = self.sub(message, "PmtInf")
         self.sub(el, "PmtInfId", self.identifier(info.payment_info_id, "PmtInf/PmtInfId"))
         self.sub(el, "PmtMtd", "TRF")
         self.sub(el, "BtchBookg", "true" if info.batch_booking else "false")
         count = self.sub(el, "NbOfTxs")
         total = self.sub(el, "CtrlSum")
-        category = self.code(info.category_purpose, "PmtInf/PmtTpInf/CtgyPurp/Cd") \
-            if info.category_purpose else None
+        category = self.code(info.category_purpose, "PmtInf/PmtTpInf/CtgyPurp/Cd") if info.category_purpose else None
         if level or category:
             kind = self.sub(el, "PmtTpInf")
             if level:
@@ -448,12 +480,16 @@ class _Writer:
         debtor = info.debtor
         self.party(el, "Dbtr", debtor, scheme="BANK")
         if not debtor.iban:
-            raise self.error("the debtor's IBAN is missing", "PmtInf/DbtrAcct/Id/IBAN",
-                             expected="the IBAN of the account to debit")
+            raise self.error(
+                "the debtor's IBAN is missing", "PmtInf/DbtrAcct/Id/IBAN", expected="the IBAN of the account to debit"
+            )
         self.account(el, "DbtrAcct", Party(name=debtor.name, iban=debtor.iban))
         if not debtor.bic:
-            raise self.error("the BIC of the debtor's bank is missing", f"PmtInf/DbtrAgt/FinInstnId/{self.bic_tag}",
-                             expected="the BIC of the bank of the account to debit")
+            raise self.error(
+                "the BIC of the debtor's bank is missing",
+                f"PmtInf/DbtrAgt/FinInstnId/{self.bic_tag}",
+                expected="the BIC of the bank of the account to debit",
+            )
         self.agent(el, "DbtrAgt", debtor.bic)
         charge_bearer = self.sub(el, "ChrgBr")
         bearers = set()
@@ -466,8 +502,11 @@ class _Writer:
         # foreign payments share charges unless told otherwise; the bearer
         # is given once for the whole payment information
         if len(bearers) > 1:
-            raise self.error("SEPA and foreign payments mixed in one payment information",
-                             "PmtInf/ChrgBr", expected="one payment information per charge bearer")
+            raise self.error(
+                "SEPA and foreign payments mixed in one payment information",
+                "PmtInf/ChrgBr",
+                expected="one payment information per charge bearer",
+            )
         charge_bearer.text = bearers.pop()
         count.text = str(len(info.payments))
         total.text = f"{amount:.2f}"
@@ -477,8 +516,11 @@ class _Writer:
     def payment(self, parent, payment, level, bearer):
         self.where = {"payment": payment.end_to_end_id, "info": self.where.get("info")}
         if payment.end_to_end_id in self.seen_payments:
-            raise self.error("end-to-end id is used twice in the file", "CdtTrfTxInf/PmtId/EndToEndId",
-                             expected="a different end-to-end id for every payment")
+            raise self.error(
+                "end-to-end id is used twice in the file",
+                "CdtTrfTxInf/PmtId/EndToEndId",
+                expected="a different end-to-end id for every payment",
+            )
         self.seen_payments.add(payment.end_to_end_id)
         creditor = payment.creditor
         currency = (payment.currency or "").strip().upper()
@@ -488,21 +530,31 @@ class _Writer:
         elif creditor.other_account:
             country = None
         else:
-            raise self.error("the creditor's account is missing", "CdtTrfTxInf/CdtrAcct/Id",
-                             expected="an IBAN, or an account number for a foreign payment")
+            raise self.error(
+                "the creditor's account is missing",
+                "CdtTrfTxInf/CdtrAcct/Id",
+                expected="an IBAN, or an account number for a foreign payment",
+            )
         foreign = currency != "EUR" or country not in SEPA_COUNTRIES
         if level == "SEPA" and foreign:
             raise self.error(
                 f"a SEPA credit transfer is in euros to an IBAN of a SEPA country, not {currency} "
                 f"to {'an account outside SEPA' if country else 'a non-IBAN account'}",
-                "CdtTrfTxInf/Amt/InstdAmt", expected="service level URGP, NURG or none for foreign payments")
+                "CdtTrfTxInf/Amt/InstdAmt",
+                expected="service level URGP, NURG or none for foreign payments",
+            )
         if foreign and not creditor.bic:
-            raise self.error("the BIC of the creditor's bank is missing (required for a foreign payment)",
-                             f"CdtTrfTxInf/CdtrAgt/FinInstnId/{self.bic_tag}",
-                             expected="the creditor bank's BIC")
+            raise self.error(
+                "the BIC of the creditor's bank is missing (required for a foreign payment)",
+                f"CdtTrfTxInf/CdtrAgt/FinInstnId/{self.bic_tag}",
+                expected="the creditor bank's BIC",
+            )
         if foreign and not (creditor.address and (creditor.address.country or "").strip()):
-            raise self.error("the creditor's country is missing (required for a foreign payment)",
-                             "CdtTrfTxInf/Cdtr/PstlAdr/Ctry", expected="the creditor's address with its country")
+            raise self.error(
+                "the creditor's country is missing (required for a foreign payment)",
+                "CdtTrfTxInf/Cdtr/PstlAdr/Ctry",
+                expected="the creditor's address with its country",
+            )
         sepa = level == "SEPA"
         amount = self.amount(payment.amount, "CdtTrfTxInf/Amt/InstdAmt", currency, sepa)
         charge = bearer if not (foreign and bearer == "SLEV") else "SHAR"
@@ -530,25 +582,32 @@ class _Writer:
         if reference is None and message is None:
             return
         if reference and message and sepa:
-            raise self.error("a SEPA payment carries a reference or a message, not both",
-                             "CdtTrfTxInf/RmtInf", expected="either reference or message")
+            raise self.error(
+                "a SEPA payment carries a reference or a message, not both",
+                "CdtTrfTxInf/RmtInf",
+                expected="either reference or message",
+            )
         info = self.sub(parent, "RmtInf")
         if message:
             self.sub(info, "Ustrd", message)
         if reference:
             if reference.startswith("RF"):
                 if not rf_reference_is_valid(reference):
-                    raise self.error(f"invalid RF reference {payment.reference!r}",
-                                     "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref",
-                                     expected="RF, two check digits and up to 21 letters or digits (ISO 11649)")
+                    raise self.error(
+                        f"invalid RF reference {payment.reference!r}",
+                        "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref",
+                        expected="RF, two check digits and up to 21 letters or digits (ISO 11649)",
+                    )
                 issuer = "ISO"
             elif finnish_reference_is_valid(reference):
                 reference = reference.lstrip("0")
                 issuer = None
             else:
-                raise self.error(f"invalid reference {payment.reference!r}",
-                                 "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref",
-                                 expected="a Finnish reference (4-20 digits, 7-3-1 check digit) or an RF reference")
+                raise self.error(
+                    f"invalid reference {payment.reference!r}",
+                    "CdtTrfTxInf/RmtInf/Strd/CdtrRefInf/Ref",
+                    expected="a Finnish reference (4-20 digits, 7-3-1 check digit) or an RF reference",
+                )
             creditor_reference = self.sub(self.sub(info, "Strd"), "CdtrRefInf")
             kind = self.sub(creditor_reference, "Tp")
             self.sub(self.sub(kind, "CdOrPrtry"), "Cd", "SCOR")
@@ -580,8 +639,7 @@ def _datetime_text(value):
 def schema(version):
     """The official XML schema of pain.001.001.<version> (loaded once)."""
     path = XSD_FOLDER / f"pain.001.001.{version}.xsd"
-    return etree.XMLSchema(etree.parse(str(path), parser=etree.XMLParser(resolve_entities=False,
-                                                                         no_network=True)))
+    return etree.XMLSchema(etree.parse(str(path), parser=etree.XMLParser(resolve_entities=False, no_network=True)))
 
 
 _ELEMENT_RE = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
@@ -601,8 +659,10 @@ def validate(data, filename=""):
     if version not in VERSIONS or xmlsafe.namespace(root.tag) != NAMESPACES[version]:
         raise UnrecognisedDocument(
             f"no schema for {xmlsafe.namespace(root.tag) or 'a document without namespace'}",
-            file_name=filename or None, element=xmlsafe.local(root.tag),
-            expected="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03 or .09")
+            file_name=filename or None,
+            element=xmlsafe.local(root.tag),
+            expected="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03 or .09",
+        )
     checker = schema(version)
     if checker.validate(root.getroottree()):
         return version
@@ -626,8 +686,14 @@ def validate(data, filename=""):
     text = f"pain.001.001.{version} does not satisfy its schema: {entry.message}"
     if payment:
         text = f"payment {payment!r}: {text}"
-    error = SchemaViolation(text, errors=findings, file_name=filename or None, element=name, line=entry.line,
-                            expected=f"a document valid against pain.001.001.{version}.xsd")
+    error = SchemaViolation(
+        text,
+        errors=findings,
+        file_name=filename or None,
+        element=name,
+        line=entry.line,
+        expected=f"a document valid against pain.001.001.{version}.xsd",
+    )
     error.end_to_end_id = payment
     raise error
 
@@ -651,15 +717,20 @@ def _payment_at(elements, name):
 
 def _version(root, filename):
     if xmlsafe.local(root.tag) != "Document":
-        raise UnrecognisedDocument(f"root element <{xmlsafe.local(root.tag)}> is not a pain.001 Document",
-                                   file_name=filename or None, element=xmlsafe.local(root.tag),
-                                   expected="<Document> in a pain.001.001.nn namespace")
+        raise UnrecognisedDocument(
+            f"root element <{xmlsafe.local(root.tag)}> is not a pain.001 Document",
+            file_name=filename or None,
+            element=xmlsafe.local(root.tag),
+            expected="<Document> in a pain.001.001.nn namespace",
+        )
     match = NAMESPACE_RE.search(xmlsafe.namespace(root.tag))
     if not match:
         raise UnrecognisedDocument(
             f"not a pain.001 document: namespace {xmlsafe.namespace(root.tag) or '(none)'}",
-            file_name=filename or None, element="Document",
-            expected="a namespace such as urn:iso:std:iso:20022:tech:xsd:pain.001.001.09")
+            file_name=filename or None,
+            element="Document",
+            expected="a namespace such as urn:iso:std:iso:20022:tech:xsd:pain.001.001.09",
+        )
     return match.group(1)
 
 
@@ -684,8 +755,13 @@ class _Reader:
         self.header_el = None
 
     def error(self, message, el, path, expected=None):
-        return RecordError(message, file_name=self.file_name, element=path,
-                           line=el.sourceline if el is not None else None, expected=expected)
+        return RecordError(
+            message,
+            file_name=self.file_name,
+            element=path,
+            line=el.sourceline if el is not None else None,
+            expected=expected,
+        )
 
     def kids(self, el):
         found = {}
@@ -693,7 +769,7 @@ class _Reader:
             return found
         for child in el:
             if isinstance(child.tag, str) and child.tag.startswith(self.prefix):
-                found.setdefault(child.tag[len(self.prefix):], child)
+                found.setdefault(child.tag[len(self.prefix) :], child)
         return found
 
     def get(self, el, path):
@@ -721,12 +797,17 @@ class _Reader:
         match = NAMESPACE_RE.search(sniff.namespace)
         if not sniff.is_xml or sniff.root != "Document" or not match:
             raise UnrecognisedDocument(
-                f"not a pain.001 credit transfer initiation: {sniff.describe()}", file_name=self.file_name,
-                expected="<Document> in a pain.001.001.nn namespace")
+                f"not a pain.001 credit transfer initiation: {sniff.describe()}",
+                file_name=self.file_name,
+                expected="<Document> in a pain.001.001.nn namespace",
+            )
         if sniff.first_child != "CstmrCdtTrfInitn":
             raise UnrecognisedDocument(
                 f"pain.001 document whose message element is <{sniff.first_child}>",
-                file_name=self.file_name, element=sniff.first_child, expected="<CstmrCdtTrfInitn>")
+                file_name=self.file_name,
+                element=sniff.first_child,
+                expected="<CstmrCdtTrfInitn>",
+            )
         version = match.group(1)
         self.prefix = f"{{{sniff.namespace}}}"
         tags = tuple(self.prefix + name for name in ("GrpHdr", "PmtInf", "CdtTrfTxInf"))
@@ -735,7 +816,7 @@ class _Reader:
         infos = []
         info_number = 0
         for _event, el in xmlsafe.iterparse(data, self.file_name, events=("end",), tag=tags):
-            name = el.tag[len(self.prefix):]
+            name = el.tag[len(self.prefix) :]
             parent = el.getparent()
             if parent is None or xmlsafe.local(parent.tag) not in ("CstmrCdtTrfInitn", "PmtInf"):
                 continue
@@ -756,11 +837,19 @@ class _Reader:
                 doc = self.header(el, version)
                 self.header_el = el
         if doc is None:
-            raise MalformedDocument("the message has no group header (GrpHdr)", file_name=self.file_name,
-                                    element="CstmrCdtTrfInitn/GrpHdr", expected="GrpHdr with MsgId and CreDtTm")
+            raise MalformedDocument(
+                "the message has no group header (GrpHdr)",
+                file_name=self.file_name,
+                element="CstmrCdtTrfInitn/GrpHdr",
+                expected="GrpHdr with MsgId and CreDtTm",
+            )
         if not infos:
-            raise MalformedDocument("the message has no payment information (PmtInf)", file_name=self.file_name,
-                                    element="CstmrCdtTrfInitn/PmtInf", expected="at least one PmtInf")
+            raise MalformedDocument(
+                "the message has no payment information (PmtInf)",
+                file_name=self.file_name,
+                element="CstmrCdtTrfInitn/PmtInf",
+                expected="at least one PmtInf",
+            )
         doc.infos = infos
         self.check_totals(self.header_el, "GrpHdr", doc.payments)
         return doc
@@ -773,16 +862,22 @@ class _Reader:
             return
         stated = self.text(el, "NbOfTxs")
         if stated is not None and (not stated.isdecimal() or len(stated) > 15 or int(stated) != len(payments)):
-            raise self.error(f"the file states {stated[:20]!r} transactions but holds {len(payments)}",
-                             el.find(self.prefix + "NbOfTxs"), f"{path}/NbOfTxs",
-                             expected=f"NbOfTxs {len(payments)}")
+            raise self.error(
+                f"the file states {stated[:20]!r} transactions but holds {len(payments)}",
+                el.find(self.prefix + "NbOfTxs"),
+                f"{path}/NbOfTxs",
+                expected=f"NbOfTxs {len(payments)}",
+            )
         stated = self.text(el, "CtrlSum")
         if stated is not None:
             total = sum((payment.amount for payment in payments), Decimal(0))
             if not _AMOUNT_RE.fullmatch(stated) or Decimal(stated) != total:
-                raise self.error(f"the control sum {stated[:40]!r} is not the sum of the amounts, {total}",
-                                 el.find(self.prefix + "CtrlSum"), f"{path}/CtrlSum",
-                                 expected=f"CtrlSum {total}")
+                raise self.error(
+                    f"the control sum {stated[:40]!r} is not the sum of the amounts, {total}",
+                    el.find(self.prefix + "CtrlSum"),
+                    f"{path}/CtrlSum",
+                    expected=f"CtrlSum {total}",
+                )
 
     def header(self, el, version):
         message_id = self.text(el, "MsgId")
@@ -793,8 +888,7 @@ class _Reader:
         if created is None:
             raise self.error("creation time is missing", el, "GrpHdr/CreDtTm", expected="CreDtTm")
         party = self.party(self.get(el, "InitgPty")) or Party(name="")
-        return Document(message_id=message_id, created=created, initiating_party=party, infos=[],
-                        version=version)
+        return Document(message_id=message_id, created=created, initiating_party=party, infos=[], version=version)
 
     def party(self, el, account=None, agent=None):
         if el is None:
@@ -811,16 +905,27 @@ class _Reader:
         if agent is not None:
             institution = self.kids(self.get(agent, "FinInstnId"))
             bic = self.text(institution.get("BICFI"), None) or self.text(institution.get("BIC"), None)
-        return Party(name=self.text(kids.get("Nm"), None) or "", iban=iban, bic=bic,
-                     address=self.address(kids.get("PstlAdr")), org_id=org_id, other_account=other)
+        return Party(
+            name=self.text(kids.get("Nm"), None) or "",
+            iban=iban,
+            bic=bic,
+            address=self.address(kids.get("PstlAdr")),
+            org_id=org_id,
+            other_account=other,
+        )
 
     def address(self, el):
         if el is None:
             return None
         kids = self.kids(el)
-        return Address(street=self.text(kids.get("StrtNm"), None), building=self.text(kids.get("BldgNb"), None),
-                       postcode=self.text(kids.get("PstCd"), None), town=self.text(kids.get("TwnNm"), None),
-                       country=self.text(kids.get("Ctry"), None), lines=tuple(self.texts(el, "AdrLine")))
+        return Address(
+            street=self.text(kids.get("StrtNm"), None),
+            building=self.text(kids.get("BldgNb"), None),
+            postcode=self.text(kids.get("PstCd"), None),
+            town=self.text(kids.get("TwnNm"), None),
+            country=self.text(kids.get("Ctry"), None),
+            lines=tuple(self.texts(el, "AdrLine")),
+        )
 
     def payment(self, el, info_number, number):
         path = f"PmtInf[{info_number}]/CdtTrfTxInf[{number}]"
@@ -834,18 +939,35 @@ class _Reader:
             amount_el = self.get(kids.get("Amt"), "EqvtAmt/Amt")
             transfer_currency = self.text(kids.get("Amt"), "EqvtAmt/CcyOfTrf")
         if amount_el is None:
-            raise self.error(f"payment {end_to_end!r}: instructed amount is missing", el, f"{path}/Amt/InstdAmt",
-                             expected='<InstdAmt Ccy="EUR">')
+            raise self.error(
+                f"payment {end_to_end!r}: instructed amount is missing",
+                el,
+                f"{path}/Amt/InstdAmt",
+                expected='<InstdAmt Ccy="EUR">',
+            )
         value = (amount_el.text or "").strip()
         if not _AMOUNT_RE.fullmatch(value):
-            raise self.error(f"payment {end_to_end!r}: amount {value[:40]!r} is not a number", amount_el,
-                             f"{path}/Amt/InstdAmt", expected="a decimal number such as 1234.56")
-        amount = limits.check_amount(Decimal(value), file_name=self.file_name, element=f"{path}/Amt/InstdAmt",
-                                     line=amount_el.sourceline, text=value)
+            raise self.error(
+                f"payment {end_to_end!r}: amount {value[:40]!r} is not a number",
+                amount_el,
+                f"{path}/Amt/InstdAmt",
+                expected="a decimal number such as 1234.56",
+            )
+        amount = limits.check_amount(
+            Decimal(value),
+            file_name=self.file_name,
+            element=f"{path}/Amt/InstdAmt",
+            line=amount_el.sourceline,
+            text=value,
+        )
         currency = (amount_el.get("Ccy") or "").strip().upper()
         if not currency:
-            raise self.error(f"payment {end_to_end!r}: amount without currency", amount_el,
-                             f"{path}/Amt/InstdAmt", expected='Ccy="EUR"')
+            raise self.error(
+                f"payment {end_to_end!r}: amount without currency",
+                amount_el,
+                f"{path}/Amt/InstdAmt",
+                expected='Ccy="EUR"',
+            )
         creditor = self.party(kids.get("Cdtr"), kids.get("CdtrAcct"), kids.get("CdtrAgt"))
         if creditor is None:
             raise self.error(f"payment {end_to_end!r}: creditor is missing", el, f"{path}/Cdtr", expected="Cdtr")
@@ -856,10 +978,17 @@ class _Reader:
             for structured in remittance.iterchildren(self.prefix + "Strd"):
                 reference = reference or self.text(structured, "CdtrRefInf/Ref")
         payment = Payment(
-            end_to_end_id=end_to_end, amount=amount, currency=currency, creditor=creditor,
-            reference=reference, message=message, purpose=self.text(kids.get("Purp"), "Cd"),
+            end_to_end_id=end_to_end,
+            amount=amount,
+            currency=currency,
+            creditor=creditor,
+            reference=reference,
+            message=message,
+            purpose=self.text(kids.get("Purp"), "Cd"),
             instruction_id=self.text(kids.get("PmtId"), "InstrId"),
-            ultimate_debtor=self.party(kids.get("UltmtDbtr")), transfer_currency=transfer_currency)
+            ultimate_debtor=self.party(kids.get("UltmtDbtr")),
+            transfer_currency=transfer_currency,
+        )
         return payment, self.text(kids.get("PmtTpInf"), "CtgyPurp/Cd")
 
     def info(self, el, number, payments, categories, salary_only):
@@ -870,9 +999,12 @@ class _Reader:
             raise self.error("payment information id is missing", el, f"{path}/PmtInfId", expected="PmtInfId")
         method = self.text(kids.get("PmtMtd"), None)
         if method not in ("TRF", "TRA", None):
-            raise self.error(f"payment information {info_id!r}: payment method {method!r} is not a credit transfer",
-                             kids.get("PmtMtd"), f"{path}/PmtMtd",
-                             expected="TRF (credit transfer) or TRA (with transfer advice)")
+            raise self.error(
+                f"payment information {info_id!r}: payment method {method!r} is not a credit transfer",
+                kids.get("PmtMtd"),
+                f"{path}/PmtMtd",
+                expected="TRF (credit transfer) or TRA (with transfer advice)",
+            )
         kind = kids.get("PmtTpInf")
         level = self.text(kind, "SvcLvl/Cd")
         category = self.text(kind, "CtgyPurp/Cd")
@@ -880,13 +1012,20 @@ class _Reader:
             category = categories[0]
         if salary_only and category not in SALARY_PURPOSES:
             raise NotSalaryPayment(
-                f"payment information {info_id!r} is not a salary payment (category purpose "
-                f"{category or 'none'})", file_name=self.file_name, element=f"{path}/PmtTpInf/CtgyPurp/Cd",
-                line=el.sourceline, expected="category purpose SALA on the payment information or every payment")
+                f"payment information {info_id!r} is not a salary payment (category purpose {category or 'none'})",
+                file_name=self.file_name,
+                element=f"{path}/PmtTpInf/CtgyPurp/Cd",
+                line=el.sourceline,
+                expected="category purpose SALA on the payment information or every payment",
+            )
         when_el = kids.get("ReqdExctnDt")
         if when_el is None:
-            raise self.error(f"payment information {info_id!r}: execution date is missing", el,
-                             f"{path}/ReqdExctnDt", expected="ReqdExctnDt")
+            raise self.error(
+                f"payment information {info_id!r}: execution date is missing",
+                el,
+                f"{path}/ReqdExctnDt",
+                expected="ReqdExctnDt",
+            )
         when = _parse_date(self, when_el, f"{path}/ReqdExctnDt")
         debtor = self.party(kids.get("Dbtr"), kids.get("DbtrAcct"), kids.get("DbtrAgt")) or Party(name="")
         bearer = self.text(kids.get("ChrgBr"), None)
@@ -894,10 +1033,16 @@ class _Reader:
             bearer = "SLEV" if level == "SEPA" else "SHAR"
         batch = self.text(kids.get("BtchBookg"), None)
         return PaymentInfo(
-            payment_info_id=info_id, execution_date=when, debtor=debtor, payments=payments,
-            service_level=level, category_purpose=category, urgent=level == "URGP"
-            or self.text(kind, "InstrPrty") == "HIGH", charge_bearer=bearer,
-            batch_booking=(batch or "true").lower() not in ("false", "0"))
+            payment_info_id=info_id,
+            execution_date=when,
+            debtor=debtor,
+            payments=payments,
+            service_level=level,
+            category_purpose=category,
+            urgent=level == "URGP" or self.text(kind, "InstrPrty") == "HIGH",
+            charge_bearer=bearer,
+            batch_booking=(batch or "true").lower() not in ("false", "0"),
+        )
 
 
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -922,6 +1067,5 @@ def _parse_datetime(reader, el, path):
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise reader.error(f"invalid date and time {value[:40]!r}", el, path,
-                           expected="YYYY-MM-DDThh:mm:ss") from None
+        raise reader.error(f"invalid date and time {value[:40]!r}", el, path, expected="YYYY-MM-DDThh:mm:ss") from None
     return parsed

@@ -103,8 +103,10 @@ REASONS = {
     "NARR": ("Reason given in the text", "Syy on kerrottu tekstinä"),
     "RC01": ("Bank identifier (BIC) is incorrect", "Pankin tunniste (BIC) on virheellinen"),
     "RF01": ("Reference is not unique or is invalid", "Viite on virheellinen"),
-    "RR01": ("Debtor account or identification missing (regulatory)",
-             "Maksajan tili tai tunniste puuttuu (viranomaisvaatimus)"),
+    "RR01": (
+        "Debtor account or identification missing (regulatory)",
+        "Maksajan tili tai tunniste puuttuu (viranomaisvaatimus)",
+    ),
     "RR03": ("Creditor name or address missing (regulatory)", "Saajan nimi tai osoite puuttuu (viranomaisvaatimus)"),
     "RR04": ("Regulatory reason", "Viranomaismääräys"),
     "TM01": ("Received after the cut-off time", "Vastaanotettu määräajan jälkeen"),
@@ -182,8 +184,7 @@ def reason(code, additional=()):
         return Reason(None, "No reason code given", "Syykoodia ei annettu", additional)
     texts = REASONS.get(code)
     if texts is None:
-        return Reason(code, f"Reason {code} (see the bank's text)", f"Syy {code} (katso pankin teksti)",
-                      additional)
+        return Reason(code, f"Reason {code} (see the bank's text)", f"Syy {code} (katso pankin teksti)", additional)
     return Reason(code, texts[0], texts[1], additional)
 
 
@@ -208,8 +209,12 @@ def is_pain002(root_or_bytes):
             return False
     if isinstance(root_or_bytes, xmlsafe.Sniff):
         sniff = root_or_bytes
-        return (sniff.is_xml and sniff.root == "Document" and pain002_kind(sniff.namespace) is not None
-                and sniff.first_child in ("CstmrPmtStsRpt", ""))
+        return (
+            sniff.is_xml
+            and sniff.root == "Document"
+            and pain002_kind(sniff.namespace) is not None
+            and sniff.first_child in ("CstmrPmtStsRpt", "")
+        )
     tag = getattr(root_or_bytes, "tag", None)
     if not isinstance(tag, str) or xmlsafe.local(tag) != "Document":
         return False
@@ -223,9 +228,9 @@ def _strip_trailing_junk(data):
     end = data.rfind(b">")
     if end < 0:
         return data
-    tail = data[end + 1:]
+    tail = data[end + 1 :]
     if tail.strip() and len(tail) <= _MAX_TRAILING_JUNK and b"<" not in tail:
-        return data[:end + 1] + b"\n"
+        return data[: end + 1] + b"\n"
     return data
 
 
@@ -243,12 +248,17 @@ def parse(data, filename=""):
     version = pain002_kind(sniff.namespace) if sniff.is_xml else None
     if not sniff.is_xml or sniff.root != "Document" or version is None:
         raise UnrecognisedDocument(
-            f"not a pain.002 payment status report: {sniff.describe()}", file_name=file_name,
-            expected="<Document> in namespace urn:iso:std:iso:20022:tech:xsd:pain.002.001.03 to .12")
+            f"not a pain.002 payment status report: {sniff.describe()}",
+            file_name=file_name,
+            expected="<Document> in namespace urn:iso:std:iso:20022:tech:xsd:pain.002.001.03 to .12",
+        )
     if sniff.first_child != "CstmrPmtStsRpt":
         raise UnrecognisedDocument(
-            f"pain.002 document whose message element is <{sniff.first_child}>", file_name=file_name,
-            element=sniff.first_child, expected="<CstmrPmtStsRpt>")
+            f"pain.002 document whose message element is <{sniff.first_child}>",
+            file_name=file_name,
+            element=sniff.first_child,
+            expected="<CstmrPmtStsRpt>",
+        )
     return _Reader(sniff.namespace, version, file_name).read(data)
 
 
@@ -259,8 +269,13 @@ class _Reader:
         self.file_name = file_name
 
     def error(self, message, el, path, expected=None):
-        return RecordError(message, file_name=self.file_name, element=path,
-                           line=el.sourceline if el is not None else None, expected=expected)
+        return RecordError(
+            message,
+            file_name=self.file_name,
+            element=path,
+            line=el.sourceline if el is not None else None,
+            expected=expected,
+        )
 
     def kids(self, el):
         found = {}
@@ -268,7 +283,7 @@ class _Reader:
             return found
         for child in el:
             if isinstance(child.tag, str) and child.tag.startswith(self.prefix):
-                found.setdefault(child.tag[len(self.prefix):], child)
+                found.setdefault(child.tag[len(self.prefix) :], child)
         return found
 
     def each(self, el, name):
@@ -290,8 +305,12 @@ class _Reader:
             return None
         value = value.upper()
         if not _STATUS_RE.fullmatch(value):
-            raise self.error(f"status {value[:40]!r} is not a status code", found, f"{path}/{name}",
-                             expected="a four-letter ISO status such as ACCP or RJCT")
+            raise self.error(
+                f"status {value[:40]!r} is not a status code",
+                found,
+                f"{path}/{name}",
+                expected="a four-letter ISO status such as ACCP or RJCT",
+            )
         return value
 
     def reasons(self, el):
@@ -305,15 +324,14 @@ class _Reader:
         return found
 
     def read(self, data):
-        tags = tuple(self.prefix + name for name in ("GrpHdr", "OrgnlGrpInfAndSts", "OrgnlPmtInfAndSts",
-                                                     "TxInfAndSts"))
+        tags = tuple(self.prefix + name for name in ("GrpHdr", "OrgnlGrpInfAndSts", "OrgnlPmtInfAndSts", "TxInfAndSts"))
         header = None
         group = None
         infos = []
         pending = []
         info_number = 0
         for _event, el in xmlsafe.iterparse(data, self.file_name, events=("end",), tag=tags):
-            name = el.tag[len(self.prefix):]
+            name = el.tag[len(self.prefix) :]
             parent = el.getparent()
             if name == "GrpHdr":
                 header = self.header(el)
@@ -331,12 +349,19 @@ class _Reader:
                 el.clear()
                 parent.remove(el)
         if header is None:
-            raise MalformedDocument("the report has no group header (GrpHdr)", file_name=self.file_name,
-                                    element="CstmrPmtStsRpt/GrpHdr", expected="GrpHdr with MsgId")
+            raise MalformedDocument(
+                "the report has no group header (GrpHdr)",
+                file_name=self.file_name,
+                element="CstmrPmtStsRpt/GrpHdr",
+                expected="GrpHdr with MsgId",
+            )
         if group is None:
-            raise MalformedDocument("the report has no original group information (OrgnlGrpInfAndSts)",
-                                    file_name=self.file_name, element="CstmrPmtStsRpt/OrgnlGrpInfAndSts",
-                                    expected="OrgnlGrpInfAndSts with OrgnlMsgId and OrgnlMsgNmId")
+            raise MalformedDocument(
+                "the report has no original group information (OrgnlGrpInfAndSts)",
+                file_name=self.file_name,
+                element="CstmrPmtStsRpt/OrgnlGrpInfAndSts",
+                expected="OrgnlGrpInfAndSts with OrgnlMsgId and OrgnlMsgNmId",
+            )
         message_id, created = header
         original_id, original_type, group_status, group_reasons = group
         if pending:
@@ -348,9 +373,16 @@ class _Reader:
             for tx in info.transactions:
                 if tx.status is None:
                     tx.status = info.status
-        return Report(message_id=message_id, original_message_id=original_id, original_message_type=original_type,
-                      group_status=group_status, group_reasons=group_reasons, infos=infos, created=created,
-                      version=self.version)
+        return Report(
+            message_id=message_id,
+            original_message_id=original_id,
+            original_message_type=original_type,
+            group_status=group_status,
+            group_reasons=group_reasons,
+            infos=infos,
+            created=created,
+            version=self.version,
+        )
 
     def header(self, el):
         message_id = self.text(el, "MsgId")
@@ -362,27 +394,42 @@ class _Reader:
             try:
                 created = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
-                raise self.error(f"invalid date and time {value[:40]!r}", el.find(self.prefix + "CreDtTm"),
-                                 "GrpHdr/CreDtTm", expected="YYYY-MM-DDThh:mm:ss") from None
+                raise self.error(
+                    f"invalid date and time {value[:40]!r}",
+                    el.find(self.prefix + "CreDtTm"),
+                    "GrpHdr/CreDtTm",
+                    expected="YYYY-MM-DDThh:mm:ss",
+                ) from None
         return message_id, created
 
     def group(self, el):
         path = "OrgnlGrpInfAndSts"
         original_id = self.text(el, "OrgnlMsgId")
         if not original_id:
-            raise self.error("original message id is missing", el, f"{path}/OrgnlMsgId",
-                             expected="the MsgId of the pain.001 this report answers")
-        return (original_id, self.text(el, "OrgnlMsgNmId"), self.status(el, "GrpSts", path),
-                self.reasons(el))
+            raise self.error(
+                "original message id is missing",
+                el,
+                f"{path}/OrgnlMsgId",
+                expected="the MsgId of the pain.001 this report answers",
+            )
+        return (original_id, self.text(el, "OrgnlMsgNmId"), self.status(el, "GrpSts", path), self.reasons(el))
 
     def info(self, el, number, transactions):
         path = f"OrgnlPmtInfAndSts[{number}]"
         info_id = self.text(el, "OrgnlPmtInfId")
         if not info_id:
-            raise self.error("original payment information id is missing", el, f"{path}/OrgnlPmtInfId",
-                             expected="the PmtInfId of the pain.001")
-        return InfoStatus(payment_info_id=info_id, status=self.status(el, "PmtInfSts", path),
-                          reasons=self.reasons(el), transactions=transactions)
+            raise self.error(
+                "original payment information id is missing",
+                el,
+                f"{path}/OrgnlPmtInfId",
+                expected="the PmtInfId of the pain.001",
+            )
+        return InfoStatus(
+            payment_info_id=info_id,
+            status=self.status(el, "PmtInfSts", path),
+            reasons=self.reasons(el),
+            transactions=transactions,
+        )
 
     def transaction(self, el, info_number, number):
         path = f"OrgnlPmtInfAndSts[{info_number}]/TxInfAndSts[{number}]"
@@ -399,12 +446,25 @@ class _Reader:
         if amount_el is not None:
             value = (amount_el.text or "").strip()
             if not _AMOUNT_RE.fullmatch(value):
-                raise self.error(f"amount {value[:40]!r} is not a number", amount_el,
-                                 f"{path}/OrgnlTxRef/Amt/InstdAmt", expected="a decimal number such as 1234.56")
-            amount = limits.check_amount(Decimal(value), file_name=self.file_name,
-                                         element=f"{path}/OrgnlTxRef/Amt/InstdAmt", line=amount_el.sourceline,
-                                         text=value)
+                raise self.error(
+                    f"amount {value[:40]!r} is not a number",
+                    amount_el,
+                    f"{path}/OrgnlTxRef/Amt/InstdAmt",
+                    expected="a decimal number such as 1234.56",
+                )
+            amount = limits.check_amount(
+                Decimal(value),
+                file_name=self.file_name,
+                element=f"{path}/OrgnlTxRef/Amt/InstdAmt",
+                line=amount_el.sourceline,
+                text=value,
+            )
             currency = (amount_el.get("Ccy") or "").strip().upper() or None
-        return TxStatus(end_to_end_id=end_to_end, status=self.status(el, "TxSts", path),
-                        reasons=self.reasons(el), original_instruction_id=self.text(kids.get("OrgnlInstrId")),
-                        amount=amount, currency=currency)
+        return TxStatus(
+            end_to_end_id=end_to_end,
+            status=self.status(el, "TxSts", path),
+            reasons=self.reasons(el),
+            original_instruction_id=self.text(kids.get("OrgnlInstrId")),
+            amount=amount,
+            currency=currency,
+        )

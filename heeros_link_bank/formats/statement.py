@@ -155,14 +155,23 @@ class TxDetail:
             return "t:" + _digest(account, self.archive_id.strip(), occurrence or "")
         amount = _amount_text(self.amount)
         if entry is not None and entry.archive_id and (self.end_to_end_id or self.creditor_reference):
-            return "e:" + _digest(account, entry.archive_id.strip(), self.end_to_end_id,
-                                  self.creditor_reference, amount, occurrence or "")
+            return "e:" + _digest(
+                account, entry.archive_id.strip(), self.end_to_end_id, self.creditor_reference, amount, occurrence or ""
+            )
         booking = entry.booking_date.isoformat() if entry is not None and entry.booking_date else ""
         return "h:" + _digest(
-            account, booking, self.payment_date.isoformat() if self.payment_date else "",
-            amount, self.currency, self.creditor_reference, self.end_to_end_id,
-            self.counterparty_name, self.counterparty_iban or self.counterparty_account,
-            self.remittance_info, occurrence or "")
+            account,
+            booking,
+            self.payment_date.isoformat() if self.payment_date else "",
+            amount,
+            self.currency,
+            self.creditor_reference,
+            self.end_to_end_id,
+            self.counterparty_name,
+            self.counterparty_iban or self.counterparty_account,
+            self.remittance_info,
+            occurrence or "",
+        )
 
 
 @dataclass(slots=True)
@@ -230,11 +239,18 @@ class Entry:
             return "a:" + _digest(account, self.archive_id.strip(), occurrence or "")
         first = self.details[0] if self.details else TxDetail()
         return "h:" + _digest(
-            account, self.booking_date.isoformat() if self.booking_date else "",
-            _amount_text(self.amount), self.currency, self.entry_reference,
-            first.creditor_reference, first.end_to_end_id, first.counterparty_name,
+            account,
+            self.booking_date.isoformat() if self.booking_date else "",
+            _amount_text(self.amount),
+            self.currency,
+            self.entry_reference,
+            first.creditor_reference,
+            first.end_to_end_id,
+            first.counterparty_name,
             first.counterparty_iban or first.counterparty_account,
-            self.additional_info, occurrence or "")
+            self.additional_info,
+            occurrence or "",
+        )
 
 
 @dataclass(slots=True)

@@ -103,19 +103,26 @@ def iter_records(text, file_name=None, table=None):
     for number, (start, end) in enumerate(_charset.iter_line_spans(text), 1):
         pos = start
         while not _charset.is_blank(text, pos, end):
-            head = text[pos:min(pos + 6, end)]
+            head = text[pos : min(pos + 6, end)]
             if table is not None:
                 head = head.translate(table)
             if len(head) < 6 or head[0] != "T" or not head[1:3].isdecimal() or not head[3:6].isdecimal():
                 raise RecordError(
                     f"record {head!r} does not start with T, a record type and a length",
-                    file_name=file_name, line=number, element="record",
-                    expected="Tnnlll, e.g. T00322 or T10188")
+                    file_name=file_name,
+                    line=number,
+                    element="record",
+                    expected="Tnnlll, e.g. T00322 or T10188",
+                )
             length = int(head[3:6])
             if length < 6:
-                raise RecordError(f"record length {length} is too short", file_name=file_name,
-                                  line=number, element=f"record T{head[1:3]}",
-                                  expected="the record's length in positions 4-6")
+                raise RecordError(
+                    f"record length {length} is too short",
+                    file_name=file_name,
+                    line=number,
+                    element=f"record T{head[1:3]}",
+                    expected="the record's length in positions 4-6",
+                )
             stop = min(pos + length, end)
             record = text[pos:stop]
             if table is not None:
@@ -132,13 +139,13 @@ class _Reader:
         self.charset = None
         self.statement = None
         self.t40 = []
-        self.entry = None       # the current main-level entry, yielded when complete
-        self.target = None      # (entry, detail, is_item) that T11 records add to
-        self.itemised = False   # current entry has T10 itemisations
-        self.entry_texts = {}   # texts of the current entry, joined when it is complete
+        self.entry = None  # the current main-level entry, yielded when complete
+        self.target = None  # (entry, detail, is_item) that T11 records add to
+        self.itemised = False  # current entry has T10 itemisations
+        self.entry_texts = {}  # texts of the current entry, joined when it is complete
         self.statement_texts = {}  # texts of the statement, joined when it closes
-        self.entries = 0        # entries of the current statement
-        self.ready = []         # (statement, entry) pairs complete, to be yielded
+        self.entries = 0  # entries of the current statement
+        self.ready = []  # (statement, entry) pairs complete, to be yielded
 
     def read(self, data, charset=None):
         """Yield ``(statement, entry)`` pairs (see :func:`iter_entries`)."""
@@ -189,21 +196,21 @@ class _Reader:
 
     def error(self, message, line, record, field=None, expected=None):
         element = f"record {record[:3]}" + (f" {field}" if field else "")
-        return RecordError(message, file_name=self.file_name, line=line,
-                           element=element, expected=expected)
+        return RecordError(message, file_name=self.file_name, line=line, element=element, expected=expected)
 
     def date(self, value, line, record, field, required=False):
-        return _charset.yymmdd(value, file_name=self.file_name, line=line,
-                               element=f"record {record[:3]} {field}", required=required)
+        return _charset.yymmdd(
+            value, file_name=self.file_name, line=line, element=f"record {record[:3]} {field}", required=required
+        )
 
     def amount(self, sign, digits, line, record, field):
-        return _charset.cents(digits, sign=sign, file_name=self.file_name, line=line,
-                              element=f"record {record[:3]} {field}")
+        return _charset.cents(
+            digits, sign=sign, file_name=self.file_name, line=line, element=f"record {record[:3]} {field}"
+        )
 
     def count(self, digits, line, record, field):
         if not digits.strip().isdecimal():
-            raise self.error(f"count {digits!r} is not a number", line, record, field,
-                             expected="digits")
+            raise self.error(f"count {digits!r} is not a number", line, record, field, expected="digits")
         return int(digits)
 
     # -- records ----------------------------------------------------------
@@ -215,8 +222,7 @@ class _Reader:
             self.start_statement(line, rec)
             return
         if self.statement is None:
-            raise self.error("record before the first T00 basic record", line, rec,
-                             expected="a T00 record first")
+            raise self.error("record before the first T00 basic record", line, rec, expected="a T00 record first")
         if kind in ("10", "80"):
             self.transaction(line, rec, notification=kind == "80")
         elif kind in ("11", "81"):
@@ -226,13 +232,12 @@ class _Reader:
         elif kind in ("50", "51"):
             self.cumulative(line, rec)
         elif kind == "70":
-            lines = [rec[i:i + 80].strip() for i in range(9, len(rec), 80)]
+            lines = [rec[i : i + 80].strip() for i in range(9, len(rec), 80)]
             notice = "\n".join(part for part in lines if part)
             self.append(self.statement, "additional_info", notice, sep="\n")
             self.statement.extra.setdefault("bank_group", rec[6:9].strip() or None)
         else:
-            self.statement.extra.setdefault("other_records", []).append(
-                {"line": line, "record": rec.rstrip()})
+            self.statement.extra.setdefault("other_records", []).append({"line": line, "record": rec.rstrip()})
 
     def start_statement(self, line, rec):
         self.close_statement()
@@ -242,8 +247,7 @@ class _Reader:
         created = None
         if created_day:
             if not hhmm.isdecimal() or int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59:
-                raise self.error(f"creation time {hhmm!r} is not HHMM", line, rec,
-                                 "creation time", expected="HHMM")
+                raise self.error(f"creation time {hhmm!r} is not HHMM", line, rec, "creation time", expected="HHMM")
             created = datetime.combine(created_day, time(int(hhmm[:2]), int(hhmm[2:])))
         currency = rec[96:99].strip() or None
         iban_bic = rec[292:322].split()
@@ -265,22 +269,25 @@ class _Reader:
             servicer_name=rec[182:222].strip() or None,
         )
         st = self.statement
-        st.extra.update({
-            "version": rec[6:9].strip(),
-            "customer_id": rec[48:65].strip() or None,
-            "record_count": int(rec[90:96]) if rec[90:96].isdecimal() else None,
-            "bank_contact": rec[222:262].strip() or None,
-            "bank_info": rec[262:292].strip() or None,
-            "line": line,
-        })
+        st.extra.update(
+            {
+                "version": rec[6:9].strip(),
+                "customer_id": rec[48:65].strip() or None,
+                "record_count": int(rec[90:96]) if rec[90:96].isdecimal() else None,
+                "bank_contact": rec[222:262].strip() or None,
+                "bank_info": rec[262:292].strip() or None,
+                "line": line,
+            }
+        )
         opening_date = self.date(rec[65:71], line, rec, "opening balance date")
         opening = self.amount(rec[71], rec[72:90], line, rec, "opening balance")
         limit_digits = rec[129:147]
         limit = None
         if limit_digits.strip():
             limit = self.amount("+", limit_digits.strip(), line, rec, "credit limit")
-        st.balances.append(Balance(code="OPBD", amount=opening, currency=currency,
-                                   date=opening_date, credit_line=limit or None))
+        st.balances.append(
+            Balance(code="OPBD", amount=opening, currency=currency, date=opening_date, credit_line=limit or None)
+        )
         self.t40 = []
         self.entry = self.target = None
         self.entries = 0
@@ -291,12 +298,12 @@ class _Reader:
         amount = self.amount(rec[87], rec[88:106], line, rec, "amount")
         kind = rec[48]
         if kind not in "12349" or not kind.strip():
-            raise self.error(f"transaction type {kind!r} is unknown", line, rec,
-                             "transaction type", expected="1, 2, 3, 4 or 9")
+            raise self.error(
+                f"transaction type {kind!r} is unknown", line, rec, "transaction type", expected="1, 2, 3, 4 or 9"
+            )
         booking = self.date(rec[30:36], line, rec, "booking date", required=True)
         detail = self.detail_of(line, rec, amount)
-        if (level not in _MAIN_LEVELS and self.entry is not None
-                and self.entry.entry_reference == number):
+        if level not in _MAIN_LEVELS and self.entry is not None and self.entry.entry_reference == number:
             # an itemisation of the entry just read
             if not self.itemised:
                 self.entry.details = []
@@ -321,13 +328,15 @@ class _Reader:
             details=[detail],
             line=line,
         )
-        entry.extra.update({
-            "transaction_type": kind,
-            "receipt_code": rec[106].strip() or None,
-            "delivery_method": rec[107].strip() or None,
-            "form_number": rec[179:187].strip() or None,
-            "level": level.strip() or None,
-        })
+        entry.extra.update(
+            {
+                "transaction_type": kind,
+                "receipt_code": rec[106].strip() or None,
+                "delivery_method": rec[107].strip() or None,
+                "form_number": rec[179:187].strip() or None,
+                "level": level.strip() or None,
+            }
+        )
         if notification:
             entry.extra["notification"] = True
         self.finish_entry()
@@ -360,22 +369,28 @@ class _Reader:
             detail.creditor_references = [ref]
         detail.payment_date = self.date(rec[42:48], line, rec, "payment date")
         detail.proprietary_code = rec[49:52].strip() or None
-        detail.extra.update({
-            "name_source": rec[143].strip() or None,
-            "account_changed": rec[158].strip() or None,
-        })
+        detail.extra.update(
+            {
+                "name_source": rec[143].strip() or None,
+                "account_changed": rec[158].strip() or None,
+            }
+        )
         return detail
 
     def additional(self, line, rec):
         if self.target is None:
-            raise self.error("additional information record without a transaction before it",
-                             line, rec, expected="a T10 or T80 record first")
+            raise self.error(
+                "additional information record without a transaction before it",
+                line,
+                rec,
+                expected="a T10 or T80 record first",
+            )
         entry, detail, is_item = self.target
         subtype = rec[6:8]
         data = rec[8:]
 
         def chunks(size=35):
-            parts = [data[i:i + size].strip() for i in range(0, len(data), size)]
+            parts = [data[i : i + size].strip() for i in range(0, len(data), size)]
             return " ".join(p for p in parts if p) or None
 
         def add(attr, value, obj=detail):
@@ -448,8 +463,7 @@ class _Reader:
         return (
             self.date(rec[6:12], line, rec, "booking date", required=True),
             self.amount(rec[12], rec[13:31], line, rec, "booked balance"),
-            self.amount(rec[31], rec[32:50], line, rec, "available balance")
-            if rec[31:50].strip() else None,
+            self.amount(rec[31], rec[32:50], line, rec, "available balance") if rec[31:50].strip() else None,
         )
 
     def cumulative(self, line, rec):
@@ -473,11 +487,11 @@ class _Reader:
         self.join_texts(self.statement_texts)
         for i, (day, booked, available) in enumerate(self.t40, 1):
             last = i == len(self.t40)
-            st.balances.append(Balance(code="CLBD" if last else "ITBD", amount=booked,
-                                       currency=st.currency, date=day))
+            st.balances.append(Balance(code="CLBD" if last else "ITBD", amount=booked, currency=st.currency, date=day))
             if available is not None:
-                st.balances.append(Balance(code="CLAV" if last else "ITAV", amount=available,
-                                           currency=st.currency, date=day))
+                st.balances.append(
+                    Balance(code="CLAV" if last else "ITAV", amount=available, currency=st.currency, date=day)
+                )
         totals = [c for c in st.extra.get("cumulative", []) if c["record"] == "T50"]
         chosen = next((c for c in totals if c["period"] == "2"), None)
         if chosen is None and st.from_date and st.from_date == st.to_date:

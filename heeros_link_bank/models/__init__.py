@@ -14,4 +14,3 @@ from . import (
 
 # isort: split
 from . import payment_feedback  # extends the batch and line models above: loaded after them
-

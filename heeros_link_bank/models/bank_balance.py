@@ -23,8 +23,15 @@ class HeerosLinkBankBalance(models.Model):
     _check_company_auto = True
     _rec_name = "journal_id"
 
-    journal_id = fields.Many2one("account.journal", required=True, readonly=True, index=True,
-                                 ondelete="cascade", check_company=True, domain=[("type", "=", "bank")])
+    journal_id = fields.Many2one(
+        "account.journal",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+        domain=[("type", "=", "bank")],
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     iban = fields.Char("IBAN", readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
@@ -35,8 +42,9 @@ class HeerosLinkBankBalance(models.Model):
     available_date = fields.Date("Available on", readonly=True)
     available_at = fields.Datetime("Available balance time", readonly=True)
     credit_line = fields.Monetary("Credit limit", readonly=True)
-    message_id = fields.Many2one("heeros.link.message", "From message", readonly=True,
-                                 check_company=True, ondelete="set null")
+    message_id = fields.Many2one(
+        "heeros.link.message", "From message", readonly=True, check_company=True, ondelete="set null"
+    )
     source = fields.Char("From document type", readonly=True)
 
     _sql_constraints = [
@@ -66,11 +74,13 @@ class HeerosLinkBankBalance(models.Model):
             known = record[f"{prefix}_at"] if record else None
             if known and moment and moment < known:
                 continue  # an older file: keep the newer balance
-            vals.update({
-                f"{prefix}_amount": float(balance.amount),
-                f"{prefix}_date": balance.date or (moment.date() if moment else False),
-                f"{prefix}_at": moment or False,
-            })
+            vals.update(
+                {
+                    f"{prefix}_amount": float(balance.amount),
+                    f"{prefix}_date": balance.date or (moment.date() if moment else False),
+                    f"{prefix}_at": moment or False,
+                }
+            )
             if prefix == "available" and balance.credit_line is not None:
                 vals["credit_line"] = float(balance.credit_line)
         if not vals:
@@ -79,10 +89,12 @@ class HeerosLinkBankBalance(models.Model):
         if record:
             record.write(vals)
             return record
-        return self.sudo().create(dict(
-            vals,
-            journal_id=journal.id,
-            company_id=journal.company_id.id,
-            iban=journal.bank_account_id.sanitized_acc_number or False,
-            currency_id=(journal.currency_id or journal.company_id.currency_id).id,
-        ))
+        return self.sudo().create(
+            dict(
+                vals,
+                journal_id=journal.id,
+                company_id=journal.company_id.id,
+                iban=journal.bank_account_id.sanitized_acc_number or False,
+                currency_id=(journal.currency_id or journal.company_id.currency_id).id,
+            )
+        )

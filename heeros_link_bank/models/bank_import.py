@@ -105,8 +105,7 @@ class ImportRow:
         self.kind = kind
         self.batch_key = batch_key
         self.lump = lump
-        ref_kind = fi_reference.kind(detail.creditor_reference) if detail and detail.creditor_reference \
-            else None
+        ref_kind = fi_reference.kind(detail.creditor_reference) if detail and detail.creditor_reference else None
         self.reference = fi_reference.compact(detail.creditor_reference) if ref_kind else None
         self.reference_kind = ref_kind
         self.partner_id = False
@@ -143,23 +142,23 @@ class ImportState:
     ``extra``.
     """
 
-    message: object                                     # heeros.link.message
-    kind: str                                           # document type: camt.053, tito, camt.054, ktl, camt.052
-    format: bank_formats.BankFormat = None              # its description (_link_bank_formats)
+    message: object  # heeros.link.message
+    kind: str  # document type: camt.053, tito, camt.054, ktl, camt.052
+    format: bank_formats.BankFormat = None  # its description (_link_bank_formats)
     file_name: str | None = None
-    company: object = None                              # res.company, once the first statement is routed
-    journals: dict = field(default_factory=dict)        # IBAN: account.journal
-    routed: list = field(default_factory=list)          # (IBAN, company) of the accounts seen, for error texts
-    warnings: list = field(default_factory=list)        # texts for a person: the message's warning
-    notes: list = field(default_factory=list)           # texts for the message's chatter
-    statement_ids: list = field(default_factory=list)   # account.bank.statement made
-    balance_ids: list = field(default_factory=list)     # heeros.link.bank.balance updated
-    line_ids: list = field(default_factory=list)        # account.bank.statement.line created
-    booked: int = 0                                     # booked entries in the file
-    changed: int = 0                                    # lines created, replaced or attached
-    matches: Counter = field(default_factory=Counter)   # reference payments by match state
-    line_cache: dict = field(default_factory=dict)      # what the batch line creation works out once per file
-    refusal: str | None = None                          # why the file cannot be imported (routing), if so
+    company: object = None  # res.company, once the first statement is routed
+    journals: dict = field(default_factory=dict)  # IBAN: account.journal
+    routed: list = field(default_factory=list)  # (IBAN, company) of the accounts seen, for error texts
+    warnings: list = field(default_factory=list)  # texts for a person: the message's warning
+    notes: list = field(default_factory=list)  # texts for the message's chatter
+    statement_ids: list = field(default_factory=list)  # account.bank.statement made
+    balance_ids: list = field(default_factory=list)  # heeros.link.bank.balance updated
+    line_ids: list = field(default_factory=list)  # account.bank.statement.line created
+    booked: int = 0  # booked entries in the file
+    changed: int = 0  # lines created, replaced or attached
+    matches: Counter = field(default_factory=Counter)  # reference payments by match state
+    line_cache: dict = field(default_factory=dict)  # what the batch line creation works out once per file
+    refusal: str | None = None  # why the file cannot be imported (routing), if so
     extra: dict = field(default_factory=dict)
 
 
@@ -202,11 +201,14 @@ class HeerosLinkBankImport(models.AbstractModel):
         does not know it."""
         found = self._link_bank_formats().get(code)
         if found is None or not found.imported:
-            raise UnrecognisedDocument(_(
-                "the Link does not import bank files of type %(code)s here (it imports: %(known)s); "
-                "install the addon that reads them, then reprocess the message",
-                code=code or "-",
-                known=", ".join(c for c, f in self._link_bank_formats().items() if f.imported)))
+            raise UnrecognisedDocument(
+                _(
+                    "the Link does not import bank files of type %(code)s here (it imports: %(known)s); "
+                    "install the addon that reads them, then reprocess the message",
+                    code=code or "-",
+                    known=", ".join(c for c, f in self._link_bank_formats().items() if f.imported),
+                )
+            )
         return found
 
     def _link_handle_bank_file(self, message):
@@ -220,8 +222,7 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_import_state(self, message, kind):
         """The :class:`ImportState` a new import of ``message`` (its file of
         document type ``kind``) starts from."""
-        return ImportState(message=message, kind=kind, format=self._link_bank_format(kind),
-                           file_name=message.file_name)
+        return ImportState(message=message, kind=kind, format=self._link_bank_format(kind), file_name=message.file_name)
 
     def _link_import(self, message, kind):
         """Import the bank file of ``message``, of document type ``kind``.
@@ -249,8 +250,9 @@ class HeerosLinkBankImport(models.AbstractModel):
             balances = model.env["heeros.link.bank.balance"]._link_update(journal, statement, kind, message)
             state.balance_ids.extend(i for i in balances.ids if i not in state.balance_ids)
         if state.booked and not state.changed and not state.warnings:
-            return Outcome.duplicate(_(
-                "all %(count)s booked entries of the file are already imported", count=state.booked))
+            return Outcome.duplicate(
+                _("all %(count)s booked entries of the file are already imported", count=state.booked)
+            )
         model._link_forward(state, data)
         model._link_report(state)
         # Lines are linked to the message as they are created; statements and
@@ -295,10 +297,15 @@ class HeerosLinkBankImport(models.AbstractModel):
         currency than its journal."""
         iban = _iban(statement.account_iban) or charset.fi_iban(statement.account_other)
         if not iban:
-            raise RecordError(_("the statement names no account IBAN (account %s): ask the bank for "
-                                "files that give the account's IBAN or Finnish account number",
-                                statement.account_other or "-"), file_name=state.file_name,
-                              element="Acct")
+            raise RecordError(
+                _(
+                    "the statement names no account IBAN (account %s): ask the bank for "
+                    "files that give the account's IBAN or Finnish account number",
+                    statement.account_other or "-",
+                ),
+                file_name=state.file_name,
+                element="Acct",
+            )
         if iban in state.journals:
             return iban, state.journals[iban]
         journals = self._link_journals(state, iban)
@@ -306,7 +313,8 @@ class HeerosLinkBankImport(models.AbstractModel):
             state.refusal = _(
                 "no bank journal has the account IBAN %(iban)s: add the account to the company's "
                 "bank journal (Accounting > Configuration > Journals), then reprocess the message",
-                iban=iban)
+                iban=iban,
+            )
             return iban, None
         if state.company:
             if state.company not in journals.company_id:
@@ -315,7 +323,9 @@ class HeerosLinkBankImport(models.AbstractModel):
                     "%(iban)s (%(other)s); the Link imports a file into one company, so ask the "
                     "bank for one file per company",
                     seen=", ".join(f"{i} ({c.name})" for i, c in state.routed),
-                    iban=iban, other=", ".join(journals.company_id.mapped("name")))
+                    iban=iban,
+                    other=", ".join(journals.company_id.mapped("name")),
+                )
                 return iban, None
         else:
             company, problem = state.message._link_find_route(journals.company_id, _("account IBAN %s", iban))
@@ -328,12 +338,18 @@ class HeerosLinkBankImport(models.AbstractModel):
         state.routed.append((iban, state.company))
         currency = journal.currency_id or journal.company_id.currency_id
         if statement.currency and statement.currency != currency.name:
-            raise RecordError(_(
-                "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
-                "%(journal_currency)s: give the journal the account's currency (or the account to a "
-                "journal in that currency), then reprocess the message", iban=iban,
-                file=statement.currency, journal=journal.name, journal_currency=currency.name),
-                file_name=state.file_name)
+            raise RecordError(
+                _(
+                    "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
+                    "%(journal_currency)s: give the journal the account's currency (or the account to a "
+                    "journal in that currency), then reprocess the message",
+                    iban=iban,
+                    file=statement.currency,
+                    journal=journal.name,
+                    journal_currency=currency.name,
+                ),
+                file_name=state.file_name,
+            )
         state.journals[iban] = journal
         return iban, journal
 
@@ -341,9 +357,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         """The active bank journals, of any company, whose account is
         ``iban`` (the candidates :meth:`_link_route` chooses from)."""
         Journal = self.env["account.journal"].sudo().with_context(active_test=True)
-        return Journal.search([
-            ("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)],
-            order="sequence, id")
+        return Journal.search(
+            [("type", "=", "bank"), ("bank_account_id.sanitized_acc_number", "=", iban)], order="sequence, id"
+        )
 
     # ------------------------------------------------------------------
     # statements (camt.053, TITO)
@@ -422,8 +438,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         ``acc``, see :meth:`_link_use_items`). Returns the rows still to be
         created."""
         keep = []
-        by_batch = self._link_itemised(state, journal, {
-            f"a:{r.entry.archive_id}" for r in rows if r.kind == "entry" and r.entry.archive_id})
+        by_batch = self._link_itemised(
+            state, journal, {f"a:{r.entry.archive_id}" for r in rows if r.kind == "entry" and r.entry.archive_id}
+        )
         for row in rows:
             items = by_batch.get(f"a:{row.entry.archive_id}") if row.kind == "entry" else None
             if items is None and row.lump:
@@ -442,18 +459,27 @@ class HeerosLinkBankImport(models.AbstractModel):
         total = sum(items.mapped("amount"))
         currency = items[:1].currency_id
         if currency.compare_amounts(total, float(row.amount)) != 0:
-            state.warnings.append(_(
-                "Entry %(archive)s of %(date)s: its itemised payments total %(items)s but the statement "
-                "says %(amount)s; the statement's entry was not imported, check the payments.",
-                archive=row.entry.archive_id or "-", date=row.date,
-                items=self._link_fmt(total, currency), amount=self._link_fmt(row.amount, currency)))
+            state.warnings.append(
+                _(
+                    "Entry %(archive)s of %(date)s: its itemised payments total %(items)s but the statement "
+                    "says %(amount)s; the statement's entry was not imported, check the payments.",
+                    archive=row.entry.archive_id or "-",
+                    date=row.date,
+                    items=self._link_fmt(total, currency),
+                    amount=self._link_fmt(row.amount, currency),
+                )
+            )
         free = items.filtered(lambda line: not line.statement_id)
         acc.add(free.ids, Decimal(str(sum(free.mapped("amount")))), free.mapped("date"))
         state.changed += len(free)
-        state.notes.append(_(
-            "Lump sum %(archive)s (%(amount)s) is represented by its %(count)s itemised payments.",
-            archive=row.entry.archive_id or row.date, amount=self._link_fmt(row.amount, currency),
-            count=len(items)))
+        state.notes.append(
+            _(
+                "Lump sum %(archive)s (%(amount)s) is represented by its %(count)s itemised payments.",
+                archive=row.entry.archive_id or row.date,
+                amount=self._link_fmt(row.amount, currency),
+                count=len(items),
+            )
+        )
 
     def _link_release(self, state):
         """Write what is pending and empty the record cache between chunks:
@@ -468,32 +494,46 @@ class HeerosLinkBankImport(models.AbstractModel):
         statement ended. A mismatch is written on the statement and added to
         ``state.warnings``; returns the list of problems (texts)."""
         problems = []
-        label = _("Statement %(name)s (%(iban)s)", name=record.name,
-                  iban=journal.bank_account_id.acc_number)
+        label = _("Statement %(name)s (%(iban)s)", name=record.name, iban=journal.bank_account_id.acc_number)
         if opening is not None and closing is not None:
             computed = float(opening.amount + file_sum)
             if currency.compare_amounts(computed, float(closing.amount)) != 0:
-                problems.append(_(
-                    "%(label)s: opening balance %(opening)s plus the entries %(entries)s makes "
-                    "%(computed)s, but the bank states a closing balance of %(closing)s "
-                    "(difference %(diff)s).",
-                    label=label, opening=self._link_fmt(opening.amount, currency),
-                    entries=self._link_fmt(file_sum, currency), computed=self._link_fmt(computed, currency),
-                    closing=self._link_fmt(closing.amount, currency),
-                    diff=self._link_fmt(float(closing.amount) - computed, currency)))
+                problems.append(
+                    _(
+                        "%(label)s: opening balance %(opening)s plus the entries %(entries)s makes "
+                        "%(computed)s, but the bank states a closing balance of %(closing)s "
+                        "(difference %(diff)s).",
+                        label=label,
+                        opening=self._link_fmt(opening.amount, currency),
+                        entries=self._link_fmt(file_sum, currency),
+                        computed=self._link_fmt(computed, currency),
+                        closing=self._link_fmt(closing.amount, currency),
+                        diff=self._link_fmt(float(closing.amount) - computed, currency),
+                    )
+                )
         record.flush_recordset()
-        previous = self.env["account.bank.statement"].search([
-            ("journal_id", "=", journal.id), ("id", "!=", record.id),
-            ("first_line_index", "<", record.first_line_index)],
-            order="first_line_index desc", limit=1)
+        previous = self.env["account.bank.statement"].search(
+            [
+                ("journal_id", "=", journal.id),
+                ("id", "!=", record.id),
+                ("first_line_index", "<", record.first_line_index),
+            ],
+            order="first_line_index desc",
+            limit=1,
+        )
         if previous and currency.compare_amounts(previous.balance_end_real, record.balance_start) != 0:
-            problems.append(_(
-                "%(label)s: the opening balance %(start)s does not continue the closing balance "
-                "%(previous)s of the previous statement %(prev_name)s (difference %(diff)s); a "
-                "statement may be missing or imported out of order.",
-                label=label, start=self._link_fmt(record.balance_start, currency),
-                previous=self._link_fmt(previous.balance_end_real, currency), prev_name=previous.name,
-                diff=self._link_fmt(record.balance_start - previous.balance_end_real, currency)))
+            problems.append(
+                _(
+                    "%(label)s: the opening balance %(start)s does not continue the closing balance "
+                    "%(previous)s of the previous statement %(prev_name)s (difference %(diff)s); a "
+                    "statement may be missing or imported out of order.",
+                    label=label,
+                    start=self._link_fmt(record.balance_start, currency),
+                    previous=self._link_fmt(previous.balance_end_real, currency),
+                    prev_name=previous.name,
+                    diff=self._link_fmt(record.balance_start - previous.balance_end_real, currency),
+                )
+            )
         if problems:
             record.heeros_link_balance_warning = "\n".join(problems)
             state.warnings.extend(problems)
@@ -540,7 +580,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         (``extra['booked_by_day']``) when the reader gives them, else from
         the day's payments collected whole. Returns nothing."""
         known = statement.extra.get("booked_by_day") or {}
-        pending = defaultdict(list)   # days without a known total: collected whole
+        pending = defaultdict(list)  # days without a known total: collected whole
 
         def flush(day, rows):
             batch_key = f"d:{day}"
@@ -588,9 +628,13 @@ class HeerosLinkBankImport(models.AbstractModel):
             plan = plans.get((journal.id, batch_key))
             if plan is None:
                 plan = plans[(journal.id, batch_key)] = self._link_lump_plan(
-                    state, journal, rows, batch_key,
+                    state,
+                    journal,
+                    rows,
+                    batch_key,
                     len(rows) if count is None else count,
-                    sum((r.amount for r in rows), Decimal(0)) if total is None else total)
+                    sum((r.amount for r in rows), Decimal(0)) if total is None else total,
+                )
         if plan and plan["action"] == "keep":
             return Line
         extra = None
@@ -615,29 +659,43 @@ class HeerosLinkBankImport(models.AbstractModel):
         currency = lump.currency_id
         if not lump.heeros_link_lump_sum and count == 1 and currency.compare_amounts(float(total), lump.amount) == 0:
             return {"action": "keep"}  # a single payment the statement already booked as such: nothing new
-        if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or \
-                lump.move_id.line_ids.matched_credit_ids:
-            state.warnings.append(_(
-                "The lump sum %(name)s (%(amount)s) of statement %(statement)s is already "
-                "reconciled: its %(count)s itemised payments were not imported. Undo that "
-                "reconciliation and reprocess this message to have the payments instead.",
-                name=lump.heeros_link_archive_id or lump.payment_ref, amount=self._link_fmt(lump.amount, currency),
-                statement=lump.statement_id.name or "-", count=count))
+        if lump.is_reconciled or lump.move_id.line_ids.matched_debit_ids or lump.move_id.line_ids.matched_credit_ids:
+            state.warnings.append(
+                _(
+                    "The lump sum %(name)s (%(amount)s) of statement %(statement)s is already "
+                    "reconciled: its %(count)s itemised payments were not imported. Undo that "
+                    "reconciliation and reprocess this message to have the payments instead.",
+                    name=lump.heeros_link_archive_id or lump.payment_ref,
+                    amount=self._link_fmt(lump.amount, currency),
+                    statement=lump.statement_id.name or "-",
+                    count=count,
+                )
+            )
             return {"action": "keep"}
         if currency.compare_amounts(float(total), lump.amount) != 0:
-            state.warnings.append(_(
-                "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
-                "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
-                "not imported (they would count twice); check the bank's files.",
-                count=count, name=lump.heeros_link_archive_id or batch_key, items=self._link_fmt(total, currency),
-                amount=self._link_fmt(lump.amount, currency)))
+            state.warnings.append(
+                _(
+                    "The %(count)s itemised payments of %(name)s total %(items)s, but the statement line "
+                    "holding their lump sum is %(amount)s: the lump sum was kept and the payments were "
+                    "not imported (they would count twice); check the bank's files.",
+                    count=count,
+                    name=lump.heeros_link_archive_id or batch_key,
+                    items=self._link_fmt(total, currency),
+                    amount=self._link_fmt(lump.amount, currency),
+                )
+            )
             return {"action": "keep"}
         statement, sequence = lump.statement_id, lump.sequence
         lump_text = f"{lump.heeros_link_archive_id or lump.payment_ref} ({self._link_fmt(lump.amount, currency)})"
         lump.unlink()
-        state.notes.append(_(
-            "Lump sum %(lump)s of statement %(statement)s replaced by its %(count)s payments.",
-            lump=lump_text, statement=statement.name or "-", count=count))
+        state.notes.append(
+            _(
+                "Lump sum %(lump)s of statement %(statement)s replaced by its %(count)s payments.",
+                lump=lump_text,
+                statement=statement.name or "-",
+                count=count,
+            )
+        )
         return {"action": "replace", "statement_id": statement.id, "sequence": sequence}
 
     def _link_lump_line(self, state, journal, rows, batch_key, total=None):
@@ -647,13 +705,24 @@ class HeerosLinkBankImport(models.AbstractModel):
         total. Returns a statement line or an empty recordset."""
         Line = self.env["account.bank.statement.line"]
         if batch_key.startswith("a:"):
-            return Line.search([("journal_id", "=", journal.id), ("heeros_link_archive_id", "=", batch_key[2:]),
-                                ("heeros_link_batch_key", "=", False), ("heeros_link_import_id", "like", "a:%")],
-                               limit=1)
+            return Line.search(
+                [
+                    ("journal_id", "=", journal.id),
+                    ("heeros_link_archive_id", "=", batch_key[2:]),
+                    ("heeros_link_batch_key", "=", False),
+                    ("heeros_link_import_id", "like", "a:%"),
+                ],
+                limit=1,
+            )
         total = float(sum((r.amount for r in rows), Decimal(0)) if total is None else total)
-        candidates = Line.search([
-            ("journal_id", "=", journal.id), ("heeros_link_lump_sum", "=", True), ("date", "=", rows[0].date),
-            ("heeros_link_fi_code", "in", list(state.format.lump_sum_codes))])
+        candidates = Line.search(
+            [
+                ("journal_id", "=", journal.id),
+                ("heeros_link_lump_sum", "=", True),
+                ("date", "=", rows[0].date),
+                ("heeros_link_fi_code", "in", list(state.format.lump_sum_codes)),
+            ]
+        )
         currency = journal.currency_id or journal.company_id.currency_id
         return candidates.filtered(lambda line: currency.compare_amounts(line.amount, total) == 0)[:1]
 
@@ -662,8 +731,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         the statement entries of ``batch_keys``."""
         if not batch_keys:
             return {}
-        lines = self.env["account.bank.statement.line"].search([
-            ("journal_id", "=", journal.id), ("heeros_link_batch_key", "in", list(batch_keys))])
+        lines = self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id), ("heeros_link_batch_key", "in", list(batch_keys))]
+        )
         return dict(lines.grouped("heeros_link_batch_key"))
 
     def _link_ktl_items(self, state, journal, row):
@@ -671,8 +741,9 @@ class HeerosLinkBankImport(models.AbstractModel):
         payments of the account, when they add up to it; else ``None``."""
         if not state.format.is_lump_sum(row.entry.fi_code):
             return None
-        lines = self.env["account.bank.statement.line"].search([
-            ("journal_id", "=", journal.id), ("heeros_link_batch_key", "=", f"d:{row.date}")])
+        lines = self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id), ("heeros_link_batch_key", "=", f"d:{row.date}")]
+        )
         if not lines:
             return None
         currency = journal.currency_id or journal.company_id.currency_id
@@ -691,30 +762,48 @@ class HeerosLinkBankImport(models.AbstractModel):
         statement) keeps identical entries apart in their import ids."""
         date = entry.booking_date or entry.value_date or statement.to_date or statement.from_date
         if not date:
-            raise RecordError(_("entry %s has no booking date, nor has its statement a period: ask the bank "
-                                "for a corrected file", entry.archive_id or entry.entry_reference),
-                              file_name=state.file_name, line=entry.line)
+            raise RecordError(
+                _(
+                    "entry %s has no booking date, nor has its statement a period: ask the bank for a corrected file",
+                    entry.archive_id or entry.entry_reference,
+                ),
+                file_name=state.file_name,
+                line=entry.line,
+            )
         details = entry.details
         if len(details) == 1 and details[0].amount is None:
             details[0].amount = entry.amount
-        usable = len(details) == 1 or (len(details) > 1 and all(d.amount is not None for d in details)
-                                       and sum(d.amount for d in details) == entry.amount)
+        usable = len(details) == 1 or (
+            len(details) > 1
+            and all(d.amount is not None for d in details)
+            and sum(d.amount for d in details) == entry.amount
+        )
         if items and not usable:
             if len(details) > 1:
                 total = sum((d.amount for d in details if d.amount is not None), Decimal(0))
-                state.warnings.append(_(
-                    "Entry %(archive)s of %(date)s: its %(count)s payments total %(total)s but the entry "
-                    "is %(amount)s, so it was taken as one line, not itemised; check the bank's file.",
-                    archive=entry.archive_id or entry.entry_reference or "-", date=date,
-                    count=len(details), total=total, amount=entry.amount))
+                state.warnings.append(
+                    _(
+                        "Entry %(archive)s of %(date)s: its %(count)s payments total %(total)s but the entry "
+                        "is %(amount)s, so it was taken as one line, not itemised; check the bank's file.",
+                        archive=entry.archive_id or entry.entry_reference or "-",
+                        date=date,
+                        count=len(details),
+                        total=total,
+                        amount=entry.amount,
+                    )
+                )
             details = []
         if items and len(details) <= 1:
             detail = details[0] if details else None
-            key = _occurrence_key(occurrences, lambda n: (
-                detail.import_key(account, entry, n) if detail else entry.import_key(account, n)))
+            key = _occurrence_key(
+                occurrences, lambda n: detail.import_key(account, entry, n) if detail else entry.import_key(account, n)
+            )
             return [ImportRow(key, entry.amount, date, entry, detail, "item")]
-        if items or (usable and len(details) > 1 and (
-                state.format.is_lump_sum(entry.fi_code) or any(d.creditor_reference for d in details))):
+        if items or (
+            usable
+            and len(details) > 1
+            and (state.format.is_lump_sum(entry.fi_code) or any(d.creditor_reference for d in details))
+        ):
             rows = []
             for detail in details:
                 key = _occurrence_key(occurrences, lambda n, d=detail: d.import_key(account, entry, n))
@@ -733,9 +822,12 @@ class HeerosLinkBankImport(models.AbstractModel):
             return rows
         Line = self.env["account.bank.statement.line"]
         Line.flush_model(["heeros_link_import_id"])
-        self.env.cr.execute(SQL(
-            "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id = ANY(%s)",
-            keys))
+        self.env.cr.execute(
+            SQL(
+                "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id = ANY(%s)",
+                keys,
+            )
+        )
         existing = {key for (key,) in self.env.cr.fetchall()}
         return [r for r in rows if r.key not in existing]
 
@@ -770,20 +862,25 @@ class HeerosLinkBankImport(models.AbstractModel):
         text = text or entry.additional_info
         name = None
         if detail:
-            name = detail.counterparty_name or (detail.ultimate_debtor if row.amount > 0 else
-                                                detail.ultimate_creditor)
+            name = detail.counterparty_name or (detail.ultimate_debtor if row.amount > 0 else detail.ultimate_creditor)
         iso = "/".join(p for p in (entry.domain_code, entry.family_code, entry.subfamily_code) if p)
-        proprietary = (detail.proprietary_code if detail and row.kind == "item" else None) or \
-            entry.proprietary_code
-        fi_code = entry.fi_code if row.kind == "entry" else \
-            ((proprietary or "")[:3] if (proprietary or "")[:3].isdecimal() else entry.fi_code)
+        proprietary = (detail.proprietary_code if detail and row.kind == "item" else None) or entry.proprietary_code
+        fi_code = (
+            entry.fi_code
+            if row.kind == "entry"
+            else ((proprietary or "")[:3] if (proprietary or "")[:3].isdecimal() else entry.fi_code)
+        )
         archive = (detail.archive_id if detail and row.kind == "item" else None) or entry.archive_id
         exchange = (detail.exchange if detail else None) or entry.exchange
         charges = (detail.charges if detail else None) or (
-            entry.charges if row.kind == "entry" or len(entry.details) <= 1 else None)
+            entry.charges if row.kind == "entry" or len(entry.details) <= 1 else None
+        )
         instructed = None
-        if detail and detail.instructed_amount is not None and (
-                detail.instructed_currency != entry.currency or detail.instructed_amount != abs(row.amount)):
+        if (
+            detail
+            and detail.instructed_amount is not None
+            and (detail.instructed_currency != entry.currency or detail.instructed_amount != abs(row.amount))
+        ):
             instructed = f"{detail.instructed_amount} {detail.instructed_currency or ''}".strip()
         details = {
             "archive_id": archive,
@@ -860,20 +957,31 @@ class HeerosLinkBankImport(models.AbstractModel):
         """``{row: partner ids}``: the partners with the bank account (IBAN)
         the payment came from or went to, among the journal company's and
         shared partners."""
+
         def account(row):
             detail = row.detail
-            return _iban(detail.counterparty_iban or detail.counterparty_account) if detail and (
-                detail.counterparty_iban or detail.counterparty_account) else None
+            return (
+                _iban(detail.counterparty_iban or detail.counterparty_account)
+                if detail and (detail.counterparty_iban or detail.counterparty_account)
+                else None
+            )
+
         wanted = {row: account(row) for row in rows}
         accounts = {a for a in wanted.values() if a}
         if not accounts:
             return {}
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT b.sanitized_acc_number, p.commercial_partner_id
               FROM res_partner_bank b JOIN res_partner p ON p.id = b.partner_id
              WHERE b.sanitized_acc_number = ANY(%(accounts)s) AND b.active AND p.active
                AND (p.company_id IS NULL OR p.company_id = %(company)s)
-          ORDER BY b.id""", accounts=list(accounts), company=journal.company_id.id))
+          ORDER BY b.id""",
+                accounts=list(accounts),
+                company=journal.company_id.id,
+            )
+        )
         by_account = {}
         for number, partner in self.env.cr.fetchall():
             by_account.setdefault(number, set()).add(partner)
@@ -892,11 +1000,18 @@ class HeerosLinkBankImport(models.AbstractModel):
             return {}
         wanted = set(ids.values())
         vats = [f"FI{b.replace('-', '')}" for b in wanted]
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT p.company_registry, p.vat, p.commercial_partner_id FROM res_partner p
              WHERE p.active AND (p.company_id IS NULL OR p.company_id = %(company)s)
                AND (p.company_registry = ANY(%(ids)s) OR upper(replace(p.vat, ' ', '')) = ANY(%(vats)s))
-        """, ids=list(wanted), vats=vats, company=journal.company_id.id))
+        """,
+                ids=list(wanted),
+                vats=vats,
+                company=journal.company_id.id,
+            )
+        )
         by_id = {}
         for registry, vat, partner in self.env.cr.fetchall():
             for key in (registry, _business_id_from_vat(vat)):
@@ -907,15 +1022,23 @@ class HeerosLinkBankImport(models.AbstractModel):
     def _link_partners_by_name(self, state, journal, rows):
         """``{row: partner ids}``: the top-level partners named exactly (case
         aside) as the counterparty."""
-        wanted = {row: row.detail.counterparty_name.strip().lower() for row in rows
-                  if row.detail and row.detail.counterparty_name}
+        wanted = {
+            row: row.detail.counterparty_name.strip().lower()
+            for row in rows
+            if row.detail and row.detail.counterparty_name
+        }
         if not wanted:
             return {}
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT lower(p.name), p.id FROM res_partner p
              WHERE p.active AND p.parent_id IS NULL AND lower(p.name) = ANY(%(names)s)
                AND (p.company_id IS NULL OR p.company_id = %(company)s)""",
-                                names=list(set(wanted.values())), company=journal.company_id.id))
+                names=list(set(wanted.values())),
+                company=journal.company_id.id,
+            )
+        )
         by_name = {}
         for name, partner in self.env.cr.fetchall():
             by_name.setdefault(name, set()).add(partner)
@@ -931,8 +1054,11 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not todo:
             return
         seen |= todo
-        partners = self.env["res.partner"].with_company(journal.company_id).browse(
-            sorted({partner for _journal, partner in todo}))
+        partners = (
+            self.env["res.partner"]
+            .with_company(journal.company_id)
+            .browse(sorted({partner for _journal, partner in todo}))
+        )
         # one query each for all of them: the columns, the company-dependent
         # fields (fiscal position, payment methods, pricelist), contacts, bank
         # accounts; what the ORM reads of a single partner otherwise
@@ -989,18 +1115,24 @@ class HeerosLinkBankImport(models.AbstractModel):
         payment reference has one of the matching ``keys``
         (``fi_reference.matching_keys``), by due date; one query."""
         currency = journal.currency_id or journal.company_id.currency_id
-        self.env["account.move"].flush_model([
-            "payment_reference", "payment_state", "state", "move_type", "company_id", "currency_id",
-            "amount_residual"])
+        self.env["account.move"].flush_model(
+            ["payment_reference", "payment_state", "state", "move_type", "company_id", "currency_id", "amount_residual"]
+        )
         # the same compact form as the Python side's keys, every Unicode space removed
-        self.env.cr.execute(SQL(f"""
+        self.env.cr.execute(
+            SQL(
+                f"""
             SELECT id, payment_reference FROM account_move
              WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state = 'posted'
                AND payment_state IN ('not_paid', 'partial') AND currency_id = %(currency)s
                AND payment_reference IS NOT NULL
                AND {fi_reference.compact_sql("payment_reference")} = ANY(%(keys)s)
           ORDER BY invoice_date_due NULLS LAST, invoice_date NULLS LAST, id""",
-            company=journal.company_id.id, currency=currency.id, keys=list(keys)))
+                company=journal.company_id.id,
+                currency=currency.id,
+                keys=list(keys),
+            )
+        )
         by_key = defaultdict(list)
         for move_id, ref in self.env.cr.fetchall():
             by_key[fi_reference.compact(ref)].append(move_id)
@@ -1025,7 +1157,8 @@ class HeerosLinkBankImport(models.AbstractModel):
                     state.matches["unmatched"] += 1
                 continue
             receivables = row.invoices.line_ids.filtered(
-                lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled)
+                lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
+            )
             if not receivables:
                 line.heeros_link_match_state = "unmatched"
                 state.matches["unmatched"] += 1
@@ -1037,8 +1170,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         for (account_id, partner_id), suspense in moved.items():
             suspense.write({"account_id": account_id, "partner_id": partner_id})
         if plan:
-            self.env["account.move.line"]._reconcile_plan([suspense | receivables
-                                                           for suspense, receivables in plan])
+            self.env["account.move.line"]._reconcile_plan([suspense | receivables for suspense, receivables in plan])
 
     # ------------------------------------------------------------------
     # outcome
@@ -1055,16 +1187,26 @@ class HeerosLinkBankImport(models.AbstractModel):
         statements = self.env["account.bank.statement"].browse(state.statement_ids)
         parts = []
         if statements:
-            parts.append(_("%(count)s statement(s): %(names)s", count=len(statements),
-                           names=", ".join(statements.mapped("name"))))
+            parts.append(
+                _(
+                    "%(count)s statement(s): %(names)s",
+                    count=len(statements),
+                    names=", ".join(statements.mapped("name")),
+                )
+            )
         if state.line_ids:
             parts.append(_("%s statement line(s) created", len(state.line_ids)))
         if state.matches:
-            parts.append(_(
-                "reference payments: %(paid)s paid an invoice, %(partial)s paid part of one, "
-                "%(over)s paid more than the invoice, %(none)s found no open invoice",
-                paid=state.matches["paid"], partial=state.matches["partial"],
-                over=state.matches["overpaid"], none=state.matches["unmatched"]))
+            parts.append(
+                _(
+                    "reference payments: %(paid)s paid an invoice, %(partial)s paid part of one, "
+                    "%(over)s paid more than the invoice, %(none)s found no open invoice",
+                    paid=state.matches["paid"],
+                    partial=state.matches["partial"],
+                    over=state.matches["overpaid"],
+                    none=state.matches["unmatched"],
+                )
+            )
         parts.extend(state.notes)
         if state.warnings:
             message.bank_warning = "\n".join(state.warnings)
@@ -1082,11 +1224,18 @@ class HeerosLinkBankImport(models.AbstractModel):
         if not state.company:
             return queued
         connections = self.env["heeros.link.connection"]._link_forwarding(
-            state.company, state.kind, exclude=state.message.connection_id)
+            state.company, state.kind, exclude=state.message.connection_id
+        )
         for connection in connections:
-            queued |= Message._link_queue(state.kind, state.file_name or state.message.name, data, state.company,
-                                          connection=connection, external_ref=state.message.external_ref,
-                                          parent=state.message)
+            queued |= Message._link_queue(
+                state.kind,
+                state.file_name or state.message.name,
+                data,
+                state.company,
+                connection=connection,
+                external_ref=state.message.external_ref,
+                parent=state.message,
+            )
             state.notes.append(_("Copy queued for %s.", connection.name))
         return queued
 
@@ -1114,6 +1263,3 @@ def _business_id(detail):
 
 def _business_id_from_vat(vat):
     return identifiers.business_id_from_vat(vat) or None
-
-
-

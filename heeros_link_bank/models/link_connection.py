@@ -40,8 +40,9 @@ class HeerosLinkBankForwardType(models.Model):
             else:
                 record = self.create(dict(vals, code=code))
             if code in builtin:
-                xmlids.append({"xml_id": f"{MODULE}.forward_type_{code.replace('.', '')}",
-                               "record": record, "noupdate": False})
+                xmlids.append(
+                    {"xml_id": f"{MODULE}.forward_type_{code.replace('.', '')}", "record": record, "noupdate": False}
+                )
         self.env["ir.model.data"]._update_xmlids(xmlids, update=True)
         return True
 
@@ -50,14 +51,20 @@ class HeerosLinkConnection(models.Model):
     _inherit = "heeros.link.connection"
 
     forward_bank_files = fields.Boolean(
-        "Forward bank files", tracking=True,
+        "Forward bank files",
+        tracking=True,
         help="Send a copy of every bank statement and reference payment file the Link "
         "receives for the companies this connection serves, e.g. to a payroll, invoicing or "
-        "cash management system that reads them from this connection's outbox.")
+        "cash management system that reads them from this connection's outbox.",
+    )
     forward_type_ids = fields.Many2many(
-        "heeros.link.bank.forward.type", "heeros_link_connection_forward_type_rel",
-        "connection_id", "type_id", string="File types to forward",
-        help="Leave empty to forward every bank file type.")
+        "heeros.link.bank.forward.type",
+        "heeros_link_connection_forward_type_rel",
+        "connection_id",
+        "type_id",
+        string="File types to forward",
+        help="Leave empty to forward every bank file type.",
+    )
 
     @api.model
     def _link_forwarding(self, company, document_type, exclude=None):
@@ -66,12 +73,15 @@ class HeerosLinkConnection(models.Model):
         described = self.env["heeros.link.bank.import"]._link_bank_formats().get(document_type)
         if described is None or not described.forward:
             return self.browse()
-        connections = self.sudo().search([
-            ("forward_bank_files", "=", True),
-            ("direction", "in", ("out", "both")),
-            ("company_ids", "in", company.id),
-        ])
+        connections = self.sudo().search(
+            [
+                ("forward_bank_files", "=", True),
+                ("direction", "in", ("out", "both")),
+                ("company_ids", "in", company.id),
+            ]
+        )
         if exclude:
             connections -= exclude
         return connections.filtered(
-            lambda c: not c.forward_type_ids or document_type in c.forward_type_ids.mapped("code"))
+            lambda c: not c.forward_type_ids or document_type in c.forward_type_ids.mapped("code")
+        )

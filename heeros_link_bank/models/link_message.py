@@ -10,14 +10,19 @@ class HeerosLinkMessage(models.Model):
     _inherit = "heeros.link.message"
 
     bank_warning = fields.Text(
-        "Warning", readonly=True, copy=False,
+        "Warning",
+        readonly=True,
+        copy=False,
         help="Something in a processed bank file needs a person's attention: balances that do "
         "not add up, an itemisation that could not replace its lump sum. The file itself was "
-        "imported.")
-    bank_has_warning = fields.Boolean("Has warning", compute="_compute_bank_has_warning", store=True,
-                                      index="btree_not_null")
-    bank_statement_ids = fields.One2many("account.bank.statement", "heeros_link_bank_message_id",
-                                         "Bank statements", readonly=True)
+        "imported.",
+    )
+    bank_has_warning = fields.Boolean(
+        "Has warning", compute="_compute_bank_has_warning", store=True, index="btree_not_null"
+    )
+    bank_statement_ids = fields.One2many(
+        "account.bank.statement", "heeros_link_bank_message_id", "Bank statements", readonly=True
+    )
     bank_statement_count = fields.Integer(compute="_compute_bank_statement_count")
 
     @api.depends("bank_warning")
@@ -36,11 +41,15 @@ class HeerosLinkMessage(models.Model):
         as handler the import (or the format's own handler)."""
         types = super()._link_document_types()
         for code, described in self.env[HANDLER_MODEL]._link_bank_formats().items():
-            handler = described.handler or (
-                (HANDLER_MODEL, "_link_handle_bank_file") if described.imported else None)
-            types[code] = DocumentType(code=code, label=described.label, detect=described.detect,
-                                       handler=handler, priority=described.priority,
-                                       direction=described.direction)
+            handler = described.handler or ((HANDLER_MODEL, "_link_handle_bank_file") if described.imported else None)
+            types[code] = DocumentType(
+                code=code,
+                label=described.label,
+                detect=described.detect,
+                handler=handler,
+                priority=described.priority,
+                direction=described.direction,
+            )
         return types
 
     def action_view_bank_statements(self):
@@ -54,16 +63,24 @@ class HeerosLinkMessageConfidential(models.Model):
     _inherit = "heeros.link.message"
 
     heeros_link_confidential = fields.Boolean(
-        "Confidential", readonly=True, copy=False, index=True,
-        help="A salary file: visible only to the Salary payments group.")
+        "Confidential",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="A salary file: visible only to the Salary payments group.",
+    )
 
     @api.model
     def _link_document_types(self):
         types = super()._link_document_types()
         types["pain.001"] = DocumentType(
-            code="pain.001", label="Payment order (pain.001)", detect=detect.is_pain001,
-            handler=("heeros.link.payment.batch", "_heeros_link_handle_payroll_pain001"), priority=50,
-            direction="both")
+            code="pain.001",
+            label="Payment order (pain.001)",
+            detect=detect.is_pain001,
+            handler=("heeros.link.payment.batch", "_heeros_link_handle_payroll_pain001"),
+            priority=50,
+            direction="both",
+        )
         return types
 
     def _link_state_changed(self, state):
@@ -78,5 +95,4 @@ class HeerosLinkMessageConfidential(models.Model):
 class HeerosLinkMessageLinkConfidential(models.Model):
     _inherit = "heeros.link.message.link"
 
-    heeros_link_confidential = fields.Boolean(
-        related="message_id.heeros_link_confidential", store=True, index=True)
+    heeros_link_confidential = fields.Boolean(related="message_id.heeros_link_confidential", store=True, index=True)

@@ -68,8 +68,7 @@ def create_rows(model, rows, protected=()):
     stored computed fields are computed together afterwards, the fields in
     ``protected`` are taken as given."""
     protected = set(protected)
-    return model._create([{"stored": row, "inversed": {}, "inherited": {}, "protected": protected}
-                          for row in rows])
+    return model._create([{"stored": row, "inversed": {}, "inherited": {}, "protected": protected} for row in rows])
 
 
 def statement_line_index(date, sequence, line_id):
@@ -102,7 +101,8 @@ def next_sequence_format(move):
 #: them. Stored computed fields of other addons need not be listed: the
 #: fast path has the ORM compute them after the insert.
 KNOWN_COLUMNS = {
-    "account_move": frozenset("""
+    "account_move": frozenset(
+        """
         access_token always_tax_exigible amount_residual amount_residual_signed amount_tax amount_tax_signed
         amount_total amount_total_in_currency_signed amount_total_signed amount_untaxed
         amount_untaxed_in_currency_signed amount_untaxed_signed auto_post auto_post_origin_id auto_post_until
@@ -117,8 +117,10 @@ KNOWN_COLUMNS = {
         preferred_payment_method_line_id qr_code_method quick_edit_total_amount ref reversed_entry_id
         secure_sequence_number sending_data sequence_number sequence_prefix state statement_line_id
         tax_cash_basis_origin_move_id tax_cash_basis_rec_id write_date write_uid
-    """.split()),
-    "account_move_line": frozenset("""
+    """.split()
+    ),
+    "account_move_line": frozenset(
+        """
         account_id amount_currency amount_residual amount_residual_currency analytic_distribution balance
         company_currency_id company_id create_date create_uid credit currency_id date date_maturity debit
         discount discount_amount_currency discount_balance discount_date display_type full_reconcile_id
@@ -126,15 +128,18 @@ KNOWN_COLUMNS = {
         partner_id payment_id price_subtotal price_total price_unit product_id product_uom_id quantity
         reconcile_model_id reconciled ref sequence statement_id statement_line_id tax_base_amount tax_group_id
         tax_line_id tax_repartition_line_id tax_tag_invert write_date write_uid
-    """.split()),
-    "account_bank_statement_line": frozenset("""
+    """.split()
+    ),
+    "account_bank_statement_line": frozenset(
+        """
         account_number amount amount_currency amount_residual company_id create_date create_uid currency_id
         foreign_currency_id id internal_index is_reconciled journal_id move_id partner_id partner_name
         payment_ref sequence statement_id transaction_details transaction_type write_date write_uid
         heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key heeros_link_fi_code
         heeros_link_import_id heeros_link_iso_code heeros_link_lump_sum heeros_link_match_state
         heeros_link_reference
-    """.split()),
+    """.split()
+    ),
 }
 #: The model of each table.
 TABLE_MODELS = {
@@ -149,10 +154,14 @@ def unknown_columns(env, own_modules):
     the fast path does not know and would copy from its pattern row: neither
     in :data:`KNOWN_COLUMNS` nor a stored computed field of an addon outside
     ``own_modules`` (those are computed by the ORM after the insert)."""
-    env.cr.execute(SQL(
-        """SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    env.cr.execute(
+        SQL(
+            """SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
             WHERE c.relname = ANY(%s) AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-              AND c.relnamespace = 'public'::regnamespace""", list(KNOWN_COLUMNS)))
+              AND c.relnamespace = 'public'::regnamespace""",
+            list(KNOWN_COLUMNS),
+        )
+    )
     found = {}
     for table, column in env.cr.fetchall():
         if column in KNOWN_COLUMNS[table]:

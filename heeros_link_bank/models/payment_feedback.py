@@ -43,8 +43,21 @@ REJECTED_CODES = frozenset({"RJCT", "CANC"})
 PARTIAL_CODES = frozenset({"PART"})
 #: How far along a status is: a later report of a lower rank (an ACTC that
 #: arrives after the ACSC) does not take a payment back.
-RANK = {"RCVD": 0, "PDNG": 1, "ACTC": 2, "ACCP": 3, "ACWC": 3, "ACWP": 3, "ACFC": 3, "ACPD": 3,
-        "ACSP": 4, "ACCC": 5, "ACSC": 5, "CANC": 9, "RJCT": 9}
+RANK = {
+    "RCVD": 0,
+    "PDNG": 1,
+    "ACTC": 2,
+    "ACCP": 3,
+    "ACWC": 3,
+    "ACWP": 3,
+    "ACFC": 3,
+    "ACPD": 3,
+    "ACSP": 4,
+    "ACCC": 5,
+    "ACSC": 5,
+    "CANC": 9,
+    "RJCT": 9,
+}
 #: Batch states feedback may change (a draft or cancelled batch never was sent).
 FEEDBACK_BATCH_STATES = ("queued", "sent", "accepted", "partial", "rejected", "done")
 #: Line states feedback may change.
@@ -79,15 +92,15 @@ class Verdict:
 class FeedbackRun:
     """What applying one pain.002 (one message) carries from hook to hook."""
 
-    message: object                                    # heeros.link.message (inbound)
-    report: object                                     # pain002.Report
+    message: object  # heeros.link.message (inbound)
+    report: object  # pain002.Report
     file_name: str | None = None
-    company: object = None                             # res.company the report was routed to
-    batches: object = None                             # heeros.link.payment.batch matched
-    unknown_e2e: list = field(default_factory=list)    # end-to-end ids no line of the batch has
+    company: object = None  # res.company the report was routed to
+    batches: object = None  # heeros.link.payment.batch matched
+    unknown_e2e: list = field(default_factory=list)  # end-to-end ids no line of the batch has
     unknown_infos: list = field(default_factory=list)  # payment information ids no line has
-    rejected_line_ids: list = field(default_factory=list)   # lines newly rejected
-    changed_line_ids: list = field(default_factory=list)    # lines whose state or status changed
+    rejected_line_ids: list = field(default_factory=list)  # lines newly rejected
+    changed_line_ids: list = field(default_factory=list)  # lines whose state or status changed
     notes: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
@@ -165,14 +178,23 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
             return
         Message = self.env["heeros.link.message"].sudo()
         companies = run.message.company_id | run.message.connection_id.company_ids
-        earlier = Message.search([
-            ("id", "!=", run.message.id), ("direction", "=", "in"), ("document_type", "=", "pain.002"),
-            ("state", "=", "processed"), ("external_ref", "=", own_id),
-            ("company_id", "in", companies.ids)], limit=1, order="id")
+        earlier = Message.search(
+            [
+                ("id", "!=", run.message.id),
+                ("direction", "=", "in"),
+                ("document_type", "=", "pain.002"),
+                ("state", "=", "processed"),
+                ("external_ref", "=", own_id),
+                ("company_id", "in", companies.ids),
+            ],
+            limit=1,
+            order="id",
+        )
         if earlier:
-            raise DuplicateDocument(_(
-                "payment status report %(id)s was already applied by message %(name)s",
-                id=own_id, name=earlier.name), file_name=run.file_name)
+            raise DuplicateDocument(
+                _("payment status report %(id)s was already applied by message %(name)s", id=own_id, name=earlier.name),
+                file_name=run.file_name,
+            )
 
     def _link_feedback_ids(self, report):
         """``(original message id, payment information ids, end-to-end ids)``
@@ -204,18 +226,20 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
             batches = Batch.search([("pain_message_id", "=", original), ("company_id", "in", companies.ids)])
             looked_for.append(_("original message id %s", original))
         if not batches and info_ids:
-            batches = Line.search([("payment_info_id", "in", info_ids),
-                                   ("company_id", "in", companies.ids)]).batch_id
+            batches = Line.search([("payment_info_id", "in", info_ids), ("company_id", "in", companies.ids)]).batch_id
             looked_for.append(_("payment information ids %s", _joined(info_ids)))
         if not batches and e2e:
-            batches = Line.search([("end_to_end_id", "in", e2e),
-                                   ("company_id", "in", companies.ids)]).batch_id
+            batches = Line.search([("end_to_end_id", "in", e2e), ("company_id", "in", companies.ids)]).batch_id
             looked_for.append(_("end-to-end ids %s", _joined(e2e)))
         if not batches:
-            raise RoutingError(_(
-                "no payment batch matches this payment status report (%(ids)s): check that the batch "
-                "was sent from this database and the connection serves its company, then reprocess",
-                ids="; ".join(looked_for) or _("the report carries no ids")), file_name=run.file_name)
+            raise RoutingError(
+                _(
+                    "no payment batch matches this payment status report (%(ids)s): check that the batch "
+                    "was sent from this database and the connection serves its company, then reprocess",
+                    ids="; ".join(looked_for) or _("the report carries no ids"),
+                ),
+                file_name=run.file_name,
+            )
         run.company = message._link_route(batches.company_id, "; ".join(looked_for))
         return batches.filtered(lambda b: b.company_id == run.company)
 
@@ -241,9 +265,13 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         detailed = bool(tx_by_e2e) or any(i.status for i in infos.values())
         # ten thousand lines: read as rows, not records
         self.env["heeros.link.payment.line"].flush_model(["batch_id", "end_to_end_id", "payment_info_id"])
-        self.env.cr.execute(SQL(
-            "SELECT id, batch_id, end_to_end_id, payment_info_id FROM heeros_link_payment_line "
-            "WHERE batch_id = ANY(%s) ORDER BY id", batches.ids))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, batch_id, end_to_end_id, payment_info_id FROM heeros_link_payment_line "
+                "WHERE batch_id = ANY(%s) ORDER BY id",
+                batches.ids,
+            )
+        )
         known_e2e = set()
         known_infos = set()
         result = defaultdict(dict)
@@ -251,7 +279,8 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
             known_e2e.add(e2e)
             known_infos.add(info_id)
             verdict = self._link_feedback_line_verdict(
-                run, group_code, group_reason, infos.get(info_id), tx_by_e2e.get(e2e), detailed)
+                run, group_code, group_reason, infos.get(info_id), tx_by_e2e.get(e2e), detailed
+            )
             if verdict:
                 result[batch_id][line_id] = verdict
         run.unknown_e2e = [e for e in tx_by_e2e if e not in known_e2e]
@@ -269,8 +298,11 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         tx_code = (tx.status or "").upper() or None if tx else None
         tx_reason = _first_reason(_reasons_of(tx)) if tx else (None, None)
         if group_code in REJECTED_CODES:
-            reason = tx_reason if tx_code in REJECTED_CODES and any(tx_reason) else (
-                info_reason if info_code in REJECTED_CODES and any(info_reason) else group_reason)
+            reason = (
+                tx_reason
+                if tx_code in REJECTED_CODES and any(tx_reason)
+                else (info_reason if info_code in REJECTED_CODES and any(info_reason) else group_reason)
+            )
             return Verdict(group_code, *reason)
         if info_code in REJECTED_CODES:
             reason = tx_reason if tx_code in REJECTED_CODES and any(tx_reason) else info_reason
@@ -303,16 +335,26 @@ class HeerosLinkPaymentFeedback(models.AbstractModel):
         named that no payment has (``run.unknown_*``) as the message's
         warning. Returns nothing."""
         batches = run.batches
-        parts = [_("Payment status report for %(batches)s: %(changed)s payment(s) updated, "
-                   "%(rejected)s rejected.", batches=", ".join(batches.mapped("name")),
-                   changed=len(run.changed_line_ids), rejected=len(run.rejected_line_ids))]
+        parts = [
+            _(
+                "Payment status report for %(batches)s: %(changed)s payment(s) updated, %(rejected)s rejected.",
+                batches=", ".join(batches.mapped("name")),
+                changed=len(run.changed_line_ids),
+                rejected=len(run.rejected_line_ids),
+            )
+        ]
         warnings = []
         if run.unknown_e2e:
-            warnings.append(_("The report names end-to-end ids no payment of the batch has: %s",
-                              _joined(run.unknown_e2e)))
+            warnings.append(
+                _("The report names end-to-end ids no payment of the batch has: %s", _joined(run.unknown_e2e))
+            )
         if run.unknown_infos:
-            warnings.append(_("The report names payment information ids no payment of the batch has: %s",
-                              _joined(run.unknown_infos)))
+            warnings.append(
+                _(
+                    "The report names payment information ids no payment of the batch has: %s",
+                    _joined(run.unknown_infos),
+                )
+            )
         parts.extend(run.notes)
         parts.extend(warnings)
         if warnings:
@@ -324,11 +366,17 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
     _inherit = "heeros.link.payment.batch"
 
     feedback_overdue = fields.Boolean(
-        "Feedback overdue", compute="_compute_feedback_overdue", store=True, index=True, readonly=True,
+        "Feedback overdue",
+        compute="_compute_feedback_overdue",
+        store=True,
+        index=True,
+        readonly=True,
         help="Sent, and the bank has not answered within the company's waiting time: ask the bank "
-        "whether the batch arrived.")
+        "whether the batch arrived.",
+    )
     feedback_due_at = fields.Datetime(
-        "Feedback expected by", compute="_compute_feedback_overdue", store=True, readonly=True)
+        "Feedback expected by", compute="_compute_feedback_overdue", store=True, readonly=True
+    )
 
     @api.depends("state", "sent_at", "feedback_at", "company_id.heeros_link_feedback_hours")
     def _compute_feedback_overdue(self):
@@ -344,8 +392,11 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         """Refresh the overdue flag of the batches waiting for feedback, in
         every company (the flag depends on the clock, which no field
         dependency sees). Returns the batches newly flagged."""
-        batches = self.sudo().with_context(active_test=False).search([
-            "|", ("feedback_overdue", "=", True), "&", ("state", "=", "sent"), ("feedback_at", "=", False)])
+        batches = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(["|", ("feedback_overdue", "=", True), "&", ("state", "=", "sent"), ("feedback_at", "=", False)])
+        )
         before = batches.filtered("feedback_overdue")
         fnames = ["feedback_overdue", "feedback_due_at"]
         for fname in fnames:
@@ -368,8 +419,13 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         anything changed."""
         self.ensure_one()
         if self.state not in FEEDBACK_BATCH_STATES:
-            run.notes.append(_("Batch %(name)s is %(state)s: the report was not applied to it.",
-                               name=self.name, state=self._fields["state"].convert_to_export(self.state, self)))
+            run.notes.append(
+                _(
+                    "Batch %(name)s is %(state)s: the report was not applied to it.",
+                    name=self.name,
+                    state=self._fields["state"].convert_to_export(self.state, self),
+                )
+            )
             return False
         if run.message not in self.heeros_link_message_ids:
             # the bank's answers are listed with the file they answer (the batch's Files)
@@ -405,9 +461,13 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
             return Line, Line
         fnames = ["state", "status_code", "reason_code", "reason_text"]
         Line.flush_model(fnames)
-        self.env.cr.execute(SQL(
-            "SELECT id, state, status_code, reason_code, reason_text FROM heeros_link_payment_line "
-            "WHERE id = ANY(%s)", list(verdicts)))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, state, status_code, reason_code, reason_text FROM heeros_link_payment_line "
+                "WHERE id = ANY(%s)",
+                list(verdicts),
+            )
+        )
         current = {row[0]: dict(zip(fnames, row[1:])) for row in self.env.cr.fetchall()}
         groups = defaultdict(list)
         rejected = []
@@ -424,8 +484,11 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
                 target = None  # final: a cancelled payment is not revived, a booked one not undone
             elif target == "accepted" and state == "done":
                 target = None
-            vals = {"status_code": verdict.code, "reason_code": verdict.reason_code or False,
-                    "reason_text": verdict.reason_text or False}
+            vals = {
+                "status_code": verdict.code,
+                "reason_code": verdict.reason_code or False,
+                "reason_text": verdict.reason_text or False,
+            }
             if target and target != state:
                 vals["state"] = target
             if all((now.get(k) or False) == v for k, v in vals.items()):
@@ -449,7 +512,8 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         self.ensure_one()
         counts = defaultdict(int)
         for state, count in self.env["heeros.link.payment.line"]._read_group(
-                [("batch_id", "=", self.id), ("state", "!=", "cancel")], ["state"], ["__count"]):
+            [("batch_id", "=", self.id), ("state", "!=", "cancel")], ["state"], ["__count"]
+        ):
             counts[state] += count
         rejected = counts["rejected"]
         accepted = counts["accepted"] + counts["done"]
@@ -474,22 +538,33 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         related message."""
         if self.state not in ("accepted", "partial", "rejected", "done"):
             return
-        outbound = self.sudo().heeros_link_message_ids.filtered(
-            lambda m: m.direction == "out" and m.state == "sent")
+        outbound = self.sudo().heeros_link_message_ids.filtered(lambda m: m.direction == "out" and m.state == "sent")
         if outbound:
             accepted = self.state != "rejected"
-            outbound._link_set_feedback(accepted, text=None if accepted else _(
-                "The bank rejected the payment batch %s.", self.name), feedback=run.message)
+            outbound._link_set_feedback(
+                accepted,
+                text=None if accepted else _("The bank rejected the payment batch %s.", self.name),
+                feedback=run.message,
+            )
 
     def _heeros_link_feedback_note(self, run, changed, rejected):
         """Say in the batch's chatter what the report changed: counts and
         the bank's status only, no payee (salary batches too)."""
         self.ensure_one()
         state = self._fields["state"].convert_to_export(self.state, self)
-        self.message_post(body=plaintext2html(_(
-            "Bank status report %(report)s (%(message)s): %(changed)s payment(s) updated, %(rejected)s "
-            "rejected; the batch is %(state)s.", report=run.report.message_id or "-", message=run.message.name,
-            changed=len(changed), rejected=len(rejected), state=state)))
+        self.message_post(
+            body=plaintext2html(
+                _(
+                    "Bank status report %(report)s (%(message)s): %(changed)s payment(s) updated, %(rejected)s "
+                    "rejected; the batch is %(state)s.",
+                    report=run.report.message_id or "-",
+                    message=run.message.name,
+                    changed=len(changed),
+                    rejected=len(rejected),
+                    state=state,
+                )
+            )
+        )
 
     def _heeros_link_feedback_activity(self, run, rejected):
         """A to-do for the batch's responsible person (else whoever approved
@@ -503,9 +578,11 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         lang = user.lang or self.env.lang
         batch = self.with_context(lang=lang)
         batch.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=user.id,
+            "mail.mail_activity_data_todo",
+            user_id=user.id,
             summary=batch._heeros_link_feedback_activity_summary(),
-            note=plaintext2html(batch._heeros_link_feedback_activity_note(rejected)))
+            note=plaintext2html(batch._heeros_link_feedback_activity_note(rejected)),
+        )
 
     def _heeros_link_feedback_activity_summary(self):
         return _("Payments rejected by the bank")
@@ -519,16 +596,25 @@ class HeerosLinkPaymentBatchFeedback(models.Model):
         by_reason = defaultdict(list)
         for line in rejected:
             words = Feedback._link_reason_words(line.reason_code, lang)
-            reason = " - ".join(p for p in (line.reason_code, words, line.reason_text) if p) or \
-                _("no reason given")
-            who = line.end_to_end_id if self.confidential else \
-                f"{line.creditor_name or line.partner_id.name or '-'} ({line.end_to_end_id})"
+            reason = " - ".join(p for p in (line.reason_code, words, line.reason_text) if p) or _("no reason given")
+            who = (
+                line.end_to_end_id
+                if self.confidential
+                else f"{line.creditor_name or line.partner_id.name or '-'} ({line.end_to_end_id})"
+            )
             by_reason[reason].append(who)
         rows = [f"{reason}: {', '.join(names)}" for reason, names in by_reason.items()]
-        return "\n".join([_(
-            "The bank rejected %(count)s payment(s) of batch %(name)s. They were cancelled and their "
-            "bills are open for payment again; correct them and pay them in a new batch.",
-            count=len(rejected), name=self.name), *rows])
+        return "\n".join(
+            [
+                _(
+                    "The bank rejected %(count)s payment(s) of batch %(name)s. They were cancelled and their "
+                    "bills are open for payment again; correct them and pay them in a new batch.",
+                    count=len(rejected),
+                    name=self.name,
+                ),
+                *rows,
+            ]
+        )
 
 
 class HeerosLinkPaymentLineFeedback(models.Model):
@@ -550,23 +636,29 @@ class AccountJournalFeedback(models.Model):
     _inherit = "account.journal"
 
     heeros_link_overdue_batch_count = fields.Integer(
-        "Batches without feedback", compute="_compute_heeros_link_overdue_batch_count",
-        help="Payment batches from this account sent to the bank with no status report in time.")
+        "Batches without feedback",
+        compute="_compute_heeros_link_overdue_batch_count",
+        help="Payment batches from this account sent to the bank with no status report in time.",
+    )
 
     def _compute_heeros_link_overdue_batch_count(self):
         Batch = self.env["heeros.link.payment.batch"]
         counts = {}
         # the dashboard is every accountant's; only those who see batches get the count
         if Batch.has_access("read"):
-            counts = dict(Batch._read_group(
-                [("journal_id", "in", self.ids), ("feedback_overdue", "=", True)], ["journal_id"], ["__count"]))
+            counts = dict(
+                Batch._read_group(
+                    [("journal_id", "in", self.ids), ("feedback_overdue", "=", True)], ["journal_id"], ["__count"]
+                )
+            )
         for journal in self:
             journal.heeros_link_overdue_batch_count = counts.get(journal, 0)
 
     def action_heeros_link_overdue_batches(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "heeros_link_bank.heeros_link_payment_batch_action_feedback_overdue")
+            "heeros_link_bank.heeros_link_payment_batch_action_feedback_overdue"
+        )
         action["domain"] = [("journal_id", "=", self.id)]
         return action
 
@@ -575,16 +667,17 @@ class ResCompanyFeedback(models.Model):
     _inherit = "res.company"
 
     heeros_link_feedback_hours = fields.Integer(
-        "Payment feedback expected within (hours)", default=24,
+        "Payment feedback expected within (hours)",
+        default=24,
         help="A payment batch sent this long ago without any status report from the bank is flagged "
-        "as overdue. 0 turns the check off.")
+        "as overdue. 0 turns the check off.",
+    )
 
 
 class ResConfigSettingsFeedback(models.TransientModel):
     _inherit = "res.config.settings"
 
-    heeros_link_feedback_hours = fields.Integer(related="company_id.heeros_link_feedback_hours",
-                                                readonly=False)
+    heeros_link_feedback_hours = fields.Integer(related="company_id.heeros_link_feedback_hours", readonly=False)
 
 
 class HeerosLinkMessageFeedback(models.Model):
@@ -594,8 +687,13 @@ class HeerosLinkMessageFeedback(models.Model):
     def _link_document_types(self):
         types = super()._link_document_types()
         types["pain.002"] = DocumentType(
-            code="pain.002", label="Payment status report (pain.002)", detect=pain002.is_pain002,
-            handler=(FEEDBACK_MODEL, "_link_handle_pain002"), priority=50, direction="in")
+            code="pain.002",
+            label="Payment status report (pain.002)",
+            detect=pain002.is_pain002,
+            handler=(FEEDBACK_MODEL, "_link_handle_pain002"),
+            priority=50,
+            direction="in",
+        )
         return types
 
 
@@ -664,12 +762,18 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
                     break
             else:
                 if named:
-                    state.warnings.append(_(
-                        "Entry %(archive)s of %(date)s names payment batch %(batch)s, but its amount "
-                        "%(amount)s is not that of the batch's open payments (%(total)s): reconcile it "
-                        "by hand.", archive=row.entry.archive_id or "-", date=row.date,
-                        batch=named[0]["batch_name"], amount=self._link_fmt(-row.amount, currency),
-                        total=self._link_fmt(sum(c["amount"] for c in named), currency)))
+                    state.warnings.append(
+                        _(
+                            "Entry %(archive)s of %(date)s names payment batch %(batch)s, but its amount "
+                            "%(amount)s is not that of the batch's open payments (%(total)s): reconcile it "
+                            "by hand.",
+                            archive=row.entry.archive_id or "-",
+                            date=row.date,
+                            batch=named[0]["batch_name"],
+                            amount=self._link_fmt(-row.amount, currency),
+                            total=self._link_fmt(sum(c["amount"] for c in named), currency),
+                        )
+                    )
 
     def _link_batch_keys(self, state, row):
         """``(end-to-end ids, batch ids)`` an outgoing ``row`` carries: the
@@ -683,13 +787,22 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
             e2e = []  # a batch entry only some of whose payments are named is matched as a batch
         ids = []
         # the most specific first: a payment information block before the whole file
-        for value in (entry.batch_payment_info_id, *(d.payment_info_id for d in details),
-                      entry.batch_message_id, *(d.message_id for d in details),
-                      entry.entry_reference, entry.archive_id, *(d.archive_id for d in details)):
+        for value in (
+            entry.batch_payment_info_id,
+            *(d.payment_info_id for d in details),
+            entry.batch_message_id,
+            *(d.message_id for d in details),
+            entry.entry_reference,
+            entry.archive_id,
+            *(d.archive_id for d in details),
+        ):
             if value and value not in ids:
                 ids.append(value)
-        for text in (entry.additional_info, *(d.remittance_info for d in details),
-                     *(d.additional_remittance_info for d in details)):
+        for text in (
+            entry.additional_info,
+            *(d.remittance_info for d in details),
+            *(d.additional_remittance_info for d in details),
+        ):
             for token in _TOKEN.findall(text or ""):
                 if token not in ids:
                     ids.append(token)
@@ -702,7 +815,9 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
         and batch. One query."""
         for model in ("heeros.link.payment.line", "heeros.link.payment.batch", "account.payment"):
             self.env[model].flush_model()
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT l.id, l.end_to_end_id, l.payment_info_id, l.amount, l.partner_id, l.payment_id,
                    b.pain_message_id, b.name AS batch_name
               FROM heeros_link_payment_line l
@@ -713,8 +828,14 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
                AND NOT COALESCE(p.is_matched, FALSE)
                AND (l.end_to_end_id = ANY(%(e2e)s) OR b.pain_message_id = ANY(%(ids)s)
                     OR l.payment_info_id = ANY(%(ids)s))
-          ORDER BY l.id""", company=journal.company_id.id, journal=journal.id,
-            states=list(OPEN_LINE_STATES), e2e=list(e2e), ids=list(ids)))
+          ORDER BY l.id""",
+                company=journal.company_id.id,
+                journal=journal.id,
+                states=list(OPEN_LINE_STATES),
+                e2e=list(e2e),
+                ids=list(ids),
+            )
+        )
         return self.env.cr.dictfetchall()
 
     def _link_batch_outstanding_items(self, state, payments):
@@ -726,10 +847,12 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
         for payment in payments:
             if payment.move_id:
                 items |= payment.move_id.line_ids.filtered(
-                    lambda aml, p=payment: aml.account_id == p.outstanding_account_id and not aml.reconciled)
+                    lambda aml, p=payment: aml.account_id == p.outstanding_account_id and not aml.reconciled
+                )
             else:
                 items |= payment.invoice_ids.line_ids.filtered(
-                    lambda aml: aml.account_id.account_type == "liability_payable" and not aml.reconciled)
+                    lambda aml: aml.account_id.account_type == "liability_payable" and not aml.reconciled
+                )
         return items
 
     def _link_reconcile(self, state, lines, rows):
@@ -757,8 +880,9 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
                 continue
             _liquidity, suspense, _other = line._seek_for_lines()
             partners = outstanding.partner_id
-            suspense.write({"account_id": outstanding[0].account_id.id,
-                            "partner_id": partners.id if len(partners) == 1 else False})
+            suspense.write(
+                {"account_id": outstanding[0].account_id.id, "partner_id": partners.id if len(partners) == 1 else False}
+            )
             plan.append(suspense | outstanding)
             paid |= payments
         if not plan:
@@ -771,5 +895,10 @@ class HeerosLinkBankImportBatches(models.AbstractModel):
             open_lines = batch.line_ids.filtered(lambda pl: pl.state in ("draft", "sent", "accepted"))
             if not open_lines and batch.state in ("sent", "accepted", "partial"):
                 batch.state = "done"
-        state.notes.append(_("%(count)s payment(s) of batches %(names)s reconciled with the statement.",
-                             count=len(done), names=", ".join(done.batch_id.mapped("name"))))
+        state.notes.append(
+            _(
+                "%(count)s payment(s) of batches %(names)s reconciled with the statement.",
+                count=len(done),
+                names=", ".join(done.batch_id.mapped("name")),
+            )
+        )

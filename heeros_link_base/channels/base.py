@@ -77,17 +77,17 @@ class ChannelConfig:
     outbox: str = "outbox"
     archive: str = "archive"
     after_download: str = "move"  # 'move' to archive, or 'delete'
-    root: str = ""                 # local folder
-    allowed_root: str = ""         # the local folder must stay inside this one (when set)
+    root: str = ""  # local folder
+    allowed_root: str = ""  # the local folder must stay inside this one (when set)
     host: str = ""
     port: int = 22
     username: str = ""
     password: str = field(default="", repr=False)
     private_key: str = field(default="", repr=False)
     passphrase: str = field(default="", repr=False)
-    host_key: str = ""             # "ssh-ed25519 AAAA..." (OpenSSH known_hosts form)
+    host_key: str = ""  # "ssh-ed25519 AAAA..." (OpenSSH known_hosts form)
     timeout: float = 30.0
-    max_size: int = 0              # refuse larger downloads (0 = no limit)
+    max_size: int = 0  # refuse larger downloads (0 = no limit)
 
 
 _REGISTRY = {}

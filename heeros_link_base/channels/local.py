@@ -34,8 +34,11 @@ class LocalChannel(Channel):
     def _what(self, name):
         if not name:
             return "connection's folder"
-        labels = {self.config.inbox: "inbox folder", self.config.outbox: "outbox folder",
-                  self.config.archive: "archive folder"}
+        labels = {
+            self.config.inbox: "inbox folder",
+            self.config.outbox: "outbox folder",
+            self.config.archive: "archive folder",
+        }
         return labels.get(name, "folder")
 
     def _folder(self, name, create=True):
@@ -85,8 +88,7 @@ class LocalChannel(Channel):
             if entry.name.startswith(".") or not entry.is_file(follow_symlinks=False):
                 continue
             stat = entry.stat()
-            files.append(RemoteFile(name=entry.name, size=stat.st_size,
-                                    mtime=stat.st_mtime, path=entry.path))
+            files.append(RemoteFile(name=entry.name, size=stat.st_size, mtime=stat.st_mtime, path=entry.path))
         return files
 
     def download(self, remote):

@@ -79,12 +79,14 @@ def relative_folder(value, what):
     if text.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", text):
         raise ChannelConfigError(
             f"the {what} {text!r} is an absolute path: give a folder relative to the "
-            "connection's folder, such as 'inbox'")
+            "connection's folder, such as 'inbox'"
+        )
     parts = [part for part in re.split(r"[/\\]", text) if part not in ("", ".")]
     if ".." in parts:
         raise ChannelConfigError(
             f"the {what} {text!r} climbs out of the connection's folder with '..': give a "
-            "folder inside it, such as 'inbox'")
+            "folder inside it, such as 'inbox'"
+        )
     return posixpath.join(*parts) if parts else ""
 
 
@@ -100,6 +102,5 @@ def inside(root, path, what):
     real_root = os.path.realpath(root)
     real = os.path.realpath(path)
     if not is_within(real, real_root):
-        raise ChannelConfigError(
-            f"the {what} {path} resolves to {real}, outside the allowed folder {real_root}")
+        raise ChannelConfigError(f"the {what} {path} resolves to {real}, outside the allowed folder {real_root}")
     return real

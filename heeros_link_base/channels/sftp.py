@@ -49,7 +49,8 @@ def parse_host_key(text):
     if len(parts) < 2:
         raise ChannelConfigError(
             "the pinned host key must look like 'ssh-ed25519 AAAAC3Nza...' "
-            "(a line of known_hosts or of the server's *.pub host key file)")
+            "(a line of known_hosts or of the server's *.pub host key file)"
+        )
     try:
         key = paramiko.PKey.from_type_string(parts[0], base64.b64decode(parts[1]))
     except Exception as exc:  # noqa: BLE001 - paramiko raises several types for bad keys
@@ -66,8 +67,7 @@ def load_private_key(text, passphrase=""):
             raise ChannelConfigError("the private key is encrypted: set its passphrase") from None
         except (paramiko.SSHException, ValueError) as exc:
             errors.append(f"{cls.__name__}: {exc}")
-    raise ChannelConfigError(
-        "the private key cannot be read (OpenSSH or PEM Ed25519/ECDSA/RSA key expected)")
+    raise ChannelConfigError("the private key cannot be read (OpenSSH or PEM Ed25519/ECDSA/RSA key expected)")
 
 
 def _transport(config, key_type=None):
@@ -112,7 +112,8 @@ class SftpChannel(Channel):
         if not config.host_key:
             raise ChannelConfigError(
                 f"no host key is pinned for {config.host}: fetch the server's key, check its "
-                "fingerprint with the server's administrator and pin it before connecting")
+                "fingerprint with the server's administrator and pin it before connecting"
+            )
         key_type, pinned = parse_host_key(config.host_key)
         self.transport = _transport(config, key_type=key_type)
         offered = self.transport.get_remote_server_key()
@@ -122,7 +123,8 @@ class SftpChannel(Channel):
                 f"host key of {config.host}:{config.port} does not match the pinned key: "
                 f"server offered {offered.get_name()} {fingerprint(offered)}, "
                 f"pinned is {pinned.get_name()} {fingerprint(pinned)}. "
-                "Connection refused; if the server's key was really changed, pin the new one.")
+                "Connection refused; if the server's key was really changed, pin the new one."
+            )
         try:
             if config.private_key:
                 pkey = load_private_key(config.private_key, config.passphrase)
@@ -133,8 +135,7 @@ class SftpChannel(Channel):
                 raise ChannelConfigError("the SFTP connection has neither a private key nor a password")
         except paramiko.AuthenticationException:
             self.close()
-            raise ChannelAuthError(
-                f"{config.host} refused the credentials of user {config.username!r}") from None
+            raise ChannelAuthError(f"{config.host} refused the credentials of user {config.username!r}") from None
         except paramiko.SSHException as exc:
             self.close()
             raise ChannelError(f"SSH authentication with {config.host} failed: {exc}") from None
@@ -175,8 +176,14 @@ class SftpChannel(Channel):
                 continue
             if not is_plain_name(attr.filename):
                 continue  # no real directory entry has such a name: a hostile server
-            files.append(RemoteFile(name=attr.filename, size=attr.st_size, mtime=attr.st_mtime,
-                                    path=posixpath.join(folder, attr.filename)))
+            files.append(
+                RemoteFile(
+                    name=attr.filename,
+                    size=attr.st_size,
+                    mtime=attr.st_mtime,
+                    path=posixpath.join(folder, attr.filename),
+                )
+            )
         return files
 
     def _inbox_path(self, remote):

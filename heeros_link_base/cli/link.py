@@ -39,14 +39,15 @@ STORED_STATES = OK_STATES | {"received"}
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog=f"{Path(sys.argv[0]).name} link", description=__doc__,
+        prog=f"{Path(sys.argv[0]).name} link",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Any other option is passed on to Odoo's own option parser.")
+        epilog="Any other option is passed on to Odoo's own option parser.",
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     imp = sub.add_parser("import", help="import files as inbound messages")
     imp.add_argument("files", nargs="+", metavar="FILE")
-    imp.add_argument("--company", type=int,
-                     help="company id (default: the administrator's current company)")
+    imp.add_argument("--company", type=int, help="company id (default: the administrator's current company)")
     imp.add_argument("--no-process", action="store_true", help="store only; process later")
     sub.add_parser("status", help="message counts as JSON")
     return parser
@@ -84,12 +85,12 @@ class Link(Command):
         opts = _parser().parse_args(ours)
         config.parse_config(odoo_args, setup_logging=True)
         # Logs go to stderr (or the configured log file); stdout carries only JSON.
-        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers
-                                           if getattr(h, "stream", None) is not sys.stdout]
+        logging.getLogger().handlers[:] = [
+            h for h in logging.getLogger().handlers if getattr(h, "stream", None) is not sys.stdout
+        ]
         databases = [name for name in (config["db_name"] or "").split(",") if name.strip()]
         if len(databases) != 1:
-            print(json.dumps({"error": "name one database: -d DATABASE, or db_name in the "
-                                       "configuration file"}))
+            print(json.dumps({"error": "name one database: -d DATABASE, or db_name in the configuration file"}))
             sys.exit(2)
         database = databases[0].strip()
         registry = Registry(database)
@@ -121,13 +122,24 @@ class Link(Command):
             try:
                 data = Path(path).read_bytes()
             except OSError as exc:
-                print(json.dumps({"file": path, "message_id": None, "type": None,
-                                  "company_id": company.id, "state": "error",
-                                  "error": f"cannot read {path}: {exc.strerror}", "records": []}))
+                print(
+                    json.dumps(
+                        {
+                            "file": path,
+                            "message_id": None,
+                            "type": None,
+                            "company_id": company.id,
+                            "state": "error",
+                            "error": f"cannot read {path}: {exc.strerror}",
+                            "records": [],
+                        }
+                    )
+                )
                 ok = False
                 continue
             message = env["heeros.link.upload"]._link_import(
-                [(Path(path).name, data)], company, process=not opts.no_process)
+                [(Path(path).name, data)], company, process=not opts.no_process
+            )
             env.cr.commit()
             for result in message._link_result():
                 result["file"] = path

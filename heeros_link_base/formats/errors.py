@@ -18,8 +18,7 @@ class LinkFormatError(Exception):
     :param expected: what the standard expects there
     """
 
-    def __init__(self, message, *, file_name=None, element=None, line=None,
-                 position=None, expected=None):
+    def __init__(self, message, *, file_name=None, element=None, line=None, position=None, expected=None):
         self.message = message
         self.file_name = file_name
         self.element = element

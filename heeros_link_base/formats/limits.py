@@ -38,6 +38,10 @@ def check_amount(value, *, file_name=None, element=None, line=None, position=Non
     if len(shown) > 40:
         shown = f"{shown[:20]}...{shown[-10:]} ({len(shown)} characters)"
     raise RecordError(
-        f"amount {shown!r} is out of range", file_name=file_name, element=element,
-        line=line, position=position,
-        expected=f"an absolute value below {MAX_AMOUNT_TEXT}")
+        f"amount {shown!r} is out of range",
+        file_name=file_name,
+        element=element,
+        line=line,
+        position=position,
+        expected=f"an absolute value below {MAX_AMOUNT_TEXT}",
+    )

@@ -41,8 +41,7 @@ def _space_class():
     ranges, start = [], spaces[0]
     for previous, code in zip(spaces, spaces[1:] + [None]):
         if code != previous + 1:
-            ranges.append(f"\\u{start:04x}" if start == previous
-                          else f"\\u{start:04x}-\\u{previous:04x}")
+            ranges.append(f"\\u{start:04x}" if start == previous else f"\\u{start:04x}-\\u{previous:04x}")
             start = code
     return "[" + "".join(ranges) + "]"
 
@@ -77,8 +76,12 @@ def fi_make(base):
     """Append the check digit: ``fi_make('1232') == '12328'``."""
     base = compact(base)
     if not base.isdecimal() or not 3 <= len(base) <= 19:
-        raise InvalidIdentifier(f"cannot make a Finnish reference of {base!r}",
-                                identifier="reference", reason="format", expected="3 to 19 digits")
+        raise InvalidIdentifier(
+            f"cannot make a Finnish reference of {base!r}",
+            identifier="reference",
+            reason="format",
+            expected="3 to 19 digits",
+        )
     return base + fi_check_digit(base)
 
 
@@ -115,11 +118,15 @@ def validate(reference):
             else:
                 why, reason = "it may hold only letters and digits", "format"
             raise InvalidIdentifier(
-                f"invalid RF reference {reference!r}: {why}", identifier="reference",
-                reason=reason, expected="RF, two check digits and 1 to 21 letters or digits") from exc
+                f"invalid RF reference {reference!r}: {why}",
+                identifier="reference",
+                reason=reason,
+                expected="RF, two check digits and 1 to 21 letters or digits",
+            ) from exc
     if not ref:
-        raise InvalidIdentifier("the reference is empty", identifier="reference", reason="empty",
-                                expected="4-20 digits or an RF reference")
+        raise InvalidIdentifier(
+            "the reference is empty", identifier="reference", reason="empty", expected="4-20 digits or an RF reference"
+        )
     if not ref.isdecimal():
         why, reason = "a Finnish reference has only digits", "format"
     elif not 4 <= len(ref) <= 20:
@@ -127,9 +134,12 @@ def validate(reference):
     else:
         why = f"its check digit is {ref[-1]}, not {fi_check_digit(ref[:-1])}"
         reason = "checksum"
-    raise InvalidIdentifier(f"invalid Finnish reference {reference!r}: {why}",
-                            identifier="reference", reason=reason,
-                            expected="4-20 digits whose last digit is the 7-3-1 check digit")
+    raise InvalidIdentifier(
+        f"invalid Finnish reference {reference!r}: {why}",
+        identifier="reference",
+        reason=reason,
+        expected="4-20 digits whose last digit is the 7-3-1 check digit",
+    )
 
 
 def is_valid(reference):

@@ -59,7 +59,8 @@ _DECL_SCAN_RE_B = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 #: internal subset, so no entity can be declared in it.
 _EXTERNAL_DOCTYPE_RE = re.compile(
     rb"<!DOCTYPE\s+[\w.:-]{1,100}\s+(?:SYSTEM|PUBLIC\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*'))\s+"
-    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
+    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>"
+)
 
 
 def blank_external_doctype(data):
@@ -68,9 +69,9 @@ def blank_external_doctype(data):
     DTD is never loaded; an internal subset is left in place, for
     :func:`check_prolog` to refuse."""
     match = _EXTERNAL_DOCTYPE_RE.search(data, 0, _PROLOG_SCAN)
-    if not match or b"<" in data[:match.start()].replace(b"<?", b"").replace(b"<!--", b""):
+    if not match or b"<" in data[: match.start()].replace(b"<?", b"").replace(b"<!--", b""):
         return data
-    return data[:match.start()] + re.sub(rb"[^\r\n]", b" ", match.group(0)) + data[match.end():]
+    return data[: match.start()] + re.sub(rb"[^\r\n]", b" ", match.group(0)) + data[match.end() :]
 
 
 def check_prolog(data, file_name=None):
@@ -90,10 +91,11 @@ def check_prolog(data, file_name=None):
     if match:
         kind = match.group(1).upper()
         raise UnsafeDocument(
-            f"document contains a {kind} declaration; DTDs and entity "
-            "declarations are never processed by the Link",
-            file_name=file_name, line=line,
-            expected="an XML document without <!DOCTYPE> or <!ENTITY>")
+            f"document contains a {kind} declaration; DTDs and entity declarations are never processed by the Link",
+            file_name=file_name,
+            line=line,
+            expected="an XML document without <!DOCTYPE> or <!ENTITY>",
+        )
 
 
 # A start tag with more than MAX_ATTRIBUTES attributes (namespace
@@ -101,8 +103,8 @@ def check_prolog(data, file_name=None):
 # only at a "<", reads at most the tag it starts, so one search is linear in
 # the size of the document. An attribute value never holds "<" in XML.
 _MANY_ATTRIBUTES_RE = re.compile(
-    rb"<([^\s<>/!?]++)(?>(?:\s++[^\s=<>/]++\s*+=\s*+(?:\"[^\"<]*+\"|'[^'<]*+')){%d})"
-    % (limits.MAX_ATTRIBUTES + 1))
+    rb"<([^\s<>/!?]++)(?>(?:\s++[^\s=<>/]++\s*+=\s*+(?:\"[^\"<]*+\"|'[^'<]*+')){%d})" % (limits.MAX_ATTRIBUTES + 1)
+)
 
 
 def check_structure(data, file_name=None):
@@ -114,8 +116,11 @@ def check_structure(data, file_name=None):
         name = match.group(1).decode("utf-8", errors="replace")[:80]
         raise LimitExceeded(
             f"element <{name}> has more than {limits.MAX_ATTRIBUTES} attributes",
-            file_name=file_name, line=data.count(b"\n", 0, match.start()) + 1, element=name,
-            expected=f"at most {limits.MAX_ATTRIBUTES} attributes on one element")
+            file_name=file_name,
+            line=data.count(b"\n", 0, match.start()) + 1,
+            element=name,
+            expected=f"at most {limits.MAX_ATTRIBUTES} attributes on one element",
+        )
 
 
 def repair_declaration(data):
@@ -136,10 +141,14 @@ def _repaired_declaration(data, offset=0):
 
 _WIDE_ENCODINGS = (
     # (how the document starts, codec); UTF-32 before UTF-16: their BOMs overlap
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (b"<\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00<", "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-    (b"<\x00", "utf-16-le"), (b"\x00<", "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
 )
 _ENCODING_RE = re.compile(rb"""(encoding\s*=\s*)(["'])[^"']*\2""")
 
@@ -155,13 +164,16 @@ def _narrow(data, file_name):
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         raise MalformedDocument(
-            f"the document is not valid {codec.upper()}", file_name=file_name,
-            position=f"byte {exc.start}", expected="text in the encoding it starts with") from None
+            f"the document is not valid {codec.upper()}",
+            file_name=file_name,
+            position=f"byte {exc.start}",
+            expected="text in the encoding it starts with",
+        ) from None
     data = text.lstrip("\ufeff").encode("utf-8")
     match = _DECL_RE.match(data)
     if match:
-        declaration = _ENCODING_RE.sub(rb'\1"UTF-8"', data[:match.end()], count=1)
-        data = declaration + data[match.end():]
+        declaration = _ENCODING_RE.sub(rb'\1"UTF-8"', data[: match.end()], count=1)
+        data = declaration + data[match.end() :]
     return data
 
 
@@ -180,7 +192,7 @@ class _Source:
         if self._prefix:
             chunk, self._prefix = self._prefix[:size], self._prefix[size:]
             return chunk
-        chunk = self._view[self._pos:self._pos + size].tobytes()
+        chunk = self._view[self._pos : self._pos + size].tobytes()
         self._pos += len(chunk)
         return chunk
 
@@ -239,12 +251,16 @@ def _malformed(exc, file_name, source=None):
     if "Excessive depth" in msg:
         name = source.element_at(line, column) if source is not None else None
         return LimitExceeded(
-            f"elements are nested more than {limits.MAX_DEPTH} deep", file_name=file_name,
-            line=line, position=f"column {column}" if column else None, element=name,
-            expected=f"at most {limits.MAX_DEPTH} nested elements")
+            f"elements are nested more than {limits.MAX_DEPTH} deep",
+            file_name=file_name,
+            line=line,
+            position=f"column {column}" if column else None,
+            element=name,
+            expected=f"at most {limits.MAX_DEPTH} nested elements",
+        )
     return MalformedDocument(
-        f"not well-formed XML: {msg}", file_name=file_name, line=line,
-        position=f"column {column}" if column else None)
+        f"not well-formed XML: {msg}", file_name=file_name, line=line, position=f"column {column}" if column else None
+    )
 
 
 def parse(data, file_name=None):
@@ -276,8 +292,8 @@ def iterparse(data, file_name=None, events=("end",), tag=None, schema=None):
         return (yield from _iterparse_checked(data, file_name, events, tag, schema))
     source = _source(data, file_name)
     context = etree.iterparse(
-        source, events=events, tag=tag, resolve_entities=False,
-        no_network=True, load_dtd=False, huge_tree=False)
+        source, events=events, tag=tag, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
     try:
         yield from context
     except etree.XMLSyntaxError as exc:
@@ -300,8 +316,14 @@ def _iterparse_checked(data, file_name, events, tag, schema):
     # earlier documents' errors included: start it empty
     etree.clear_error_log()
     context = etree.iterparse(
-        source, events=tuple(wanted | {"end"}), resolve_entities=False,
-        no_network=True, load_dtd=False, huge_tree=False, schema=schema)
+        source,
+        events=tuple(wanted | {"end"}),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        schema=schema,
+    )
     closed = False
     try:
         for event, element in context:
@@ -313,15 +335,15 @@ def _iterparse_checked(data, file_name, events, tag, schema):
         findings = [entry.message for entry in exc.error_log if entry.domain_name == "SCHEMASV"]
         if (exc.msg or "").strip() in findings:
             raise SchemaViolation(
-                f"the document does not satisfy its schema ({len(findings)} "
-                f"error{'s' if len(findings) != 1 else ''})",
-                errors=findings, file_name=file_name) from None
+                f"the document does not satisfy its schema ({len(findings)} error{'s' if len(findings) != 1 else ''})",
+                errors=findings,
+                file_name=file_name,
+            ) from None
         raise _malformed(exc, file_name, source) from None
     if not closed:
         for _pair in iterparse(data, file_name, events=("end",), tag="{urn:heeros-link:none}none"):
             pass  # raises the parser's error
-        raise MalformedDocument("the document ends before its root element is closed",
-                                file_name=file_name)
+        raise MalformedDocument("the document ends before its root element is closed", file_name=file_name)
     return context.root
 
 
@@ -342,10 +364,10 @@ class Sniff:
     size: int
     head: bytes = field(repr=False)  # the first bytes, for fixed-width detectors
     is_xml: bool = False
-    root: str = ""              # local name of the root element
-    namespace: str = ""         # namespace URI of the root element
-    first_child: str = ""       # local name of the root's first child element
-    error: str = ""             # why the XML could not be opened, if it looked like XML
+    root: str = ""  # local name of the root element
+    namespace: str = ""  # namespace URI of the root element
+    first_child: str = ""  # local name of the root's first child element
+    error: str = ""  # why the XML could not be opened, if it looked like XML
 
     def describe(self):
         if self.is_xml and self.root:
@@ -372,8 +394,7 @@ def sniff(data, file_name=None):
         raise EmptyDocument("the file is empty", file_name=file_name)
     head = data[:_PROLOG_SCAN]
     stripped = head.lstrip(b"\xef\xbb\xbf\r\n\t ")
-    looks_xml = stripped.startswith(b"<") or head.startswith(
-        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    looks_xml = stripped.startswith(b"<") or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if not looks_xml:
         return Sniff(size=len(data), head=head)
     # an external DTD named by an old file is never loaded: detection looks past it
@@ -390,6 +411,11 @@ def sniff(data, file_name=None):
     except MalformedDocument as exc:
         if root is None:
             return Sniff(size=len(data), head=head, is_xml=True, error=exc.describe())
-    return Sniff(size=len(data), head=head, is_xml=True, root=local(root.tag),
-                 namespace=namespace(root.tag),
-                 first_child=local(child.tag) if child is not None else "")
+    return Sniff(
+        size=len(data),
+        head=head,
+        is_xml=True,
+        root=local(root.tag),
+        namespace=namespace(root.tag),
+        first_child=local(child.tag) if child is not None else "",
+    )

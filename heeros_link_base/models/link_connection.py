@@ -34,35 +34,51 @@ class HeerosLinkConnection(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one(
-        "res.company", string="Owner company", required=True, index=True,
-        default=lambda self: self.env.company, tracking=True,
-        help="The company that holds the agreement and configures the connection.")
+        "res.company",
+        string="Owner company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        tracking=True,
+        help="The company that holds the agreement and configures the connection.",
+    )
     company_ids = fields.Many2many(
-        "res.company", "heeros_link_connection_company_rel", "connection_id", "company_id",
-        string="Companies served", required=True,
+        "res.company",
+        "heeros_link_connection_company_rel",
+        "connection_id",
+        "company_id",
+        string="Companies served",
+        required=True,
         default=lambda self: self.env.company,
         help="Companies whose documents travel through this connection. A bureau's shared "
         "bank or operator agreement serves all its client companies; inbound files are "
-        "routed to the right company by their content.")
-    protocol = fields.Selection(selection="_selection_protocol", required=True, default="local",
-                                tracking=True)
+        "routed to the right company by their content.",
+    )
+    protocol = fields.Selection(selection="_selection_protocol", required=True, default="local", tracking=True)
     direction = fields.Selection(
-        [("in", "Receive"), ("out", "Send"), ("both", "Send and receive")],
-        required=True, default="both", tracking=True)
+        [("in", "Receive"), ("out", "Send"), ("both", "Send and receive")], required=True, default="both", tracking=True
+    )
     # endpoint settings
     local_root = fields.Char(
-        "Folder", groups="base.group_system", tracking=True,
+        "Folder",
+        groups="base.group_system",
+        tracking=True,
         help="Folder on the Odoo server holding the inbox, outbox and archive sub-folders, "
         "relative to the Link's folder root (or an absolute path inside it). Only system "
-        "administrators can set it, since it gives access to the server's files.")
-    host = fields.Char(tracking=True, help=(
-        "Changed by anyone but a system administrator, the stored credentials are cleared."))
+        "administrators can set it, since it gives access to the server's files.",
+    )
+    host = fields.Char(
+        tracking=True, help=("Changed by anyone but a system administrator, the stored credentials are cleared.")
+    )
     port = fields.Integer(default=22, tracking=True)
     username = fields.Char(tracking=True)
     host_key = fields.Char(
-        "Pinned host key", tracking=True, copy=False,
+        "Pinned host key",
+        tracking=True,
+        copy=False,
         help="The server's public host key, as in known_hosts: 'ssh-ed25519 AAAA...'. "
-        "A server presenting another key is refused. Only system administrators pin keys.")
+        "A server presenting another key is refused. Only system administrators pin keys.",
+    )
     host_key_fingerprint = fields.Char(compute="_compute_host_key_fingerprint")
     can_pin_host_key = fields.Boolean(compute="_compute_can_pin_host_key")
     password = fields.Char(groups="base.group_system", copy=False)
@@ -74,28 +90,33 @@ class HeerosLinkConnection(models.Model):
     archive_folder = fields.Char("Archive folder", default="archive", tracking=True)
     after_download = fields.Selection(
         [("move", "Move to the archive folder"), ("delete", "Delete")],
-        default="move", required=True, tracking=True,
-        help="What happens to a remote file once it is stored safely as a Link message.")
+        default="move",
+        required=True,
+        tracking=True,
+        help="What happens to a remote file once it is stored safely as a Link message.",
+    )
     timeout = fields.Integer("Timeout (s)", default=30)
     max_file_size = fields.Integer(
-        "Largest file (bytes)", default=DEFAULT_MAX_SIZE,
+        "Largest file (bytes)",
+        default=DEFAULT_MAX_SIZE,
         help="Larger files are not downloaded: a message in error records them and they "
-        "stay on the remote side until the limit is raised.")
+        "stay on the remote side until the limit is raised.",
+    )
     # scheduling
     fetch_interval = fields.Integer("Fetch every (minutes)", default=15)
     next_fetch = fields.Datetime(copy=False)
     max_attempts = fields.Integer("Attempts before giving up", default=5)
     retry_delay = fields.Integer(
-        "First retry after (minutes)", default=5,
-        help="Each further attempt waits twice as long as the previous one.")
+        "First retry after (minutes)", default=5, help="Each further attempt waits twice as long as the previous one."
+    )
     # health
     last_fetch = fields.Datetime("Last successful fetch", readonly=True, copy=False)
     last_send = fields.Datetime("Last successful send", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
     health = fields.Selection(
-        [("ok", "Healthy"), ("warning", "Not used yet"), ("error", "Failing")],
-        compute="_compute_health")
+        [("ok", "Healthy"), ("warning", "Not used yet"), ("error", "Failing")], compute="_compute_health"
+    )
     link_message_ids = fields.One2many("heeros.link.message", "connection_id", "Link messages")
     message_count = fields.Integer(compute="_compute_message_counts")
     error_count = fields.Integer(compute="_compute_message_counts")
@@ -115,7 +136,8 @@ class HeerosLinkConnection(models.Model):
         for connection in self:
             try:
                 connection.host_key_fingerprint = (
-                    fingerprint(parse_host_key(connection.host_key)[1]) if connection.host_key else False)
+                    fingerprint(parse_host_key(connection.host_key)[1]) if connection.host_key else False
+                )
             except ChannelError as exc:
                 connection.host_key_fingerprint = str(exc)
 
@@ -140,7 +162,8 @@ class HeerosLinkConnection(models.Model):
 
     def _compute_message_counts(self):
         groups = self.env["heeros.link.message"]._read_group(
-            [("connection_id", "in", self.ids)], ["connection_id", "state"], ["__count"])
+            [("connection_id", "in", self.ids)], ["connection_id", "state"], ["__count"]
+        )
         totals, errors = {}, {}
         for connection, state, count in groups:
             totals[connection.id] = totals.get(connection.id, 0) + count
@@ -154,9 +177,13 @@ class HeerosLinkConnection(models.Model):
     def _check_owner_served(self):
         for connection in self:
             if connection.company_id not in connection.company_ids:
-                raise ValidationError(_(
-                    "Connection %(name)s: the owner company %(company)s must be among the "
-                    "companies it serves.", name=connection.name, company=connection.company_id.name))
+                raise ValidationError(
+                    _(
+                        "Connection %(name)s: the owner company %(company)s must be among the companies it serves.",
+                        name=connection.name,
+                        company=connection.company_id.name,
+                    )
+                )
 
     @api.constrains("protocol", "local_root", "inbox_folder", "outbox_folder", "archive_folder")
     def _check_local_folders(self):
@@ -164,8 +191,7 @@ class HeerosLinkConnection(models.Model):
             try:
                 open_channel(connection._channel_config()).check_paths()
             except ChannelConfigError as exc:
-                raise ValidationError(_("Connection %(name)s: %(error)s.", name=connection.name,
-                                        error=exc)) from None
+                raise ValidationError(_("Connection %(name)s: %(error)s.", name=connection.name, error=exc)) from None
 
     # ------------------------------------------------------------------
     # who may change where a connection goes
@@ -200,9 +226,12 @@ class HeerosLinkConnection(models.Model):
 
     def _link_check_may_pin(self):
         if not self._link_is_administrator():
-            raise AccessError(_(
-                "Only a system administrator can pin an SFTP server's host key: the key decides "
-                "which server receives the connection's credentials."))
+            raise AccessError(
+                _(
+                    "Only a system administrator can pin an SFTP server's host key: the key decides "
+                    "which server receives the connection's credentials."
+                )
+            )
 
     def _link_check_may_set_credentials(self, vals):
         if not self._link_is_administrator() and any(vals.get(name) for name in SECRET_FIELDS):
@@ -217,22 +246,34 @@ class HeerosLinkConnection(models.Model):
                 continue
             connection.sudo().write(dict.fromkeys(SECRET_FIELDS, False))
             labels = ", ".join(self._fields[name].get_description(self.env)["string"] for name in names)
-            connection.message_post(body=_(
-                "%(user)s changed where this connection goes (%(fields)s): its stored credentials "
-                "were cleared so that they are never sent to the new endpoint. A system "
-                "administrator must enter them again.", user=self.env.user.name, fields=labels))
+            connection.message_post(
+                body=_(
+                    "%(user)s changed where this connection goes (%(fields)s): its stored credentials "
+                    "were cleared so that they are never sent to the new endpoint. A system "
+                    "administrator must enter them again.",
+                    user=self.env.user.name,
+                    fields=labels,
+                )
+            )
 
     def _link_note_host_key(self, connections):
         for connection in connections:
             if connection.host_key:
-                connection.message_post(body=_(
-                    "Host key pinned by %(user)s: %(fp)s. Compare it with the fingerprint the "
-                    "server's administrator gives you.", user=self.env.user.name,
-                    fp=connection.host_key_fingerprint))
+                connection.message_post(
+                    body=_(
+                        "Host key pinned by %(user)s: %(fp)s. Compare it with the fingerprint the "
+                        "server's administrator gives you.",
+                        user=self.env.user.name,
+                        fp=connection.host_key_fingerprint,
+                    )
+                )
             else:
-                connection.message_post(body=_("Host key removed by %(user)s: the connection "
-                                               "refuses to connect until a key is pinned.",
-                                               user=self.env.user.name))
+                connection.message_post(
+                    body=_(
+                        "Host key removed by %(user)s: the connection refuses to connect until a key is pinned.",
+                        user=self.env.user.name,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -273,10 +314,10 @@ class HeerosLinkConnection(models.Model):
         ``heeros_link_local_folder_root`` option of the Odoo configuration
         file, else the system parameter ``heeros_link.local_folder_root``,
         else ``<data_dir>/heeros_link_folders/<database>``."""
-        configured = odoo_config.get(FOLDER_ROOT_OPTION) or \
-            self.env["ir.config_parameter"].sudo().get_param(FOLDER_ROOT_PARAM)
-        root = configured or os.path.join(odoo_config["data_dir"], "heeros_link_folders",
-                                          self.env.cr.dbname)
+        configured = odoo_config.get(FOLDER_ROOT_OPTION) or self.env["ir.config_parameter"].sudo().get_param(
+            FOLDER_ROOT_PARAM
+        )
+        root = configured or os.path.join(odoo_config["data_dir"], "heeros_link_folders", self.env.cr.dbname)
         return os.path.realpath(os.path.expanduser(root))
 
     def _channel_config(self):
@@ -403,12 +444,17 @@ class HeerosLinkConnection(models.Model):
     def _fetch_one(self, channel, remote):
         Message = self.env["heeros.link.message"]
         if self.max_file_size and remote.size and remote.size > self.max_file_size:
-            known = Message.search_count([
-                ("connection_id", "=", self.id), ("file_name", "=", remote.name),
-                ("size", "=", remote.size), ("state", "=", "error"), ("attachment_id", "=", False)])
+            known = Message.search_count(
+                [
+                    ("connection_id", "=", self.id),
+                    ("file_name", "=", remote.name),
+                    ("size", "=", remote.size),
+                    ("state", "=", "error"),
+                    ("attachment_id", "=", False),
+                ]
+            )
             if not known:
-                Message._link_oversize(remote.name, remote.size, self.max_file_size,
-                                       connection=self)
+                Message._link_oversize(remote.name, remote.size, self.max_file_size, connection=self)
                 Message._link_commit()
             return Message
         data = channel.download(remote)
@@ -425,10 +471,14 @@ class HeerosLinkConnection(models.Model):
         """Fetch from every connection that is due; with job workers only
         enqueue one fetch job per connection."""
         now = fields.Datetime.now()
-        due = self.search([
-            ("direction", "in", ("in", "both")),
-            "|", ("next_fetch", "=", False), ("next_fetch", "<=", now),
-        ])
+        due = self.search(
+            [
+                ("direction", "in", ("in", "both")),
+                "|",
+                ("next_fetch", "=", False),
+                ("next_fetch", "<=", now),
+            ]
+        )
         Message = self.env["heeros.link.message"]
         use_jobs = Message._link_use_jobs()
         for connection in due:
@@ -480,6 +530,6 @@ class HeerosLinkConnectionDemo(models.Model):
             connection.sudo().local_root = relative
             fetched |= connection._link_fetch()
             for path in waiting:
-                shutil.copyfile(path, inbox / path.name[len("next_"):])
+                shutil.copyfile(path, inbox / path.name[len("next_") :])
         fetched._link_process()
         return fetched

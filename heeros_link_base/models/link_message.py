@@ -59,8 +59,7 @@ MAX_BACKOFF = timedelta(hours=24)
 #: Largest payload accepted by default (a camt.053 of 100 000 entries is about 110 MB).
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 #: Conflicts between concurrent workers: roll back and try again.
-RETRYABLE_DB_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
-                       pg_errors.LockNotAvailable)
+RETRYABLE_DB_ERRORS = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.LockNotAvailable)
 #: How often a message is tried again after a conflict before it is left for the next run.
 CONFLICT_RETRIES = 5
 
@@ -73,54 +72,70 @@ class HeerosLinkMessage(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, readonly=True, default="/", copy=False, index="trigram")
-    direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True,
-                                 readonly=True, index=True)
-    document_type = fields.Selection(selection="_selection_document_type", readonly=True, index=True,
-                                     tracking=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
-                                 default=lambda self: self.env.company, tracking=True)
-    connection_id = fields.Many2one("heeros.link.connection", readonly=True, index=True,
-                                    ondelete="restrict")
-    attachment_id = fields.Many2one("ir.attachment", string="Payload", readonly=True, copy=False,
-                                    ondelete="restrict", check_company=True)
+    direction = fields.Selection([("in", "Inbound"), ("out", "Outbound")], required=True, readonly=True, index=True)
+    document_type = fields.Selection(selection="_selection_document_type", readonly=True, index=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, readonly=True, default=lambda self: self.env.company, tracking=True
+    )
+    connection_id = fields.Many2one("heeros.link.connection", readonly=True, index=True, ondelete="restrict")
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Payload", readonly=True, copy=False, ondelete="restrict", check_company=True
+    )
     file_name = fields.Char(readonly=True)
     sha256 = fields.Char("SHA-256", readonly=True, index=True, copy=False)
     size = fields.Integer("Size (bytes)", readonly=True)
-    external_ref = fields.Char("External reference", index=True, readonly=True,
-                               help="The document's own id: statement id, invoice number, message id.")
-    remote_name = fields.Char(readonly=True, copy=False,
-                              help="File name on the remote side (outbound: in the outbox).")
-    state = fields.Selection(OUT_STATES + IN_STATES + COMMON_STATES, required=True, default="draft",
-                             readonly=True, index=True, tracking=True, copy=False)
+    external_ref = fields.Char(
+        "External reference",
+        index=True,
+        readonly=True,
+        help="The document's own id: statement id, invoice number, message id.",
+    )
+    remote_name = fields.Char(readonly=True, copy=False, help="File name on the remote side (outbound: in the outbox).")
+    state = fields.Selection(
+        OUT_STATES + IN_STATES + COMMON_STATES,
+        required=True,
+        default="draft",
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
     error = fields.Text(readonly=True, copy=False)
     attempts = fields.Integer(readonly=True, copy=False)
     next_attempt = fields.Datetime(readonly=True, copy=False, index=True)
     last_attempt = fields.Datetime(readonly=True, copy=False)
     processed_date = fields.Datetime(readonly=True, copy=False)
-    duplicate_of_id = fields.Many2one("heeros.link.message", readonly=True, copy=False,
-                                      check_company=False)
-    parent_id = fields.Many2one("heeros.link.message", "Related message", readonly=True,
-                                index="btree_not_null", check_company=False,
-                                help="The message this one answers or copies "
-                                "(e.g. feedback to a payment batch, a forwarded statement).")
+    duplicate_of_id = fields.Many2one("heeros.link.message", readonly=True, copy=False, check_company=False)
+    parent_id = fields.Many2one(
+        "heeros.link.message",
+        "Related message",
+        readonly=True,
+        index="btree_not_null",
+        check_company=False,
+        help="The message this one answers or copies (e.g. feedback to a payment batch, a forwarded statement).",
+    )
     child_ids = fields.One2many("heeros.link.message", "parent_id", "Related messages")
     link_ids = fields.One2many("heeros.link.message.link", "message_id", "Records", readonly=True)
     record_count = fields.Integer(compute="_compute_record_count")
     send_stage = fields.Selection(
         [("staging", "Writing the temporary file"), ("staged", "Temporary file written, moving into place")],
-        readonly=True, copy=False,
+        readonly=True,
+        copy=False,
         help="How far the current upload got; after an interruption it tells whether the file "
-             "can already have reached the remote side.")
-    send_worker = fields.Char(readonly=True, copy=False,
-                              help="Host and process that sends (or last sent) this message.")
+        "can already have reached the remote side.",
+    )
+    send_worker = fields.Char(
+        readonly=True, copy=False, help="Host and process that sends (or last sent) this message."
+    )
 
     _sql_constraints = [
         ("name_uniq", "unique(name)", "A Link message reference must be unique."),
     ]
 
     def init(self):
-        tools.create_index(self.env.cr, "heeros_link_message_dedupe_idx", self._table,
-                           ["sha256", "company_id", "state"])
+        tools.create_index(
+            self.env.cr, "heeros_link_message_dedupe_idx", self._table, ["sha256", "company_id", "state"]
+        )
 
     # ------------------------------------------------------------------
     # document type registry
@@ -137,8 +152,7 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _selection_document_type(self):
         types = self._link_document_types()
-        return sorted(((t.code, t.label) for t in types.values()), key=lambda s: s[1]) + [
-            ("unknown", "Unrecognised")]
+        return sorted(((t.code, t.label) for t in types.values()), key=lambda s: s[1]) + [("unknown", "Unrecognised")]
 
     # ------------------------------------------------------------------
     # basics
@@ -151,12 +165,16 @@ class HeerosLinkMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
-            raise AccessError(_(
-                "Link messages are created by the Link itself: import files with Import files, "
-                "or send documents from the records they belong to."))
+            raise AccessError(
+                _(
+                    "Link messages are created by the Link itself: import files with Import files, "
+                    "or send documents from the records they belong to."
+                )
+            )
         # Defaults sent in a caller's context never reach a message.
-        self = self.with_context({key: value for key, value in self.env.context.items()
-                                  if not key.startswith("default_")})
+        self = self.with_context(
+            {key: value for key, value in self.env.context.items() if not key.startswith("default_")}
+        )
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].sudo().next_by_code("heeros.link.message") or "/"
@@ -164,10 +182,13 @@ class HeerosLinkMessage(models.Model):
 
     def write(self, vals):
         if not self.env.su and set(vals) - self._LINK_USER_WRITABLE:
-            raise AccessError(_(
-                "Link messages change only through their actions (Reprocess, Retry, Cancel); "
-                "%(fields)s cannot be written.",
-                fields=", ".join(sorted(set(vals) - self._LINK_USER_WRITABLE))))
+            raise AccessError(
+                _(
+                    "Link messages change only through their actions (Reprocess, Retry, Cancel); "
+                    "%(fields)s cannot be written.",
+                    fields=", ".join(sorted(set(vals) - self._LINK_USER_WRITABLE)),
+                )
+            )
         return super().write(vals)
 
     def _link_check_user_access(self):
@@ -185,15 +206,26 @@ class HeerosLinkMessage(models.Model):
         for message in self:
             connection = message.connection_id
             if connection and message.company_id not in connection.company_ids:
-                raise ValidationError(_(
-                    "Message %(msg)s belongs to %(company)s, which connection %(conn)s does not serve.",
-                    msg=message.name, company=message.company_id.name, conn=connection.name))
+                raise ValidationError(
+                    _(
+                        "Message %(msg)s belongs to %(company)s, which connection %(conn)s does not serve.",
+                        msg=message.name,
+                        company=message.company_id.name,
+                        conn=connection.name,
+                    )
+                )
 
     def _set_state(self, state, **vals):
         for message in self:
             if state != message.state and state not in TRANSITIONS[message.state]:
-                raise UserError(_("Message %(msg)s cannot go from %(old)s to %(new)s.",
-                                  msg=message.name, old=message.state, new=state))
+                raise UserError(
+                    _(
+                        "Message %(msg)s cannot go from %(old)s to %(new)s.",
+                        msg=message.name,
+                        old=message.state,
+                        new=state,
+                    )
+                )
         vals["state"] = state
         self.sudo().write(vals)
         self._link_state_changed(state)
@@ -228,21 +260,32 @@ class HeerosLinkMessage(models.Model):
 
     def _attach_payloads(self, payloads, mimetype=None):
         """Store one payload per message (same order) as attachments, in one batch."""
-        attachments = self.env["ir.attachment"].sudo().create([{
-            "name": message.file_name or message.name,
-            "raw": data,
-            "res_model": self._name,
-            "res_id": message.id,
-            "company_id": message.company_id.id,
-            "mimetype": mimetype or ("application/xml" if data.lstrip()[:1] == b"<"
-                                     else "application/octet-stream"),
-        } for message, data in zip(self, payloads)])
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": message.file_name or message.name,
+                        "raw": data,
+                        "res_model": self._name,
+                        "res_id": message.id,
+                        "company_id": message.company_id.id,
+                        "mimetype": mimetype
+                        or ("application/xml" if data.lstrip()[:1] == b"<" else "application/octet-stream"),
+                    }
+                    for message, data in zip(self, payloads)
+                ]
+            )
+        )
         for message, attachment, data in zip(self, attachments, payloads):
-            message.sudo().write({
-                "attachment_id": attachment.id,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size": len(data),
-            })
+            message.sudo().write(
+                {
+                    "attachment_id": attachment.id,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                }
+            )
         return attachments
 
     def _link_records(self, records, role="result"):
@@ -253,13 +296,17 @@ class HeerosLinkMessage(models.Model):
         for message in self:
             Link.flush_model(["message_id", "res_model", "res_id"])
             self.env.cr.execute(
-                "SELECT res_model, res_id FROM heeros_link_message_link "
-                "WHERE message_id = %s AND res_model = ANY(%s)", [message.id, models_])
+                "SELECT res_model, res_id FROM heeros_link_message_link WHERE message_id = %s AND res_model = ANY(%s)",
+                [message.id, models_],
+            )
             existing = set(self.env.cr.fetchall())
-            Link.create([
-                {"message_id": message.id, "res_model": record._name, "res_id": record.id, "role": role}
-                for record in records if (record._name, record.id) not in existing
-            ])
+            Link.create(
+                [
+                    {"message_id": message.id, "res_model": record._name, "res_id": record.id, "role": role}
+                    for record in records
+                    if (record._name, record.id) not in existing
+                ]
+            )
             message.invalidate_recordset(["link_ids"])
 
     def _link_new_records(self, model, ids, role="result"):
@@ -271,19 +318,26 @@ class HeerosLinkMessage(models.Model):
             return
         self.flush_recordset(["company_id"])
         now, uid = self.env.cr.now(), self.env.uid
-        self.env.cr.execute(SQL(
-            """INSERT INTO heeros_link_message_link
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO heeros_link_message_link
                       (message_id, company_id, res_model, res_id, role, create_uid, create_date, write_uid, write_date)
                SELECT %(message)s, %(company)s, %(model)s, v.id, %(role)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                  FROM unnest(%(ids)s::int[]) AS v(id)""",
-            message=self.id, company=self.company_id.id or None, model=model, role=role, uid=uid, now=now,
-            ids=list(ids)))
+                message=self.id,
+                company=self.company_id.id or None,
+                model=model,
+                role=role,
+                uid=uid,
+                now=now,
+                ids=list(ids),
+            )
+        )
         self.invalidate_recordset(["link_ids"])
 
     def _linked(self, model, role=None):
         """The records of ``model`` linked to these messages."""
-        ids = [link.res_id for link in self.link_ids
-               if link.res_model == model and (role is None or link.role == role)]
+        ids = [link.res_id for link in self.link_ids if link.res_model == model and (role is None or link.role == role)]
         return self.env[model].browse(ids)
 
     # ------------------------------------------------------------------
@@ -299,18 +353,24 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _link_oversize(self, file_name, size, limit, connection=None, company=None):
         company = company or (connection.company_id if connection else self.env.company)
-        return self.sudo().create({
-            "direction": "in",
-            "company_id": company.id,
-            "connection_id": connection.id if connection else False,
-            "file_name": file_name,
-            "size": size,
-            "state": "error",
-            "document_type": "unknown",
-            "error": _("%(name)s is %(size)s bytes, more than the limit of %(limit)s bytes. It was "
-                       "not stored; raise the limit and fetch or upload it again.",
-                       name=file_name, size=size, limit=limit),
-        })
+        return self.sudo().create(
+            {
+                "direction": "in",
+                "company_id": company.id,
+                "connection_id": connection.id if connection else False,
+                "file_name": file_name,
+                "size": size,
+                "state": "error",
+                "document_type": "unknown",
+                "error": _(
+                    "%(name)s is %(size)s bytes, more than the limit of %(limit)s bytes. It was "
+                    "not stored; raise the limit and fetch or upload it again.",
+                    name=file_name,
+                    size=size,
+                    limit=limit,
+                ),
+            }
+        )
 
     @api.model
     def _link_intake(self, files, connection=None, company=None, process=True):
@@ -324,16 +384,24 @@ class HeerosLinkMessage(models.Model):
         self._link_check_intake_access(company, connection)
         files = [(self._link_storable_name(name), data) for name, data in files]
         limit = self._link_max_size(connection)
-        oversize = {i: self._link_oversize(name, len(data), limit, connection, company)
-                    for i, (name, data) in enumerate(files) if limit and len(data) > limit}
+        oversize = {
+            i: self._link_oversize(name, len(data), limit, connection, company)
+            for i, (name, data) in enumerate(files)
+            if limit and len(data) > limit
+        }
         stored = [(i, name, data) for i, (name, data) in enumerate(files) if i not in oversize]
-        created = self.sudo().create([{
-            "direction": "in",
-            "company_id": company.id,
-            "connection_id": connection.id if connection else False,
-            "file_name": name,
-            "state": "received",
-        } for _i, name, _data in stored])
+        created = self.sudo().create(
+            [
+                {
+                    "direction": "in",
+                    "company_id": company.id,
+                    "connection_id": connection.id if connection else False,
+                    "file_name": name,
+                    "state": "received",
+                }
+                for _i, name, _data in stored
+            ]
+        )
         created._attach_payloads([data for _i, _name, data in stored])
         by_index = dict(oversize)
         by_index.update({i: message for (i, _n, _d), message in zip(stored, created)})
@@ -357,8 +425,7 @@ class HeerosLinkMessage(models.Model):
         if self.env.su:
             return
         if company not in self.env.user.company_ids:
-            raise AccessError(_("You cannot import files for %s: you have no access to that company.",
-                                company.name))
+            raise AccessError(_("You cannot import files for %s: you have no access to that company.", company.name))
         if connection:
             connection.check_access("read")
 
@@ -368,8 +435,7 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _link_can_commit(self):
         """Whether :meth:`_link_commit` commits (see there)."""
-        return not (tools.config["test_enable"] or self.env.registry.in_test_mode()
-                    or not self.env.registry.ready)
+        return not (tools.config["test_enable"] or self.env.registry.in_test_mode() or not self.env.registry.ready)
 
     @api.model
     def _link_try_lock(self, space, key):
@@ -393,7 +459,7 @@ class HeerosLinkMessage(models.Model):
         """Lock key of this message's content: files with the same SHA-256
         are processed one after the other, whatever their company."""
         self.ensure_one()
-        return int(self.sha256[:8], 16) - 2 ** 31 if self.sha256 else None
+        return int(self.sha256[:8], 16) - 2**31 if self.sha256 else None
 
     def _link_fresh_state(self):
         """The state as committed now (not as cached by this transaction)."""
@@ -411,8 +477,7 @@ class HeerosLinkMessage(models.Model):
         :meth:`_link_process_claimed`). Schedulers pass only ``received``, so
         a message another worker has just finished is not done again."""
         for message in self.sorted("id"):
-            if message.state not in states \
-                    or message.direction != "in":
+            if message.state not in states or message.direction != "in":
                 continue
             if not message.attachment_id:
                 continue  # an oversize record: nothing to process
@@ -450,15 +515,17 @@ class HeerosLinkMessage(models.Model):
                     if not can_commit:
                         raise
                     self.env.cr.rollback()
-                    _logger.warning("Link message %s: conflict with another worker (%s), trying again",
-                                 self.id, exc.pgcode)
+                    _logger.warning(
+                        "Link message %s: conflict with another worker (%s), trying again", self.id, exc.pgcode
+                    )
                     time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
             finally:
                 if digest is not None:
                     self._link_unlock(LOCK_DIGEST, digest)
                 self._link_unlock(LOCK_PROCESS, self.id)
-        _logger.warning("Link message %s: left for the next run after %s conflicts with other workers",
-                        self.id, CONFLICT_RETRIES)
+        _logger.warning(
+            "Link message %s: left for the next run after %s conflicts with other workers", self.id, CONFLICT_RETRIES
+        )
         return False
 
     def _process_one(self):
@@ -472,8 +539,10 @@ class HeerosLinkMessage(models.Model):
             self.sudo().document_type = doc_type.code
             duplicate = self._find_processed_duplicate()
             if duplicate:
-                outcome = Outcome.duplicate(_("the same file (SHA-256 %s) was already processed as %s",
-                                              self.sha256[:12], duplicate.name), duplicate_of=duplicate)
+                outcome = Outcome.duplicate(
+                    _("the same file (SHA-256 %s) was already processed as %s", self.sha256[:12], duplicate.name),
+                    duplicate_of=duplicate,
+                )
             else:
                 outcome = self._link_handle(doc_type)
         except DuplicateDocument as exc:
@@ -483,9 +552,13 @@ class HeerosLinkMessage(models.Model):
             if self._link_can_commit():
                 raise  # a race with another worker: tried again, then it sees what the other made
             # another file with the same entries won a race; its records stand
-            outcome = Outcome.duplicate(_(
-                "the same document was processed at the same moment by another worker "
-                "(unique key %s): nothing was created from this file", exc.diag.constraint_name or "?"))
+            outcome = Outcome.duplicate(
+                _(
+                    "the same document was processed at the same moment by another worker "
+                    "(unique key %s): nothing was created from this file",
+                    exc.diag.constraint_name or "?",
+                )
+            )
         except RETRYABLE_DB_ERRORS:
             raise
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
@@ -494,8 +567,11 @@ class HeerosLinkMessage(models.Model):
             return self
         except Exception as exc:
             _logger.exception("Link message %s: handler failed", self.name)
-            self._fail(_("Unexpected error while processing (details in the server log): %s", exc), exc,
-                       trace=traceback.format_exc(limit=5))
+            self._fail(
+                _("Unexpected error while processing (details in the server log): %s", exc),
+                exc,
+                trace=traceback.format_exc(limit=5),
+            )
             return self
         self._link_apply_outcome(outcome)
         return self
@@ -543,10 +619,17 @@ class HeerosLinkMessage(models.Model):
         if not self.sha256:
             return self.browse()
         companies = self.company_id | self.connection_id.company_ids
-        return self.search([
-            ("id", "!=", self.id), ("direction", "=", "in"), ("sha256", "=", self.sha256),
-            ("company_id", "in", companies.ids), ("state", "=", "processed"),
-        ], limit=1, order="id")
+        return self.search(
+            [
+                ("id", "!=", self.id),
+                ("direction", "=", "in"),
+                ("sha256", "=", self.sha256),
+                ("company_id", "in", companies.ids),
+                ("state", "=", "processed"),
+            ],
+            limit=1,
+            order="id",
+        )
 
     def _detect(self, data):
         sniff = xmlsafe.sniff(data, self.file_name)
@@ -555,8 +638,13 @@ class HeerosLinkMessage(models.Model):
         if not doc_type:
             known = ", ".join(sorted(types)) or _("none: no Link format addon is installed")
             raise UnrecognisedDocument(
-                _("unrecognised document: %(seen)s; the Link knows these types: %(known)s",
-                  seen=sniff.describe(), known=known), file_name=self.file_name)
+                _(
+                    "unrecognised document: %(seen)s; the Link knows these types: %(known)s",
+                    seen=sniff.describe(),
+                    known=known,
+                ),
+                file_name=self.file_name,
+            )
         return doc_type
 
     def _link_route(self, companies, looked_for):
@@ -584,16 +672,21 @@ class HeerosLinkMessage(models.Model):
             return empty, _(
                 "no company served by this connection matches %s: add the company to the "
                 "connection's companies (or correct the company's data), then reprocess the message",
-                looked_for)
+                looked_for,
+            )
         if len(candidates) > 1:
             return empty, _(
                 "%(what)s matches several companies: %(names)s; keep it on one company only, then "
-                "reprocess the message", what=looked_for, names=", ".join(candidates.mapped("name")))
-        if not self.connection_id and candidates != self.company_id and \
-                candidates not in self.env.user.company_ids:
+                "reprocess the message",
+                what=looked_for,
+                names=", ".join(candidates.mapped("name")),
+            )
+        if not self.connection_id and candidates != self.company_id and candidates not in self.env.user.company_ids:
             return empty, _(
                 "%s belongs to a company you have no access to: ask an administrator to give you "
-                "access to it, or to import the file", looked_for)
+                "access to it, or to import the file",
+                looked_for,
+            )
         if candidates != self.company_id:
             self.attachment_id.sudo().company_id = candidates
             self.sudo().company_id = candidates
@@ -603,33 +696,37 @@ class HeerosLinkMessage(models.Model):
     # outbound: queue and send
     # ------------------------------------------------------------------
     @api.model
-    def _link_queue(self, document_type, file_name, data, company, connection=None, records=None,
-                    external_ref=None, parent=None):
+    def _link_queue(
+        self, document_type, file_name, data, company, connection=None, records=None, external_ref=None, parent=None
+    ):
         """Create a queued outbound message for ``data``; returns it.
 
         Without ``connection`` the company's outbound connection is looked up;
         ``parent`` is the message this one accompanies or copies."""
         if connection is None:
             connection = self.env["heeros.link.connection"]._link_outbound_for(company)
-        message = self.sudo().create({
-            "direction": "out",
-            "document_type": document_type,
-            "company_id": company.id,
-            "connection_id": connection.id if connection else False,
-            "file_name": file_name,
-            "external_ref": external_ref,
-            "remote_name": file_name,
-            "state": "draft",
-            "parent_id": parent.id if parent else False,
-        })
+        message = self.sudo().create(
+            {
+                "direction": "out",
+                "document_type": document_type,
+                "company_id": company.id,
+                "connection_id": connection.id if connection else False,
+                "file_name": file_name,
+                "external_ref": external_ref,
+                "remote_name": file_name,
+                "state": "draft",
+                "parent_id": parent.id if parent else False,
+            }
+        )
         message._attach_payload(data, file_name)
         if records:
             message._link_records(records, role="source")
         if connection:
             message._set_state("queued", next_attempt=fields.Datetime.now())
         else:
-            message._set_state("error", error=_(
-                "No outbound Link connection serves %s: add one, then retry.", company.name))
+            message._set_state(
+                "error", error=_("No outbound Link connection serves %s: add one, then retry.", company.name)
+            )
         return message
 
     def _link_send(self):
@@ -643,8 +740,9 @@ class HeerosLinkMessage(models.Model):
         is moved into place and ``sent`` committed. A message found in
         ``sending`` later is decided by :meth:`_link_recover_sending`.
         """
-        for connection, messages in self.filtered(
-                lambda m: m.direction == "out" and m.state == "queued").grouped("connection_id").items():
+        for connection, messages in (
+            self.filtered(lambda m: m.direction == "out" and m.state == "queued").grouped("connection_id").items()
+        ):
             if not connection:
                 continue
             try:
@@ -684,8 +782,9 @@ class HeerosLinkMessage(models.Model):
         self.flush_recordset()
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute("SELECT state FROM heeros_link_message WHERE id = %s "
-                                    "FOR UPDATE SKIP LOCKED", [self.id])
+                self.env.cr.execute(
+                    "SELECT state FROM heeros_link_message WHERE id = %s FOR UPDATE SKIP LOCKED", [self.id]
+                )
                 row = self.env.cr.fetchone()
         except RETRYABLE_DB_ERRORS:
             row = None
@@ -694,8 +793,13 @@ class HeerosLinkMessage(models.Model):
             self._link_unlock(LOCK_SEND, self.id)
             return False
         if count_attempt:
-            self._set_state("sending", attempts=self.attempts + 1, last_attempt=fields.Datetime.now(),
-                            send_stage="staging", send_worker=self._link_worker_name())
+            self._set_state(
+                "sending",
+                attempts=self.attempts + 1,
+                last_attempt=fields.Datetime.now(),
+                send_stage="staging",
+                send_worker=self._link_worker_name(),
+            )
             self._link_commit()
         return True
 
@@ -727,8 +831,7 @@ class HeerosLinkMessage(models.Model):
             self._link_commit()
             self._link_note_connection(connection, "_record_failure", exc)
         else:
-            self._link_mark_sent(remote, _("Sent through %(conn)s as %(name)s.", conn=connection.name,
-                                           name=remote))
+            self._link_mark_sent(remote, _("Sent through %(conn)s as %(name)s.", conn=connection.name, name=remote))
             self._link_commit()
             self._link_note_connection(connection, "_record_success", "last_send")
         self._link_commit()
@@ -743,8 +846,9 @@ class HeerosLinkMessage(models.Model):
         at the same moment: never worth a conflict."""
         try:
             with self.env.cr.savepoint():
-                self.env.cr.execute("SELECT id FROM heeros_link_connection WHERE id = %s "
-                                    "FOR UPDATE SKIP LOCKED", [connection.id])
+                self.env.cr.execute(
+                    "SELECT id FROM heeros_link_connection WHERE id = %s FOR UPDATE SKIP LOCKED", [connection.id]
+                )
                 if self.env.cr.fetchone():
                     getattr(connection, method)(*args)
                     connection.flush_recordset()
@@ -759,15 +863,25 @@ class HeerosLinkMessage(models.Model):
             connection = message.connection_id
             limit = connection.max_attempts or 5
             if getattr(error, "retryable", True) is False or attempts >= limit:
-                message._set_state("error", attempts=attempts, next_attempt=False, error=_(
-                    "Sending failed after %(n)s attempt(s): %(error)s", n=attempts, error=error))
+                message._set_state(
+                    "error",
+                    attempts=attempts,
+                    next_attempt=False,
+                    error=_("Sending failed after %(n)s attempt(s): %(error)s", n=attempts, error=error),
+                )
                 continue
             delay = timedelta(minutes=(connection.retry_delay or 5) * 2 ** max(attempts - 1, 0))
-            message._set_state("queued", attempts=attempts,
-                               next_attempt=fields.Datetime.now() + min(delay, MAX_BACKOFF),
-                               error=_("Attempt %(n)s failed: %(error)s; next try at %(when)s",
-                                       n=attempts, error=error,
-                                       when=fields.Datetime.now() + min(delay, MAX_BACKOFF)))
+            message._set_state(
+                "queued",
+                attempts=attempts,
+                next_attempt=fields.Datetime.now() + min(delay, MAX_BACKOFF),
+                error=_(
+                    "Attempt %(n)s failed: %(error)s; next try at %(when)s",
+                    n=attempts,
+                    error=error,
+                    when=fields.Datetime.now() + min(delay, MAX_BACKOFF),
+                ),
+            )
 
     def _link_recover_sending(self):
         """Decide messages left in ``sending`` by a worker that is gone (its
@@ -826,9 +940,15 @@ class HeerosLinkMessage(models.Model):
         if action == "sent":
             if channel.two_phase and staged:
                 channel.discard(token)
-            self._link_mark_sent(name, _(
-                "Interrupted while sending; the file had reached the outbox of %(conn)s as %(name)s: "
-                "not sent again.", conn=self.connection_id.name, name=name))
+            self._link_mark_sent(
+                name,
+                _(
+                    "Interrupted while sending; the file had reached the outbox of %(conn)s as %(name)s: "
+                    "not sent again.",
+                    conn=self.connection_id.name,
+                    name=name,
+                ),
+            )
         elif action == "publish" and error is not None:
             # the move was refused and did not happen: an ordinary failed attempt
             self.sudo().write({"send_stage": False})
@@ -838,15 +958,20 @@ class HeerosLinkMessage(models.Model):
                 remote = channel.publish(name, token)
             except ChannelError as exc:
                 return self._link_to_check(_("the staged file could not be moved into place (%s)", exc))
-            self._link_mark_sent(remote, _("Interrupted after the file was written; moved into place as "
-                                           "%s after the interruption.", remote))
+            self._link_mark_sent(
+                remote,
+                _("Interrupted after the file was written; moved into place as %s after the interruption.", remote),
+            )
         elif action == "requeue":
             if channel.two_phase:
                 channel.discard(token)
-            text = _("Interrupted before the file was complete: nothing reached the remote side; "
-                     "queued again.")
-            self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False,
-                            error=f"{error}. {text}" if error else text)
+            text = _("Interrupted before the file was complete: nothing reached the remote side; queued again.")
+            self._set_state(
+                "queued",
+                next_attempt=fields.Datetime.now(),
+                send_stage=False,
+                error=f"{error}. {text}" if error else text,
+            )
         else:
             reason = _("the file is not in the outbox, but the remote side may already have taken it")
             self._link_to_check(f"{reason} ({error})" if error else reason)
@@ -854,10 +979,18 @@ class HeerosLinkMessage(models.Model):
 
     def _link_to_check(self, reason):
         """Ask a person: the outcome of the interrupted upload cannot be known."""
-        self._set_state("to_check", send_stage=False, next_attempt=False, error=_(
-            "Delivery unknown: sending through %(conn)s was interrupted and %(reason)s. Ask the "
-            "recipient whether %(name)s arrived, then choose Confirm delivered or Send again.",
-            conn=self.connection_id.name, reason=reason, name=self.remote_name or self.file_name))
+        self._set_state(
+            "to_check",
+            send_stage=False,
+            next_attempt=False,
+            error=_(
+                "Delivery unknown: sending through %(conn)s was interrupted and %(reason)s. Ask the "
+                "recipient whether %(name)s arrived, then choose Confirm delivered or Send again.",
+                conn=self.connection_id.name,
+                reason=reason,
+                name=self.remote_name or self.file_name,
+            ),
+        )
         return self
 
     def _link_set_feedback(self, accepted, text=None, feedback=None):
@@ -914,8 +1047,9 @@ class HeerosLinkMessage(models.Model):
         self._link_check_user_access()
         for message in self:
             if message.state not in ("draft", "queued", "error", "received", "to_check"):
-                raise UserError(_("Message %(msg)s is %(state)s and cannot be cancelled.",
-                                  msg=message.name, state=message.state))
+                raise UserError(
+                    _("Message %(msg)s is %(state)s and cannot be cancelled.", msg=message.name, state=message.state)
+                )
         self._set_state("cancelled", next_attempt=False)
         return True
 
@@ -934,13 +1068,21 @@ class HeerosLinkMessage(models.Model):
         links = self.link_ids
         models_ = set(links.mapped("res_model"))
         if len(models_) != 1:
-            return {"type": "ir.actions.act_window", "res_model": "heeros.link.message.link",
-                    "views": [(False, "list")], "domain": [("message_id", "=", self.id)],
-                    "name": _("Records")}
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "heeros.link.message.link",
+                "views": [(False, "list")],
+                "domain": [("message_id", "=", self.id)],
+                "name": _("Records"),
+            }
         model = models_.pop()
-        return {"type": "ir.actions.act_window", "res_model": model, "name": _("Records"),
-                "views": [(False, "list"), (False, "form")],
-                "domain": [("id", "in", links.mapped("res_id"))]}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "name": _("Records"),
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("id", "in", links.mapped("res_id"))],
+        }
 
     # ------------------------------------------------------------------
     # crons
@@ -953,9 +1095,11 @@ class HeerosLinkMessage(models.Model):
         skipped, so each run goes further)."""
         use_jobs = self._link_use_jobs()
         for company in self.env["res.company"].sudo().search([]):
-            messages = self.sudo().search([
-                ("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
-                limit=None if use_jobs else batch, order="id")
+            messages = self.sudo().search(
+                [("direction", "=", "in"), ("state", "=", "received"), ("company_id", "=", company.id)],
+                limit=None if use_jobs else batch,
+                order="id",
+            )
             if use_jobs:
                 messages.with_company(company)._link_enqueue_processing(limit=batch * 25)
             else:
@@ -969,10 +1113,18 @@ class HeerosLinkMessage(models.Model):
         use_jobs = self._link_use_jobs()
         now = fields.Datetime.now()
         for company in self.env["res.company"].sudo().search([]):
-            messages = self.sudo().search([
-                ("direction", "=", "out"), ("state", "=", "queued"), ("company_id", "=", company.id),
-                "|", ("next_attempt", "=", False), ("next_attempt", "<=", now)],
-                limit=None if use_jobs else batch, order="id")
+            messages = self.sudo().search(
+                [
+                    ("direction", "=", "out"),
+                    ("state", "=", "queued"),
+                    ("company_id", "=", company.id),
+                    "|",
+                    ("next_attempt", "=", False),
+                    ("next_attempt", "<=", now),
+                ],
+                limit=None if use_jobs else batch,
+                order="id",
+            )
             if use_jobs:
                 messages.with_company(company)._link_enqueue_send(limit=batch * 25)
             else:
@@ -985,8 +1137,14 @@ class HeerosLinkMessage(models.Model):
     def _link_status(self):
         rows = self._read_group([], ["company_id", "document_type", "direction", "state"], ["__count"])
         return [
-            {"company_id": company.id, "company": company.name, "type": doc_type or "unknown",
-             "direction": direction, "state": state, "count": count}
+            {
+                "company_id": company.id,
+                "company": company.name,
+                "type": doc_type or "unknown",
+                "direction": direction,
+                "state": state,
+                "count": count,
+            }
             for company, doc_type, direction, state, count in rows
         ]
 
@@ -1000,20 +1158,22 @@ class HeerosLinkMessageLink(models.Model):
     company_id = fields.Many2one(related="message_id.company_id", store=True, index=True)
     res_model = fields.Char("Model", required=True, index=True)
     res_id = fields.Many2oneReference("Record id", model_field="res_model", required=True)
-    role = fields.Selection([("source", "Came from"), ("result", "Produced")], required=True,
-                            default="result")
+    role = fields.Selection([("source", "Came from"), ("result", "Produced")], required=True, default="result")
     record_name = fields.Char(compute="_compute_record_name")
 
     def _compute_record_name(self):
         for link in self:
-            record = self.env[link.res_model].browse(link.res_id).exists() \
-                if link.res_model in self.env else None
+            record = self.env[link.res_model].browse(link.res_id).exists() if link.res_model in self.env else None
             link.record_name = record.sudo().display_name if record else _("(deleted)")
 
     def action_open(self):
         self.ensure_one()
-        return {"type": "ir.actions.act_window", "res_model": self.res_model, "res_id": self.res_id,
-                "views": [(False, "form")]}
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "views": [(False, "form")],
+        }
 
 
 class HeerosLinkConnectionOutbound(models.Model):
@@ -1023,8 +1183,7 @@ class HeerosLinkConnectionOutbound(models.Model):
     def _link_outbound_for(self, company):
         """The connection that sends a company's documents: its own first,
         then a shared one that serves it."""
-        connections = self.sudo().search([
-            ("direction", "in", ("out", "both")), ("company_ids", "in", company.id)])
+        connections = self.sudo().search([("direction", "in", ("out", "both")), ("company_ids", "in", company.id)])
         own = connections.filtered(lambda c: c.company_id == company)
         return (own or connections)[:1]
 
@@ -1034,13 +1193,16 @@ class HeerosLinkMessageReport(models.Model):
 
     def _link_result(self):
         """One plain dict per message: what the CLI prints and the API returns."""
-        return [{
-            "file": message.file_name,
-            "message_id": message.id,
-            "message": message.name,
-            "type": message.document_type or "unknown",
-            "company_id": message.company_id.id,
-            "state": message.state,
-            "error": message.error or None,
-            "records": [{"model": link.res_model, "id": link.res_id} for link in message.link_ids],
-        } for message in self]
+        return [
+            {
+                "file": message.file_name,
+                "message_id": message.id,
+                "message": message.name,
+                "type": message.document_type or "unknown",
+                "company_id": message.company_id.id,
+                "state": message.state,
+                "error": message.error or None,
+                "records": [{"model": link.res_model, "id": link.res_id} for link in message.link_ids],
+            }
+            for message in self
+        ]

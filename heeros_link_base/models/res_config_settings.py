@@ -9,4 +9,5 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="heeros_link.max_file_size",
         default=256 * 1024 * 1024,
         help="Files uploaded by hand or through the command line that are larger than this "
-        "are refused with a message in error. Connections have their own limit.")
+        "are refused with a message in error. Connections have their own limit.",
+    )

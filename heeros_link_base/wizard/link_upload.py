@@ -7,16 +7,21 @@ class HeerosLinkUpload(models.TransientModel):
     _description = "Import files into the Link"
     _check_company_auto = True
 
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company,
-                                 domain=lambda self: [("id", "in", self.env.companies.ids)])
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.companies.ids)],
+    )
     attachment_ids = fields.Many2many("ir.attachment", string="Files", required=True)
     process = fields.Boolean("Process now", default=True)
 
     @api.model
     def _link_import(self, files, company, process=True):
         """The service behind the wizard and ``odoo-bin link import``."""
-        return self.env["heeros.link.message"].with_company(company)._link_intake(
-            files, company=company, process=process)
+        return (
+            self.env["heeros.link.message"].with_company(company)._link_intake(files, company=company, process=process)
+        )
 
     def _link_check_uploads(self):
         """Only files the user has just uploaded into this dialog are imported
@@ -24,11 +29,10 @@ class HeerosLinkUpload(models.TransientModel):
         if self.env.su:
             return
         foreign = self.attachment_ids.sudo().filtered(
-            lambda att: att.create_uid != self.env.user or att.res_id
-            or att.res_model not in (False, self._name))
+            lambda att: att.create_uid != self.env.user or att.res_id or att.res_model not in (False, self._name)
+        )
         if foreign:
-            raise AccessError(_("Only files uploaded in this dialog can be imported; %s is not one.",
-                                foreign[0].name))
+            raise AccessError(_("Only files uploaded in this dialog can be imported; %s is not one.", foreign[0].name))
 
     def action_import(self):
         self.ensure_one()

@@ -65,20 +65,28 @@ class VirtualBarcode:
 # Virtual bar code (the 54 digits)
 # ---------------------------------------------------------------------------
 
+
 def _iban_digits(iban):
     compact = stdnum_iban.compact(iban or "")
     if not compact:
-        raise BuildError("the bank bar code needs the payee's IBAN, none was given",
-                         element="IBAN", expected="a Finnish IBAN (FI + 16 digits)")
+        raise BuildError(
+            "the bank bar code needs the payee's IBAN, none was given",
+            element="IBAN",
+            expected="a Finnish IBAN (FI + 16 digits)",
+        )
     if not compact.startswith("FI"):
         raise BuildError(
             f"the bank bar code can only carry a Finnish account; {iban!r} is not a FI IBAN",
-            element="IBAN", expected="a Finnish IBAN (FI + 16 digits)")
+            element="IBAN",
+            expected="a Finnish IBAN (FI + 16 digits)",
+        )
     digits = compact[2:]
     if len(digits) != 16 or not digits.isdecimal() or not stdnum_iban.is_valid(compact):
-        raise BuildError(f"{iban!r} is not a valid Finnish IBAN",
-                         element="IBAN",
-                         expected="FI, two check digits and 14 digits with a valid IBAN checksum")
+        raise BuildError(
+            f"{iban!r} is not a valid Finnish IBAN",
+            element="IBAN",
+            expected="FI, two check digits and 14 digits with a valid IBAN checksum",
+        )
     return digits
 
 
@@ -89,11 +97,15 @@ def _amount_digits(amount):
     try:
         value = Decimal(str(amount)).quantize(_CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
-        raise BuildError(f"the amount {amount!r} is not a number", element="amount",
-                         expected="a euro amount such as 4883.15") from None
+        raise BuildError(
+            f"the amount {amount!r} is not a number", element="amount", expected="a euro amount such as 4883.15"
+        ) from None
     if value < 0:
-        raise BuildError(f"the bank bar code cannot carry a negative amount ({value})",
-                         element="amount", expected="an amount from 0.00 to 999999.99")
+        raise BuildError(
+            f"the bank bar code cannot carry a negative amount ({value})",
+            element="amount",
+            expected="an amount from 0.00 to 999999.99",
+        )
     if value > MAX_AMOUNT:
         return "0" * 8  # the guide: amounts that do not fit are left for the payer
     return f"{int(value * 100):08d}"
@@ -106,11 +118,11 @@ def _date_digits(due_date):
         try:
             due_date = datetime.date.fromisoformat(due_date[:10])
         except ValueError:
-            raise BuildError(f"the due date {due_date!r} is not a date", element="due date",
-                             expected="a date (YYYY-MM-DD)") from None
+            raise BuildError(
+                f"the due date {due_date!r} is not a date", element="due date", expected="a date (YYYY-MM-DD)"
+            ) from None
     if not isinstance(due_date, datetime.date):
-        raise BuildError(f"the due date {due_date!r} is not a date", element="due date",
-                         expected="a date")
+        raise BuildError(f"the due date {due_date!r} is not a date", element="due date", expected="a date")
     return due_date.strftime("%y%m%d")
 
 
@@ -118,30 +130,41 @@ def _reference_digits(reference):
     """(version, 23 digits: 3 reserved + 20 reference, or 2 check + 21 reference)."""
     ref = fi_reference.compact(reference)
     if not ref:
-        raise BuildError("the bank bar code needs a payment reference, none was given",
-                         element="reference",
-                         expected="a Finnish reference number or an RF creditor reference")
+        raise BuildError(
+            "the bank bar code needs a payment reference, none was given",
+            element="reference",
+            expected="a Finnish reference number or an RF creditor reference",
+        )
     kind = fi_reference.kind(ref)
     if kind == "fi":
         if len(ref) > 20:
-            raise BuildError(f"the reference {reference!r} is longer than 20 digits",
-                             element="reference", expected="at most 20 digits")
+            raise BuildError(
+                f"the reference {reference!r} is longer than 20 digits",
+                element="reference",
+                expected="at most 20 digits",
+            )
         return 4, "000" + ref.rjust(20, "0")
     if kind == "rf":
         check, body = ref[2:4], ref[4:]
         if not body.isdecimal():
             raise BuildError(
                 f"the RF reference {reference!r} contains letters; the bank bar code "
-                "carries numeric RF references only", element="reference",
-                expected="RF, two check digits and up to 21 digits")
+                "carries numeric RF references only",
+                element="reference",
+                expected="RF, two check digits and up to 21 digits",
+            )
         if len(body) > 21:
-            raise BuildError(f"the RF reference {reference!r} has more than 21 digits",
-                             element="reference", expected="at most 21 digits after RF and the check")
+            raise BuildError(
+                f"the RF reference {reference!r} has more than 21 digits",
+                element="reference",
+                expected="at most 21 digits after RF and the check",
+            )
         return 5, check + body.rjust(21, "0")
     raise BuildError(
         f"{reference!r} is neither a valid Finnish reference number nor a valid RF reference",
         element="reference",
-        expected="4-20 digits with the 7-3-1 check digit, or RF + check digits + reference")
+        expected="4-20 digits with the 7-3-1 check digit, or RF + check digits + reference",
+    )
 
 
 def virtual_barcode(iban, amount, reference, due_date=None):
@@ -178,43 +201,43 @@ def parse_virtual_barcode(code):
     """
     text = "".join(str(code or "").split())
     if len(text) != LENGTH or not text.isdecimal():
-        raise RecordError(f"a virtual bar code has {LENGTH} digits; got {text!r}",
-                          expected=f"{LENGTH} digits")
+        raise RecordError(f"a virtual bar code has {LENGTH} digits; got {text!r}", expected=f"{LENGTH} digits")
     version = int(text[0])
     if version not in (4, 5):
-        raise RecordError(f"unsupported bank bar code version {version}", position=1,
-                          expected="symbol version 4 or 5")
+        raise RecordError(f"unsupported bank bar code version {version}", position=1, expected="symbol version 4 or 5")
     iban = _fi_iban(text[1:17])
     if not stdnum_iban.is_valid(iban):
-        raise RecordError(f"the account {iban} in the bar code fails the IBAN checksum",
-                          position=2, expected="a valid Finnish IBAN")
+        raise RecordError(
+            f"the account {iban} in the bar code fails the IBAN checksum", position=2, expected="a valid Finnish IBAN"
+        )
     cents = int(text[17:25])
     amount = (Decimal(cents) / 100).quantize(_CENT) if cents else None
     if version == 4:
         if text[25:28] != "000":
-            raise RecordError("the reserved positions 26-28 of a version 4 bar code are not zeros",
-                              position=26, expected="000")
+            raise RecordError(
+                "the reserved positions 26-28 of a version 4 bar code are not zeros", position=26, expected="000"
+            )
         ref = text[28:48].lstrip("0")
         expected_kind = "fi"
     else:
         ref = "RF" + text[25:27] + text[27:48].lstrip("0")
         expected_kind = "rf"
     if fi_reference.kind(ref) != expected_kind:
-        raise RecordError(f"the reference {ref!r} in the bar code is not valid",
-                          position=26 if version == 5 else 29,
-                          expected="a valid Finnish reference" if version == 4
-                          else "a valid RF creditor reference")
+        raise RecordError(
+            f"the reference {ref!r} in the bar code is not valid",
+            position=26 if version == 5 else 29,
+            expected="a valid Finnish reference" if version == 4 else "a valid RF creditor reference",
+        )
     date_text = text[48:]
     due_date = None
     if date_text != "000000":
         try:
-            due_date = datetime.date(2000 + int(date_text[:2]), int(date_text[2:4]),
-                                     int(date_text[4:]))
+            due_date = datetime.date(2000 + int(date_text[:2]), int(date_text[2:4]), int(date_text[4:]))
         except ValueError:
-            raise RecordError(f"the due date {date_text!r} in the bar code does not exist",
-                              position=49, expected="YYMMDD or 000000") from None
-    return VirtualBarcode(version=version, iban=iban, amount=amount, reference=ref,
-                          due_date=due_date)
+            raise RecordError(
+                f"the due date {date_text!r} in the bar code does not exist", position=49, expected="YYMMDD or 000000"
+            ) from None
+    return VirtualBarcode(version=version, iban=iban, amount=amount, reference=ref, due_date=due_date)
 
 
 # ---------------------------------------------------------------------------
@@ -247,8 +270,9 @@ QUIET_ZONE_MODULES = 10
 def _check_digits(digits):
     text = "".join(str(digits or "").split())
     if not text or not text.isdecimal() or len(text) % 2:
-        raise BuildError(f"Code 128 subset C encodes an even number of digits; got {digits!r}",
-                         expected="an even number of digits")
+        raise BuildError(
+            f"Code 128 subset C encodes an even number of digits; got {digits!r}", expected="an even number of digits"
+        )
     return text
 
 
@@ -256,7 +280,7 @@ def code128c_values(digits):
     """Symbol character values: start C, one value per digit pair, the
     modulo-103 check character, stop."""
     text = _check_digits(digits)
-    pairs = [int(text[i:i + 2]) for i in range(0, len(text), 2)]
+    pairs = [int(text[i : i + 2]) for i in range(0, len(text), 2)]
     check = (START_C + sum(pos * value for pos, value in enumerate(pairs, start=1))) % 103
     return [START_C, *pairs, check, STOP]
 
@@ -287,10 +311,12 @@ def barcode_svg(digits, height_mm=13, module_mm=0.25):
     Sizes are in millimetres; the guide's module is 0.25 mm (the symbol of 54
     digits is then 83 mm wide plus quiet zones) and its minimum height 13 mm.
     """
-    if not (isinstance(height_mm, (int, float)) and height_mm > 0
-            and isinstance(module_mm, (int, float)) and module_mm > 0):
-        raise BuildError("bar code height and module width must be positive numbers",
-                         expected="height_mm > 0, module_mm > 0")
+    if not (
+        isinstance(height_mm, (int, float)) and height_mm > 0 and isinstance(module_mm, (int, float)) and module_mm > 0
+    ):
+        raise BuildError(
+            "bar code height and module width must be positive numbers", expected="height_mm > 0, module_mm > 0"
+        )
     pattern = code128c_pattern(digits)
     quiet = max(QUIET_ZONE_MM, QUIET_ZONE_MODULES * module_mm)
     symbol = sum(pattern) * module_mm

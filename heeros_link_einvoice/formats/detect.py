@@ -10,8 +10,7 @@ UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 
 # a Finvoice start tag, or the ebXML manifest reference the bank frame uses
-_FINVOICE_IN_HEAD = re.compile(
-    rb"<Finvoice[\s>/]|<(?:[\w.-]+:)?Reference\b[^>]*?(?:[\w.-]+:)?id=[\"']Finvoice[\"']")
+_FINVOICE_IN_HEAD = re.compile(rb"<Finvoice[\s>/]|<(?:[\w.-]+:)?Reference\b[^>]*?(?:[\w.-]+:)?id=[\"']Finvoice[\"']")
 
 
 def is_finvoice(sniff):
@@ -36,7 +35,8 @@ def _plain_or_framed(sniff, root, in_head):
 
 _ATTACHMENTS_IN_HEAD = re.compile(
     rb"<FinvoiceAttachments[\s>/]|<(?:[\w.-]+:)?Reference\b[^>]*?"
-    rb"(?:[\w.-]+:)?id=[\"']FinvoiceAttachments[\"']")
+    rb"(?:[\w.-]+:)?id=[\"']FinvoiceAttachments[\"']"
+)
 
 
 def is_finvoice_attachments(sniff):
@@ -49,5 +49,6 @@ def is_ubl_invoice(sniff):
     """A UBL 2.x Invoice or CreditNote (Peppol BIS Billing 3.0 and others)."""
     if not sniff.is_xml:
         return False
-    return ((sniff.root == "Invoice" and sniff.namespace == UBL_INVOICE_NS)
-            or (sniff.root == "CreditNote" and sniff.namespace == UBL_CREDIT_NOTE_NS))
+    return (sniff.root == "Invoice" and sniff.namespace == UBL_INVOICE_NS) or (
+        sniff.root == "CreditNote" and sniff.namespace == UBL_CREDIT_NOTE_NS
+    )

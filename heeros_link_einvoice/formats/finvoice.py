@@ -78,6 +78,7 @@ ATTACHMENTS_SUFFIX = "::attachments"
 # Data model
 # --------------------------------------------------------------------------
 
+
 @dataclass
 class Address:
     streets: list = field(default_factory=list)  # 1 to 3 lines
@@ -322,6 +323,7 @@ class AttachmentMessage:
 # Value formatting (outbound)
 # --------------------------------------------------------------------------
 
+
 def _decimal(value, what):
     if isinstance(value, float):
         value = repr(value)
@@ -356,13 +358,10 @@ def fmt_amount(value, what="amount", *, exact_decimals=None, max_decimals=5):
     decimals = _decimals(number)
     limit = exact_decimals if exact_decimals is not None else max_decimals
     if decimals > limit:
-        raise BuildError(f"{what}: {value} has more than {limit} decimals",
-                         expected=f"at most {limit} decimals")
-    text = _plain(number, exact_decimals if exact_decimals is not None
-                  else max(decimals, 2))
+        raise BuildError(f"{what}: {value} has more than {limit} decimals", expected=f"at most {limit} decimals")
+    text = _plain(number, exact_decimals if exact_decimals is not None else max(decimals, 2))
     if len(text.lstrip("-").split(",")[0]) > 15:
-        raise BuildError(f"{what}: {value} is too large",
-                         expected="at most 15 digits before the decimal comma")
+        raise BuildError(f"{what}: {value} is too large", expected="at most 15 digits before the decimal comma")
     return text
 
 
@@ -377,8 +376,7 @@ def fmt_percent(value, what="percentage"):
     number = _decimal(value, what)
     decimals = _decimals(number)
     if number < 0 or decimals > 3 or number >= 1000:
-        raise BuildError(f"{what}: {value} is not a Finvoice percentage",
-                         expected="0 to 999 with at most 3 decimals")
+        raise BuildError(f"{what}: {value} is not a Finvoice percentage", expected="0 to 999 with at most 3 decimals")
     return _plain(number, decimals)
 
 
@@ -408,6 +406,7 @@ def fmt_timestamp(value):
 # Building
 # --------------------------------------------------------------------------
 
+
 def _sub(parent, tag, text=None, **attrs):
     element = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v})
     if text is not None:
@@ -431,8 +430,7 @@ class _Writer:
     def amount(self, parent, tag, value, what=None, currency=None):
         if value is None:
             return None
-        return _sub(parent, tag, fmt_amount(value, what or tag),
-                    AmountCurrencyIdentifier=currency or self.currency)
+        return _sub(parent, tag, fmt_amount(value, what or tag), AmountCurrencyIdentifier=currency or self.currency)
 
     def date(self, parent, tag, value):
         if value is None:
@@ -492,8 +490,7 @@ class _Writer:
 
     def party(self, root, prefix, party, name_max):
         details = _sub(root, f"{prefix}PartyDetails")
-        _opt(details, f"{prefix}PartyIdentifier", party.business_id,
-             SchemeID=party.business_id_scheme)
+        _opt(details, f"{prefix}PartyIdentifier", party.business_id, SchemeID=party.business_id_scheme)
         for chunk in textwrap.wrap(party.name or "", name_max) or [""]:
             _sub(details, f"{prefix}OrganisationName", chunk)
         _opt(details, f"{prefix}OrganisationTaxCode", party.vat_number)
@@ -506,8 +503,7 @@ class _Writer:
             _sub(post, f"{prefix}PostCodeIdentifier", address.post_code)
             _opt(post, "CountryCode", address.country_code)
             _opt(post, "CountryName", address.country_name)
-            box_tag = ("DeliveryPostofficeBoxIdentifier" if prefix == "Delivery"
-                       else f"{prefix}PostOfficeBoxIdentifier")
+            box_tag = "DeliveryPostofficeBoxIdentifier" if prefix == "Delivery" else f"{prefix}PostOfficeBoxIdentifier"
             _opt(post, box_tag, address.po_box)
         _opt(root, f"{prefix}OrganisationUnitNumber", party.organisation_unit_number)
         contact = party.contact
@@ -519,15 +515,18 @@ class _Writer:
                 _opt(comm, f"{prefix}EmailaddressIdentifier", contact.email)
 
     def seller_information(self, root):
-        accounts = self.inv.seller.bank_accounts or (
-            self.inv.payment.accounts if self.inv.payment else [])
+        accounts = self.inv.seller.bank_accounts or (self.inv.payment.accounts if self.inv.payment else [])
         if not accounts:
             return
         info = _sub(root, "SellerInformationDetails")
         for account in accounts:
             node = _sub(info, "SellerAccountDetails")
-            _sub(node, "SellerAccountID", identifiers.compact(account.iban),
-                 IdentificationSchemeName=account.scheme or "IBAN")
+            _sub(
+                node,
+                "SellerAccountID",
+                identifiers.compact(account.iban),
+                IdentificationSchemeName=account.scheme or "IBAN",
+            )
             _sub(node, "SellerBic", account.bic, IdentificationSchemeName="BIC")
             _opt(node, "SellerAccountName", account.name)
 
@@ -536,8 +535,7 @@ class _Writer:
         details = _sub(root, "InvoiceDetails")
         _sub(details, "InvoiceTypeCode", inv.type_code)
         _opt(details, "InvoiceTypeCodeUN", inv.type_code_un)
-        _sub(details, "InvoiceTypeText",
-             inv.type_text or DEFAULT_TYPE_TEXT.get(inv.type_code, "LASKU"))
+        _sub(details, "InvoiceTypeText", inv.type_text or DEFAULT_TYPE_TEXT.get(inv.type_code, "LASKU"))
         _sub(details, "OriginCode", inv.origin_code or "Original")
         _sub(details, "InvoiceNumber", inv.number)
         self.date(details, "InvoiceDate", inv.date)
@@ -550,22 +548,26 @@ class _Writer:
         self.amount(details, "RowsTotalVatExcludedAmount", inv.rows_total_excl_vat)
         self.amount(details, "InvoiceTotalVatExcludedAmount", inv.total_excl_vat)
         self.amount(details, "InvoiceTotalVatAmount", inv.total_vat)
-        self.amount(details, "InvoiceTotalVatAccountingAmount", inv.vat_total_accounting,
-                    currency=inv.accounting_currency or self.currency)
+        self.amount(
+            details,
+            "InvoiceTotalVatAccountingAmount",
+            inv.vat_total_accounting,
+            currency=inv.accounting_currency or self.currency,
+        )
         self.amount(details, "InvoiceTotalVatIncludedAmount", inv.total_incl_vat)
         self.amount(details, "InvoiceTotalRoundoffAmount", inv.roundoff)
         self.amount(details, "InvoicePaidAmount", inv.paid_amount)
         if inv.exchange_rate is not None:
             rate = _decimal(inv.exchange_rate, "ExchangeRate")
             if _decimals(rate) > 6 or rate < 0:
-                raise BuildError(f"ExchangeRate: {rate} is not a Finvoice exchange rate",
-                                 expected="a positive number with at most 6 decimals")
+                raise BuildError(
+                    f"ExchangeRate: {rate} is not a Finvoice exchange rate",
+                    expected="a positive number with at most 6 decimals",
+                )
             _sub(details, "ExchangeRate", _plain(rate, _decimals(rate)))
         other = inv.other_currency or self.currency
-        self.amount(details, "OtherCurrencyAmountVatExcludedAmount",
-                    inv.other_currency_total_excl_vat, currency=other)
-        self.amount(details, "OtherCurrencyAmountVatIncludedAmount",
-                    inv.other_currency_total_incl_vat, currency=other)
+        self.amount(details, "OtherCurrencyAmountVatExcludedAmount", inv.other_currency_total_excl_vat, currency=other)
+        self.amount(details, "OtherCurrencyAmountVatIncludedAmount", inv.other_currency_total_incl_vat, currency=other)
         for line in inv.vat_breakdown:
             node = _sub(details, "VatSpecificationDetails")
             self.amount(node, "VatBaseAmount", line.base)
@@ -582,10 +584,16 @@ class _Writer:
 
     def payment_terms(self, details):
         inv = self.inv
-        if not any((inv.payment_terms, inv.due_date, inv.cash_discount_date,
-                    inv.cash_discount_percent is not None,
-                    inv.cash_discount_amount is not None,
-                    inv.penalty_interest_percent is not None)):
+        if not any(
+            (
+                inv.payment_terms,
+                inv.due_date,
+                inv.cash_discount_date,
+                inv.cash_discount_percent is not None,
+                inv.cash_discount_amount is not None,
+                inv.penalty_interest_percent is not None,
+            )
+        ):
             return
         terms = _sub(details, "PaymentTermsDetails")
         for chunk in textwrap.wrap(inv.payment_terms or "", 70)[:2]:
@@ -604,12 +612,22 @@ class _Writer:
         _opt(node, "ArticleName", row.name)
         _opt(node, "ArticleDescription", row.description)
         if row.quantity is not None:
-            _sub(node, "InvoicedQuantity", fmt_quantity(row.quantity, f"row {index} quantity"),
-                 QuantityUnitCode=row.unit_code, QuantityUnitCodeUN=row.unit_code_un)
+            _sub(
+                node,
+                "InvoicedQuantity",
+                fmt_quantity(row.quantity, f"row {index} quantity"),
+                QuantityUnitCode=row.unit_code,
+                QuantityUnitCodeUN=row.unit_code_un,
+            )
         if row.unit_price is not None:
-            _sub(node, "UnitPriceAmount", fmt_unit_price(row.unit_price, f"row {index} unit price"),
-                 AmountCurrencyIdentifier=self.currency, UnitPriceUnitCode=row.unit_code,
-                 QuantityUnitCodeUN=row.unit_code_un)
+            _sub(
+                node,
+                "UnitPriceAmount",
+                fmt_unit_price(row.unit_price, f"row {index} unit price"),
+                AmountCurrencyIdentifier=self.currency,
+                UnitPriceUnitCode=row.unit_code,
+                QuantityUnitCodeUN=row.unit_code_un,
+            )
         _opt(node, "RowPositionIdentifier", row.position)
         if row.overdue is not None:
             self.overdue(node, row.overdue)
@@ -654,18 +672,24 @@ class _Writer:
         beneficiary = _sub(parties, "EpiBeneficiaryPartyDetails")
         name = " ".join((pay.beneficiary_name or inv.seller.name or "").split())[:35].strip()
         _opt(beneficiary, "EpiNameAddressDetails", name)
-        _sub(beneficiary, "EpiAccountID", identifiers.compact(account.iban),
-             IdentificationSchemeName=account.scheme or "IBAN")
+        _sub(
+            beneficiary,
+            "EpiAccountID",
+            identifiers.compact(account.iban),
+            IdentificationSchemeName=account.scheme or "IBAN",
+        )
         instruction = _sub(epi, "EpiPaymentInstructionDetails")
         if ref:
             # SPY: Finnish national reference, ISO: RF creditor reference
             scheme = "ISO" if fi_reference.kind(ref) == "rf" else "SPY"
-            _sub(instruction, "EpiRemittanceInfoIdentifier", ref,
-                 IdentificationSchemeName=scheme)
+            _sub(instruction, "EpiRemittanceInfoIdentifier", ref, IdentificationSchemeName=scheme)
         amount = pay.amount if pay.amount is not None else inv.total_incl_vat
-        _sub(instruction, "EpiInstructedAmount",
-             fmt_amount(amount, "EpiInstructedAmount", exact_decimals=2),
-             AmountCurrencyIdentifier=self.currency)
+        _sub(
+            instruction,
+            "EpiInstructedAmount",
+            fmt_amount(amount, "EpiInstructedAmount", exact_decimals=2),
+            AmountCurrencyIdentifier=self.currency,
+        )
         option = pay.charge_option or "SHA"
         _sub(instruction, "EpiCharge", option, ChargeOption=option)
         self.date(instruction, "EpiDateOptionDate", pay.due_date or inv.due_date or inv.date)
@@ -687,8 +711,7 @@ def check(invoice):
         problems.append("the invoice has no number")
     if not inv.date:
         problems.append("the invoice has no date")
-    if not re.fullmatch(r"(INV|REQ|QUO|ORD|ORC|DEV|TES|INF|PRI|DEN|SEI|REC|RES|SDD)[0-9]{2}",
-                        inv.type_code or ""):
+    if not re.fullmatch(r"(INV|REQ|QUO|ORD|ORC|DEV|TES|INF|PRI|DEN|SEI|REC|RES|SDD)[0-9]{2}", inv.type_code or ""):
         problems.append(f"invoice type code {inv.type_code!r} is not a Finvoice type code")
     if not (inv.seller and inv.seller.name):
         problems.append("the seller has no name")
@@ -698,43 +721,43 @@ def check(invoice):
         problems.append("the invoice has no rows")
     if inv.total_incl_vat is None:
         problems.append("the invoice has no total including VAT")
-    if inv.type_code == TYPE_CREDIT_NOTE and inv.total_incl_vat is not None \
-            and Decimal(inv.total_incl_vat) > 0:
+    if inv.type_code == TYPE_CREDIT_NOTE and inv.total_incl_vat is not None and Decimal(inv.total_incl_vat) > 0:
         problems.append("a credit note (INV02) carries negative amounts; its total is positive")
     if inv.type_code in (TYPE_CREDIT_NOTE, TYPE_REMINDER) and not inv.original_invoice_number:
-        problems.append(f"a {DEFAULT_TYPE_TEXT[inv.type_code].lower()} ({inv.type_code}) "
-                        "must name the original invoice (original_invoice_number)")
-    if inv.total_excl_vat is not None and inv.total_vat is not None \
-            and inv.total_incl_vat is not None:
+        problems.append(
+            f"a {DEFAULT_TYPE_TEXT[inv.type_code].lower()} ({inv.type_code}) "
+            "must name the original invoice (original_invoice_number)"
+        )
+    if inv.total_excl_vat is not None and inv.total_vat is not None and inv.total_incl_vat is not None:
         expected = Decimal(inv.total_excl_vat) + Decimal(inv.total_vat) + Decimal(inv.roundoff or 0)
         if expected != Decimal(inv.total_incl_vat):
             problems.append(
                 f"total excluding VAT {inv.total_excl_vat} + VAT {inv.total_vat}"
                 f"{' + round-off ' + str(inv.roundoff) if inv.roundoff else ''}"
-                f" = {expected}, not the total including VAT {inv.total_incl_vat}")
+                f" = {expected}, not the total including VAT {inv.total_incl_vat}"
+            )
     if inv.vat_breakdown and inv.total_vat is not None:
         vat_sum = _sum(line.amount or 0 for line in inv.vat_breakdown)
         if vat_sum != Decimal(inv.total_vat):
-            problems.append(f"the VAT breakdown adds up to {vat_sum}, "
-                            f"not the VAT total {inv.total_vat}")
+            problems.append(f"the VAT breakdown adds up to {vat_sum}, not the VAT total {inv.total_vat}")
     categories = {line.category for line in inv.vat_breakdown}
     categories |= {row.vat_code for row in inv.rows if row.vat_code}
     for line in inv.vat_breakdown:
-        if line.category in EXEMPT_CATEGORIES and not (
-                line.exemption_reason or line.exemption_reason_code):
-            problems.append(f"the VAT breakdown line of category {line.category} needs an "
-                            "exemption reason (text or code)")
+        if line.category in EXEMPT_CATEGORIES and not (line.exemption_reason or line.exemption_reason_code):
+            problems.append(
+                f"the VAT breakdown line of category {line.category} needs an exemption reason (text or code)"
+            )
         if line.base is None or line.amount is None:
-            problems.append(f"the VAT breakdown line of category {line.category} needs "
-                            "a base and an amount")
+            problems.append(f"the VAT breakdown line of category {line.category} needs a base and an amount")
     if "AE" in categories and not inv.buyer.vat_number:
         problems.append("reverse charge (AE) needs the buyer's VAT number")
     pay = inv.payment
     if pay is None or not pay.accounts or not pay.accounts[0].iban:
         problems.append("the payment has no account (IBAN) for the payment instruction")
     elif pay.reference and not fi_reference.kind(pay.reference):
-        problems.append(f"payment reference {pay.reference!r} is neither a valid Finnish "
-                        "nor a valid RF creditor reference")
+        problems.append(
+            f"payment reference {pay.reference!r} is neither a valid Finnish nor a valid RF creditor reference"
+        )
     for account in inv.seller.bank_accounts or (pay.accounts if pay else []):
         if not account.bic:
             problems.append(f"bank account {account.iban} has no BIC")
@@ -751,8 +774,7 @@ def check(invoice):
         if not trans.timestamp:
             problems.append("the message transmission details have no timestamp")
     if inv.attachment_message_id and not inv.attachment_message_id.endswith(ATTACHMENTS_SUFFIX):
-        problems.append(f"attachment message id {inv.attachment_message_id!r} must end "
-                        f"with {ATTACHMENTS_SUFFIX!r}")
+        problems.append(f"attachment message id {inv.attachment_message_id!r} must end with {ATTACHMENTS_SUFFIX!r}")
     return problems
 
 
@@ -773,8 +795,7 @@ def build(invoice, *, stylesheet=STYLESHEET):
     """
     problems = check(invoice)
     if problems:
-        raise BuildError("cannot build the Finvoice: " + "; ".join(problems),
-                         element="Finvoice")
+        raise BuildError("cannot build the Finvoice: " + "; ".join(problems), element="Finvoice")
     data = _serialize(_Writer(invoice).document(), stylesheet)
     xsd.assert_valid(data, "finvoice", file_name=f"Finvoice {invoice.number}")
     return data
@@ -784,23 +805,30 @@ def build(invoice, *, stylesheet=STYLESHEET):
 # ebXML SOAP frame
 # --------------------------------------------------------------------------
 
+
 def _routing(source):
     """(transmission, sender, receiver) of an invoice or a Transmission."""
     if isinstance(source, FinvoiceInvoice):
         trans = source.transmission or Transmission()
-        return (trans, trans.sender or source.seller.einvoice_address,
-                trans.receiver or source.buyer.einvoice_address)
+        return (trans, trans.sender or source.seller.einvoice_address, trans.receiver or source.buyer.einvoice_address)
     if isinstance(source, Transmission):
         return source, source.sender, source.receiver
-    raise BuildError(f"cannot route a {type(source).__name__}",
-                     expected="a FinvoiceInvoice or a Transmission")
+    raise BuildError(f"cannot route a {type(source).__name__}", expected="a FinvoiceInvoice or a Transmission")
 
 
-def build_soap_envelope(source, *, message_id=None, cpa_id="yoursandmycpa",
-                        conversation_id="", service="Routing", action="ProcessInvoice",
-                        ref_to_message_id=None, reference_id="Finvoice",
-                        schema_location=FINVOICE_SCHEMA_LOCATION,
-                        schema_version=FINVOICE_VERSION):
+def build_soap_envelope(
+    source,
+    *,
+    message_id=None,
+    cpa_id="yoursandmycpa",
+    conversation_id="",
+    service="Routing",
+    action="ProcessInvoice",
+    ref_to_message_id=None,
+    reference_id="Finvoice",
+    schema_location=FINVOICE_SCHEMA_LOCATION,
+    schema_version=FINVOICE_VERSION,
+):
     """The ebXML SOAP frame written in front of a Finvoice message.
 
     ``source`` is the invoice (its transmission details, falling back to the
@@ -822,21 +850,18 @@ def build_soap_envelope(source, *, message_id=None, cpa_id="yoursandmycpa",
     if not trans.timestamp:
         problems.append("timestamp")
     if problems:
-        raise BuildError("cannot build the SOAP frame, missing: " + ", ".join(problems),
-                         element="SOAP-ENV:Envelope")
+        raise BuildError("cannot build the SOAP frame, missing: " + ", ".join(problems), element="SOAP-ENV:Envelope")
     if ref_to_message_id is None:
         ref_to_message_id = trans.ref_to_message_id or ""
 
     soap, eb = f"{{{SOAP_ENV_NS}}}", f"{{{EB_NS}}}"
-    envelope = etree.Element(f"{soap}Envelope",
-                             nsmap={"SOAP-ENV": SOAP_ENV_NS, "xlink": XLINK_NS, "eb": EB_NS})
+    envelope = etree.Element(f"{soap}Envelope", nsmap={"SOAP-ENV": SOAP_ENV_NS, "xlink": XLINK_NS, "eb": EB_NS})
     header = etree.SubElement(envelope, f"{soap}Header")
     msg = etree.SubElement(header, f"{eb}MessageHeader")
     msg.set(f"{soap}mustUnderstand", "1")
     msg.set(f"{eb}version", "2.0")
     for tag, party, role in (("From", sender, "Sender"), ("To", receiver, "Receiver")):
-        for party_id, party_role in ((party.address, role),
-                                     (party.intermediator, "Intermediator")):
+        for party_id, party_role in ((party.address, role), (party.intermediator, "Intermediator")):
             node = etree.SubElement(msg, f"{eb}{tag}")
             etree.SubElement(node, f"{eb}PartyId").text = party_id
             etree.SubElement(node, f"{eb}Role").text = party_role
@@ -871,6 +896,7 @@ def build_framed(invoice, **frame_options):
 # Attachment message
 # --------------------------------------------------------------------------
 
+
 def attachment_message_id(invoice_message_id):
     """The id of the attachment message of an invoice message:
     ``'<invoice MessageIdentifier>::attachments'``."""
@@ -895,19 +921,21 @@ def build_attachment_message(source, attachments):
     """
     trans, sender, receiver = _routing(source)
     if not trans.message_id:
-        raise BuildError("the invoice has no message id to attach to",
-                         element="MessageTransmissionDetails/MessageDetails/MessageIdentifier")
+        raise BuildError(
+            "the invoice has no message id to attach to",
+            element="MessageTransmissionDetails/MessageDetails/MessageIdentifier",
+        )
     message_id = attachment_message_id(trans.message_id)
     if isinstance(source, FinvoiceInvoice) and source.attachment_message_id != message_id:
         raise BuildError(
-            f"the invoice refers to attachment message {source.attachment_message_id!r}, "
-            f"not {message_id!r}", element="AttachmentMessageDetails/AttachmentMessageIdentifier",
-            expected=message_id)
+            f"the invoice refers to attachment message {source.attachment_message_id!r}, not {message_id!r}",
+            element="AttachmentMessageDetails/AttachmentMessageIdentifier",
+            expected=message_id,
+        )
     if not attachments:
         raise BuildError("an attachment message needs at least one attachment")
     if not (sender and sender.address and receiver and receiver.address):
-        raise BuildError("the attachment message needs the sender's and receiver's "
-                         "e-invoice addresses")
+        raise BuildError("the attachment message needs the sender's and receiver's e-invoice addresses")
 
     root = etree.Element("FinvoiceAttachments", nsmap={"xsi": XSI})
     root.set("Version", "1.0")
@@ -951,8 +979,7 @@ _XML_DECL = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^?]*\?>")
 # Finvoice 1.x files name the bank-association DTD. A declaration that only
 # names an external DTD (no internal subset, hence no entity) is blanked
 # out; anything else is left for xmlsafe to refuse.
-_LEGACY_DOCTYPE = re.compile(
-    rb"<!DOCTYPE\s+Finvoice\s+SYSTEM\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
+_LEGACY_DOCTYPE = re.compile(rb"<!DOCTYPE\s+Finvoice\s+SYSTEM\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>")
 
 
 #: values a reader shares between the rows of a document (the same VAT
@@ -992,8 +1019,7 @@ class _Reader:
     def texts(self, node, path):
         if node is None:
             return []
-        return [" ".join(e.text.split()) for e in node.findall(path)
-                if e.text and e.text.strip()]
+        return [" ".join(e.text.split()) for e in node.findall(path) if e.text and e.text.strip()]
 
     def where(self, element):
         names = []
@@ -1004,8 +1030,7 @@ class _Reader:
 
     def error(self, element, message, expected=None):
         line = element.sourceline + self.line_offset if element.sourceline else None
-        return RecordError(message, file_name=self.file_name, element=self.where(element),
-                           line=line, expected=expected)
+        return RecordError(message, file_name=self.file_name, element=self.where(element), line=line, expected=expected)
 
     def decimal(self, node, path):
         element = self.find(node, path)
@@ -1020,13 +1045,15 @@ class _Reader:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise self.error(element, f"{raw.strip()!r} is not a number",
-                             expected="digits with a decimal comma, e.g. 1234,50") from None
+            raise self.error(
+                element, f"{raw.strip()!r} is not a number", expected="digits with a decimal comma, e.g. 1234,50"
+            ) from None
         if not number.is_finite():
             raise self.error(element, f"{raw.strip()!r} is not a number")
         line = element.sourceline + self.line_offset if element.sourceline else None
-        number = limits.check_amount(number, file_name=self.file_name, element=self.where(element),
-                                     line=line, text=raw.strip())
+        number = limits.check_amount(
+            number, file_name=self.file_name, element=self.where(element), line=line, text=raw.strip()
+        )
         return self._shared(self._numbers, raw, number)
 
     def date(self, node, path):
@@ -1039,8 +1066,7 @@ class _Reader:
                 raise ValueError
             return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         except ValueError:
-            raise self.error(element, f"{raw!r} is not a date",
-                             expected="CCYYMMDD, e.g. 20260131") from None
+            raise self.error(element, f"{raw!r} is not a date", expected="CCYYMMDD, e.g. 20260131") from None
 
     def timestamp(self, node, path):
         element = self.find(node, path)
@@ -1050,8 +1076,9 @@ class _Reader:
         try:
             return datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise self.error(element, f"{raw!r} is not a date and time",
-                             expected="xs:dateTime, e.g. 2026-01-31T12:00:00+02:00") from None
+            raise self.error(
+                element, f"{raw!r} is not a date and time", expected="xs:dateTime, e.g. 2026-01-31T12:00:00+02:00"
+            ) from None
 
     # parts ---------------------------------------------------------------
     def einvoice_address(self, node, address_tag, intermediator_tag):
@@ -1060,8 +1087,11 @@ class _Reader:
         intermediator = self.text(node, intermediator_tag)
         if not (address or intermediator):
             return None
-        return EInvoiceAddress(address=address, intermediator=intermediator,
-                               scheme_id=element.get("SchemeID", "") if element is not None else "")
+        return EInvoiceAddress(
+            address=address,
+            intermediator=intermediator,
+            scheme_id=element.get("SchemeID", "") if element is not None else "",
+        )
 
     def transmission(self, root):
         details = root.find("MessageTransmissionDetails")
@@ -1071,10 +1101,8 @@ class _Reader:
         return Transmission(
             message_id=self.text(info, "MessageIdentifier"),
             timestamp=self.timestamp(info, "MessageTimeStamp"),
-            sender=self.einvoice_address(details.find("MessageSenderDetails"),
-                                         "FromIdentifier", "FromIntermediator"),
-            receiver=self.einvoice_address(details.find("MessageReceiverDetails"),
-                                           "ToIdentifier", "ToIntermediator"),
+            sender=self.einvoice_address(details.find("MessageSenderDetails"), "FromIdentifier", "FromIntermediator"),
+            receiver=self.einvoice_address(details.find("MessageReceiverDetails"), "ToIdentifier", "ToIntermediator"),
             ref_to_message_id=self.text(info, "RefToMessageIdentifier"),
             implementation_code=self.text(info, "ImplementationCode"),
             specification_identifier=self.text(info, "SpecificationIdentifier"),
@@ -1095,16 +1123,14 @@ class _Reader:
             party.business_id_scheme = identifier.get("SchemeID", "")
         post = details.find(f"{prefix}PostalAddressDetails")
         if post is not None:
-            box_tag = ("DeliveryPostofficeBoxIdentifier" if prefix == "Delivery"
-                       else f"{prefix}PostOfficeBoxIdentifier")
+            box_tag = "DeliveryPostofficeBoxIdentifier" if prefix == "Delivery" else f"{prefix}PostOfficeBoxIdentifier"
             party.address = Address(
                 streets=self.texts(post, f"{prefix}StreetName"),
                 town=self.text(post, f"{prefix}TownName"),
                 post_code=self.text(post, f"{prefix}PostCodeIdentifier"),
                 country_code=self.text(post, "CountryCode"),
                 country_name=self.text(post, "CountryName"),
-                po_box=self.text(post, box_tag) or self.text(
-                    post, f"{prefix}PostOfficeBoxIdentifier"),
+                po_box=self.text(post, box_tag) or self.text(post, f"{prefix}PostOfficeBoxIdentifier"),
             )
         contact = Contact(
             name=self.text(root, f"{prefix}ContactPersonName"),
@@ -1122,10 +1148,14 @@ class _Reader:
             iban = self.text(node, "SellerAccountID")
             if not iban:
                 continue
-            accounts.append(BankAccount(
-                iban=iban, bic=self.text(node, "SellerBic"),
-                name=self.text(node, "SellerAccountName"),
-                scheme=account_id.get("IdentificationSchemeName", "IBAN") or "IBAN"))
+            accounts.append(
+                BankAccount(
+                    iban=iban,
+                    bic=self.text(node, "SellerBic"),
+                    name=self.text(node, "SellerAccountName"),
+                    scheme=account_id.get("IdentificationSchemeName", "IBAN") or "IBAN",
+                )
+            )
         return accounts
 
     def vat_line(self, node):
@@ -1194,15 +1224,20 @@ class _Reader:
         account_id = self.find(beneficiary, "EpiAccountID")
         accounts = []
         if account_id is not None and (account_id.text or "").strip():
-            accounts.append(BankAccount(
-                iban=self.text(beneficiary, "EpiAccountID"),
-                bic=self.text(epi, "EpiPartyDetails/EpiBfiPartyDetails/EpiBfiIdentifier"),
-                scheme=account_id.get("IdentificationSchemeName", "IBAN") or "IBAN"))
+            accounts.append(
+                BankAccount(
+                    iban=self.text(beneficiary, "EpiAccountID"),
+                    bic=self.text(epi, "EpiPartyDetails/EpiBfiPartyDetails/EpiBfiIdentifier"),
+                    scheme=account_id.get("IdentificationSchemeName", "IBAN") or "IBAN",
+                )
+            )
         charge = self.find(instruction, "EpiCharge")
         return Payment(
             accounts=accounts,
-            reference=(self.text(instruction, "EpiRemittanceInfoIdentifier")
-                       or self.text(epi, "EpiIdentificationDetails/EpiReference")),
+            reference=(
+                self.text(instruction, "EpiRemittanceInfoIdentifier")
+                or self.text(epi, "EpiIdentificationDetails/EpiReference")
+            ),
             due_date=self.date(instruction, "EpiDateOptionDate"),
             amount=self.decimal(instruction, "EpiInstructedAmount"),
             barcode=barcode,
@@ -1217,14 +1252,15 @@ class _Reader:
         read from it while streaming (else its ``InvoiceRow`` children)."""
         details = root.find("InvoiceDetails")
         if details is None:
-            raise MalformedDocument("the Finvoice has no InvoiceDetails",
-                                    file_name=self.file_name, element="Finvoice")
+            raise MalformedDocument("the Finvoice has no InvoiceDetails", file_name=self.file_name, element="Finvoice")
         total = details.find("InvoiceTotalVatIncludedAmount")
         currency = total.get("AmountCurrencyIdentifier", "") if total is not None else ""
         accounting = details.find("InvoiceTotalVatAccountingAmount")
-        other = (details.find("OtherCurrencyAmountVatIncludedAmount")
-                 if details.find("OtherCurrencyAmountVatIncludedAmount") is not None
-                 else details.find("OtherCurrencyAmountVatExcludedAmount"))
+        other = (
+            details.find("OtherCurrencyAmountVatIncludedAmount")
+            if details.find("OtherCurrencyAmountVatIncludedAmount") is not None
+            else details.find("OtherCurrencyAmountVatExcludedAmount")
+        )
         terms = details.find("PaymentTermsDetails")
         inv = FinvoiceInvoice(
             version=root.get("Version", ""),
@@ -1240,11 +1276,13 @@ class _Reader:
             delivery_date=self.date(root, "DeliveryDetails/DeliveryDate"),
             language=self.text(root, "InvoiceRecipientLanguageCode"),
             currency=currency or "EUR",
-            original_invoice_number=(self.text(details, "OriginalInvoiceNumber")
-                                     or self.text(details,
-                                                  "OriginalInvoiceReference/InvoiceNumber")),
-            original_invoice_date=(self.date(details, "OriginalInvoiceDate")
-                                   or self.date(details, "OriginalInvoiceReference/InvoiceDate")),
+            original_invoice_number=(
+                self.text(details, "OriginalInvoiceNumber")
+                or self.text(details, "OriginalInvoiceReference/InvoiceNumber")
+            ),
+            original_invoice_date=(
+                self.date(details, "OriginalInvoiceDate") or self.date(details, "OriginalInvoiceReference/InvoiceDate")
+            ),
             order_reference=self.text(details, "OrderIdentifier"),
             buyer_reference=self.text(details, "BuyerReferenceIdentifier"),
             period_start=self.date(details, "InvoicingPeriodStartDate"),
@@ -1256,14 +1294,11 @@ class _Reader:
             roundoff=self.decimal(details, "InvoiceTotalRoundoffAmount"),
             paid_amount=self.decimal(details, "InvoicePaidAmount"),
             vat_total_accounting=self.decimal(details, "InvoiceTotalVatAccountingAmount"),
-            accounting_currency=(accounting.get("AmountCurrencyIdentifier", "")
-                                 if accounting is not None else ""),
+            accounting_currency=(accounting.get("AmountCurrencyIdentifier", "") if accounting is not None else ""),
             exchange_rate=self.decimal(details, "ExchangeRate"),
             other_currency=other.get("AmountCurrencyIdentifier", "") if other is not None else "",
-            other_currency_total_excl_vat=self.decimal(
-                details, "OtherCurrencyAmountVatExcludedAmount"),
-            other_currency_total_incl_vat=self.decimal(
-                details, "OtherCurrencyAmountVatIncludedAmount"),
+            other_currency_total_excl_vat=self.decimal(details, "OtherCurrencyAmountVatExcludedAmount"),
+            other_currency_total_incl_vat=self.decimal(details, "OtherCurrencyAmountVatIncludedAmount"),
             vat_breakdown=[self.vat_line(n) for n in details.findall("VatSpecificationDetails")],
             free_text=self.texts(details, "InvoiceFreeText"),
             payment_terms=" ".join(self.texts(terms, "PaymentTermsFreeText")),
@@ -1271,13 +1306,11 @@ class _Reader:
             cash_discount_date=self.date(terms, "CashDiscountDate"),
             cash_discount_percent=self.decimal(terms, "CashDiscountPercent"),
             cash_discount_amount=self.decimal(terms, "CashDiscountAmount"),
-            penalty_interest_percent=self.decimal(
-                terms, "PaymentOverDueFineDetails/PaymentOverDueFinePercent"),
+            penalty_interest_percent=self.decimal(terms, "PaymentOverDueFineDetails/PaymentOverDueFinePercent"),
             rows=rows if rows is not None else [self.row(n) for n in root.findall("InvoiceRow")],
             payment=self.payment(root),
             transmission=self.transmission(root),
-            attachment_message_id=self.text(
-                root, "AttachmentMessageDetails/AttachmentMessageIdentifier"),
+            attachment_message_id=self.text(root, "AttachmentMessageDetails/AttachmentMessageIdentifier"),
         )
         inv.seller.bank_accounts = self.bank_accounts(root)
         trans = inv.transmission
@@ -1287,7 +1320,9 @@ class _Reader:
         if inv.seller.einvoice_address is None:
             inv.seller.einvoice_address = self.einvoice_address(
                 root.find("SellerInformationDetails/InvoiceRecipientDetails"),
-                "InvoiceRecipientAddress", "InvoiceRecipientIntermediatorAddress")
+                "InvoiceRecipientAddress",
+                "InvoiceRecipientIntermediatorAddress",
+            )
         return inv
 
     def frame(self, envelope):
@@ -1312,11 +1347,17 @@ class _Reader:
         if reference is not None:
             href = next((v for k, v in reference.attrib.items() if xmlsafe.local(k) == "href"), "")
         return SoapFrame(
-            sender=party("From", "Sender"), receiver=party("To", "Receiver"),
-            message_id=first("MessageId"), timestamp=first("Timestamp"),
-            ref_to_message_id=first("RefToMessageId"), cpa_id=first("CPAId"),
-            conversation_id=first("ConversationId"), service=first("Service"),
-            action=first("Action"), reference_href=href)
+            sender=party("From", "Sender"),
+            receiver=party("To", "Receiver"),
+            message_id=first("MessageId"),
+            timestamp=first("Timestamp"),
+            ref_to_message_id=first("RefToMessageId"),
+            cpa_id=first("CPAId"),
+            conversation_id=first("ConversationId"),
+            service=first("Service"),
+            action=first("Action"),
+            reference_href=href,
+        )
 
 
 def _blank(match):
@@ -1337,12 +1378,12 @@ def split_frame(data):
     end = _ENVELOPE_END.search(data, start.end())
     if end is None:
         return None, data, 0
-    rest = data[end.end():]
+    rest = data[end.end() :]
     if not rest.strip():
         return None, data, 0
-    frame = data[:end.end()]
+    frame = data[: end.end()]
     stripped = rest.lstrip(b"\r\n\t ")
-    offset = data[:len(data) - len(stripped)].count(b"\n")
+    offset = data[: len(data) - len(stripped)].count(b"\n")
     if not _XML_DECL.match(stripped):
         declaration = _XML_DECL.match(frame)
         if declaration:
@@ -1372,8 +1413,10 @@ def parse(data, file_name=None, *, validate=False):
     invoice = next(invoices)
     if next(invoices, None) is not None:
         raise MalformedDocument(
-            "the file holds more than one invoice", file_name=file_name,
-            expected="one Finvoice (a file of several is read invoice by invoice)")
+            "the file holds more than one invoice",
+            file_name=file_name,
+            expected="one Finvoice (a file of several is read invoice by invoice)",
+        )
     return invoice
 
 
@@ -1433,20 +1476,21 @@ def _documents(data, file_name=None):
         envelope = _ENVELOPE_START.search(data, pos, finvoice.start() if finvoice else len(data))
         if any_document and envelope is None and finvoice is None:
             raise MalformedDocument(
-                "the file goes on after its last invoice", file_name=file_name, line=line + 1,
-                expected="another SOAP frame or Finvoice, or the end of the file")
+                "the file goes on after its last invoice",
+                file_name=file_name,
+                line=line + 1,
+                expected="another SOAP frame or Finvoice, or the end of the file",
+            )
         any_document = True
-        envelope_end = (_ENVELOPE_END.search(data, envelope.end())
-                        if envelope is not None else None)
-        framed = (envelope_end is not None
-                  and (finvoice is None or envelope.start() < finvoice.start()))
+        envelope_end = _ENVELOPE_END.search(data, envelope.end()) if envelope is not None else None
+        framed = envelope_end is not None and (finvoice is None or envelope.start() < finvoice.start())
         if framed and (finvoice is None or finvoice.start() > envelope_end.start()):
             # a frame written before its invoice
             after = _BLANK_AT.match(data, envelope_end.end()).end()
             if after >= len(data):
                 yield None, _rest(data, pos), line  # a lone envelope
                 return
-            frame = data[pos:envelope_end.end()]
+            frame = data[pos : envelope_end.end()]
             advance(after)
             stop = _document_end(data, pos)
             document = data[pos:stop] if stop else _rest(data, pos)
@@ -1484,8 +1528,7 @@ def _rest(data, pos, stop=None):
 
 #: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
 _VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
-_ROOT_FINVOICE = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+_ROOT_FINVOICE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
 _VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
 
 
@@ -1516,8 +1559,12 @@ def _read_document(document, file_name, offset, frame, validate):
             check = "stream"
     reader = _Reader(file_name, offset)
     events = xmlsafe.iterparse(
-        document, file_name, events=("end",), tag=("Finvoice", "InvoiceRow"),
-        schema=xsd.streaming_schema("finvoice") if check == "stream" else None)
+        document,
+        file_name,
+        events=("end",),
+        tag=("Finvoice", "InvoiceRow"),
+        schema=xsd.streaming_schema("finvoice") if check == "stream" else None,
+    )
     rows = {}  # Finvoice element -> the rows read from it so far
     found = 0
     held = None  # the invoice of a streamed check, given once the check has passed
@@ -1573,12 +1620,19 @@ def _read_document(document, file_name, offset, frame, validate):
     if found:
         return
     if xmlsafe.local(root.tag) == "Envelope" and frame is None:
-        raise MalformedDocument("the SOAP envelope carries no Finvoice",
-                                file_name=file_name, element="Envelope",
-                                expected="a Finvoice after or inside the SOAP frame")
-    raise MalformedDocument(f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
-                            file_name=file_name, line=_line(root, offset),
-                            element=xmlsafe.local(root.tag), expected="<Finvoice>")
+        raise MalformedDocument(
+            "the SOAP envelope carries no Finvoice",
+            file_name=file_name,
+            element="Envelope",
+            expected="a Finvoice after or inside the SOAP frame",
+        )
+    raise MalformedDocument(
+        f"not a Finvoice: the root element is <{xmlsafe.local(root.tag)}>",
+        file_name=file_name,
+        line=_line(root, offset),
+        element=xmlsafe.local(root.tag),
+        expected="<Finvoice>",
+    )
 
 
 def _read_invoice(reader, root, rows, frame, validate):
@@ -1621,9 +1675,11 @@ def parse_attachment_message(data, file_name=None):
         root = inner if inner is not None else root
     if root.tag != "FinvoiceAttachments":
         raise MalformedDocument(
-            f"not a Finvoice attachment message: the root element is "
-            f"<{xmlsafe.local(root.tag)}>", file_name=file_name,
-            element=xmlsafe.local(root.tag), expected="<FinvoiceAttachments>")
+            f"not a Finvoice attachment message: the root element is <{xmlsafe.local(root.tag)}>",
+            file_name=file_name,
+            element=xmlsafe.local(root.tag),
+            expected="<FinvoiceAttachments>",
+        )
     reader = _Reader(file_name, offset)
     details = root.find("MessageTransmissionDetails")
     info = reader.find(details, "MessageDetails")
@@ -1631,10 +1687,12 @@ def parse_attachment_message(data, file_name=None):
         message_id=reader.text(info, "MessageIdentifier"),
         ref_to_message_id=reader.text(info, "RefToMessageIdentifier"),
         timestamp=reader.text(info, "MessageTimeStamp"),
-        sender=reader.einvoice_address(reader.find(details, "MessageSenderDetails"),
-                                       "FromIdentifier", "FromIntermediator"),
-        receiver=reader.einvoice_address(reader.find(details, "MessageReceiverDetails"),
-                                         "ToIdentifier", "ToIntermediator"),
+        sender=reader.einvoice_address(
+            reader.find(details, "MessageSenderDetails"), "FromIdentifier", "FromIntermediator"
+        ),
+        receiver=reader.einvoice_address(
+            reader.find(details, "MessageReceiverDetails"), "ToIdentifier", "ToIntermediator"
+        ),
     )
     for node in root.findall("AttachmentDetails"):
         content_node = node.find("AttachmentContent")
@@ -1642,21 +1700,25 @@ def parse_attachment_message(data, file_name=None):
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise reader.error(content_node if content_node is not None else node,
-                               "the attachment content is not base64") from None
+            raise reader.error(
+                content_node if content_node is not None else node, "the attachment content is not base64"
+            ) from None
         declared = reader.text(node, "AttachmentSecureHash").lower()
-        candidates = {hashlib.sha1(encoded.encode("ascii")).hexdigest(),
-                      hashlib.sha1(content).hexdigest()}
+        candidates = {hashlib.sha1(encoded.encode("ascii")).hexdigest(), hashlib.sha1(content).hexdigest()}
         if declared and declared not in candidates:
-            raise reader.error(node.find("AttachmentSecureHash"),
-                               "the attachment's secure hash does not match its content",
-                               expected=attachment_hash(content))
-        message.attachments.append(Attachment(
-            name=reader.text(node, "AttachmentName"),
-            mime_type=reader.text(node, "AttachmentMimeType"),
-            content=content,
-            security_class=reader.text(node, "AttachmentSecurityClass"),
-            identifier=reader.text(node, "AttachmentIdentifier"),
-            secure_hash=declared,
-        ))
+            raise reader.error(
+                node.find("AttachmentSecureHash"),
+                "the attachment's secure hash does not match its content",
+                expected=attachment_hash(content),
+            )
+        message.attachments.append(
+            Attachment(
+                name=reader.text(node, "AttachmentName"),
+                mime_type=reader.text(node, "AttachmentMimeType"),
+                content=content,
+                security_class=reader.text(node, "AttachmentSecurityClass"),
+                identifier=reader.text(node, "AttachmentIdentifier"),
+                secure_hash=declared,
+            )
+        )
     return message

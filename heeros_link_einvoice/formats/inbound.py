@@ -44,9 +44,12 @@ class InboundParty:
 
     def identifiers(self):
         """``(label, value)`` of what the party is known by, for texts."""
-        pairs = (("OVT", self.ovt), ("Peppol", f"{self.peppol_scheme}:{self.peppol_endpoint}"
-                                     if self.peppol_endpoint else ""),
-                 ("business id", self.business_id), ("VAT", self.vat_number))
+        pairs = (
+            ("OVT", self.ovt),
+            ("Peppol", f"{self.peppol_scheme}:{self.peppol_endpoint}" if self.peppol_endpoint else ""),
+            ("business id", self.business_id),
+            ("VAT", self.vat_number),
+        )
         return [(label, value) for label, value in pairs if value]
 
 
@@ -117,8 +120,12 @@ def _abs(value):
 
 
 def _finvoice_party(party, address=None):
-    result = InboundParty(name=party.name or "", business_id=party.business_id or "",
-                          vat_number=party.vat_number or "", ovt=party.organisation_unit_number or "")
+    result = InboundParty(
+        name=party.name or "",
+        business_id=party.business_id or "",
+        vat_number=party.vat_number or "",
+        ovt=party.organisation_unit_number or "",
+    )
     einvoice = party.einvoice_address or address
     if einvoice and einvoice.address and not result.ovt:
         result.ovt = einvoice.address
@@ -137,13 +144,15 @@ def from_finvoice(invoice):
     negative totals) are given with positive amounts."""
     rows = list(invoice.rows or ())
     credit = invoice.type_code == fv.TYPE_CREDIT_NOTE or (
-        invoice.total_incl_vat is not None and invoice.total_incl_vat < 0)
+        invoice.total_incl_vat is not None and invoice.total_incl_vat < 0
+    )
     sign = Decimal(-1) if credit and (invoice.total_incl_vat or 0) < 0 else Decimal(1)
     frame = invoice.frame
     transmission = invoice.transmission
     seller = _finvoice_party(invoice.seller, frame.sender if frame else None)
-    buyer = _finvoice_party(invoice.buyer, (transmission.receiver if transmission else None)
-                            or (frame.receiver if frame else None))
+    buyer = _finvoice_party(
+        invoice.buyer, (transmission.receiver if transmission else None) or (frame.receiver if frame else None)
+    )
     payment = invoice.payment
     if payment:
         for account in payment.accounts or ():
@@ -152,15 +161,22 @@ def from_finvoice(invoice):
                 seller.ibans.append(iban)
                 seller.bics.append(account.bic or "")
     result = InboundInvoice(
-        format="finvoice", version=invoice.version, number=invoice.number or "",
+        format="finvoice",
+        version=invoice.version,
+        number=invoice.number or "",
         document_id=(transmission.message_id if transmission else "") or (frame.message_id if frame else ""),
-        is_credit_note=credit, date=invoice.date,
+        is_credit_note=credit,
+        date=invoice.date,
         due_date=invoice.due_date or (payment.due_date if payment else None),
-        currency=invoice.currency or "EUR", seller=seller, buyer=buyer,
+        currency=invoice.currency or "EUR",
+        seller=seller,
+        buyer=buyer,
         payment_reference=(payment.reference if payment else "") or "",
-        order_reference=invoice.order_reference or "", buyer_reference=invoice.buyer_reference or "",
+        order_reference=invoice.order_reference or "",
+        buyer_reference=invoice.buyer_reference or "",
         original_invoice_number=invoice.original_invoice_number or "",
-        total_excl_vat=_times(invoice.total_excl_vat, sign), total_vat=_times(invoice.total_vat, sign),
+        total_excl_vat=_times(invoice.total_excl_vat, sign),
+        total_vat=_times(invoice.total_vat, sign),
         total_incl_vat=_times(invoice.total_incl_vat, sign),
         attachment_message_id=invoice.attachment_message_id or "",
         notes=list(invoice.free_text or ()),
@@ -169,8 +185,14 @@ def from_finvoice(invoice):
     if invoice.paid_amount is not None and result.total_incl_vat is not None:
         result.payable = result.total_incl_vat - abs(invoice.paid_amount)
     for vat in invoice.vat_breakdown:
-        result.taxes.append(InboundTax(rate=vat.rate or Decimal(0), category=vat.category or "S",
-                                       base=_times(vat.base, sign), amount=_times(vat.amount, sign)))
+        result.taxes.append(
+            InboundTax(
+                rate=vat.rate or Decimal(0),
+                category=vat.category or "S",
+                base=_times(vat.base, sign),
+                amount=_times(vat.amount, sign),
+            )
+        )
     for row in rows:
         if row.total_excl_vat is None and row.unit_price is None:
             continue  # a text row
@@ -193,9 +215,15 @@ def _balance_by_rate(result, label):
     for tax in result.taxes:
         difference = tax.base - lines.pop((tax.rate, tax.category), Decimal(0))
         if difference:
-            result.lines.append(InboundLine(name=label, quantity=Decimal(1), unit_price=difference,
-                                            total_excl_vat=difference,
-                                            tax=InboundTax(rate=tax.rate, category=tax.category)))
+            result.lines.append(
+                InboundLine(
+                    name=label,
+                    quantity=Decimal(1),
+                    unit_price=difference,
+                    total_excl_vat=difference,
+                    tax=InboundTax(rate=tax.rate, category=tax.category),
+                )
+            )
 
 
 def _times(value, sign):
@@ -216,10 +244,14 @@ def _finvoice_line(row, sign, taxes):
         category = matching[0] if matching else ("S" if rate else "Z")
     return InboundLine(
         name=row.name or row.description or row.article_id or "-",
-        quantity=abs(quantity) if quantity else Decimal(1), unit_code=row.unit_code_un or "",
-        unit_price=row.unit_price, discount_percent=row.discount_percent,
-        total_excl_vat=total * sign if sign < 0 else total, seller_code=row.article_id or "",
-        tax=InboundTax(rate=rate, category=category))
+        quantity=abs(quantity) if quantity else Decimal(1),
+        unit_code=row.unit_code_un or "",
+        unit_price=row.unit_price,
+        discount_percent=row.discount_percent,
+        total_excl_vat=total * sign if sign < 0 else total,
+        seller_code=row.article_id or "",
+        tax=InboundTax(rate=rate, category=category),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -234,14 +266,18 @@ def _amount(node, path, file_name, required=False):
     found = node.find(path, UBL_NS)
     if found is None or not (found.text or "").strip():
         if required:
-            raise RecordError(f"{path} is missing", file_name=file_name, element=path,
-                              expected="an amount")
+            raise RecordError(f"{path} is missing", file_name=file_name, element=path, expected="an amount")
         return None
     try:
         return Decimal(found.text.strip())
     except InvalidOperation:
-        raise RecordError(f"{path} is not an amount: {found.text.strip()!r}", file_name=file_name,
-                          element=path, line=found.sourceline, expected="a decimal number") from None
+        raise RecordError(
+            f"{path} is not an amount: {found.text.strip()!r}",
+            file_name=file_name,
+            element=path,
+            line=found.sourceline,
+            expected="a decimal number",
+        ) from None
 
 
 def _date(node, path, file_name):
@@ -251,8 +287,9 @@ def _date(node, path, file_name):
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise RecordError(f"{path} is not a date: {value!r}", file_name=file_name, element=path,
-                          expected="YYYY-MM-DD") from None
+        raise RecordError(
+            f"{path} is not a date: {value!r}", file_name=file_name, element=path, expected="YYYY-MM-DD"
+        ) from None
 
 
 def _ubl_party(party):
@@ -265,8 +302,7 @@ def _ubl_party(party):
         result.peppol_endpoint = endpoint.text.strip()
         if result.peppol_scheme == "0037":
             result.ovt = result.peppol_endpoint
-    result.name = (_text(party, "cac:PartyLegalEntity/cbc:RegistrationName")
-                   or _text(party, "cac:PartyName/cbc:Name"))
+    result.name = _text(party, "cac:PartyLegalEntity/cbc:RegistrationName") or _text(party, "cac:PartyName/cbc:Name")
     for tax_scheme in party.findall("cac:PartyTaxScheme", UBL_NS):
         if _text(tax_scheme, "cac:TaxScheme/cbc:ID").upper() in ("VAT", "") and not result.vat_number:
             result.vat_number = _text(tax_scheme, "cbc:CompanyID")
@@ -281,7 +317,8 @@ def _ubl_party(party):
         if scheme == "0037" and not result.ovt:
             result.ovt = value
         elif (not result.business_id and scheme in ("0212", "")) or (
-                scheme == "0216" and not result.business_id and not value.startswith("0037")):
+            scheme == "0216" and not result.business_id and not value.startswith("0037")
+        ):
             result.business_id = value
     result.country_code = _text(party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")
     return result
@@ -295,19 +332,24 @@ def read_ubl(data, file_name=None):
     root = xmlsafe.parse(data, file_name)
     kind = xmlsafe.local(root.tag)
     if kind not in ("Invoice", "CreditNote"):
-        raise MalformedDocument(f"root element is {kind}", file_name=file_name, element=kind,
-                                expected="a UBL Invoice or CreditNote")
+        raise MalformedDocument(
+            f"root element is {kind}", file_name=file_name, element=kind, expected="a UBL Invoice or CreditNote"
+        )
     type_code = _text(root, f"cbc:{kind}TypeCode")
     credit = kind == "CreditNote" or type_code in CREDIT_NOTE_CODES
     payable_node = root.find("cac:LegalMonetaryTotal/cbc:PayableAmount", UBL_NS)
     negative = kind == "Invoice" and payable_node is not None and (payable_node.text or "").strip().startswith("-")
     credit = credit or negative
     result = InboundInvoice(
-        format="ubl", version=_text(root, "cbc:CustomizationID"), number=_text(root, "cbc:ID"),
-        document_id=_text(root, "cbc:UUID"), is_credit_note=credit,
+        format="ubl",
+        version=_text(root, "cbc:CustomizationID"),
+        number=_text(root, "cbc:ID"),
+        document_id=_text(root, "cbc:UUID"),
+        is_credit_note=credit,
         date=_date(root, "cbc:IssueDate", file_name),
-        due_date=(_date(root, "cbc:DueDate", file_name)
-                  or _date(root, "cac:PaymentMeans/cbc:PaymentDueDate", file_name)),
+        due_date=(
+            _date(root, "cbc:DueDate", file_name) or _date(root, "cac:PaymentMeans/cbc:PaymentDueDate", file_name)
+        ),
         currency=_text(root, "cbc:DocumentCurrencyCode") or "EUR",
         seller=_ubl_party(root.find("cac:AccountingSupplierParty/cac:Party", UBL_NS)),
         buyer=_ubl_party(root.find("cac:AccountingCustomerParty/cac:Party", UBL_NS)),
@@ -324,8 +366,12 @@ def read_ubl(data, file_name=None):
             result.seller.bics.append(_text(means, "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch/cbc:ID"))
     totals = root.find("cac:LegalMonetaryTotal", UBL_NS)
     if totals is None:
-        raise RecordError("cac:LegalMonetaryTotal is missing", file_name=file_name,
-                          element="LegalMonetaryTotal", expected="the document totals (BG-22)")
+        raise RecordError(
+            "cac:LegalMonetaryTotal is missing",
+            file_name=file_name,
+            element="LegalMonetaryTotal",
+            expected="the document totals (BG-22)",
+        )
     result.total_excl_vat = _amount(totals, "cbc:TaxExclusiveAmount", file_name, required=True)
     result.total_incl_vat = _amount(totals, "cbc:TaxInclusiveAmount", file_name, required=True)
     result.payable = _amount(totals, "cbc:PayableAmount", file_name, required=True)
@@ -336,11 +382,14 @@ def read_ubl(data, file_name=None):
             continue  # the VAT in the accounting currency (BT-111)
         vat += _amount(tax_total, "cbc:TaxAmount", file_name) or Decimal(0)
         for sub in tax_total.findall("cac:TaxSubtotal", UBL_NS):
-            result.taxes.append(InboundTax(
-                rate=_amount(sub, "cac:TaxCategory/cbc:Percent", file_name) or Decimal(0),
-                category=_text(sub, "cac:TaxCategory/cbc:ID") or "S",
-                base=_amount(sub, "cbc:TaxableAmount", file_name),
-                amount=_amount(sub, "cbc:TaxAmount", file_name)))
+            result.taxes.append(
+                InboundTax(
+                    rate=_amount(sub, "cac:TaxCategory/cbc:Percent", file_name) or Decimal(0),
+                    category=_text(sub, "cac:TaxCategory/cbc:ID") or "S",
+                    base=_amount(sub, "cbc:TaxableAmount", file_name),
+                    amount=_amount(sub, "cbc:TaxAmount", file_name),
+                )
+            )
     result.total_vat = vat
     line_tag = "cac:CreditNoteLine" if kind == "CreditNote" else "cac:InvoiceLine"
     quantity_tag = "cbc:CreditedQuantity" if kind == "CreditNote" else "cbc:InvoicedQuantity"
@@ -350,11 +399,18 @@ def read_ubl(data, file_name=None):
         is_charge = _text(charge, "cbc:ChargeIndicator").lower() == "true"
         amount = _amount(charge, "cbc:Amount", file_name, required=True)
         reason = _text(charge, "cbc:AllowanceChargeReason") or ("Charge" if is_charge else "Allowance")
-        result.lines.append(InboundLine(
-            name=reason, quantity=Decimal(1), unit_price=amount if is_charge else -amount,
-            total_excl_vat=amount if is_charge else -amount,
-            tax=InboundTax(rate=_amount(charge, "cac:TaxCategory/cbc:Percent", file_name) or Decimal(0),
-                           category=_text(charge, "cac:TaxCategory/cbc:ID") or "S")))
+        result.lines.append(
+            InboundLine(
+                name=reason,
+                quantity=Decimal(1),
+                unit_price=amount if is_charge else -amount,
+                total_excl_vat=amount if is_charge else -amount,
+                tax=InboundTax(
+                    rate=_amount(charge, "cac:TaxCategory/cbc:Percent", file_name) or Decimal(0),
+                    category=_text(charge, "cac:TaxCategory/cbc:ID") or "S",
+                ),
+            )
+        )
     for ref in root.findall("cac:AdditionalDocumentReference", UBL_NS):
         binary = ref.find("cac:Attachment/cbc:EmbeddedDocumentBinaryObject", UBL_NS)
         if binary is None or not (binary.text or "").strip():
@@ -362,12 +418,20 @@ def read_ubl(data, file_name=None):
         try:
             content = base64.b64decode("".join(binary.text.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise RecordError("an embedded attachment is not base64", file_name=file_name,
-                              element="EmbeddedDocumentBinaryObject", line=binary.sourceline,
-                              expected="base64 content") from None
-        result.attachments.append(InboundAttachment(
-            name=binary.get("filename") or _text(ref, "cbc:ID") or "attachment",
-            mime_type=binary.get("mimeCode", "application/octet-stream"), content=content))
+            raise RecordError(
+                "an embedded attachment is not base64",
+                file_name=file_name,
+                element="EmbeddedDocumentBinaryObject",
+                line=binary.sourceline,
+                expected="base64 content",
+            ) from None
+        result.attachments.append(
+            InboundAttachment(
+                name=binary.get("filename") or _text(ref, "cbc:ID") or "attachment",
+                mime_type=binary.get("mimeCode", "application/octet-stream"),
+                content=content,
+            )
+        )
     if negative:
         _negate(result)
     return result
@@ -401,11 +465,15 @@ def _ubl_line(node, quantity_tag, file_name):
     if item is not None:
         name = _text(item, "cbc:Name") or _text(item, "cbc:Description")
     return InboundLine(
-        name=name or _text(node, "cbc:ID") or "-", quantity=quantity,
+        name=name or _text(node, "cbc:ID") or "-",
+        quantity=quantity,
         unit_code=quantity_node.get("unitCode", "") if quantity_node is not None else "",
-        unit_price=price, total_excl_vat=_amount(node, "cbc:LineExtensionAmount", file_name, required=True),
+        unit_price=price,
+        total_excl_vat=_amount(node, "cbc:LineExtensionAmount", file_name, required=True),
         seller_code=_text(node, "cac:Item/cac:SellersItemIdentification/cbc:ID"),
         buyer_code=_text(node, "cac:Item/cac:BuyersItemIdentification/cbc:ID"),
-        tax=InboundTax(rate=_amount(node, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", file_name)
-                       or Decimal(0),
-                       category=_text(node, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID") or "S"))
+        tax=InboundTax(
+            rate=_amount(node, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent", file_name) or Decimal(0),
+            category=_text(node, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID") or "S",
+        ),
+    )

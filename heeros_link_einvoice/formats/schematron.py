@@ -67,9 +67,12 @@ RULE_SETS = {
 
 FLAGS = ("fatal", "warning", "information")
 _FLAG_ALIASES = {
-    "fatal": "fatal", "error": "fatal",
-    "warning": "warning", "warn": "warning",
-    "information": "information", "info": "information",
+    "fatal": "fatal",
+    "error": "fatal",
+    "warning": "warning",
+    "warn": "warning",
+    "information": "information",
+    "info": "information",
 }
 
 
@@ -123,8 +126,12 @@ def _check_schema(root, name):
         raise _refuse(name, f"query binding {binding!r} is not supported", root)
     for element in root.iter(_sch("include"), _sch("extends"), _sch("pattern")):
         if element.tag == _sch("include") or element.get("href") or element.get("documents"):
-            raise _refuse(name, "references to other files (include, extends href, pattern "
-                          "documents) are not supported; use a preprocessed schema", element)
+            raise _refuse(
+                name,
+                "references to other files (include, extends href, pattern "
+                "documents) are not supported; use a preprocessed schema",
+                element,
+            )
     for rule in root.iter(_sch("rule")):
         if rule.get("abstract") != "true" and not rule.get("context"):
             raise _refuse(name, "rule without context", rule)
@@ -150,6 +157,7 @@ def _inherit_flags(root):
 # ---------------------------------------------------------------------------
 # Saxon: one processor and one set of executables per process
 # ---------------------------------------------------------------------------
+
 
 class _Saxon:
     """The process's Saxon processor and compiled executables."""
@@ -222,8 +230,7 @@ def compile_schematron(source, name=None):
             node = saxon.processor.parse_xml(xml_text=text)
             return pipeline.transform_to_string(xdm_node=node)
         except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
-            raise MalformedDocument(f"Schematron {name}: SchXslt could not compile it: {exc}",
-                                    file_name=name) from None
+            raise MalformedDocument(f"Schematron {name}: SchXslt could not compile it: {exc}", file_name=name) from None
 
 
 def _rule_file(rule_set):
@@ -232,8 +239,7 @@ def _rule_file(rule_set):
     try:
         return RULE_SETS[rule_set]
     except KeyError:
-        raise UnrecognisedDocument(f"unknown Schematron rule set {rule_set!r}",
-                                   expected=", ".join(RULE_SETS)) from None
+        raise UnrecognisedDocument(f"unknown Schematron rule set {rule_set!r}", expected=", ".join(RULE_SETS)) from None
 
 
 def _executable(rule_set):
@@ -278,6 +284,7 @@ def readable_location(location):
     and ``/Q{…Invoice-2}Invoice[1]/Q{…CommonBasicComponents-2}ID[1]`` both
     give ``/Invoice[1]/cbc:ID[1]`` (unknown namespaces as ``Q{uri}name``).
     """
+
     def name(local, uri):
         if not uri:
             return local
@@ -300,14 +307,16 @@ def _findings(svrl_text, rule_set):
         flag = _FLAG_ALIASES.get(raw_flag, "fatal")  # none or unknown: an error
         text_element = element.find(_svrl("text"))
         text = " ".join("".join(text_element.itertext()).split()) if text_element is not None else ""
-        findings.append(Finding(
-            rule_id=element.get("id") or "",
-            flag=flag,
-            location=readable_location(element.get("location")),
-            text=text,
-            rule_set=name,
-            test=element.get("test") or "",
-        ))
+        findings.append(
+            Finding(
+                rule_id=element.get("id") or "",
+                flag=flag,
+                location=readable_location(element.get("location")),
+                text=text,
+                rule_set=name,
+                test=element.get("test") or "",
+            )
+        )
     return findings
 
 
@@ -317,8 +326,10 @@ def _ubl_root(xml, file_name):
     if namespace not in (UBL_INVOICE, UBL_CREDIT_NOTE):
         raise UnrecognisedDocument(
             f"not a UBL invoice or credit note: root element <{xmlsafe.local(root.tag)}>"
-            f" in namespace {namespace or '(none)'}", file_name=file_name,
-            expected=f"Invoice in {UBL_INVOICE} or CreditNote in {UBL_CREDIT_NOTE}")
+            f" in namespace {namespace or '(none)'}",
+            file_name=file_name,
+            expected=f"Invoice in {UBL_INVOICE} or CreditNote in {UBL_CREDIT_NOTE}",
+        )
     return root
 
 
@@ -345,7 +356,9 @@ def validate_ubl(xml, rule_sets=("cen", "peppol"), file_name=None):
             except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError: a dynamic error in a rule
                 raise SchemaViolation(
                     f"the {rule_set} rules could not be evaluated on this document: {exc}",
-                    file_name=file_name, errors=[str(exc)]) from None
+                    file_name=file_name,
+                    errors=[str(exc)],
+                ) from None
     findings = []
     for rule_set, output in outputs:
         findings.extend(_findings(output, rule_set))
@@ -384,7 +397,9 @@ def check_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
     errors = fatal(findings)
     if errors:
         raise SchemaViolation(
-            f"the document breaks {len(errors)} business rule(s)", file_name=file_name,
+            f"the document breaks {len(errors)} business rule(s)",
+            file_name=file_name,
             errors=[f.describe() for f in errors],
-            expected="a document satisfying EN 16931 and Peppol BIS Billing 3.0")
+            expected="a document satisfying EN 16931 and Peppol BIS Billing 3.0",
+        )
     return findings

@@ -48,14 +48,13 @@ class _LocalOnlyResolver(etree.Resolver):
                     path = candidate
         if path is None:
             raise SchemaViolation(
-                f"schema import {url!r} is not shipped with the addon",
-                expected=f"a file under {SCHEMA_DIR}")
+                f"schema import {url!r} is not shipped with the addon", expected=f"a file under {SCHEMA_DIR}"
+            )
         return self.resolve_filename(str(path), context)
 
 
 def _schema_parser():
-    parser = etree.XMLParser(resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     parser.resolvers.add(_LocalOnlyResolver())
     return parser
 
@@ -65,8 +64,7 @@ def schema_path(name):
     relative = SCHEMAS.get(name, name)
     path = (SCHEMA_DIR / relative).resolve()
     if SCHEMA_DIR not in path.parents or not path.is_file():
-        raise SchemaViolation(f"unknown schema {name!r}",
-                              expected=", ".join(sorted(SCHEMAS)))
+        raise SchemaViolation(f"unknown schema {name!r}", expected=", ".join(sorted(SCHEMAS)))
     return path
 
 
@@ -91,8 +89,7 @@ class _Compiled:
                 import xmlschema
 
                 # "local": files only, never a URL
-                self._full = xmlschema.XMLSchema(
-                    str(self.path), allow="local", defuse="always")
+                self._full = xmlschema.XMLSchema(str(self.path), allow="local", defuse="always")
             except Exception:  # noqa: BLE001 - fall back to libxml2's list
                 self._full = False
         return self._full or None
@@ -141,13 +138,11 @@ def _findings(compiled, root):
         try:
             for error in full.iter_errors(root):
                 line = getattr(error.elem, "sourceline", None)
-                findings.append(_finding(line, error.path or "",
-                                         error.reason or error.message))
+                findings.append(_finding(line, error.path or "", error.reason or error.message))
         except Exception:  # noqa: BLE001 - libxml2's verdict stands
             findings = []
     if not findings:
-        findings = [_finding(e.line, e.path, e.message)
-                    for e in compiled.schema.error_log]
+        findings = [_finding(e.line, e.path, e.message) for e in compiled.schema.error_log]
     return findings
 
 
@@ -184,7 +179,9 @@ def validate(xml, schema_name, file_name=None):
     return SchemaViolation(
         f"the document does not satisfy the schema {schema_path(schema_name).name} "
         f"({len(findings)} error{'s' if len(findings) != 1 else ''})",
-        errors=findings, file_name=file_name)
+        errors=findings,
+        file_name=file_name,
+    )
 
 
 #: documents larger than this are checked while they stream
@@ -196,8 +193,9 @@ WHOLE_CHECK_BYTES = 8_000_000
 
 def _validate_streaming(data, schema_name, file_name):
     try:
-        for _event, element in xmlsafe.iterparse(data, file_name, events=("end",),
-                                                 schema=streaming_schema(schema_name)):
+        for _event, element in xmlsafe.iterparse(
+            data, file_name, events=("end",), schema=streaming_schema(schema_name)
+        ):
             # what the check has passed is dropped: memory stays that of
             # the open elements
             element.clear()
@@ -228,7 +226,9 @@ def refused(data, schema_name, file_name, streamed):
     return SchemaViolation(
         f"the document does not satisfy the schema {schema_path(schema_name).name} "
         f"({len(findings)} error{'s' if len(findings) != 1 else ''})",
-        errors=findings, file_name=file_name)
+        errors=findings,
+        file_name=file_name,
+    )
 
 
 def assert_valid(xml, schema_name, file_name=None):

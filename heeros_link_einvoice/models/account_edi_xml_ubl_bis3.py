@@ -37,7 +37,8 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
         if partner.country_code != "FI":
             return ""
         business_id = identifiers.business_id_compact(
-            partner.company_registry or identifiers.business_id_from_vat(partner.vat))
+            partner.company_registry or identifiers.business_id_from_vat(partner.vat)
+        )
         if business_id and not identifiers.check_business_id(business_id):
             return business_id
         return ""
@@ -77,8 +78,10 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
         # EXTENDS account.edi.xml.ubl_bis3
         vals = super()._export_invoice_vals(invoice)
         document = vals["vals"]
-        for role, key in (("customer", "accounting_customer_party_vals"),
-                          ("supplier", "accounting_supplier_party_vals")):
+        for role, key in (
+            ("customer", "accounting_customer_party_vals"),
+            ("supplier", "accounting_supplier_party_vals"),
+        ):
             endpoint = self._heeros_link_endpoint(invoice, role)
             if endpoint:
                 party_vals = document[key]["party_vals"]
@@ -116,13 +119,15 @@ class AccountEdiXmlUBLBIS3(models.AbstractModel):
         # EXTENDS account.edi.xml.ubl_20
         super()._add_invoice_accounting_supplier_party_nodes(document_node, vals)
         self._heeros_link_set_endpoint_node(
-            document_node["cac:AccountingSupplierParty"]["cac:Party"], vals["invoice"], "supplier")
+            document_node["cac:AccountingSupplierParty"]["cac:Party"], vals["invoice"], "supplier"
+        )
 
     def _add_invoice_accounting_customer_party_nodes(self, document_node, vals):
         # EXTENDS account.edi.xml.ubl_20
         super()._add_invoice_accounting_customer_party_nodes(document_node, vals)
         self._heeros_link_set_endpoint_node(
-            document_node["cac:AccountingCustomerParty"]["cac:Party"], vals["invoice"], "customer")
+            document_node["cac:AccountingCustomerParty"]["cac:Party"], vals["invoice"], "customer"
+        )
 
     def _add_invoice_header_nodes(self, document_node, vals):
         # EXTENDS account.edi.xml.ubl_bis3

@@ -43,38 +43,68 @@ def _clip_file_name(name, size=50):
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 10:
         return name[:size]
-    return f"{stem[:size - len(ext) - 1]}.{ext}"
+    return f"{stem[: size - len(ext) - 1]}.{ext}"
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_einvoice_address_id = fields.Many2one(
-        "heeros.link.einvoice.address", "E-invoice address",
-        compute="_compute_heeros_link_einvoice_address_id", store=True, readonly=False,
-        copy=False, index="btree_not_null",
+        "heeros.link.einvoice.address",
+        "E-invoice address",
+        compute="_compute_heeros_link_einvoice_address_id",
+        store=True,
+        readonly=False,
+        copy=False,
+        index="btree_not_null",
         domain="[('partner_id', 'in', (partner_id, commercial_partner_id))]",
-        help="Where the e-invoice goes; by default the customer's (or its company's) default address.")
-    heeros_link_delivery = fields.Selection(related="heeros_link_einvoice_address_id.delivery",
-                                            string="Preferred delivery")
+        help="Where the e-invoice goes; by default the customer's (or its company's) default address.",
+    )
+    heeros_link_delivery = fields.Selection(
+        related="heeros_link_einvoice_address_id.delivery", string="Preferred delivery"
+    )
     heeros_link_message_id = fields.Many2one(
-        "heeros.link.message", "E-invoice message", readonly=True, copy=False,
-        index="btree_not_null", ondelete="set null", check_company=True)
+        "heeros.link.message",
+        "E-invoice message",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
+    )
     heeros_link_attachment_message_id = fields.Many2one(
-        "heeros.link.message", "Attachment message", readonly=True, copy=False,
-        index="btree_not_null", ondelete="set null", check_company=True)
+        "heeros.link.message",
+        "Attachment message",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        check_company=True,
+    )
     heeros_link_state = fields.Selection(
-        LINK_STATES, "E-invoice status", compute="_compute_heeros_link_state", store=True,
-        copy=False, index="btree_not_null")
+        LINK_STATES,
+        "E-invoice status",
+        compute="_compute_heeros_link_state",
+        store=True,
+        copy=False,
+        index="btree_not_null",
+    )
     heeros_link_error = fields.Text("E-invoice error", readonly=True, copy=False)
     heeros_link_message_count = fields.Integer(compute="_compute_heeros_link_message_count")
     heeros_link_disputed = fields.Boolean(
-        "Disputed", copy=False, tracking=True,
-        help="The customer disputes this invoice: no payment reminders are sent for it.")
+        "Disputed",
+        copy=False,
+        tracking=True,
+        help="The customer disputes this invoice: no payment reminders are sent for it.",
+    )
     heeros_link_penalty_rate = fields.Float(
-        "Agreed penalty interest (%)", digits=(5, 3),
-        compute="_compute_heeros_link_penalty_rate", store=True, readonly=False,
-        help="Penalty interest agreed for this invoice. Zero: the Interest Act rate.")
+        "Agreed penalty interest (%)",
+        digits=(5, 3),
+        compute="_compute_heeros_link_penalty_rate",
+        store=True,
+        readonly=False,
+        help="Penalty interest agreed for this invoice. Zero: the Interest Act rate.",
+    )
     heeros_link_reminder_ids = fields.One2many("heeros.link.reminder", "move_id", "Payment reminders")
     heeros_link_reminder_count = fields.Integer(compute="_compute_heeros_link_reminder_count")
 
@@ -107,8 +137,11 @@ class AccountMove(models.Model):
                 move.heeros_link_state = MESSAGE_TO_LINK_STATE.get(move.heeros_link_message_id.state, False)
 
     def _compute_heeros_link_message_count(self):
-        rows = self.env["heeros.link.message.link"].sudo()._read_group(
-            [("res_model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["__count"])
+        rows = (
+            self.env["heeros.link.message.link"]
+            .sudo()
+            ._read_group([("res_model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["__count"])
+        )
         counts = dict(rows)
         for move in self:
             move.heeros_link_message_count = counts.get(move.id, 0)
@@ -152,8 +185,13 @@ class AccountMove(models.Model):
         self.ensure_one()
         iban = "".join((self.partner_bank_id.acc_number or "").split()).upper()
         reference = fi_reference.compact(self.payment_reference or "")
-        if self.move_type != "out_invoice" or self.currency_id.name != "EUR" \
-                or not iban.startswith("FI") or not reference or not fi_reference.kind(reference):
+        if (
+            self.move_type != "out_invoice"
+            or self.currency_id.name != "EUR"
+            or not iban.startswith("FI")
+            or not reference
+            or not fi_reference.kind(reference)
+        ):
             return False
         amount = self.amount_residual if self.state == "posted" else self.amount_total
         if self.currency_id.compare_amounts(amount, 0.0) <= 0:
@@ -166,7 +204,7 @@ class AccountMove(models.Model):
             "code": code,
             "image": fi_barcode.barcode_data_uri(code),
             "reference": fi_reference.format(reference),
-            "iban": " ".join(iban[i:i + 4] for i in range(0, len(iban), 4)),
+            "iban": " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)),
         }
 
     # ------------------------------------------------------------------
@@ -191,9 +229,10 @@ class AccountMove(models.Model):
         for move in self:
             fmt = move._heeros_link_format()
             if fmt is None:
-                documents[move] = {"title": _("The customer does not receive e-invoices."),
-                                   "errors": [_("The preferred delivery of the e-invoice address is "
-                                                "%s.", move.heeros_link_delivery)]}
+                documents[move] = {
+                    "title": _("The customer does not receive e-invoices."),
+                    "errors": [_("The preferred delivery of the e-invoice address is %s.", move.heeros_link_delivery)],
+                }
             else:
                 by_format[fmt] |= move
         if by_format["finvoice"]:
@@ -217,8 +256,7 @@ class AccountMove(models.Model):
             try:
                 data = fv.build(invoice)
             except LinkFormatError as exc:
-                documents[move] = {"title": title,
-                                   "errors": list(getattr(exc, "errors", []) or [exc.message])}
+                documents[move] = {"title": title, "errors": list(getattr(exc, "errors", []) or [exc.message])}
                 continue
             documents[move] = {
                 "format": "finvoice",
@@ -237,13 +275,22 @@ class AccountMove(models.Model):
             errors.append(_("The customer's e-invoice address has no Peppol endpoint."))
         own = self.company_id._heeros_link_own_address()
         if not (own.peppol_eas and own.peppol_endpoint):
-            errors.append(_("The company %s has no own e-invoice address with a Peppol endpoint.",
-                            self.company_id.name))
+            errors.append(
+                _("The company %s has no own e-invoice address with a Peppol endpoint.", self.company_id.name)
+            )
         reference = self.payment_reference
-        if reference and not fi_reference.kind(reference) and self.move_type == "out_invoice" \
-                and self.journal_id.invoice_reference_model in ("fi", "fi_rf"):
-            errors.append(_("Payment reference %s is neither a valid Finnish reference nor a valid "
-                            "RF creditor reference.", reference))
+        if (
+            reference
+            and not fi_reference.kind(reference)
+            and self.move_type == "out_invoice"
+            and self.journal_id.invoice_reference_model in ("fi", "fi_rf")
+        ):
+            errors.append(
+                _(
+                    "Payment reference %s is neither a valid Finnish reference nor a valid RF creditor reference.",
+                    reference,
+                )
+            )
         if errors:
             return {"title": title, "errors": errors}
         builder = self.env["account.edi.xml.ubl_bis3"]
@@ -260,8 +307,7 @@ class AccountMove(models.Model):
         schema = "ubl-creditnote" if self.move_type == "out_refund" else "ubl-invoice"
         try:
             # parsed once for both checks
-            root = xmlsafe.parse(data, file_name=self.name) if len(data) <= xsd.STREAM_CHECK_BYTES \
-                else data
+            root = xmlsafe.parse(data, file_name=self.name) if len(data) <= xsd.STREAM_CHECK_BYTES else data
             violation = xsd.validate(root, schema, file_name=self.name)
             if violation is not None:
                 return list(violation.errors) or [violation.message]
@@ -286,18 +332,37 @@ class AccountMove(models.Model):
         self.ensure_one()
         files = []
         if pdf:
-            files.append(fv.Attachment(
-                name=_clip_file_name(_safe_name(self._get_invoice_report_filename())),
-                mime_type="application/pdf", content=pdf))
+            files.append(
+                fv.Attachment(
+                    name=_clip_file_name(_safe_name(self._get_invoice_report_filename())),
+                    mime_type="application/pdf",
+                    content=pdf,
+                )
+            )
         skip = self.invoice_pdf_report_id
         if "ubl_cii_xml_id" in self._fields:
             skip |= self.ubl_cii_xml_id
-        others = self.env["ir.attachment"].sudo().search([
-            ("res_model", "=", "account.move"), ("res_id", "=", self.id),
-            ("mimetype", "in", ATTACHMENT_MIMETYPES), ("id", "not in", skip.ids)], order="id")
+        others = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", self.id),
+                    ("mimetype", "in", ATTACHMENT_MIMETYPES),
+                    ("id", "not in", skip.ids),
+                ],
+                order="id",
+            )
+        )
         for attachment in others:
-            files.append(fv.Attachment(name=_clip_file_name(_safe_name(attachment.name)),
-                                       mime_type=attachment.mimetype, content=attachment.raw or b""))
+            files.append(
+                fv.Attachment(
+                    name=_clip_file_name(_safe_name(attachment.name)),
+                    mime_type=attachment.mimetype,
+                    content=attachment.raw or b"",
+                )
+            )
         return files
 
     def _heeros_link_queue(self, documents, pdfs=None):
@@ -319,11 +384,20 @@ class AccountMove(models.Model):
             if framed:
                 data = fv.build_soap_envelope(invoice) + data
             doc_type = "finvoice" if document["format"] == "finvoice" else "peppol-bis3"
-            message = Message._link_queue(doc_type, document["file_name"], data, company,
-                                          connection=connection, records=move,
-                                          external_ref=move.name)
-            vals = {"heeros_link_message_id": message.id, "heeros_link_error": False,
-                    "heeros_link_attachment_message_id": False}
+            message = Message._link_queue(
+                doc_type,
+                document["file_name"],
+                data,
+                company,
+                connection=connection,
+                records=move,
+                external_ref=move.name,
+            )
+            vals = {
+                "heeros_link_message_id": message.id,
+                "heeros_link_error": False,
+                "heeros_link_attachment_message_id": False,
+            }
             attachment_message = Message
             if invoice is not None and invoice.attachment_message_id and message.state != "error":
                 files = move._heeros_link_invoice_attachments(pdfs.get(move))
@@ -331,27 +405,40 @@ class AccountMove(models.Model):
                     attachment_data = fv.build_attachment_message(invoice, files)
                     if framed:
                         trans = invoice.transmission
-                        attachment_data = fv.build_soap_envelope(
-                            fv.Transmission(
-                                message_id=invoice.attachment_message_id, timestamp=trans.timestamp,
-                                sender=invoice.seller.einvoice_address,
-                                receiver=invoice.buyer.einvoice_address,
-                                ref_to_message_id=trans.message_id),
-                            reference_id="FinvoiceAttachments") + attachment_data
+                        attachment_data = (
+                            fv.build_soap_envelope(
+                                fv.Transmission(
+                                    message_id=invoice.attachment_message_id,
+                                    timestamp=trans.timestamp,
+                                    sender=invoice.seller.einvoice_address,
+                                    receiver=invoice.buyer.einvoice_address,
+                                    ref_to_message_id=trans.message_id,
+                                ),
+                                reference_id="FinvoiceAttachments",
+                            )
+                            + attachment_data
+                        )
                     attachment_message = Message._link_queue(
                         "finvoice.attachments",
                         document["file_name"].replace(".xml", "_attachments.xml"),
-                        attachment_data, company, connection=connection, records=move,
-                        external_ref=move.name, parent=message)
+                        attachment_data,
+                        company,
+                        connection=connection,
+                        records=move,
+                        external_ref=move.name,
+                        parent=message,
+                    )
                     vals["heeros_link_attachment_message_id"] = attachment_message.id
             move.sudo().write(vals)
             queued[move] = message
             if message.state == "error":
                 move._heeros_link_failed(message)
             else:
-                body = _("E-invoice (%(format)s) queued for sending as Link message %(message)s.",
-                         format=dict(Message._selection_document_type()).get(doc_type, doc_type),
-                         message=message.name)
+                body = _(
+                    "E-invoice (%(format)s) queued for sending as Link message %(message)s.",
+                    format=dict(Message._selection_document_type()).get(doc_type, doc_type),
+                    message=message.name,
+                )
                 if attachment_message:
                     body += " " + _("Attachments travel in %s.", attachment_message.name)
                 move.with_context(no_new_invoice=True).message_post(body=body)
@@ -362,32 +449,40 @@ class AccountMove(models.Model):
         for move in self:
             text = "\n".join([str(title)] + [f"- {e}" for e in errors])
             move.sudo().heeros_link_error = text
-            body = Markup("%s<ul>%s</ul>") % (title, Markup().join(
-                Markup("<li>%s</li>") % e for e in errors))
+            body = Markup("%s<ul>%s</ul>") % (title, Markup().join(Markup("<li>%s</li>") % e for e in errors))
             move.with_context(no_new_invoice=True).message_post(body=body)
 
     def _heeros_link_failed(self, message):
         """The Link message of these invoices failed (error or rejected):
         show it and ask the salesperson to act."""
-        text = message.error or (_("Rejected by the receiver.") if message.state == "rejected"
-                                 else _("Sending failed."))
+        text = message.error or (
+            _("Rejected by the receiver.") if message.state == "rejected" else _("Sending failed.")
+        )
         summary = _("E-invoice not delivered")
         todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
         for move in self.sudo():
             if message == move.heeros_link_message_id:
-                move.heeros_link_error = _("Link message %(message)s: %(error)s",
-                                           message=message.name, error=text)
-            move.with_context(no_new_invoice=True).message_post(body=_(
-                "E-invoice Link message %(message)s failed: %(error)s", message=message.name,
-                error=text))
+                move.heeros_link_error = _("Link message %(message)s: %(error)s", message=message.name, error=text)
+            move.with_context(no_new_invoice=True).message_post(
+                body=_("E-invoice Link message %(message)s failed: %(error)s", message=message.name, error=text)
+            )
             user = move.invoice_user_id or self.env.user
-            existing = [a for a in move.activity_ids
-                        if a.activity_type_id == todo and a.summary == summary and a.user_id == user]
+            existing = [
+                a
+                for a in move.activity_ids
+                if a.activity_type_id == todo and a.summary == summary and a.user_id == user
+            ]
             if todo and not existing:
                 move.activity_schedule(
-                    "mail.mail_activity_data_todo", user_id=user.id, summary=summary,
-                    note=_("Link message %(message)s: %(error)s Correct the problem, then use "
-                           "'Resend e-invoice'.", message=message.name, error=text))
+                    "mail.mail_activity_data_todo",
+                    user_id=user.id,
+                    summary=summary,
+                    note=_(
+                        "Link message %(message)s: %(error)s Correct the problem, then use 'Resend e-invoice'.",
+                        message=message.name,
+                        error=text,
+                    ),
+                )
 
     # ------------------------------------------------------------------
     # actions
@@ -397,23 +492,32 @@ class AccountMove(models.Model):
         moves = self.filtered(lambda m: m.state == "posted" and m.is_sale_document())
         if not moves:
             raise UserError(_("Only posted customer invoices and credit notes can be sent."))
-        live = moves.filtered(lambda m: m.heeros_link_message_id.state in (
-            "draft", "queued", "sending", "sent", "accepted"))
+        live = moves.filtered(
+            lambda m: m.heeros_link_message_id.state in ("draft", "queued", "sending", "sent", "accepted")
+        )
         if live:
-            raise UserError(_("The e-invoice of %(moves)s is already on its way (%(messages)s); "
-                              "cancel the Link message first to send a new one.",
-                              moves=", ".join(live.mapped("name")),
-                              messages=", ".join(live.heeros_link_message_id.mapped("name"))))
+            raise UserError(
+                _(
+                    "The e-invoice of %(moves)s is already on its way (%(messages)s); "
+                    "cancel the Link message first to send a new one.",
+                    moves=", ".join(live.mapped("name")),
+                    messages=", ".join(live.heeros_link_message_id.mapped("name")),
+                )
+            )
         moves.sudo().write({"heeros_link_error": False})
         self.env["account.move.send"]._generate_and_send_invoices(
-            moves, sending_methods={"heeros_link"}, from_cron=False, allow_raising=True)
+            moves, sending_methods={"heeros_link"}, from_cron=False, allow_raising=True
+        )
         return True
 
     def action_heeros_link_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("heeros_link_base.heeros_link_message_action")
-        links = self.env["heeros.link.message.link"].sudo().search(
-            [("res_model", "=", "account.move"), ("res_id", "=", self.id)])
+        links = (
+            self.env["heeros.link.message.link"]
+            .sudo()
+            .search([("res_model", "=", "account.move"), ("res_id", "=", self.id)])
+        )
         action["domain"] = [("id", "in", links.message_id.ids)]
         action["context"] = {}
         return action

@@ -60,8 +60,9 @@ class AccountMoveSend(models.AbstractModel):
         if missing:
             alerts["heeros_link_missing_address"] = {
                 "level": "warning",
-                "message": _("Some customers have no e-invoice address: their invoices will not "
-                             "be sent by Heeros Link."),
+                "message": _(
+                    "Some customers have no e-invoice address: their invoices will not be sent by Heeros Link."
+                ),
                 "action_text": _("View customers"),
                 "action": missing.commercial_partner_id._get_records_action(name=_("Customers")),
             }
@@ -72,17 +73,22 @@ class AccountMoveSend(models.AbstractModel):
         # EXTENDS account: build and validate before the PDF is rendered, so an
         # invoice that cannot be sent costs no PDF
         super()._call_web_service_before_invoice_pdf_render(invoices_data)
-        link_data = {move: data for move, data in invoices_data.items()
-                     if "heeros_link" in (data.get("sending_methods") or ())}
+        link_data = {
+            move: data for move, data in invoices_data.items() if "heeros_link" in (data.get("sending_methods") or ())
+        }
         for move in list(link_data):
             message = move.heeros_link_message_id
             if message.state in ("draft", "queued", "sending", "sent", "accepted"):
                 # never a second e-invoice for the same invoice by accident
                 del link_data[move]
-                move.with_context(no_new_invoice=True).message_post(body=_(
-                    "The e-invoice was not sent again: it already went as Link message %(message)s "
-                    "(%(state)s). Cancel that message first to send a new one.",
-                    message=message.name, state=message.state))
+                move.with_context(no_new_invoice=True).message_post(
+                    body=_(
+                        "The e-invoice was not sent again: it already went as Link message %(message)s "
+                        "(%(state)s). Cancel that message first to send a new one.",
+                        message=message.name,
+                        state=message.state,
+                    )
+                )
         if not link_data:
             return
         moves = self.env["account.move"].browse([move.id for move in link_data]).sudo()
@@ -105,9 +111,11 @@ class AccountMoveSend(models.AbstractModel):
             document = data.get("heeros_link_document")
             if not document or data.get("error"):
                 continue
-            pdf = (data.get("pdf_attachment_values") or {}).get("raw") \
-                or move.invoice_pdf_report_id.raw \
+            pdf = (
+                (data.get("pdf_attachment_values") or {}).get("raw")
+                or move.invoice_pdf_report_id.raw
                 or (data.get("proforma_pdf_attachment_values") or {}).get("raw")
+            )
             if document["format"] == "peppol" and pdf:
                 document["data"] = self._heeros_link_embed_pdf(move, document["data"], data, pdf)
             documents[move] = document
@@ -118,8 +126,11 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _heeros_link_embed_pdf(self, move, xml, data, pdf):
         """The Peppol invoice with its PDF (Odoo's own embedding)."""
-        name = (data.get("pdf_attachment_values") or {}).get("name") \
-            or move.invoice_pdf_report_id.name or move._get_invoice_report_filename()
+        name = (
+            (data.get("pdf_attachment_values") or {}).get("name")
+            or move.invoice_pdf_report_id.name
+            or move._get_invoice_report_filename()
+        )
         holder = {
             "ubl_cii_xml_attachment_values": {"raw": xml},
             "ubl_cii_xml_options": {"builder": self.env["account.edi.xml.ubl_bis3"]},

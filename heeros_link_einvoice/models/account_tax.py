@@ -24,17 +24,20 @@ class AccountTax(models.Model):
     _inherit = "account.tax"
 
     heeros_link_vat_category = fields.Selection(
-        VAT_CATEGORIES, "E-invoice VAT category",
+        VAT_CATEGORIES,
+        "E-invoice VAT category",
         help="VAT category written to Finvoice and Peppol invoices (UNTDID 5305). Empty: "
-        "S for a non-zero rate; for 0 % it is deduced from the seller's and buyer's countries.")
+        "S for a non-zero rate; for 0 % it is deduced from the seller's and buyer's countries.",
+    )
     heeros_link_vatex = fields.Char(
         "VAT exemption code",
-        help="VATEX code explaining a 0 % rate, e.g. VATEX-EU-AE, VATEX-EU-IC, VATEX-EU-G, "
-        "VATEX-EU-132-1C.")
+        help="VATEX code explaining a 0 % rate, e.g. VATEX-EU-AE, VATEX-EU-IC, VATEX-EU-G, VATEX-EU-132-1C.",
+    )
     heeros_link_vat_reason = fields.Char(
-        "VAT exemption text", translate=True,
-        help="Why no VAT is charged, printed on e-invoices (e.g. 'Käännetty verovelvollisuus, "
-        "AVL 8 c §').")
+        "VAT exemption text",
+        translate=True,
+        help="Why no VAT is charged, printed on e-invoices (e.g. 'Käännetty verovelvollisuus, AVL 8 c §').",
+    )
 
     def _heeros_link_vat_codes(self, supplier, customer):
         """``(category, VATEX code, reason text)`` of this tax on an invoice
@@ -65,4 +68,3 @@ class AccountTax(models.Model):
             "tax_exemption_reason_code": vatex or None,
             "tax_exemption_reason": reason or None,
         }
-

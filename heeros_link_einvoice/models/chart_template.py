@@ -6,8 +6,7 @@ FI_TAX_CODES = {
     "tax_dom_sales_goods_0": ("E", "", "Veroton myynti (arvonlisäverolaki) / VAT exempt"),
     "tax_eu_sales_goods_0": ("K", "VATEX-EU-IC", "Yhteisömyynti / Intra-community supply"),
     "tax_eu_sales_service_0": ("AE", "VATEX-EU-AE", "Käännetty verovelvollisuus / Reverse charge"),
-    "tax_construct_sales_0": ("AE", "VATEX-EU-AE",
-                              "Käännetty verovelvollisuus, AVL 8 c § / Reverse charge"),
+    "tax_construct_sales_0": ("AE", "VATEX-EU-AE", "Käännetty verovelvollisuus, AVL 8 c § / Reverse charge"),
     "vat0export": ("G", "VATEX-EU-G", "Vienti / Export outside the EU"),
 }
 
@@ -37,9 +36,14 @@ class AccountChartTemplate(models.AbstractModel):
             for xmlid, (category, vatex, reason) in FI_TAX_CODES.items():
                 tax = self.with_company(company).ref(xmlid, raise_if_not_found=False)
                 if tax and not tax.heeros_link_vat_category:
-                    tax.write({"heeros_link_vat_category": category, "heeros_link_vatex": vatex,
-                               "heeros_link_vat_reason": reason})
-            journals = self.env["account.journal"].search([
-                ("company_id", "=", company.id), ("type", "=", "sale"),
-                ("invoice_reference_model", "=", "odoo")])
+                    tax.write(
+                        {
+                            "heeros_link_vat_category": category,
+                            "heeros_link_vatex": vatex,
+                            "heeros_link_vat_reason": reason,
+                        }
+                    )
+            journals = self.env["account.journal"].search(
+                [("company_id", "=", company.id), ("type", "=", "sale"), ("invoice_reference_model", "=", "odoo")]
+            )
             journals.write({"invoice_reference_model": "fi"})

@@ -22,27 +22,37 @@ class HeerosLinkEinvoiceAddress(models.Model):
     _rec_names_search = ["address", "label", "peppol_endpoint"]
 
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
-    label = fields.Char("Department / label",
-                        help="Which unit of the receiver this address is for, e.g. 'Purchasing'.")
+    label = fields.Char("Department / label", help="Which unit of the receiver this address is for, e.g. 'Purchasing'.")
     address = fields.Char(
         "E-invoice address",
         help="OVT code (0037 + the 8 digits of the business ID + an optional suffix of up to 5 "
-        "characters) or, for bank e-invoicing, an IBAN.")
+        "characters) or, for bank e-invoicing, an IBAN.",
+    )
     address_kind = fields.Selection(
-        [("ovt", "OVT code"), ("iban", "IBAN"), ("other", "Other")],
-        compute="_compute_address_kind", store=True)
-    operator_id = fields.Many2one("heeros.link.einvoice.operator", "Operator / bank",
-                                  help="The receiver's e-invoice operator or bank (intermediator).")
+        [("ovt", "OVT code"), ("iban", "IBAN"), ("other", "Other")], compute="_compute_address_kind", store=True
+    )
+    operator_id = fields.Many2one(
+        "heeros.link.einvoice.operator",
+        "Operator / bank",
+        help="The receiver's e-invoice operator or bank (intermediator).",
+    )
     intermediator = fields.Char(
-        "Operator ID", compute="_compute_intermediator", store=True, readonly=False,
+        "Operator ID",
+        compute="_compute_intermediator",
+        store=True,
+        readonly=False,
         help="Intermediator identifier; filled in from the operator, or typed in for an operator "
-        "that is not in the list.")
+        "that is not in the list.",
+    )
     peppol_eas = fields.Selection(
         selection=lambda self: self.env["res.partner"]._fields["peppol_eas"].selection,
-        string="Peppol scheme", compute="_compute_peppol", store=True, readonly=False,
-        help="Peppol electronic address scheme: 0216 for an OVT code, 0213 for a Finnish VAT number.")
-    peppol_endpoint = fields.Char("Peppol endpoint", compute="_compute_peppol", store=True,
-                                  readonly=False)
+        string="Peppol scheme",
+        compute="_compute_peppol",
+        store=True,
+        readonly=False,
+        help="Peppol electronic address scheme: 0216 for an OVT code, 0213 for a Finnish VAT number.",
+    )
+    peppol_endpoint = fields.Char("Peppol endpoint", compute="_compute_peppol", store=True, readonly=False)
     delivery = fields.Selection(DELIVERY, "Preferred delivery", required=True, default="finvoice")
     is_default = fields.Boolean("Default", help="Used for new invoices of this partner.")
     sequence = fields.Integer(default=10)
@@ -65,7 +75,8 @@ class HeerosLinkEinvoiceAddress(models.Model):
     def _compute_peppol(self):
         for record in self:
             eas, endpoint = identifiers.default_peppol_endpoint(
-                record.address, record.partner_id.commercial_partner_id.vat)
+                record.address, record.partner_id.commercial_partner_id.vat
+            )
             if endpoint:
                 record.peppol_eas, record.peppol_endpoint = eas, endpoint
             elif not record.peppol_endpoint:
@@ -122,11 +133,13 @@ class HeerosLinkEinvoiceAddress(models.Model):
         if eas == identifiers.EAS_FI_VAT:
             business_id = identifiers.business_id_from_vat(endpoint)
             if not business_id:
-                return _("Peppol endpoint (0213) %s is not a Finnish VAT number (FI and 8 digits).",
-                         endpoint)
+                return _("Peppol endpoint (0213) %s is not a Finnish VAT number (FI and 8 digits).", endpoint)
             problem = identifiers.check_business_id(business_id)
-            return _("Peppol endpoint (0213) %(endpoint)s: %(problem)s",
-                     endpoint=endpoint, problem=problem) if problem else None
+            return (
+                _("Peppol endpoint (0213) %(endpoint)s: %(problem)s", endpoint=endpoint, problem=problem)
+                if problem
+                else None
+            )
         return self.env["res.partner"]._build_error_peppol_endpoint(eas, endpoint) or None
 
     @api.constrains("address", "intermediator", "delivery", "peppol_eas", "peppol_endpoint")
@@ -134,9 +147,13 @@ class HeerosLinkEinvoiceAddress(models.Model):
         for record in self:
             problems = record._problems()
             if problems:
-                raise ValidationError(_("E-invoice address of %(partner)s:\n%(problems)s",
-                                        partner=record.partner_id.display_name,
-                                        problems="\n".join(f"- {p}" for p in problems)))
+                raise ValidationError(
+                    _(
+                        "E-invoice address of %(partner)s:\n%(problems)s",
+                        partner=record.partner_id.display_name,
+                        problems="\n".join(f"- {p}" for p in problems),
+                    )
+                )
 
     # ------------------------------------------------------------------
     # one default per partner
@@ -177,5 +194,7 @@ class HeerosLinkEinvoiceAddress(models.Model):
         if not self.address:
             return None
         return finvoice.EInvoiceAddress(
-            address=self.address, intermediator=self.intermediator or "",
-            scheme_id="0037" if self.address_kind == "ovt" else "")
+            address=self.address,
+            intermediator=self.intermediator or "",
+            scheme_id="0037" if self.address_kind == "ovt" else "",
+        )

@@ -33,9 +33,17 @@ REVERSE_CHARGE_TAXES = {
 }
 STANDARD_RATE = "25_5"
 #: UN/ECE rec. 20 unit codes and Odoo's units of measure.
-UNECE_UNITS = {"C62": "uom.product_uom_unit", "EA": "uom.product_uom_unit", "H87": "uom.product_uom_unit",
-               "HUR": "uom.product_uom_hour", "DAY": "uom.product_uom_day", "KGM": "uom.product_uom_kgm",
-               "MTR": "uom.product_uom_meter", "LTR": "uom.product_uom_litre", "KMT": "uom.product_uom_km"}
+UNECE_UNITS = {
+    "C62": "uom.product_uom_unit",
+    "EA": "uom.product_uom_unit",
+    "H87": "uom.product_uom_unit",
+    "HUR": "uom.product_uom_hour",
+    "DAY": "uom.product_uom_day",
+    "KGM": "uom.product_uom_kgm",
+    "MTR": "uom.product_uom_meter",
+    "LTR": "uom.product_uom_litre",
+    "KMT": "uom.product_uom_km",
+}
 
 
 @dataclass(eq=False)
@@ -73,8 +81,9 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     # ------------------------------------------------------------------
     def _link_handle_einvoice(self, message):
         """Handler of the ``finvoice`` and ``ubl`` document types."""
-        state = EInvoiceImportState(message=message, kind=message.document_type,
-                                    file_name=message.file_name, data=message._payload())
+        state = EInvoiceImportState(
+            message=message, kind=message.document_type, file_name=message.file_name, data=message._payload()
+        )
         return self._link_import(state)
 
     def _link_import(self, state):
@@ -88,9 +97,17 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             state.company = company
             duplicate = model._link_find_duplicate(state, invoice)
             if duplicate:
-                state.duplicates.append((_("invoice %(number)s of %(seller)s is already bill %(bill)s",
-                                           number=invoice.number, seller=invoice.seller.name or "-",
-                                           bill=duplicate.display_name), duplicate))
+                state.duplicates.append(
+                    (
+                        _(
+                            "invoice %(number)s of %(seller)s is already bill %(bill)s",
+                            number=invoice.number,
+                            seller=invoice.seller.name or "-",
+                            bill=duplicate.display_name,
+                        ),
+                        duplicate,
+                    )
+                )
                 continue
             made |= model._link_create_bill(state, invoice)
         if not made:
@@ -133,8 +150,7 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         """``(company, None)`` or ``(None, problem)``: the buyer's OVT,
         Peppol id, business id or VAT number picks the company."""
         buyer = invoice.buyer
-        looked_for = ", ".join(f"{label} {value}" for label, value in buyer.identifiers()) or _(
-            "no buyer identifier")
+        looked_for = ", ".join(f"{label} {value}" for label, value in buyer.identifiers()) or _("no buyer identifier")
         companies = self.env["res.company"].sudo().search([])
         addresses = {identifiers.compact(buyer.ovt), identifiers.compact(buyer.peppol_endpoint)} - {""}
         keys = self._link_party_keys(buyer) | addresses
@@ -153,17 +169,29 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                 if keys & (company_keys - {""}):
                     found |= company
         message = state.message
-        if not found and not buyer.identifiers() and message.company_id and (
-                not message.connection_id or message.connection_id.company_ids <= message.company_id):
+        if (
+            not found
+            and not buyer.identifiers()
+            and message.company_id
+            and (not message.connection_id or message.connection_id.company_ids <= message.company_id)
+        ):
             # a document naming no buyer, received for one company only
             found = message.company_id
-            state.warnings.append(_("the invoice names no buyer identifier: imported into %s, the company "
-                                    "it was received for", found.name))
+            state.warnings.append(
+                _(
+                    "the invoice names no buyer identifier: imported into %s, the company it was received for",
+                    found.name,
+                )
+            )
         company, problem = message._link_find_route(found, looked_for)
         if problem:
-            problem = _("buyer %(name)s (%(ids)s): %(problem)s. Add the buyer's e-invoice address to the "
-                        "company's own e-invoice addresses, or its business id / VAT number to the company",
-                        name=buyer.name or "-", ids=looked_for, problem=problem)
+            problem = _(
+                "buyer %(name)s (%(ids)s): %(problem)s. Add the buyer's e-invoice address to the "
+                "company's own e-invoice addresses, or its business id / VAT number to the company",
+                name=buyer.name or "-",
+                ids=looked_for,
+                problem=problem,
+            )
             return None, problem
         return company, None
 
@@ -182,14 +210,19 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         candidates = Partner.browse()
         how = ""
         if keys:
-            candidates = Partner.search(domain_company + ["|", ("vat", "in", list(keys)),
-                                                          ("company_registry", "in", list(keys))])
+            candidates = Partner.search(
+                domain_company + ["|", ("vat", "in", list(keys)), ("company_registry", "in", list(keys))]
+            )
             how = _("business id / VAT")
         if not candidates:
             addresses = [identifiers.compact(a) for a in (seller.ovt, seller.peppol_endpoint) if a]
             if addresses:
-                found = self.env["heeros.link.einvoice.address"].sudo().with_context(active_test=False).search(
-                    ["|", ("address", "in", addresses), ("peppol_endpoint", "in", addresses)])
+                found = (
+                    self.env["heeros.link.einvoice.address"]
+                    .sudo()
+                    .with_context(active_test=False)
+                    .search(["|", ("address", "in", addresses), ("peppol_endpoint", "in", addresses)])
+                )
                 candidates = found.partner_id.filtered_domain(domain_company)
                 how = _("e-invoice address")
         if not candidates and seller.ibans:
@@ -202,19 +235,28 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         if candidates:
             partner = self._link_pick_supplier(state, invoice, candidates)
             if len(candidates) > 1:
-                state.warnings.append(_(
-                    "%(count)s partners match the supplier by %(how)s (%(names)s): %(chosen)s was chosen "
-                    "(company partner over contact, active over archived, matching bank account first)",
-                    count=len(candidates), how=how, names=", ".join(candidates.mapped("display_name")),
-                    chosen=partner.display_name))
+                state.warnings.append(
+                    _(
+                        "%(count)s partners match the supplier by %(how)s (%(names)s): %(chosen)s was chosen "
+                        "(company partner over contact, active over archived, matching bank account first)",
+                        count=len(candidates),
+                        how=how,
+                        names=", ".join(candidates.mapped("display_name")),
+                        chosen=partner.display_name,
+                    )
+                )
             return partner, how
         if self.env.context.get("heeros_link_no_create"):
             return Partner.browse(), ""
         if company.heeros_link_create_suppliers:
             return self._link_create_supplier(state, invoice), _("created")
-        state.warnings.append(_("supplier %(name)s (%(ids)s) is not known: choose the vendor of the bill",
-                                name=seller.name or "-",
-                                ids=", ".join(f"{k} {v}" for k, v in seller.identifiers()) or "-"))
+        state.warnings.append(
+            _(
+                "supplier %(name)s (%(ids)s) is not known: choose the vendor of the bill",
+                name=seller.name or "-",
+                ids=", ".join(f"{k} {v}" for k, v in seller.identifiers()) or "-",
+            )
+        )
         return Partner.browse(), ""
 
     def _link_pick_supplier(self, state, invoice, candidates):
@@ -222,39 +264,63 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         ibans = set(invoice.seller.ibans)
 
         def rank(partner):
-            return (not partner.active, bool(partner.parent_id),
-                    not (ibans & set(partner.bank_ids.mapped("sanitized_acc_number"))), partner.id)
+            return (
+                not partner.active,
+                bool(partner.parent_id),
+                not (ibans & set(partner.bank_ids.mapped("sanitized_acc_number"))),
+                partner.id,
+            )
+
         return min(candidates, key=rank)
 
     def _link_create_supplier(self, state, invoice):
         seller = invoice.seller
-        country = self.env["res.country"].search([("code", "=", seller.country_code.upper())], limit=1) \
-            if seller.country_code else self.env["res.country"]
-        vat = seller.vat_number or (identifiers.vat_from_business_id(seller.business_id)
-                                    if identifiers.normalise_business_id(seller.business_id) else "")
+        country = (
+            self.env["res.country"].search([("code", "=", seller.country_code.upper())], limit=1)
+            if seller.country_code
+            else self.env["res.country"]
+        )
+        vat = seller.vat_number or (
+            identifiers.vat_from_business_id(seller.business_id)
+            if identifiers.normalise_business_id(seller.business_id)
+            else ""
+        )
         vals = {
             "name": seller.name or seller.business_id or _("Unknown supplier"),
-            "is_company": True, "vat": vat or False,
+            "is_company": True,
+            "vat": vat or False,
             "company_registry": seller.business_id or False,
-            "country_id": country.id or False, "company_id": False,
+            "country_id": country.id or False,
+            "company_id": False,
         }
         try:
             with self.env.cr.savepoint():
                 partner = self.env["res.partner"].create(vals)
         except ValidationError:
             # a VAT number the VAT check refuses: kept as the registry number only
-            state.warnings.append(_("%(number)s: the supplier's VAT number %(vat)s is not valid; the supplier "
-                                    "was created without it", number=invoice.number, vat=vat))
+            state.warnings.append(
+                _(
+                    "%(number)s: the supplier's VAT number %(vat)s is not valid; the supplier was created without it",
+                    number=invoice.number,
+                    vat=vat,
+                )
+            )
             partner = self.env["res.partner"].create(dict(vals, vat=False))
         if seller.ovt:
             try:
                 with self.env.cr.savepoint():
                     self.env["heeros.link.einvoice.address"].sudo().create(
-                        {"partner_id": partner.id, "address": seller.ovt})
+                        {"partner_id": partner.id, "address": seller.ovt}
+                    )
             except ValidationError as exc:
-                state.warnings.append(_("%(number)s: the supplier's e-invoice address %(address)s was not "
-                                        "added: %(why)s", number=invoice.number, address=seller.ovt,
-                                        why=exc.args[0]))
+                state.warnings.append(
+                    _(
+                        "%(number)s: the supplier's e-invoice address %(address)s was not added: %(why)s",
+                        number=invoice.number,
+                        address=seller.ovt,
+                        why=exc.args[0],
+                    )
+                )
         state.notes.append(_("supplier %s created from the e-invoice", partner.display_name))
         return partner
 
@@ -264,8 +330,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Bank = self.env["res.partner.bank"].sudo()
         for iban in invoice.seller.ibans:
             account = Bank.with_context(active_test=False).search(
-                [("sanitized_acc_number", "=", iban), ("partner_id", "=", partner.commercial_partner_id.id)],
-                limit=1)
+                [("sanitized_acc_number", "=", iban), ("partner_id", "=", partner.commercial_partner_id.id)], limit=1
+            )
             if not account:
                 account = Bank.create({"acc_number": iban, "partner_id": partner.commercial_partner_id.id})
                 state.notes.append(_("bank account %s added to the supplier", iban))
@@ -283,19 +349,31 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         document id, or the same payload; else an empty recordset."""
         Move = self.env["account.move"].sudo()
         company = state.company
-        base = [("company_id", "=", company.id), ("move_type", "in", ("in_invoice", "in_refund")),
-                ("state", "!=", "cancel")]
-        found = Move.search(base + [("heeros_link_in_payload_key", "=", self._link_payload_key(state, invoice))],
-                            limit=1)
+        base = [
+            ("company_id", "=", company.id),
+            ("move_type", "in", ("in_invoice", "in_refund")),
+            ("state", "!=", "cancel"),
+        ]
+        found = Move.search(
+            base + [("heeros_link_in_payload_key", "=", self._link_payload_key(state, invoice))], limit=1
+        )
         if not found and invoice.document_id:
-            found = Move.search(base + [("heeros_link_in_document_id", "=", invoice.document_id),
-                                        ("heeros_link_in_format", "=", invoice.format)], limit=1)
+            found = Move.search(
+                base
+                + [
+                    ("heeros_link_in_document_id", "=", invoice.document_id),
+                    ("heeros_link_in_format", "=", invoice.format),
+                ],
+                limit=1,
+            )
         if not found and invoice.number:
             partner, _how = self._link_known_supplier(state, invoice)
             if partner:
-                found = Move.search(base + [("ref", "=", invoice.number),
-                                            ("commercial_partner_id", "=", partner.commercial_partner_id.id)],
-                                    limit=1)
+                found = Move.search(
+                    base
+                    + [("ref", "=", invoice.number), ("commercial_partner_id", "=", partner.commercial_partner_id.id)],
+                    limit=1,
+                )
         return found
 
     def _link_known_supplier(self, state, invoice):
@@ -312,10 +390,15 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     def _link_create_bill(self, state, invoice):
         partner, how = self._link_match_supplier(state, invoice)
         vals = self._link_bill_vals(state, invoice, partner, how)
-        vals["invoice_line_ids"] = [(0, 0, self._link_line_vals(state, invoice, line, partner))
-                                    for line in invoice.lines]
-        move = self.env["account.move"].with_company(state.company).with_context(
-            default_move_type=vals["move_type"]).create(vals)
+        vals["invoice_line_ids"] = [
+            (0, 0, self._link_line_vals(state, invoice, line, partner)) for line in invoice.lines
+        ]
+        move = (
+            self.env["account.move"]
+            .with_company(state.company)
+            .with_context(default_move_type=vals["move_type"])
+            .create(vals)
+        )
         self._link_attach(state, invoice, move)
         problems = self._link_check_totals(state, invoice, move)
         if problems:
@@ -324,9 +407,13 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         findings = self._link_check_rules(state, invoice, move)
         if findings:
             move.heeros_link_in_rule_findings = "\n".join(findings)
-            move.message_post(body=Markup("<p>%s</p><ul>%s</ul>") % (
-                _("The e-invoice breaks these EN 16931 / Peppol rules (shown for review; the bill "
-                  "was created):"), Markup("").join(Markup("<li>%s</li>") % line for line in findings)))
+            move.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (
+                    _("The e-invoice breaks these EN 16931 / Peppol rules (shown for review; the bill was created):"),
+                    Markup("").join(Markup("<li>%s</li>") % line for line in findings),
+                )
+            )
         for note in state.notes:
             move.message_post(body=note)
         state.notes.clear()
@@ -344,12 +431,19 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     def _link_bill_vals(self, state, invoice, partner, how):
         """``account.move`` values of the bill (without lines)."""
         company = state.company
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("name", "=", invoice.currency)], limit=1) or company.currency_id
+        currency = (
+            self.env["res.currency"].with_context(active_test=False).search([("name", "=", invoice.currency)], limit=1)
+            or company.currency_id
+        )
         reference = fi_reference.compact(invoice.payment_reference or "")
         if reference and not fi_reference.kind(reference):
-            state.warnings.append(_("%(number)s: payment reference %(ref)s is not a valid Finnish or RF "
-                                    "reference", number=invoice.number, ref=invoice.payment_reference))
+            state.warnings.append(
+                _(
+                    "%(number)s: payment reference %(ref)s is not a valid Finnish or RF reference",
+                    number=invoice.number,
+                    ref=invoice.payment_reference,
+                )
+            )
         vals = {
             "move_type": "in_refund" if invoice.is_credit_note else "in_invoice",
             "company_id": company.id,
@@ -404,7 +498,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         if line.seller_code and partner and "product.supplierinfo" in self.env:
             info = self.env["product.supplierinfo"].search(
                 [("partner_id", "=", partner.commercial_partner_id.id), ("product_code", "=", line.seller_code)],
-                limit=1)
+                limit=1,
+            )
             if info:
                 return info.product_id or info.product_tmpl_id.product_variant_id
         return Product
@@ -425,11 +520,14 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                 found = template.ref(pattern.format(rate=STANDARD_RATE), raise_if_not_found=False)
                 if found:
                     return found
-        domain = [("company_id", "=", company.id), ("type_tax_use", "=", "purchase"),
-                  ("amount_type", "=", "percent"), ("price_include", "=", False)]
+        domain = [
+            ("company_id", "=", company.id),
+            ("type_tax_use", "=", "purchase"),
+            ("amount_type", "=", "percent"),
+            ("price_include", "=", False),
+        ]
         candidates = Tax.search(domain + [("amount", "=", float(tax.rate))], order="sequence, id")
-        plain = candidates.filtered(lambda t: all(
-            line.factor_percent >= 0 for line in t.invoice_repartition_line_ids))
+        plain = candidates.filtered(lambda t: all(line.factor_percent >= 0 for line in t.invoice_repartition_line_ids))
         candidates = plain or candidates
         by_category = candidates.filtered(lambda t: t.heeros_link_vat_category == tax.category)
         found = (by_category or candidates)[:1]
@@ -445,17 +543,26 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Tax = self.env["account.tax"].sudo().with_company(company)
         name = _("Purchase %(rate)s%% %(cat)s (e-invoice)", rate=tax.rate.normalize(), cat=tax.category)
         existing = Tax.with_context(active_test=False).search(
-            [("company_id", "=", company.id), ("name", "=", name), ("type_tax_use", "=", "purchase")], limit=1)
+            [("company_id", "=", company.id), ("name", "=", name), ("type_tax_use", "=", "purchase")], limit=1
+        )
         if existing:
             existing.active = True
             return existing
         group = self.env["account.tax.group"].sudo().search([("company_id", "=", company.id)], limit=1)
-        created = Tax.create({"name": name, "amount": float(tax.rate), "amount_type": "percent",
-                              "type_tax_use": "purchase", "company_id": company.id,
-                              "tax_group_id": group.id,
-                              "country_id": (company.account_fiscal_country_id or company.country_id).id,
-                              "heeros_link_vat_category": tax.category if tax.category in dict(
-                                  self.env["account.tax"]._fields["heeros_link_vat_category"].selection) else False})
+        created = Tax.create(
+            {
+                "name": name,
+                "amount": float(tax.rate),
+                "amount_type": "percent",
+                "type_tax_use": "purchase",
+                "company_id": company.id,
+                "tax_group_id": group.id,
+                "country_id": (company.account_fiscal_country_id or company.country_id).id,
+                "heeros_link_vat_category": tax.category
+                if tax.category in dict(self.env["account.tax"]._fields["heeros_link_vat_category"].selection)
+                else False,
+            }
+        )
         state.notes.append(_("purchase tax %s created for this invoice's rate: check its accounts", name))
         return created
 
@@ -465,8 +572,16 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         files = [(state.file_name or f"{invoice.number}.xml", state.data, "application/xml")]
         files += [(a.name, a.content, a.mime_type) for a in invoice.attachments]
         for name, content, mimetype in files:
-            Attachment.create({"name": name, "raw": content, "mimetype": mimetype,
-                               "res_model": "account.move", "res_id": move.id, "company_id": move.company_id.id})
+            Attachment.create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "company_id": move.company_id.id,
+                }
+            )
 
     def _link_check_totals(self, state, invoice, move):
         """Texts for every difference between the bill and the document:
@@ -478,8 +593,15 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             if theirs is None:
                 return
             if _dec(ours) != _dec(theirs):
-                problems.append(_("%(what)s differs: bill %(ours)s, document %(theirs)s",
-                                  what=label, ours=_dec(ours), theirs=_dec(theirs)))
+                problems.append(
+                    _(
+                        "%(what)s differs: bill %(ours)s, document %(theirs)s",
+                        what=label,
+                        ours=_dec(ours),
+                        theirs=_dec(theirs),
+                    )
+                )
+
         differs(_("total excluding VAT"), move.amount_untaxed * sign, invoice.total_excl_vat)
         differs(_("VAT"), move.amount_tax * sign, invoice.total_vat)
         differs(_("total"), move.amount_total * sign, invoice.total_incl_vat)
@@ -509,27 +631,33 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         return {k: _dec(v) for k, v in result.items()}
 
 
-
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     heeros_link_in_message_id = fields.Many2one(
-        "heeros.link.message", "Received through Link", readonly=True, copy=False, index="btree_not_null")
+        "heeros.link.message", "Received through Link", readonly=True, copy=False, index="btree_not_null"
+    )
     heeros_link_in_format = fields.Selection(
-        [("finvoice", "Finvoice"), ("ubl", "UBL / Peppol")], "E-invoice format", readonly=True, copy=False)
+        [("finvoice", "Finvoice"), ("ubl", "UBL / Peppol")], "E-invoice format", readonly=True, copy=False
+    )
     heeros_link_in_document_id = fields.Char("E-invoice document id", readonly=True, copy=False, index=True)
     heeros_link_in_payload_key = fields.Char(readonly=True, copy=False, index=True)
     heeros_link_in_supplier_match = fields.Char("Supplier matched by", readonly=True, copy=False)
     heeros_link_in_warning = fields.Text("E-invoice differences", readonly=True, copy=False)
     heeros_link_in_rule_findings = fields.Text(
-        "E-invoice rule findings", readonly=True, copy=False,
-        help="EN 16931 and Peppol BIS 3 rules the received UBL invoice breaks; for review only.")
+        "E-invoice rule findings",
+        readonly=True,
+        copy=False,
+        help="EN 16931 and Peppol BIS 3 rules the received UBL invoice breaks; for review only.",
+    )
 
 
 class ResCompany(models.Model):
     _inherit = "res.company"
 
     heeros_link_create_suppliers = fields.Boolean(
-        "Create unknown suppliers", default=True,
+        "Create unknown suppliers",
+        default=True,
         help="A received e-invoice from an unknown supplier creates the supplier with the identifiers "
-        "of the invoice. Off: the bill is left without a vendor for review.")
+        "of the invoice. Off: the bill is left without a vendor for review.",
+    )

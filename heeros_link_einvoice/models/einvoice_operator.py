@@ -11,11 +11,13 @@ class HeerosLinkEinvoiceOperator(models.Model):
 
     name = fields.Char(required=True, translate=False)
     code = fields.Char(
-        "Operator ID", required=True, index=True,
+        "Operator ID",
+        required=True,
+        index=True,
         help="The intermediator identifier written to e-invoices: the operator's OVT code "
-        "or other code (e.g. 003723327487, E204503) or a bank's BIC (e.g. NDEAFIHH).")
-    kind = fields.Selection([("operator", "E-invoice operator"), ("bank", "Bank")],
-                            required=True, default="operator")
+        "or other code (e.g. 003723327487, E204503) or a bank's BIC (e.g. NDEAFIHH).",
+    )
+    kind = fields.Selection([("operator", "E-invoice operator"), ("bank", "Bank")], required=True, default="operator")
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
 

@@ -128,13 +128,16 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         if not einvoice or not einvoice.address or not einvoice.intermediator:
             constraints["buyer_einvoice_address"] = _(
                 "The customer %s has no e-invoice address with an operator: add one on the "
-                "customer (or choose one on the invoice).", move.commercial_partner_id.display_name)
+                "customer (or choose one on the invoice).",
+                move.commercial_partner_id.display_name,
+            )
         constraints.update(self._finvoice_row_constraints(move, state))
         constraints.update(self._finvoice_payment_constraints(move, state))
         if self._finvoice_sign(move) < 0 and not move.reversed_entry_id:
             constraints["credit_note_original_invoice"] = _(
                 "The credit note does not say which invoice it credits: create it "
-                "with 'Credit Note' on the original invoice.")
+                "with 'Credit Note' on the original invoice."
+            )
         return constraints
 
     def _finvoice_seller_constraints(self, company, state):
@@ -146,18 +149,20 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         constraints = {}
         business_id = self._finvoice_business_id(company)
         if not business_id:
-            constraints["seller_business_id"] = _("The company %s has no business ID (Company ID).",
-                                                  company.name)
+            constraints["seller_business_id"] = _("The company %s has no business ID (Company ID).", company.name)
         else:
             problem = identifiers.check_business_id(business_id)
             if problem:
-                constraints["seller_business_id"] = _("Company %(company)s: %(problem)s",
-                                                      company=company.name, problem=problem)
+                constraints["seller_business_id"] = _(
+                    "Company %(company)s: %(problem)s", company=company.name, problem=problem
+                )
         own = company._heeros_link_own_address()
         if not own or not own.address or not own.intermediator:
             constraints["seller_einvoice_address"] = _(
                 "The company %s has no own e-invoice address with an operator: add it on the "
-                "company (Heeros Link e-invoicing).", company.name)
+                "company (Heeros Link e-invoicing).",
+                company.name,
+            )
         problem = self._finvoice_address_problem(company.partner_id, _("The company %s", company.name))
         if problem:
             constraints["seller_address"] = problem
@@ -171,10 +176,10 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         business_id = self._finvoice_buyer_business_id(move)
         problem = business_id and identifiers.check_business_id(business_id)
         if problem:
-            constraints["buyer_business_id"] = _("Customer %(partner)s: %(problem)s",
-                                                 partner=commercial.display_name, problem=problem)
-        problem = self._finvoice_address_problem(
-            move.partner_id, _("The customer %s", move.partner_id.display_name))
+            constraints["buyer_business_id"] = _(
+                "Customer %(partner)s: %(problem)s", partner=commercial.display_name, problem=problem
+            )
+        problem = self._finvoice_address_problem(move.partner_id, _("The customer %s", move.partner_id.display_name))
         if problem:
             constraints["buyer_address"] = problem
         return constraints
@@ -190,13 +195,16 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
                 constraints[f"row_vat_rate_{line.id}"] = _(
                     "Row '%(row)s' has %(count)s taxes; an e-invoice row needs exactly one VAT "
                     "rate (use a 0 %% tax with a VAT category for exempt sales).",
-                    row=self._finvoice_row_name(line), count=len(line.tax_ids))
+                    row=self._finvoice_row_name(line),
+                    count=len(line.tax_ids),
+                )
             else:
                 taxed.add(line.tax_ids.id)
         for line in move.line_ids:
             if line.display_type == "tax" and line.tax_line_id and line.tax_line_id.id not in taxed:
                 constraints[f"tax_line_without_row_{line.id}"] = _(
-                    "Tax %s has a tax line but no invoice row.", line.tax_line_id.name)
+                    "Tax %s has a tax line but no invoice row.", line.tax_line_id.name
+                )
         if not taxed:
             constraints["rows"] = _("The invoice has no product rows.")
         return constraints
@@ -209,7 +217,8 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             return move.partner_bank_id
         company = move.company_id
         return company.partner_id.bank_ids.filtered(
-            lambda bank: bank.company_id in (company, company.browse()) and bank.active)[:1]
+            lambda bank: bank.company_id in (company, company.browse()) and bank.active
+        )[:1]
 
     def _finvoice_payment_constraints(self, move, state):
         _ = self.env._
@@ -218,14 +227,15 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             return {"payment_account": _("The invoice has no bank account (Recipient Bank) for the payment.")}
         constraints = {}
         if not bank.bank_id.bic:
-            constraints["payment_bic"] = _("Bank account %s has no BIC: set the bank on the account.",
-                                           bank.acc_number)
+            constraints["payment_bic"] = _("Bank account %s has no BIC: set the bank on the account.", bank.acc_number)
         reference = fi_reference.compact(move.payment_reference or "")
         if reference and not fi_reference.kind(reference):
             constraints["payment_reference"] = _(
                 "Payment reference %s is neither a valid Finnish reference nor a valid RF creditor "
                 "reference: correct it (or set the journal's communication standard to the Finnish "
-                "reference) before sending.", move.payment_reference)
+                "reference) before sending.",
+                move.payment_reference,
+            )
         return constraints
 
     # ------------------------------------------------------------------
@@ -280,7 +290,8 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
     def _finvoice_business_id(self, partner):
         """The compact business ID (Y-tunnus) of a company or partner."""
         return identifiers.business_id_compact(
-            partner.company_registry or identifiers.business_id_from_vat(partner.vat))
+            partner.company_registry or identifiers.business_id_from_vat(partner.vat)
+        )
 
     def _finvoice_buyer_business_id(self, move):
         commercial = move.commercial_partner_id
@@ -311,13 +322,18 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
     def _finvoice_address_problem(self, partner, who):
         """What keeps the partner's address out of a Finvoice, or ``""``."""
         _ = self.env._
-        missing = [label for label, value in (
-            (_("street"), partner.street or partner.street2),
-            (_("post code"), partner.zip), (_("city"), partner.city),
-            (_("country"), partner.country_id)) if not value]
+        missing = [
+            label
+            for label, value in (
+                (_("street"), partner.street or partner.street2),
+                (_("post code"), partner.zip),
+                (_("city"), partner.city),
+                (_("country"), partner.country_id),
+            )
+            if not value
+        ]
         if missing:
-            return _("%(who)s has no %(missing)s in its address.", who=who,
-                     missing=", ".join(str(m) for m in missing))
+            return _("%(who)s has no %(missing)s in its address.", who=who, missing=", ".join(str(m) for m in missing))
         if len((partner.city or "").strip()) < 2 or len((partner.zip or "").strip()) < 2:
             return _("%s has a city or post code shorter than two characters.", who)
         return ""
@@ -351,8 +367,9 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         if not user:
             return None
         company = move.company_id
-        return fv.Contact(name=clip(user.name, 70), email=clip(user.email or company.email, 70),
-                          phone=clip(company.phone, 35))
+        return fv.Contact(
+            name=clip(user.name, 70), email=clip(user.email or company.email, 70), phone=clip(company.phone, 35)
+        )
 
     def _finvoice_buyer(self, move, state):
         """BuyerPartyDetails, the buyer's contact and e-invoice address."""
@@ -376,8 +393,11 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         partner = move.partner_id
         if partner == commercial and not partner.email:
             return None
-        return fv.Contact(name=clip(partner.name, 70) if partner != commercial else "",
-                          phone=clip(partner.phone, 35), email=clip(partner.email, 70))
+        return fv.Contact(
+            name=clip(partner.name, 70) if partner != commercial else "",
+            phone=clip(partner.phone, 35),
+            email=clip(partner.email, 70),
+        )
 
     def _finvoice_delivery(self, move, state):
         """DeliveryPartyDetails when goods go elsewhere than the invoice."""
@@ -422,12 +442,12 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         if penalty is not None:
             values["penalty_interest_percent"] = dec(penalty, 3).normalize()
         term = move.invoice_payment_term_id
-        if term and getattr(term, "early_discount", False) and self._finvoice_sign(move) > 0 \
-                and move.invoice_date:
+        if term and getattr(term, "early_discount", False) and self._finvoice_sign(move) > 0 and move.invoice_date:
             values["cash_discount_date"] = move.invoice_date + timedelta(days=term.discount_days)
             values["cash_discount_percent"] = dec(term.discount_percentage, 3).normalize()
-            values["cash_discount_amount"] = dec(move.amount_total * term.discount_percentage / 100.0,
-                                                 move.currency_id.decimal_places)
+            values["cash_discount_amount"] = dec(
+                move.amount_total * term.discount_percentage / 100.0, move.currency_id.decimal_places
+            )
         return values
 
     def _finvoice_currency(self, move, state):
@@ -437,8 +457,9 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             return {}
         digits = company.currency_id.decimal_places
         values = {
-            "vat_total_accounting": dec(sum(-line.balance for line in move.line_ids
-                                            if line.display_type == "tax"), digits),
+            "vat_total_accounting": dec(
+                sum(-line.balance for line in move.line_ids if line.display_type == "tax"), digits
+            ),
             "accounting_currency": company.currency_id.name,
             "other_currency": company.currency_id.name,
             "other_currency_total_excl_vat": dec(move.amount_untaxed_signed, digits),
@@ -456,8 +477,9 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         total_excl = dec(move.amount_untaxed, digits) * sign
         total_vat = sum((line.amount for line in vat_lines), Decimal(0))
         values = {
-            "rows_total_excl_vat": sum((row.total_excl_vat for row in rows
-                                        if row.total_excl_vat is not None), Decimal(0)),
+            "rows_total_excl_vat": sum(
+                (row.total_excl_vat for row in rows if row.total_excl_vat is not None), Decimal(0)
+            ),
             "total_excl_vat": total_excl,
             "total_vat": total_vat,
             "total_incl_vat": total_incl,
@@ -542,8 +564,14 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             if line.display_type == "tax" and line.tax_line_id:
                 groups[group_of[line.tax_line_id.id]]["vat"] += dec(-line.amount_currency, digits)
         return [
-            fv.VatLine(rate=rate, base=values["base"], amount=values["vat"], category=category,
-                       exemption_reason_code=vatex, exemption_reason=reason)
+            fv.VatLine(
+                rate=rate,
+                base=values["base"],
+                amount=values["vat"],
+                category=category,
+                exemption_reason_code=vatex,
+                exemption_reason=reason,
+            )
             for (rate, category, vatex, reason), values in groups.items()
         ]
 
@@ -581,8 +609,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
 
     def _finvoice_transmission(self, prefix, state):
         """MessageTransmissionDetails: a message id unique per record and batch."""
-        return fv.Transmission(message_id=f"{prefix}-{state.timestamp:%Y%m%d%H%M%S}",
-                               timestamp=state.timestamp)
+        return fv.Transmission(message_id=f"{prefix}-{state.timestamp:%Y%m%d%H%M%S}", timestamp=state.timestamp)
 
     # ------------------------------------------------------------------
     # payment reminder (INV08)
@@ -591,8 +618,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         """The Finvoice payment reminder of a ``heeros.link.reminder``: the
         overdue invoice, the reminder fee and the penalty interest, all
         outside the scope of VAT. A FinvoiceInvoice, or the problems."""
-        problems = [message for message in self._finvoice_reminder_constraints(reminder, state).values()
-                    if message]
+        problems = [message for message in self._finvoice_reminder_constraints(reminder, state).values() if message]
         if problems:
             return problems
         move = reminder.move_id
@@ -615,8 +641,8 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         einvoice = move.heeros_link_einvoice_address_id
         if not einvoice or not einvoice.address or not einvoice.intermediator:
             constraints["buyer_einvoice_address"] = self.env._(
-                "The customer %s has no e-invoice address with an operator.",
-                move.commercial_partner_id.display_name)
+                "The customer %s has no e-invoice address with an operator.", move.commercial_partner_id.display_name
+            )
         return constraints
 
     def _finvoice_reminder_total(self, reminder):
@@ -638,14 +664,21 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
             "total_excl_vat": total,
             "total_vat": Decimal("0.00"),
             "total_incl_vat": total,
-            "vat_breakdown": [fv.VatLine(
-                rate=Decimal(0), base=total, amount=Decimal("0.00"), category="O",
-                exemption_reason_code="VATEX-EU-O",
-                exemption_reason=self.env._("Ei arvonlisäveron alainen / Not subject to VAT"))],
+            "vat_breakdown": [
+                fv.VatLine(
+                    rate=Decimal(0),
+                    base=total,
+                    amount=Decimal("0.00"),
+                    category="O",
+                    exemption_reason_code="VATEX-EU-O",
+                    exemption_reason=self.env._("Ei arvonlisäveron alainen / Not subject to VAT"),
+                )
+            ],
             "free_text": [clip(reminder.text, 512)] if reminder.text else [],
             "due_date": reminder.due_date,
-            "penalty_interest_percent": (dec(reminder.interest_rate, 3).normalize()
-                                         if reminder.interest_rate else None),
+            "penalty_interest_percent": (
+                dec(reminder.interest_rate, 3).normalize() if reminder.interest_rate else None
+            ),
         }
 
     def _finvoice_reminder_rows(self, reminder, state):
@@ -658,33 +691,59 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         interest = dec(reminder.interest, digits)
         original_total = dec(move.amount_total, digits)
         reference = fi_reference.compact(move.payment_reference or "")
-        rows = [fv.InvoiceRow(
-            name=clip(_("Overdue invoice %s", move.name), 100), vat_code="O",
-            total_excl_vat=unpaid, total_incl_vat=unpaid,
-            overdue=fv.OverdueDetails(
-                original_invoice_number=clip(move.name, 20),
-                original_invoice_date=move.invoice_date,
-                original_due_date=move.invoice_date_due,
-                original_amount=original_total,
-                original_reference=reference if fi_reference.kind(reference) else "",
-                paid_amount=(original_total - unpaid) or None,
-                unpaid_amount=unpaid))]
-        if fee:
-            rows.append(fv.InvoiceRow(
-                name=clip(_("Reminder fee"), 100), quantity=Decimal(1), unit_code_un="C62",
-                unit_price=fee, vat_rate=Decimal(0), vat_code="O", vat_amount=Decimal("0.00"),
-                total_excl_vat=fee, total_incl_vat=fee,
-                overdue=fv.OverdueDetails(collection_charge=fee)))
-        if interest:
-            rows.append(fv.InvoiceRow(
-                name=clip(_("Penalty interest"), 100), vat_rate=Decimal(0), vat_code="O",
-                vat_amount=Decimal("0.00"), total_excl_vat=interest, total_incl_vat=interest,
-                free_text=[clip(reminder.computation, 512)] if reminder.computation else [],
+        rows = [
+            fv.InvoiceRow(
+                name=clip(_("Overdue invoice %s", move.name), 100),
+                vat_code="O",
+                total_excl_vat=unpaid,
+                total_incl_vat=unpaid,
                 overdue=fv.OverdueDetails(
-                    original_invoice_number=clip(move.name, 20), unpaid_amount=unpaid,
-                    interest_percent=dec(reminder.interest_rate, 3).normalize(),
-                    interest_start=reminder.interest_from, interest_end=reminder.interest_to,
-                    interest_days=str(reminder.interest_days), interest_amount=interest)))
+                    original_invoice_number=clip(move.name, 20),
+                    original_invoice_date=move.invoice_date,
+                    original_due_date=move.invoice_date_due,
+                    original_amount=original_total,
+                    original_reference=reference if fi_reference.kind(reference) else "",
+                    paid_amount=(original_total - unpaid) or None,
+                    unpaid_amount=unpaid,
+                ),
+            )
+        ]
+        if fee:
+            rows.append(
+                fv.InvoiceRow(
+                    name=clip(_("Reminder fee"), 100),
+                    quantity=Decimal(1),
+                    unit_code_un="C62",
+                    unit_price=fee,
+                    vat_rate=Decimal(0),
+                    vat_code="O",
+                    vat_amount=Decimal("0.00"),
+                    total_excl_vat=fee,
+                    total_incl_vat=fee,
+                    overdue=fv.OverdueDetails(collection_charge=fee),
+                )
+            )
+        if interest:
+            rows.append(
+                fv.InvoiceRow(
+                    name=clip(_("Penalty interest"), 100),
+                    vat_rate=Decimal(0),
+                    vat_code="O",
+                    vat_amount=Decimal("0.00"),
+                    total_excl_vat=interest,
+                    total_incl_vat=interest,
+                    free_text=[clip(reminder.computation, 512)] if reminder.computation else [],
+                    overdue=fv.OverdueDetails(
+                        original_invoice_number=clip(move.name, 20),
+                        unpaid_amount=unpaid,
+                        interest_percent=dec(reminder.interest_rate, 3).normalize(),
+                        interest_start=reminder.interest_from,
+                        interest_end=reminder.interest_to,
+                        interest_days=str(reminder.interest_days),
+                        interest_amount=interest,
+                    ),
+                )
+            )
         return rows
 
     def _finvoice_reminder_payment(self, reminder, state, total):
@@ -696,7 +755,9 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         return fv.Payment(
             accounts=[fv.BankAccount(iban=iban, bic=bank.bank_id.bic or "")],
             reference=reference if valid else "",
-            due_date=reminder.due_date, amount=total,
+            due_date=reminder.due_date,
+            amount=total,
             barcode=self._finvoice_barcode(iban, total, reference, reminder.due_date, move.currency_id),
             payment_means_code="58" if move.currency_id.name == "EUR" else "",
-            epi_date=reminder.date)
+            epi_date=reminder.date,
+        )

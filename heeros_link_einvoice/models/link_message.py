@@ -22,11 +22,21 @@ class HeerosLinkMessage(models.Model):
         for code, label in OUTBOUND_TYPES.items():
             if code not in types:
                 types[code] = DocumentType(code=code, label=label, direction="out")
-        types["finvoice"] = DocumentType(code="finvoice", label=OUTBOUND_TYPES["finvoice"],
-                                         detect=detect.is_finvoice, handler=IMPORT_HANDLER,
-                                         priority=40, direction="both")
-        types["ubl"] = DocumentType(code="ubl", label="UBL / Peppol e-invoice", detect=detect.is_ubl_invoice,
-                                    handler=IMPORT_HANDLER, priority=40)
+        types["finvoice"] = DocumentType(
+            code="finvoice",
+            label=OUTBOUND_TYPES["finvoice"],
+            detect=detect.is_finvoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+            direction="both",
+        )
+        types["ubl"] = DocumentType(
+            code="ubl",
+            label="UBL / Peppol e-invoice",
+            detect=detect.is_ubl_invoice,
+            handler=IMPORT_HANDLER,
+            priority=40,
+        )
         return types
 
     def _link_state_changed(self, state):
@@ -40,11 +50,17 @@ class HeerosLinkMessage(models.Model):
         if not messages:
             return
         Move = self.env["account.move"].sudo()
-        moves = Move.search(["|", ("heeros_link_message_id", "in", messages.ids),
-                             ("heeros_link_attachment_message_id", "in", messages.ids)])
+        moves = Move.search(
+            [
+                "|",
+                ("heeros_link_message_id", "in", messages.ids),
+                ("heeros_link_attachment_message_id", "in", messages.ids),
+            ]
+        )
         for message in messages:
-            failed = moves.browse([m.id for m in moves if message in (
-                m.heeros_link_message_id | m.heeros_link_attachment_message_id)])
+            failed = moves.browse(
+                [m.id for m in moves if message in (m.heeros_link_message_id | m.heeros_link_attachment_message_id)]
+            )
             if failed:
                 failed._heeros_link_failed(message)
 
@@ -55,4 +71,5 @@ class HeerosLinkConnection(models.Model):
     finvoice_soap_frame = fields.Boolean(
         "Finvoice with SOAP frame",
         help="Write the ebXML SOAP frame in front of every Finvoice message, as the banks' "
-        "e-invoice channel expects. Operators usually take the Finvoice alone.")
+        "e-invoice channel expects. Operators usually take the Finvoice alone.",
+    )

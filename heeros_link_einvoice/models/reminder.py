@@ -12,19 +12,25 @@ class HeerosLinkReminderLevel(models.Model):
     _description = "Payment reminder level"
     _order = "company_id, sequence, days_overdue, id"
 
-    company_id = fields.Many2one("res.company", required=True, index=True,
-                                 default=lambda self: self.env.company, ondelete="cascade")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company, ondelete="cascade"
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     sequence = fields.Integer(default=10, help="Levels are sent in this order, each at most once.")
     name = fields.Char(required=True, translate=True)
-    days_overdue = fields.Integer("Days overdue", required=True, default=14,
-                                  help="The level is sent once the invoice is at least this many "
-                                  "days past its due date.")
-    fee = fields.Monetary("Reminder fee", currency_field="currency_id",
-                          help="For consumers the Collection Act limits the fee (5 euros per reminder).")
+    days_overdue = fields.Integer(
+        "Days overdue",
+        required=True,
+        default=14,
+        help="The level is sent once the invoice is at least this many days past its due date.",
+    )
+    fee = fields.Monetary(
+        "Reminder fee",
+        currency_field="currency_id",
+        help="For consumers the Collection Act limits the fee (5 euros per reminder).",
+    )
     charge_interest = fields.Boolean("Charge penalty interest", default=True)
-    text = fields.Text("Text", translate=True,
-                       help="Printed on the reminder and written to the Finvoice as free text.")
+    text = fields.Text("Text", translate=True, help="Printed on the reminder and written to the Finvoice as free text.")
     active = fields.Boolean(default=True)
 
 
@@ -38,13 +44,15 @@ class HeerosLinkReminder(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, readonly=True)
-    move_id = fields.Many2one("account.move", "Invoice", required=True, index=True,
-                              ondelete="cascade", readonly=True, check_company=True)
+    move_id = fields.Many2one(
+        "account.move", "Invoice", required=True, index=True, ondelete="cascade", readonly=True, check_company=True
+    )
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", store=True)
     company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="move_id.currency_id", store=True)
-    level_id = fields.Many2one("heeros.link.reminder.level", "Level", readonly=True,
-                               ondelete="restrict", check_company=True)
+    level_id = fields.Many2one(
+        "heeros.link.reminder.level", "Level", readonly=True, ondelete="restrict", check_company=True
+    )
     date = fields.Date(required=True, readonly=True)
     due_date = fields.Date("New due date", readonly=True)
     days_overdue = fields.Integer(readonly=True)
@@ -58,8 +66,9 @@ class HeerosLinkReminder(models.Model):
     computation = fields.Text(readonly=True, help="How the interest was computed.")
     total = fields.Monetary(compute="_compute_total", store=True)
     channel = fields.Selection(CHANNELS, required=True, readonly=True)
-    message_link_id = fields.Many2one("heeros.link.message", "Link message", readonly=True,
-                                      ondelete="set null", check_company=True)
+    message_link_id = fields.Many2one(
+        "heeros.link.message", "Link message", readonly=True, ondelete="set null", check_company=True
+    )
     text = fields.Text(readonly=True)
 
     @api.depends("principal", "fee", "interest")

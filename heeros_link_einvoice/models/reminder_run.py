@@ -46,8 +46,7 @@ class AccountMoveReminders(models.Model):
         principal = Decimal(f"{self.amount_residual:.{digits}f}")
         due = self.invoice_date_due or self.invoice_date
         start = due + timedelta(days=1)
-        result = {"amount": Decimal(0), "rate": 0.0, "days": 0, "date_from": start,
-                  "date_to": day, "text": ""}
+        result = {"amount": Decimal(0), "rate": 0.0, "days": 0, "date_from": start, "date_to": day, "text": ""}
         if day < start or principal <= 0:
             return result
         segments = []
@@ -65,17 +64,25 @@ class AccountMoveReminders(models.Model):
             amount = principal * rate_dec / Decimal(100) * Decimal(days) / Decimal(365)
             total += amount
             rate_text = f"{rate:g}".replace(".", ",")
-            lines.append(_(
-                "%(principal)s x %(rate)s %% x %(days)s / 365 days (%(start)s-%(end)s) = %(amount)s",
-                principal=_money(principal), rate=rate_text, days=days,
-                start=seg_from.strftime("%d.%m.%Y"), end=seg_to.strftime("%d.%m.%Y"),
-                amount=_money(amount.quantize(CENT, ROUND_HALF_UP))))
-        result.update({
-            "amount": total.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP),
-            "rate": segments[-1][2],
-            "days": sum(s[3] for s in segments),
-            "text": "\n".join(lines),
-        })
+            lines.append(
+                _(
+                    "%(principal)s x %(rate)s %% x %(days)s / 365 days (%(start)s-%(end)s) = %(amount)s",
+                    principal=_money(principal),
+                    rate=rate_text,
+                    days=days,
+                    start=seg_from.strftime("%d.%m.%Y"),
+                    end=seg_to.strftime("%d.%m.%Y"),
+                    amount=_money(amount.quantize(CENT, ROUND_HALF_UP)),
+                )
+            )
+        result.update(
+            {
+                "amount": total.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP),
+                "rate": segments[-1][2],
+                "days": sum(s[3] for s in segments),
+                "text": "\n".join(lines),
+            }
+        )
         return result
 
     # ------------------------------------------------------------------
@@ -99,10 +106,13 @@ class AccountMoveReminders(models.Model):
         """One dict per invoice due for its next reminder level on ``day``."""
         levels = company.heeros_link_reminder_level_ids.filtered("active").sorted(_level_order)
         if not levels:
-            raise UserError(_("The company %s has no payment reminder levels: add them in the "
-                              "company's Heeros Link settings.", company.name))
-        moves = self.search(self._heeros_link_reminder_domain(company, day),
-                            order="invoice_date_due, id")
+            raise UserError(
+                _(
+                    "The company %s has no payment reminder levels: add them in the company's Heeros Link settings.",
+                    company.name,
+                )
+            )
+        moves = self.search(self._heeros_link_reminder_domain(company, day), order="invoice_date_due, id")
         plan = []
         due_days = company.heeros_link_reminder_due_days or 14
         for move in moves:
@@ -110,29 +120,34 @@ class AccountMoveReminders(models.Model):
             if sent.filtered(lambda r: r.date == day):
                 continue
             last = sent.level_id.sorted(_level_order)[-1:]
-            remaining = levels if not last else levels.browse(
-                [level.id for level in levels if _level_order(level) > _level_order(last)])
+            remaining = (
+                levels
+                if not last
+                else levels.browse([level.id for level in levels if _level_order(level) > _level_order(last)])
+            )
             remaining -= sent.level_id
             days_overdue = (day - move.invoice_date_due).days
             level = remaining[:1]
             if not level or level.days_overdue > days_overdue:
                 continue
             interest = move._heeros_link_interest(day) if level.charge_interest else None
-            plan.append({
-                "move": move,
-                "level": level,
-                "days_overdue": days_overdue,
-                "principal": move.amount_residual,
-                "fee": level.fee if move.currency_id == company.currency_id else 0.0,
-                "interest": float(interest["amount"]) if interest else 0.0,
-                "interest_rate": interest["rate"] if interest else 0.0,
-                "interest_days": interest["days"] if interest else 0,
-                "interest_from": interest["date_from"] if interest else False,
-                "interest_to": interest["date_to"] if interest else False,
-                "computation": interest["text"] if interest else "",
-                "channel": move._heeros_link_reminder_channel(),
-                "due_date": day + timedelta(days=due_days),
-            })
+            plan.append(
+                {
+                    "move": move,
+                    "level": level,
+                    "days_overdue": days_overdue,
+                    "principal": move.amount_residual,
+                    "fee": level.fee if move.currency_id == company.currency_id else 0.0,
+                    "interest": float(interest["amount"]) if interest else 0.0,
+                    "interest_rate": interest["rate"] if interest else 0.0,
+                    "interest_days": interest["days"] if interest else 0,
+                    "interest_from": interest["date_from"] if interest else False,
+                    "interest_to": interest["date_to"] if interest else False,
+                    "computation": interest["text"] if interest else "",
+                    "channel": move._heeros_link_reminder_channel(),
+                    "due_date": day + timedelta(days=due_days),
+                }
+            )
         return plan
 
     def _heeros_link_reminder_channel(self):
@@ -158,24 +173,26 @@ class AccountMoveReminders(models.Model):
         for entry in plan:
             move = entry["move"]
             count = len(move.heeros_link_reminder_ids) + 1
-            reminder = Reminder.create({
-                "name": f"{move.name}-M{count}",
-                "move_id": move.id,
-                "level_id": entry["level"].id,
-                "date": day,
-                "due_date": entry["due_date"],
-                "days_overdue": entry["days_overdue"],
-                "principal": entry["principal"],
-                "fee": entry["fee"],
-                "interest_rate": entry["interest_rate"],
-                "interest_from": entry["interest_from"],
-                "interest_to": entry["interest_to"],
-                "interest_days": entry["interest_days"],
-                "interest": entry["interest"],
-                "computation": entry["computation"],
-                "channel": entry["channel"],
-                "text": entry["level"].text or "",
-            })
+            reminder = Reminder.create(
+                {
+                    "name": f"{move.name}-M{count}",
+                    "move_id": move.id,
+                    "level_id": entry["level"].id,
+                    "date": day,
+                    "due_date": entry["due_date"],
+                    "days_overdue": entry["days_overdue"],
+                    "principal": entry["principal"],
+                    "fee": entry["fee"],
+                    "interest_rate": entry["interest_rate"],
+                    "interest_from": entry["interest_from"],
+                    "interest_to": entry["interest_to"],
+                    "interest_days": entry["interest_days"],
+                    "interest": entry["interest"],
+                    "computation": entry["computation"],
+                    "channel": entry["channel"],
+                    "text": entry["level"].text or "",
+                }
+            )
             created |= reminder
             reminder._heeros_link_deliver(builder, state)
         return created
@@ -201,21 +218,34 @@ class HeerosLinkReminderSend(models.Model):
                 # the e-invoice cannot be made: fall back to e-mail or paper
                 self.channel = "email" if move.partner_id.email else "print"
                 channel_note = Markup("%s<ul>%s</ul>") % (
-                    _("The Finvoice reminder could not be built, sent by %s instead:",
-                      dict(self._fields["channel"].selection)[self.channel]),
-                    Markup().join(Markup("<li>%s</li>") % p for p in problems))
+                    _(
+                        "The Finvoice reminder could not be built, sent by %s instead:",
+                        dict(self._fields["channel"].selection)[self.channel],
+                    ),
+                    Markup().join(Markup("<li>%s</li>") % p for p in problems),
+                )
             else:
                 connection = self.env["heeros.link.connection"].sudo()._link_outbound_for(move.company_id)
                 if connection and connection.finvoice_soap_frame:
                     data = fv.build_soap_envelope(invoice) + data
-                message = self.env["heeros.link.message"].sudo()._link_queue(
-                    "finvoice", f"finvoice_reminder_{self.name.replace('/', '_')}.xml", data,
-                    move.company_id, connection=connection, records=[move, self],
-                    external_ref=self.name)
+                message = (
+                    self.env["heeros.link.message"]
+                    .sudo()
+                    ._link_queue(
+                        "finvoice",
+                        f"finvoice_reminder_{self.name.replace('/', '_')}.xml",
+                        data,
+                        move.company_id,
+                        connection=connection,
+                        records=[move, self],
+                        external_ref=self.name,
+                    )
+                )
                 self.message_link_id = message
                 if message.state == "error":
-                    channel_note = _("The Link message %(message)s failed: %(error)s",
-                                     message=message.name, error=message.error)
+                    channel_note = _(
+                        "The Link message %(message)s failed: %(error)s", message=message.name, error=message.error
+                    )
         if self.channel == "email":
             template = self.env.ref("heeros_link_einvoice.mail_template_reminder", raise_if_not_found=False)
             if template:
@@ -227,15 +257,25 @@ class HeerosLinkReminderSend(models.Model):
         currency = self.currency_id
         rate_text = f"{self.interest_rate:g}"
         body = Markup("%s<br/>%s") % (
-            _("Payment reminder %(name)s (%(level)s) sent by %(channel)s on %(date)s.",
-              name=self.name, level=self.level_id.name, channel=channel,
-              date=self.date.strftime("%d.%m.%Y")),
-            _("Open %(principal)s, fee %(fee)s, penalty interest %(interest)s (%(rate)s %%, %(days)s "
-              "days), to pay %(total)s by %(due)s.",
-              principal=currency.format(self.principal), fee=currency.format(self.fee),
-              interest=currency.format(self.interest), rate=rate_text,
-              days=self.interest_days, total=currency.format(self.total),
-              due=self.due_date.strftime("%d.%m.%Y") if self.due_date else ""))
+            _(
+                "Payment reminder %(name)s (%(level)s) sent by %(channel)s on %(date)s.",
+                name=self.name,
+                level=self.level_id.name,
+                channel=channel,
+                date=self.date.strftime("%d.%m.%Y"),
+            ),
+            _(
+                "Open %(principal)s, fee %(fee)s, penalty interest %(interest)s (%(rate)s %%, %(days)s "
+                "days), to pay %(total)s by %(due)s.",
+                principal=currency.format(self.principal),
+                fee=currency.format(self.fee),
+                interest=currency.format(self.interest),
+                rate=rate_text,
+                days=self.interest_days,
+                total=currency.format(self.total),
+                due=self.due_date.strftime("%d.%m.%Y") if self.due_date else "",
+            ),
+        )
         if self.message_link_id:
             body += Markup("<br/>") + _("Link message %s.", self.message_link_id.name)
         if note:

@@ -8,21 +8,25 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     heeros_link_einvoice_address_ids = fields.One2many(
-        related="partner_id.heeros_link_einvoice_address_ids", readonly=False,
-        string="Own e-invoice addresses")
+        related="partner_id.heeros_link_einvoice_address_ids", readonly=False, string="Own e-invoice addresses"
+    )
     heeros_link_penalty_margin = fields.Float(
-        "Penalty interest margin (points)", default=8.0, digits=(5, 3),
+        "Penalty interest margin (points)",
+        default=8.0,
+        digits=(5, 3),
         help="Percentage points added to the reference rate of the Interest Act: 8 for "
-        "commercial contracts (section 4 a), 7 for others (section 4).")
-    heeros_link_reminder_level_ids = fields.One2many(
-        "heeros.link.reminder.level", "company_id", "Reminder levels")
+        "commercial contracts (section 4 a), 7 for others (section 4).",
+    )
+    heeros_link_reminder_level_ids = fields.One2many("heeros.link.reminder.level", "company_id", "Reminder levels")
     heeros_link_reminder_due_days = fields.Integer(
-        "Reminders due in (days)", default=14,
-        help="Days between a payment reminder and its new due date.")
+        "Reminders due in (days)", default=14, help="Days between a payment reminder and its new due date."
+    )
     heeros_link_send_attachments = fields.Boolean(
-        "Send the PDF with Finvoice", default=True,
+        "Send the PDF with Finvoice",
+        default=True,
         help="Send the invoice PDF and the invoice's other attachments in a Finvoice "
-        "attachment message next to the e-invoice.")
+        "attachment message next to the e-invoice.",
+    )
 
     def _heeros_link_own_address(self):
         """The company's default e-invoice address (the seller address)."""
@@ -33,14 +37,20 @@ class ResCompany(models.Model):
         """The Interest Act reference rate for the half-year of ``day``."""
         self.ensure_one()
         start = date(day.year, 1 if day.month <= 6 else 7, 1)
-        rate = self.env["heeros.link.reference.rate"].sudo().search([
-            ("date_from", "=", start), ("company_id", "in", (False, self.id))],
-            order="company_id", limit=1)
+        rate = (
+            self.env["heeros.link.reference.rate"]
+            .sudo()
+            .search([("date_from", "=", start), ("company_id", "in", (False, self.id))], order="company_id", limit=1)
+        )
         if not rate:
-            raise UserError(_(
-                "The reference rate of the Interest Act for the half-year starting %(start)s is "
-                "missing: add it under Accounting > Configuration > Reference rates (the Bank of "
-                "Finland publishes it).", start=start.strftime("%d.%m.%Y")))
+            raise UserError(
+                _(
+                    "The reference rate of the Interest Act for the half-year starting %(start)s is "
+                    "missing: add it under Accounting > Configuration > Reference rates (the Bank of "
+                    "Finland publishes it).",
+                    start=start.strftime("%d.%m.%Y"),
+                )
+            )
         return rate.rate
 
     def _heeros_link_legal_penalty_rate(self, day):

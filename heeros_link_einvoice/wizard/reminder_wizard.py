@@ -34,23 +34,33 @@ class HeerosLinkReminderWizard(models.TransientModel):
 
     def action_preview(self):
         self.ensure_one()
-        plan = self.env["account.move"].with_company(self.company_id)._heeros_link_reminder_plan(
-            self.company_id, self.date)
-        self.line_ids = [(5, 0, 0)] + [(0, 0, {
-            "move_id": entry["move"].id,
-            "level_id": entry["level"].id,
-            "days_overdue": entry["days_overdue"],
-            "principal": entry["principal"],
-            "fee": entry["fee"],
-            "interest_rate": entry["interest_rate"],
-            "interest_days": entry["interest_days"],
-            "interest_from": entry["interest_from"],
-            "interest_to": entry["interest_to"],
-            "interest": entry["interest"],
-            "computation": entry["computation"],
-            "channel": entry["channel"],
-            "due_date": entry["due_date"],
-        }) for entry in plan]
+        plan = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            ._heeros_link_reminder_plan(self.company_id, self.date)
+        )
+        self.line_ids = [(5, 0, 0)] + [
+            (
+                0,
+                0,
+                {
+                    "move_id": entry["move"].id,
+                    "level_id": entry["level"].id,
+                    "days_overdue": entry["days_overdue"],
+                    "principal": entry["principal"],
+                    "fee": entry["fee"],
+                    "interest_rate": entry["interest_rate"],
+                    "interest_days": entry["interest_days"],
+                    "interest_from": entry["interest_from"],
+                    "interest_to": entry["interest_to"],
+                    "interest": entry["interest"],
+                    "computation": entry["computation"],
+                    "channel": entry["channel"],
+                    "due_date": entry["due_date"],
+                },
+            )
+            for entry in plan
+        ]
         self.previewed = True
         return self._reopen()
 
@@ -61,23 +71,25 @@ class HeerosLinkReminderWizard(models.TransientModel):
         lines = self.line_ids.filtered("send")
         if not lines:
             raise UserError(_("There is no reminder to send."))
-        plan = [{
-            "move": line.move_id,
-            "level": line.level_id,
-            "days_overdue": line.days_overdue,
-            "principal": line.principal,
-            "fee": line.fee,
-            "interest": line.interest,
-            "interest_rate": line.interest_rate,
-            "interest_days": line.interest_days,
-            "interest_from": line.interest_from,
-            "interest_to": line.interest_to,
-            "computation": line.computation or "",
-            "channel": line.channel,
-            "due_date": line.due_date,
-        } for line in lines]
-        reminders = self.env["account.move"].with_company(self.company_id)._heeros_link_send_reminders(
-            plan, self.date)
+        plan = [
+            {
+                "move": line.move_id,
+                "level": line.level_id,
+                "days_overdue": line.days_overdue,
+                "principal": line.principal,
+                "fee": line.fee,
+                "interest": line.interest,
+                "interest_rate": line.interest_rate,
+                "interest_days": line.interest_days,
+                "interest_from": line.interest_from,
+                "interest_to": line.interest_to,
+                "computation": line.computation or "",
+                "channel": line.channel,
+                "due_date": line.due_date,
+            }
+            for line in lines
+        ]
+        reminders = self.env["account.move"].with_company(self.company_id)._heeros_link_send_reminders(plan, self.date)
         return {
             "type": "ir.actions.act_window",
             "res_model": "heeros.link.reminder",

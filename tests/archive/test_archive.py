@@ -13,8 +13,9 @@ from tests.base.common import LinkCase
 class TestArchive(LinkCase):
     def test_every_payload_is_archived_with_hash_chain(self):
         inbound = self.intake(("in.txt", b"NOTE archived"), company=self.client_a, process=False)
-        outbound = self.Message._link_queue("test.out", "out.xml", b"<pain/>", self.client_a,
-                                            connection=self.connection)
+        outbound = self.Message._link_queue(
+            "test.out", "out.xml", b"<pain/>", self.client_a, connection=self.connection
+        )
         Entry = self.env["heeros.link.archive.entry"]
         entries = Entry.search([("message_id", "in", (inbound | outbound).ids)], order="id")
         self.assertEqual(entries.mapped("message_id"), inbound | outbound)
@@ -43,8 +44,7 @@ class TestArchive(LinkCase):
         first = self.intake(("1.txt", b"NOTE one"), company=self.client_b, process=False).archive_entry_id
         second = self.intake(("2.txt", b"NOTE two"), company=self.client_b, process=False).archive_entry_id
         # someone edits the database directly
-        self.env.cr.execute("UPDATE heeros_link_archive_entry SET file_name = 'renamed.txt' WHERE id = %s",
-                            [first.id])
+        self.env.cr.execute("UPDATE heeros_link_archive_entry SET file_name = 'renamed.txt' WHERE id = %s", [first.id])
         self.env.invalidate_all()
         broken = (first | second)._verify()
         self.assertEqual(broken, first)
@@ -63,8 +63,10 @@ class TestArchive(LinkCase):
 
     def test_purge_after_retention_keeps_the_hash(self):
         entry = self.intake(("old.txt", b"NOTE old"), process=False).archive_entry_id
-        self.env.cr.execute("UPDATE heeros_link_archive_entry SET retain_until = %s WHERE id = %s",
-                            [date.today() - timedelta(days=1), entry.id])
+        self.env.cr.execute(
+            "UPDATE heeros_link_archive_entry SET retain_until = %s WHERE id = %s",
+            [date.today() - timedelta(days=1), entry.id],
+        )
         self.env.invalidate_all()
         purged = self.env["heeros.link.archive.entry"]._cron_purge()
         self.assertIn(entry, purged)
@@ -76,7 +78,11 @@ class TestArchive(LinkCase):
     def test_client_sees_only_own_archive(self):
         mine = self.intake(("b.txt", b"NOTE b"), company=self.client_b, process=False).archive_entry_id
         other = self.intake(("a.txt", b"NOTE a"), company=self.client_a, process=False).archive_entry_id
-        visible = self.env["heeros.link.archive.entry"].with_user(self.user_b).with_context(
-            allowed_company_ids=self.client_b.ids).search([])
+        visible = (
+            self.env["heeros.link.archive.entry"]
+            .with_user(self.user_b)
+            .with_context(allowed_company_ids=self.client_b.ids)
+            .search([])
+        )
         self.assertIn(mine, visible)
         self.assertNotIn(other, visible)

@@ -10,8 +10,13 @@ from odoo.addons.heeros_link_base.channels.names import is_safe_name
 from tests.base.common import LinkCase
 
 HOSTILE = [
-    "../../../../tmp/evil.xml", "/etc/cron.d/evil", "..\\..\\evil.bat", "new\nline.xml",
-    "z" * 300 + ".xml", "....", ".bashrc",
+    "../../../../tmp/evil.xml",
+    "/etc/cron.d/evil",
+    "..\\..\\evil.bat",
+    "new\nline.xml",
+    "z" * 300 + ".xml",
+    "....",
+    ".bashrc",
 ]
 
 
@@ -21,8 +26,9 @@ class TestExportNames(LinkCase):
         for number, name in enumerate(HOSTILE):
             messages |= self.intake((name, f"NOTE {number}".encode()), process=False)
         entries = messages.archive_entry_id
-        self.assertEqual(sorted(entries.mapped("file_name")), sorted(HOSTILE),
-                         "the archive keeps the names as they came")
+        self.assertEqual(
+            sorted(entries.mapped("file_name")), sorted(HOSTILE), "the archive keeps the names as they came"
+        )
         with zipfile.ZipFile(io.BytesIO(entries._export_zip())) as archive:
             members = archive.namelist()
             manifest = json.loads(archive.read("manifest.json"))

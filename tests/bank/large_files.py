@@ -34,15 +34,24 @@ def tito_file(size):
         signed = -amount if debit else amount
         (debits if debit else credits)[0] += 1
         (debits if debit else credits)[1] += amount
-        record = (model[:6] + f"{number:06d}" + f"240304LARGE{number:07d}" + model[30:48]
-                  + ("2" if debit else "1") + model[49:87] + _cents(signed, 18) + model[106:])
+        record = (
+            model[:6]
+            + f"{number:06d}"
+            + f"240304LARGE{number:07d}"
+            + model[30:48]
+            + ("2" if debit else "1")
+            + model[49:87]
+            + _cents(signed, 18)
+            + model[106:]
+        )
         out.append(record)
         out.append(f"T1104300Maksu {number:<28d}")
     closing = opening + credits[1] - debits[1]
     out.append(f"T40050240304{_cents(closing, 18)}{_cents(closing, 18)}")
     for period in "12":
-        out.append(f"T50067{period}240304{credits[0]:08d}{_cents(credits[1], 18)}"
-                   f"{debits[0]:08d}{_cents(-debits[1], 18)}")
+        out.append(
+            f"T50067{period}240304{credits[0]:08d}{_cents(credits[1], 18)}{debits[0]:08d}{_cents(-debits[1], 18)}"
+        )
     return ("\r\n".join(out) + "\r\n").encode("latin-1")
 
 
@@ -59,7 +68,6 @@ def ktl_file(size):
         amount = 100 + number % 99_991
         count += 1
         total += amount
-        out.append(model[:27] + f"LA{number:014d}" + model[43:77] + f"{amount:010d}" + "0"
-                   + model[88] + "0")
+        out.append(model[:27] + f"LA{number:014d}" + model[43:77] + f"{amount:010d}" + "0" + model[88] + "0")
     out.append(f"9{count:06d}{total:011d}{0:06d}{0:011d}{0:06d}{0:011d}".ljust(90))
     return ("\r\n".join(out) + "\r\n").encode("latin-1")

@@ -28,12 +28,23 @@ SAMPLES = SHARED_DATA / "bank" / "samples"
 class TestBankImport(BankCase):
     def test_statement_lines_partners_and_result(self):
         supplier = self.env["res.partner"].create({"name": "Toimittaja Oy", "is_company": True})
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(100, "ARCH0001", iban=IBAN_CUSTOMER, name="Someone Else", text="Lasku 1"),
-            entry(-40.5, "ARCH0002", name="toimittaja oy", text="Vuokra"),
-            entry(25, "ARCH0003", ref=fi_ref(1232), name="Tuntematon"),
-            entry(999, "ARCH0004", status="PDNG", name="Pending"),
-        ], opening=1000, available=2000)], msg_id="STMT-1")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(100, "ARCH0001", iban=IBAN_CUSTOMER, name="Someone Else", text="Lasku 1"),
+                        entry(-40.5, "ARCH0002", name="toimittaja oy", text="Vuokra"),
+                        entry(25, "ARCH0003", ref=fi_ref(1232), name="Tuntematon"),
+                        entry(999, "ARCH0004", status="PDNG", name="Pending"),
+                    ],
+                    opening=1000,
+                    available=2000,
+                )
+            ],
+            msg_id="STMT-1",
+        )
         message = self.intake(("stmt.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         self.assertEqual(message.document_type, "camt.053")
@@ -59,8 +70,9 @@ class TestBankImport(BankCase):
         self.assertEqual(lines.heeros_link_bank_message_id, message)
         # journal entries: posted, numbered in the journal's sequence, bank and suspense items
         self.assertEqual(set(lines.move_id.mapped("state")), {"posted"})
-        self.assertEqual(sorted(lines.move_id.mapped("name")),
-                         [f"{self.journal_a.code}/2024/0000{i}" for i in (1, 2, 3)])
+        self.assertEqual(
+            sorted(lines.move_id.mapped("name")), [f"{self.journal_a.code}/2024/0000{i}" for i in (1, 2, 3)]
+        )
         for line in lines:
             self.assertEqual(line.move_id.statement_line_id, line)
             self.assertEqual(line.move_id.line_ids.statement_line_id, line)
@@ -89,12 +101,12 @@ class TestBankImport(BankCase):
         result = message._link_result()[0]
         self.assertEqual(result["type"], "camt.053")
         models = {r["model"] for r in result["records"]}
-        self.assertEqual(models, {"account.bank.statement", "account.bank.statement.line",
-                                  "heeros.link.bank.balance"})
+        self.assertEqual(models, {"account.bank.statement", "account.bank.statement.line", "heeros.link.bank.balance"})
         self.assertEqual(message._linked("account.bank.statement.line"), lines)
         # a line created the standard way continues the same numbering
-        manual = self.Line.create({"journal_id": self.journal_a.id, "date": "2024-03-05", "amount": 1,
-                                   "payment_ref": "manual"})
+        manual = self.Line.create(
+            {"journal_id": self.journal_a.id, "date": "2024-03-05", "amount": 1, "payment_ref": "manual"}
+        )
         self.assertEqual(manual.move_id.name, f"{self.journal_a.code}/2024/00004")
 
     def test_every_type_is_detected_and_handled(self):
@@ -122,16 +134,29 @@ class TestBankImport(BankCase):
         self.assertIn("plus the entries", tito_msg.bank_warning, "the sample's balances do not add up")
         # camt.054 of company B's account, fetched through the bureau's shared agreement
         self.assertEqual(camt054.company_id, self.company_b)
-        self.assertEqual(sorted(camt054._linked("account.bank.statement.line").mapped("amount")),
-                         [10.0, 36.0, 147.0])
+        self.assertEqual(sorted(camt054._linked("account.bank.statement.line").mapped("amount")), [10.0, 36.0, 147.0])
         self.assertEqual(ktl_msg._linked("account.bank.statement.line").mapped("amount"), [12.0])
 
     def test_foreign_payment_and_charges_in_line_details(self):
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(-95.5, "FX0001", code="770ULKOMAANMAKSU", txs=[
-                tx(-95.5, name="Norsk AS", instructed=("1100.00", "NOK", "0.0868"), charges="2.50")]),
-            entry(20, "FX0002", name="Kotimainen"),
-        ], opening=100)], msg_id="FX")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(
+                            -95.5,
+                            "FX0001",
+                            code="770ULKOMAANMAKSU",
+                            txs=[tx(-95.5, name="Norsk AS", instructed=("1100.00", "NOK", "0.0868"), charges="2.50")],
+                        ),
+                        entry(20, "FX0002", name="Kotimainen"),
+                    ],
+                    opening=100,
+                )
+            ],
+            msg_id="FX",
+        )
         message = self.intake(("fx.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         foreign, domestic = self.lines(self.journal_a)
@@ -168,15 +193,27 @@ class TestBankImport(BankCase):
 
     def test_standard_line_creation_gives_the_same_result(self):
         self.env["ir.config_parameter"].set_param("heeros_link_bank.standard_create", "1")
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(100, "STD0001", iban=IBAN_CUSTOMER, name="X", text="Lasku 1"),
-            entry(-40, "STD0002", name="Y", text="Vuokra")], opening=0)], msg_id="STD")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(100, "STD0001", iban=IBAN_CUSTOMER, name="X", text="Lasku 1"),
+                        entry(-40, "STD0002", name="Y", text="Vuokra"),
+                    ],
+                    opening=0,
+                )
+            ],
+            msg_id="STD",
+        )
         message = self.intake(("std.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         lines = self.lines(self.journal_a)
         self.assertEqual(lines.mapped("amount"), [100, -40])
-        self.assertEqual(lines.mapped("heeros_link_import_id"), message._linked(self.Line._name).mapped(
-            "heeros_link_import_id"))
+        self.assertEqual(
+            lines.mapped("heeros_link_import_id"), message._linked(self.Line._name).mapped("heeros_link_import_id")
+        )
         self.assertEqual(lines[0].partner_id, self.customer)
         self.assertEqual(lines.move_id.mapped("state"), ["posted", "posted"])
         self.assertEqual(lines.statement_id.balance_end_real, 60)
@@ -190,15 +227,23 @@ class TestBankImport(BankCase):
         self.assertEqual(self.lines(self.journal_b).mapped("amount"), [10.0])
         self.assertEqual(self.lines(self.journal_b).company_id, self.company_b)
 
-        unknown = self.intake(("u.xml", camt("camt.053", [statement(IBAN_UNKNOWN, [
-            entry(10, "U0001", name="X")], opening=0)])), connection=self.connection)
+        unknown = self.intake(
+            ("u.xml", camt("camt.053", [statement(IBAN_UNKNOWN, [entry(10, "U0001", name="X")], opening=0)])),
+            connection=self.connection,
+        )
         self.assertEqual(unknown.state, "error")
         self.assertIn(IBAN_UNKNOWN, unknown.error)
         self.assertIn("no bank journal", unknown.error)
         # once the account is added to a journal, reprocessing imports the file
-        added = self.env["account.journal"].create({"name": "Uusi tili", "code": "BNK8", "type": "bank",
-                                                    "company_id": self.company_b.id,
-                                                    "bank_acc_number": IBAN_UNKNOWN})
+        added = self.env["account.journal"].create(
+            {
+                "name": "Uusi tili",
+                "code": "BNK8",
+                "type": "bank",
+                "company_id": self.company_b.id,
+                "bank_acc_number": IBAN_UNKNOWN,
+            }
+        )
         unknown.action_reprocess()
         self.assertEqual(unknown.state, "processed", unknown.error)
         self.assertEqual(unknown.company_id, self.company_b)
@@ -206,51 +251,78 @@ class TestBankImport(BankCase):
 
         # a connection that does not serve company B cannot bring its files
         own = self.connection.copy({"name": "A only", "company_ids": [Command.set(self.company_a.ids)]})
-        refused = self.intake(("b2.xml", camt("camt.053", [statement(IBAN_B, [
-            entry(11, "B0002", name="X")], opening=10)])), connection=own)
+        refused = self.intake(
+            ("b2.xml", camt("camt.053", [statement(IBAN_B, [entry(11, "B0002", name="X")], opening=10)])),
+            connection=own,
+        )
         self.assertEqual(refused.state, "error")
         self.assertIn(IBAN_B, refused.error)
 
         # several accounts of one company: every statement is imported
-        both = self.intake(("two.xml", camt("camt.053", [
-            statement(IBAN_A, [entry(1, "A0001", name="X")], opening=0),
-            statement(IBAN_A2, [entry(2, "A0002", name="X")], opening=0),
-        ], msg_id="TWO")), connection=self.connection)
+        both = self.intake(
+            (
+                "two.xml",
+                camt(
+                    "camt.053",
+                    [
+                        statement(IBAN_A, [entry(1, "A0001", name="X")], opening=0),
+                        statement(IBAN_A2, [entry(2, "A0002", name="X")], opening=0),
+                    ],
+                    msg_id="TWO",
+                ),
+            ),
+            connection=self.connection,
+        )
         self.assertEqual(both.state, "processed", both.error)
         self.assertEqual(both._linked("account.bank.statement").journal_id, self.journal_a | self.journal_a2)
 
         # accounts of different companies in one file: refused, naming both
-        mixed = self.intake(("mixed.xml", camt("camt.053", [
-            statement(IBAN_A, [entry(3, "A0003", name="X")], opening=1),
-            statement(IBAN_B, [entry(4, "B0004", name="X")], opening=10),
-        ], msg_id="MIXED")), connection=self.connection)
+        mixed = self.intake(
+            (
+                "mixed.xml",
+                camt(
+                    "camt.053",
+                    [
+                        statement(IBAN_A, [entry(3, "A0003", name="X")], opening=1),
+                        statement(IBAN_B, [entry(4, "B0004", name="X")], opening=10),
+                    ],
+                    msg_id="MIXED",
+                ),
+            ),
+            connection=self.connection,
+        )
         self.assertEqual(mixed.state, "error")
         self.assertIn(IBAN_A, mixed.error)
         self.assertIn(IBAN_B, mixed.error)
         self.assertIn("different companies", mixed.error)
-        self.assertFalse(self.Line.search([("heeros_link_import_id", "!=", False),
-                                           ("heeros_link_bank_message_id", "=", mixed.id)]),
-                         "nothing of a refused file stays")
+        self.assertFalse(
+            self.Line.search([("heeros_link_import_id", "!=", False), ("heeros_link_bank_message_id", "=", mixed.id)]),
+            "nothing of a refused file stays",
+        )
 
     def test_duplicate_and_overlapping_files(self):
         day1 = [entry(100, "D0001", day="2024-03-04", name="A"), entry(50, "D0002", day="2024-03-04", name="B")]
         first = self.intake(("d1.xml", camt("camt.053", [statement(IBAN_A, day1, opening=0)], msg_id="D1")))
         self.assertEqual(first.state, "processed", first.error)
-        same = self.intake(("d1-again.xml", camt("camt.053", [statement(IBAN_A, day1, opening=0)],
-                                                 msg_id="D1")))
+        same = self.intake(("d1-again.xml", camt("camt.053", [statement(IBAN_A, day1, opening=0)], msg_id="D1")))
         self.assertEqual(same.state, "duplicate")
         self.assertEqual(same.duplicate_of_id, first)
         # the same entries in another file (new message id): nothing new either
-        resent = self.intake(("d1-resent.xml", camt("camt.053", [statement(IBAN_A, day1, opening=0)],
-                                                    msg_id="D1-RESENT")))
+        resent = self.intake(
+            ("d1-resent.xml", camt("camt.053", [statement(IBAN_A, day1, opening=0)], msg_id="D1-RESENT"))
+        )
         self.assertEqual(resent.state, "duplicate")
         self.assertIn("already imported", resent.error)
         self.assertEqual(len(self.lines(self.journal_a)), 2)
         # an overlapping file: the second half of day 1 and day 2
-        overlap = [day1[1], entry(-30, "D0003", day="2024-03-05", name="C"),
-                   entry(70, "D0004", day="2024-03-05", name="D")]
-        second = self.intake(("d2.xml", camt("camt.053", [statement(IBAN_A, overlap, opening=100,
-                                                                    day="2024-03-05")], msg_id="D2")))
+        overlap = [
+            day1[1],
+            entry(-30, "D0003", day="2024-03-05", name="C"),
+            entry(70, "D0004", day="2024-03-05", name="D"),
+        ]
+        second = self.intake(
+            ("d2.xml", camt("camt.053", [statement(IBAN_A, overlap, opening=100, day="2024-03-05")], msg_id="D2"))
+        )
         self.assertEqual(second.state, "processed", second.error)
         self.assertFalse(second.bank_warning, "the overlap continues the previous statement")
         lines = self.lines(self.journal_a)
@@ -262,12 +334,32 @@ class TestBankImport(BankCase):
         self.assertTrue(new_statement.is_complete)
 
     def test_balance_mismatches_are_reported(self):
-        ok = self.intake(("m1.xml", camt("camt.053", [statement(IBAN_A, [
-            entry(100, "M0001", day="2024-03-04", name="A")], opening=0)], msg_id="M1")))
+        ok = self.intake(
+            (
+                "m1.xml",
+                camt(
+                    "camt.053",
+                    [statement(IBAN_A, [entry(100, "M0001", day="2024-03-04", name="A")], opening=0)],
+                    msg_id="M1",
+                ),
+            )
+        )
         self.assertFalse(ok.bank_warning)
         # the next statement does not start where the previous one ended
-        gap = self.intake(("m2.xml", camt("camt.053", [statement(IBAN_A, [
-            entry(10, "M0002", day="2024-03-05", name="B")], opening=500, day="2024-03-05")], msg_id="M2")))
+        gap = self.intake(
+            (
+                "m2.xml",
+                camt(
+                    "camt.053",
+                    [
+                        statement(
+                            IBAN_A, [entry(10, "M0002", day="2024-03-05", name="B")], opening=500, day="2024-03-05"
+                        )
+                    ],
+                    msg_id="M2",
+                ),
+            )
+        )
         self.assertEqual(gap.state, "processed", "the file is imported; a person must look at it")
         self.assertTrue(gap.bank_has_warning)
         self.assertIn("does not continue the closing balance", gap.bank_warning)
@@ -276,13 +368,31 @@ class TestBankImport(BankCase):
         self.assertTrue(st.heeros_link_has_warning)
         self.assertIn("does not continue", gap.message_ids[:1].body)
         # opening + entries != closing
-        wrong = self.intake(("m3.xml", camt("camt.053", [statement(IBAN_A, [
-            entry(5, "M0003", day="2024-03-06", name="C")], opening=510, closing=600, day="2024-03-06")],
-            msg_id="M3")))
+        wrong = self.intake(
+            (
+                "m3.xml",
+                camt(
+                    "camt.053",
+                    [
+                        statement(
+                            IBAN_A,
+                            [entry(5, "M0003", day="2024-03-06", name="C")],
+                            opening=510,
+                            closing=600,
+                            day="2024-03-06",
+                        )
+                    ],
+                    msg_id="M3",
+                ),
+            )
+        )
         self.assertEqual(wrong.state, "processed")
         self.assertIn("plus the entries", wrong.bank_warning)
-        self.assertIn("does not continue", wrong.bank_warning,
-                      "the lines give 595 as the start, the previous statement ended at 510")
+        self.assertIn(
+            "does not continue",
+            wrong.bank_warning,
+            "the lines give 595 as the start, the previous statement ended at 510",
+        )
         warned = self.Message.search([("bank_has_warning", "=", True), ("id", "in", (ok | gap | wrong).ids)])
         self.assertEqual(warned, gap | wrong)
 
@@ -297,26 +407,65 @@ class TestBankImport(BankCase):
         self.assertEqual(self.journal_a.heeros_link_booked_balance, 12345.6)
         self.assertEqual(self.journal_a.heeros_link_available_balance, 2234.56)
         # a statement of a later day replaces it
-        self.intake(("s.xml", camt("camt.053", [statement(IBAN_A, [entry(100, "L0001", name="X")],
-                                                          opening=0, available=150)])))
+        self.intake(
+            ("s.xml", camt("camt.053", [statement(IBAN_A, [entry(100, "L0001", name="X")], opening=0, available=150)]))
+        )
         self.assertEqual((balance.booked_amount, balance.available_amount), (100, 150))
         self.assertEqual(str(balance.booked_date), "2024-03-04")
         # an intraday report older than what is known changes nothing
-        self.intake(("old.xml", camt("camt.052", [{"iban": IBAN_A, "entries": [], "balances": [
-            ("ITBD", 1, "2024-03-01"), ("ITAV", 2, "2024-03-01")]}], msg_id="OLD")))
+        self.intake(
+            (
+                "old.xml",
+                camt(
+                    "camt.052",
+                    [
+                        {
+                            "iban": IBAN_A,
+                            "entries": [],
+                            "balances": [("ITBD", 1, "2024-03-01"), ("ITAV", 2, "2024-03-01")],
+                        }
+                    ],
+                    msg_id="OLD",
+                ),
+            )
+        )
         self.assertEqual(balance.booked_amount, 100)
         # an intraday report of a later day is the latest news
-        self.intake(("new.xml", camt("camt.052", [{"iban": IBAN_A, "entries": [], "balances": [
-            ("ITBD", 7, "2024-03-05"), ("ITAV", 8, "2024-03-05")]}], msg_id="NEW")))
+        self.intake(
+            (
+                "new.xml",
+                camt(
+                    "camt.052",
+                    [
+                        {
+                            "iban": IBAN_A,
+                            "entries": [],
+                            "balances": [("ITBD", 7, "2024-03-05"), ("ITAV", 8, "2024-03-05")],
+                        }
+                    ],
+                    msg_id="NEW",
+                ),
+            )
+        )
         self.assertEqual((balance.booked_amount, balance.available_amount), (7, 8))
-        self.assertEqual(self.env["heeros.link.bank.balance"].search_count(
-            [("journal_id", "=", self.journal_a.id)]), 1)
+        self.assertEqual(self.env["heeros.link.bank.balance"].search_count([("journal_id", "=", self.journal_a.id)]), 1)
 
-        self.intake(("b.xml", camt("camt.053", [statement(IBAN_B, [entry(5, "LB001", name="X")],
-                                                          opening=0, available=5)], msg_id="B")),
-                    connection=self.connection)
-        user_b = new_test_user(self.env, "bank-b", groups="heeros_link_base.group_link_user",
-                               company_id=self.company_b.id, company_ids=[Command.set(self.company_b.ids)])
+        self.intake(
+            (
+                "b.xml",
+                camt(
+                    "camt.053", [statement(IBAN_B, [entry(5, "LB001", name="X")], opening=0, available=5)], msg_id="B"
+                ),
+            ),
+            connection=self.connection,
+        )
+        user_b = new_test_user(
+            self.env,
+            "bank-b",
+            groups="heeros_link_base.group_link_user",
+            company_id=self.company_b.id,
+            company_ids=[Command.set(self.company_b.ids)],
+        )
         Balance = self.env["heeros.link.bank.balance"]
         seen = Balance.with_user(user_b).search([])
         self.assertEqual(seen.company_id, self.company_b)
@@ -324,27 +473,37 @@ class TestBankImport(BankCase):
             balance.with_user(user_b).read(["booked_amount"])
         with self.assertRaises(AccessError):
             seen.with_user(user_b).write({"booked_amount": 1})
-        bureau = new_test_user(self.env, "bank-bureau", groups="heeros_link_base.group_link_user",
-                               company_id=self.company_a.id,
-                               company_ids=[Command.set((self.company_a | self.company_b).ids)])
-        both = Balance.with_user(bureau).with_context(
-            allowed_company_ids=(self.company_a | self.company_b).ids).search([])
+        bureau = new_test_user(
+            self.env,
+            "bank-bureau",
+            groups="heeros_link_base.group_link_user",
+            company_id=self.company_a.id,
+            company_ids=[Command.set((self.company_a | self.company_b).ids)],
+        )
+        both = (
+            Balance.with_user(bureau).with_context(allowed_company_ids=(self.company_a | self.company_b).ids).search([])
+        )
         self.assertEqual(both.company_id, self.company_a | self.company_b)
 
     def test_forwarding_queues_copies(self):
-        forward = self.env["heeros.link.connection"].create({
-            "name": "Cash management system",
-            "protocol": "local",
-            "local_root": self.tmp,
-            "direction": "out",
-            "company_id": self.company_a.id,
-            "company_ids": [Command.set(self.company_a.ids)],
-            "forward_bank_files": True,
-        })
-        only_ktl = forward.copy({"name": "KTL reader", "forward_type_ids": [
-            Command.set(self.env.ref("heeros_link_bank.forward_type_ktl").ids)]})
-        data = camt("camt.053", [statement(IBAN_A, [entry(100, "F0001", name="X")], opening=0)],
-                    msg_id="FWD")
+        forward = self.env["heeros.link.connection"].create(
+            {
+                "name": "Cash management system",
+                "protocol": "local",
+                "local_root": self.tmp,
+                "direction": "out",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set(self.company_a.ids)],
+                "forward_bank_files": True,
+            }
+        )
+        only_ktl = forward.copy(
+            {
+                "name": "KTL reader",
+                "forward_type_ids": [Command.set(self.env.ref("heeros_link_bank.forward_type_ktl").ids)],
+            }
+        )
+        data = camt("camt.053", [statement(IBAN_A, [entry(100, "F0001", name="X")], opening=0)], msg_id="FWD")
         message = self.intake(("fwd.xml", data), connection=self.connection)
         self.assertEqual(message.state, "processed", message.error)
         copies = message.child_ids
@@ -356,9 +515,10 @@ class TestBankImport(BankCase):
         ref = self.intake(("r.ktl", ktl("19503000000010", [("KTLFWD0000000001", fi_ref(777), "X", 5)])))
         self.assertEqual(ref.child_ids.connection_id, forward | only_ktl)
         # nothing for another company, nothing for a duplicate
-        other = self.intake(("b.xml", camt("camt.053", [statement(IBAN_B, [entry(1, "FB001", name="X")],
-                                                                  opening=0)], msg_id="FB")),
-                            connection=self.connection)
+        other = self.intake(
+            ("b.xml", camt("camt.053", [statement(IBAN_B, [entry(1, "FB001", name="X")], opening=0)], msg_id="FB")),
+            connection=self.connection,
+        )
         self.assertEqual(other.company_id, self.company_b)
         self.assertFalse(other.child_ids)
         again = self.intake(("fwd2.xml", data.replace(b"FWD", b"FWD2")))

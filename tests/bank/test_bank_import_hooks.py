@@ -22,15 +22,26 @@ class TestImportHooks(BankCase):
         """A rule the standard ones lack: the payer's first word names one
         of the company's partners (banks append a purpose to the name)."""
         parish = self.env["res.partner"].create({"name": "Kallion seurakunta", "is_company": True})
-        self.env["res.partner"].create({"name": "Kallion Kukka Oy", "is_company": False, "type": "contact",
-                                        "parent_id": parish.id})
+        self.env["res.partner"].create(
+            {"name": "Kallion Kukka Oy", "is_company": False, "type": "contact", "parent_id": parish.id}
+        )
 
         def file(msg):
-            return camt("camt.053", [statement(IBAN_A, [
-                entry(30, f"{msg}-1", name="KALLION/KOLEHTI 12.3.", text="Kolehti"),
-                entry(100, f"{msg}-2", iban=IBAN_CUSTOMER, name="Someone Else"),
-                entry(-15, f"{msg}-3", name="Tuntematon", text="Maksu"),
-            ], opening=0)], msg_id=msg)
+            return camt(
+                "camt.053",
+                [
+                    statement(
+                        IBAN_A,
+                        [
+                            entry(30, f"{msg}-1", name="KALLION/KOLEHTI 12.3.", text="Kolehti"),
+                            entry(100, f"{msg}-2", iban=IBAN_CUSTOMER, name="Someone Else"),
+                            entry(-15, f"{msg}-3", name="Tuntematon", text="Maksu"),
+                        ],
+                        opening=0,
+                    )
+                ],
+                msg_id=msg,
+            )
 
         message = self.intake(("plain.xml", file("PLAIN")))
         self.assertEqual(message.state, "processed", message.error)
@@ -48,11 +59,16 @@ class TestImportHooks(BankCase):
                         continue
                     asked.append(name)
                     word = name.replace("/", " ").split()[0]
-                    found = model.env["res.partner"].search([
-                        ("name", "=ilike", f"{word} %"), ("parent_id", "=", False),
-                        ("company_id", "in", (False, journal.company_id.id))])
+                    found = model.env["res.partner"].search(
+                        [
+                            ("name", "=ilike", f"{word} %"),
+                            ("parent_id", "=", False),
+                            ("company_id", "in", (False, journal.company_id.id)),
+                        ]
+                    )
                     if len(found) == 1:
                         row.partner_id = found.commercial_partner_id.id
+
             return _link_match_partners
 
         with self.overridden("_link_match_partners", make):
@@ -61,8 +77,11 @@ class TestImportHooks(BankCase):
         lines = self.lines(self.journal_a) - plain
         self.assertEqual(len(lines), 3)
         collection, transfer, unknown = lines
-        self.assertEqual(asked, ["KALLION/KOLEHTI 12.3.", "Tuntematon"],
-                         "the extension sees the rows the standard rules left without a partner")
+        self.assertEqual(
+            asked,
+            ["KALLION/KOLEHTI 12.3.", "Tuntematon"],
+            "the extension sees the rows the standard rules left without a partner",
+        )
         self.assertEqual(collection.partner_id, parish)
         self.assertEqual(collection.move_id.partner_id, parish, "the journal entry has the partner too")
         self.assertEqual(collection.move_id.line_ids.partner_id, parish)
@@ -83,22 +102,40 @@ class TestImportHooks(BankCase):
                     text = row.detail.remittance_info if row.detail else None
                     if row.invoices or row.amount <= 0 or not text:
                         continue
-                    found = model.env["account.move"].search([
-                        ("name", "in", text.split()), ("move_type", "=", "out_invoice"),
-                        ("state", "=", "posted"), ("payment_state", "in", ("not_paid", "partial")),
-                        ("company_id", "=", journal.company_id.id)])
-                    if len(found) == 1 and found.currency_id.compare_amounts(
-                            found.amount_residual, float(row.amount)) == 0:
+                    found = model.env["account.move"].search(
+                        [
+                            ("name", "in", text.split()),
+                            ("move_type", "=", "out_invoice"),
+                            ("state", "=", "posted"),
+                            ("payment_state", "in", ("not_paid", "partial")),
+                            ("company_id", "=", journal.company_id.id),
+                        ]
+                    )
+                    if (
+                        len(found) == 1
+                        and found.currency_id.compare_amounts(found.amount_residual, float(row.amount)) == 0
+                    ):
                         row.invoices = found
                         row.match = "paid"
                         row.partner_id = found.commercial_partner_id.id
+
             return _link_match_invoices
 
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(120, "INVNO-1", name="Asiakas Oy", text=f"Lasku {invoice.name}"),
-            entry(50, "INVNO-2", name="Asiakas Oy", text=f"Lasku {other.name}"),   # not its amount
-            entry(80, "INVNO-3", name="Asiakas Oy", text="Lasku"),
-        ], opening=0)], msg_id="INVNO")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(120, "INVNO-1", name="Asiakas Oy", text=f"Lasku {invoice.name}"),
+                        entry(50, "INVNO-2", name="Asiakas Oy", text=f"Lasku {other.name}"),  # not its amount
+                        entry(80, "INVNO-3", name="Asiakas Oy", text="Lasku"),
+                    ],
+                    opening=0,
+                )
+            ],
+            msg_id="INVNO",
+        )
         with self.overridden("_link_match_invoices", make):
             message = self.intake(("invno.xml", data))
         self.assertEqual(message.state, "processed", message.error)

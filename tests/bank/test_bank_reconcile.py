@@ -18,19 +18,28 @@ class TestReferencePayments(BankCase):
         partial = self.invoice(200, 1002, rf=True)
         over = self.invoice(300, 1003)
         other_company = self.invoice(50, 1005, company=self.company_b)
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(100, "R0001", ref=fi_ref(1001), name="Asiakas Oy"),
-            entry(150, "R0002", ref=fi_ref(1002), name="Asiakas Oy"),           # national pays RF invoice
-            entry(350, "R0003", ref=reference.rf_make(fi_ref(1003)), name="X"),  # RF pays national invoice
-            entry(75, "R0004", ref=fi_ref(1004), name="Nobody"),
-            entry(50, "R0005", ref=fi_ref(1005), name="Asiakas Oy"),
-            entry(-20, "R0006", ref=fi_ref(1001), name="Asiakas Oy"),
-            entry(10, "R0007", text="no reference", name="Asiakas Oy"),
-        ], opening=0)], msg_id="REC")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(100, "R0001", ref=fi_ref(1001), name="Asiakas Oy"),
+                        entry(150, "R0002", ref=fi_ref(1002), name="Asiakas Oy"),  # national pays RF invoice
+                        entry(350, "R0003", ref=reference.rf_make(fi_ref(1003)), name="X"),  # RF pays national invoice
+                        entry(75, "R0004", ref=fi_ref(1004), name="Nobody"),
+                        entry(50, "R0005", ref=fi_ref(1005), name="Asiakas Oy"),
+                        entry(-20, "R0006", ref=fi_ref(1001), name="Asiakas Oy"),
+                        entry(10, "R0007", text="no reference", name="Asiakas Oy"),
+                    ],
+                    opening=0,
+                )
+            ],
+            msg_id="REC",
+        )
         message = self.intake(("rec.xml", data))
         self.assertEqual(message.state, "processed", message.error)
-        full_line, partial_line, over_line, none_line, other_line, debit_line, plain_line = \
-            self.lines(self.journal_a)
+        full_line, partial_line, over_line, none_line, other_line, debit_line, plain_line = self.lines(self.journal_a)
 
         self.assertEqual(exact.payment_state, "paid")
         self.assertEqual(full_line.heeros_link_match_state, "paid")
@@ -64,28 +73,55 @@ class TestReferencePayments(BankCase):
         self.assertIn("found no open invoice", message.message_ids[:1].body)
 
         # a second payment for the partly paid invoice finishes it
-        self.intake(("rec2.xml", camt("camt.053", [statement(IBAN_A, [
-            entry(50, "R0008", day="2024-03-05", ref=fi_ref(1002), name="X")], opening=585,
-            day="2024-03-05")], msg_id="REC2")))
+        self.intake(
+            (
+                "rec2.xml",
+                camt(
+                    "camt.053",
+                    [
+                        statement(
+                            IBAN_A,
+                            [entry(50, "R0008", day="2024-03-05", ref=fi_ref(1002), name="X")],
+                            opening=585,
+                            day="2024-03-05",
+                        )
+                    ],
+                    msg_id="REC2",
+                ),
+            )
+        )
         self.assertEqual(partial.payment_state, "paid")
 
     def test_two_payments_of_one_invoice_in_one_file(self):
         invoice = self.invoice(100, 1011)
         also = self.invoice(30, 1012)
-        data = camt("camt.053", [statement(IBAN_A, [
-            entry(40, "T0001", ref=fi_ref(1011), name="Asiakas Oy"),
-            entry(30, "T0002", ref=fi_ref(1012), name="Asiakas Oy"),
-            entry(80, "T0003", ref=fi_ref(1011), name="Asiakas Oy"),
-        ], opening=0)], msg_id="TWICE")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(40, "T0001", ref=fi_ref(1011), name="Asiakas Oy"),
+                        entry(30, "T0002", ref=fi_ref(1012), name="Asiakas Oy"),
+                        entry(80, "T0003", ref=fi_ref(1011), name="Asiakas Oy"),
+                    ],
+                    opening=0,
+                )
+            ],
+            msg_id="TWICE",
+        )
         message = self.intake(("twice.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         first, other, second = self.lines(self.journal_a)
-        self.assertEqual((first.heeros_link_match_state, other.heeros_link_match_state, second.heeros_link_match_state),
-                         ("partial", "paid", "overpaid"))
+        self.assertEqual(
+            (first.heeros_link_match_state, other.heeros_link_match_state, second.heeros_link_match_state),
+            ("partial", "paid", "overpaid"),
+        )
         self.assertEqual((invoice.payment_state, also.payment_state), ("paid", "paid"))
         self.assertTrue(first.is_reconciled and second.is_reconciled)
-        self.assertAlmostEqual(self.receivable(second).amount_residual, -20,
-                               msg="the second payment's extra 20 stays open on the partner")
+        self.assertAlmostEqual(
+            self.receivable(second).amount_residual, -20, msg="the second payment's extra 20 stays open on the partner"
+        )
         self.assertIn("1 paid an invoice, 1 paid part of one, 1 paid more", message.message_ids[:1].body)
 
     # ------------------------------------------------------------------
@@ -96,17 +132,37 @@ class TestReferencePayments(BankCase):
         its itemisation, as camt.054 and as KTL."""
         self.inv1 = self.invoice(120, 2001)
         self.inv2 = self.invoice(180, 2002)
-        payments = [tx(120, ref=fi_ref(2001), archive="TX0001", name="Maksaja Yksi"),
-                    tx(180, ref=fi_ref(2002), archive="TX0002", name="Maksaja Kaksi")]
-        stmt = camt("camt.053", [statement(IBAN_A, [
-            entry(100, "N0001", name="Tavallinen"),
-            entry(300, "LUMP0001", code=LUMP, txs=[], batch=2),
-            entry(-25, "N0002", name="Kulu"),
-        ], opening=1000)], msg_id="LUMP-STMT")
-        notification = camt("camt.054", [{"iban": IBAN_A, "entries": [
-            entry(300, "LUMP0001", code=LUMP, txs=payments, batch=2)]}], msg_id="LUMP-NTF")
-        ktl_file = ktl("19503000000010", [("KTL0000000000001", fi_ref(2001), "MAKSAJA YKSI", 120),
-                                          ("KTL0000000000002", fi_ref(2002), "MAKSAJA KAKSI", 180)])
+        payments = [
+            tx(120, ref=fi_ref(2001), archive="TX0001", name="Maksaja Yksi"),
+            tx(180, ref=fi_ref(2002), archive="TX0002", name="Maksaja Kaksi"),
+        ]
+        stmt = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(100, "N0001", name="Tavallinen"),
+                        entry(300, "LUMP0001", code=LUMP, txs=[], batch=2),
+                        entry(-25, "N0002", name="Kulu"),
+                    ],
+                    opening=1000,
+                )
+            ],
+            msg_id="LUMP-STMT",
+        )
+        notification = camt(
+            "camt.054",
+            [{"iban": IBAN_A, "entries": [entry(300, "LUMP0001", code=LUMP, txs=payments, batch=2)]}],
+            msg_id="LUMP-NTF",
+        )
+        ktl_file = ktl(
+            "19503000000010",
+            [
+                ("KTL0000000000001", fi_ref(2001), "MAKSAJA YKSI", 120),
+                ("KTL0000000000002", fi_ref(2002), "MAKSAJA KAKSI", 180),
+            ],
+        )
         return stmt, notification, ktl_file
 
     def assert_each_payment_once(self):
@@ -138,8 +194,10 @@ class TestReferencePayments(BankCase):
         self.assertEqual(sorted(items.mapped("heeros_link_archive_id")), ["TX0001", "TX0002"])
         self.assertIn("replaced by its 2 payments", second.message_ids[:1].body)
         # both files again: nothing new
-        again = self.intake(("ntf2.xml", notification.replace(b"LUMP-NTF", b"LUMP-NTF2")),
-                            ("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")))
+        again = self.intake(
+            ("ntf2.xml", notification.replace(b"LUMP-NTF", b"LUMP-NTF2")),
+            ("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")),
+        )
         self.assertEqual(again.mapped("state"), ["duplicate", "duplicate"])
         self.assert_each_payment_once()
 
@@ -177,16 +235,37 @@ class TestReferencePayments(BankCase):
         second = self.intake(("ref.ktl", ktl_file))
         self.assertEqual(second.state, "processed", second.error)
         self.assert_each_payment_once()
-        again = self.intake(("ref2.ktl", ktl_file.replace(b"2200", b"2300", 1)),
-                            ("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")))
+        again = self.intake(
+            ("ref2.ktl", ktl_file.replace(b"2200", b"2300", 1)),
+            ("stmt2.xml", stmt.replace(b"LUMP-STMT", b"LUMP-STMT2")),
+        )
         self.assertEqual(again.mapped("state"), ["duplicate", "duplicate"])
         self.assert_each_payment_once()
 
     def test_statement_itemising_its_own_lump_sum(self):
         inv = self.invoice(40, 3001)
-        data = camt("camt.053", [statement(IBAN_A, [entry(100, "OWN0001", code=LUMP, batch=2, txs=[
-            tx(40, ref=fi_ref(3001), archive="OWNTX1"), tx(60, ref=fi_ref(3002), archive="OWNTX2")])],
-            opening=0)], msg_id="OWN")
+        data = camt(
+            "camt.053",
+            [
+                statement(
+                    IBAN_A,
+                    [
+                        entry(
+                            100,
+                            "OWN0001",
+                            code=LUMP,
+                            batch=2,
+                            txs=[
+                                tx(40, ref=fi_ref(3001), archive="OWNTX1"),
+                                tx(60, ref=fi_ref(3002), archive="OWNTX2"),
+                            ],
+                        )
+                    ],
+                    opening=0,
+                )
+            ],
+            msg_id="OWN",
+        )
         message = self.intake(("own.xml", data))
         self.assertEqual(message.state, "processed", message.error)
         lines = self.lines(self.journal_a)
@@ -202,7 +281,8 @@ class TestReferencePayments(BankCase):
         # a person reconciled the lump sum with both invoices by hand
         _liquidity, suspense, _other = lump._seek_for_lines()
         receivables = (self.inv1 | self.inv2).line_ids.filtered(
-            lambda l: l.account_id.account_type == "asset_receivable")
+            lambda l: l.account_id.account_type == "asset_receivable"
+        )
         suspense.write({"account_id": receivables[0].account_id.id, "partner_id": self.customer.id})
         (suspense | receivables).reconcile()
         self.assertTrue(lump.is_reconciled)
@@ -210,16 +290,29 @@ class TestReferencePayments(BankCase):
         self.assertEqual(message.state, "processed", message.error)
         self.assertIn("already reconciled", message.bank_warning)
         self.assertTrue(lump.exists())
-        self.assertEqual(sorted(self.lines(self.journal_a).mapped("amount")), [-25, 100, 300],
-                         "the payments are not added next to their reconciled lump sum")
+        self.assertEqual(
+            sorted(self.lines(self.journal_a).mapped("amount")),
+            [-25, 100, 300],
+            "the payments are not added next to their reconciled lump sum",
+        )
 
     def test_notification_of_a_payment_already_booked(self):
         inv = self.invoice(80, 4001)
-        stmt = camt("camt.053", [statement(IBAN_A, [entry(80, "SINGLE01", ref=fi_ref(4001), name="X")],
-                                           opening=0)], msg_id="SINGLE-STMT")
-        ntf = camt("camt.054", [{"iban": IBAN_A, "entries": [
-            entry(80, "SINGLE01", txs=[tx(80, ref=fi_ref(4001), archive="SINGLETX1", name="X")])]}],
-            msg_id="SINGLE-NTF")
+        stmt = camt(
+            "camt.053",
+            [statement(IBAN_A, [entry(80, "SINGLE01", ref=fi_ref(4001), name="X")], opening=0)],
+            msg_id="SINGLE-STMT",
+        )
+        ntf = camt(
+            "camt.054",
+            [
+                {
+                    "iban": IBAN_A,
+                    "entries": [entry(80, "SINGLE01", txs=[tx(80, ref=fi_ref(4001), archive="SINGLETX1", name="X")])],
+                }
+            ],
+            msg_id="SINGLE-NTF",
+        )
         first = self.intake(("stmt.xml", stmt))
         self.assertEqual(inv.payment_state, "paid")
         second = self.intake(("ntf.xml", ntf))
@@ -230,9 +323,27 @@ class TestReferencePayments(BankCase):
     def test_itemisation_not_adding_up_keeps_the_lump_sum(self):
         stmt, _notification, _ktl = self.files()
         self.intake(("stmt.xml", stmt))
-        wrong = camt("camt.054", [{"iban": IBAN_A, "entries": [entry(300, "LUMP0001", code=LUMP, batch=2, txs=[
-            tx(120, ref=fi_ref(2001), archive="TX0001"), tx(170, ref=fi_ref(2002), archive="TX0002")])]}],
-            msg_id="WRONG")
+        wrong = camt(
+            "camt.054",
+            [
+                {
+                    "iban": IBAN_A,
+                    "entries": [
+                        entry(
+                            300,
+                            "LUMP0001",
+                            code=LUMP,
+                            batch=2,
+                            txs=[
+                                tx(120, ref=fi_ref(2001), archive="TX0001"),
+                                tx(170, ref=fi_ref(2002), archive="TX0002"),
+                            ],
+                        )
+                    ],
+                }
+            ],
+            msg_id="WRONG",
+        )
         message = self.intake(("wrong.xml", wrong))
         self.assertEqual(message.state, "processed", message.error)
         self.assertIn("payments total 290", message.bank_warning)

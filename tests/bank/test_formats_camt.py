@@ -29,8 +29,14 @@ from odoo.addons.heeros_link_base.formats.errors import (
 from tests.common import SHARED_DATA, TEST_DATA
 
 SAMPLES = SHARED_DATA / "bank" / "samples"
-SAMPLE_DIRS = ("finnish_camt", "genkgo_camt", "hbci4java_de", "moov_postfinance",
-               "oca_account_payment", "oca_bank_statement_import")
+SAMPLE_DIRS = (
+    "finnish_camt",
+    "genkgo_camt",
+    "hbci4java_de",
+    "moov_postfinance",
+    "oca_account_payment",
+    "oca_bank_statement_import",
+)
 DATA = TEST_DATA / "bank"
 CAMT_NS = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[234])\.")
 KNOWN_BROKEN = {"camt053.v2.wrong.xml"}  # BkToCstmrStmt without any Stmt
@@ -76,18 +82,22 @@ def _expected(path):
     result = []
     for st in statements:
         entries = _x(st, "Ntry")
-        result.append({
-            "id": _s(st, "Id"),
-            "entries": len(entries),
-            "sum": sum((_signed(n) for n in entries), Decimal(0)),
-            "details": len(_x(st, "Ntry/NtryDtls/TxDtls")),
-            "statuses": [(_s(n, "Sts/Cd") or _s(n, "Sts")).upper() for n in entries],
-            "archive_ids": [_s(n, "AcctSvcrRef") or None for n in entries],
-            "balances": [((_s(b, "Tp/CdOrPrtry/Cd") or _s(b, "Tp/CdOrPrtry/Prtry")).upper(), _signed(b))
-                         for b in _x(st, "Bal")],
-            "iban": "".join(_s(st, "Acct/Id/IBAN").split()) or None,
-            "references": len(st.xpath(".//*[local-name()='CdtrRefInf']/*[local-name()='Ref']")),
-        })
+        result.append(
+            {
+                "id": _s(st, "Id"),
+                "entries": len(entries),
+                "sum": sum((_signed(n) for n in entries), Decimal(0)),
+                "details": len(_x(st, "Ntry/NtryDtls/TxDtls")),
+                "statuses": [(_s(n, "Sts/Cd") or _s(n, "Sts")).upper() for n in entries],
+                "archive_ids": [_s(n, "AcctSvcrRef") or None for n in entries],
+                "balances": [
+                    ((_s(b, "Tp/CdOrPrtry/Cd") or _s(b, "Tp/CdOrPrtry/Prtry")).upper(), _signed(b))
+                    for b in _x(st, "Bal")
+                ],
+                "iban": "".join(_s(st, "Acct/Id/IBAN").split()) or None,
+                "references": len(st.xpath(".//*[local-name()='CdtrRefInf']/*[local-name()='Ref']")),
+            }
+        )
     return result
 
 
@@ -137,8 +147,7 @@ def test_every_sample_streams_the_same_entries(path):
     assert len({id(header) for header, _entry in streamed}) == len(document.statements)
     for header, _entry in streamed:
         assert header.entries == []
-        assert header.account == next(s.account for s in document.statements
-                                      if s.statement_id == header.statement_id)
+        assert header.account == next(s.account for s in document.statements if s.statement_id == header.statement_id)
 
 
 def test_known_broken_sample_fails_clearly():
@@ -182,8 +191,7 @@ def test_finnish_camt053_by_hand():
     clav = st.balance("CLAV")
     assert clav.amount == Decimal("2000000.00")
     assert clav.credit_line == Decimal("1000000.00") and clav.credit_line_included is True
-    assert (st.credit_count, st.credit_sum, st.debit_count, st.debit_sum) == (
-        1, Decimal("1159.23"), 0, Decimal("0.00"))
+    assert (st.credit_count, st.credit_sum, st.debit_count, st.debit_sum) == (1, Decimal("1159.23"), 0, Decimal("0.00"))
     first, second = st.entries
     assert first.amount == Decimal("1159.23")
     assert first.archive_id == "140103578800012359"
@@ -218,7 +226,9 @@ def test_finnish_camt054_by_hand():
     assert sum(d.amount for d in lump.details) == lump.amount == Decimal("183.00")
     assert [d.archive_id for d in lump.details] == ["1109168E0049198529", "1109168E0049198530"]
     assert [(d.creditor_reference, d.creditor_reference_kind) for d in lump.details] == [
-        ("123", None), ("RF74100978", "rf")]
+        ("123", None),
+        ("RF74100978", "rf"),
+    ]
     assert debit.details[0].creditor_reference == "6450830029863"
     assert debit.details[0].creditor_reference_kind == "fi"
 
@@ -228,8 +238,7 @@ def test_finnish_camt052_by_hand():
     (st,) = doc.statements
     assert st.kind == "camt.052"
     assert st.account_iban == "FI4819503000000010"
-    assert [(b.code, b.amount) for b in st.balances] == [
-        ("ITBD", Decimal("12345.6")), ("ITAV", Decimal("2234.56"))]
+    assert [(b.code, b.amount) for b in st.balances] == [("ITBD", Decimal("12345.6")), ("ITAV", Decimal("2234.56"))]
     assert [e.amount for e in st.entries] == [Decimal("72.0"), Decimal("-76.14"), Decimal("-1206.29")]
     assert [e.fi_code for e in st.entries] == ["705", "704", "770"]
     foreign = st.entries[2].details[0]
@@ -246,11 +255,16 @@ def test_exchange_and_charges_of_the_samples():
     camt.052.001.04 sample with its 0.31 CHF charge."""
     foreign = _load("finnish_camt", "corporatejs_camt052_1.xml").statements[0].entries[2].details[0]
     assert (foreign.exchange.rate, foreign.exchange.source, foreign.exchange.target, foreign.exchange.unit) == (
-        Decimal("0.7600000"), "NOK", "EUR", "EUR")
+        Decimal("0.7600000"),
+        "NOK",
+        "EUR",
+        "EUR",
+    )
     assert str(foreign.exchange) == "0.7600000 (NOK → EUR, unit EUR)"
     assert foreign.charges == {}
-    postfinance = _load("moov_postfinance",
-                        "200519_camt054-ESR-ASR_P_CH2909000000250094239_1110092704_0_2019042500372179.xml")
+    postfinance = _load(
+        "moov_postfinance", "200519_camt054-ESR-ASR_P_CH2909000000250094239_1110092704_0_2019042500372179.xml"
+    )
     first, second = postfinance.statements[0].entries
     assert first.charges == {} and all(d.charges == {} for d in first.details)
     assert second.charges == {"CHF": Decimal("4.40")}
@@ -262,21 +276,29 @@ def test_exchange_and_charges_of_the_samples():
 
 
 def test_charges_of_version_2_and_records():
-    head = ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr>'
-            "<MsgId>C</MsgId><CreDtTm>2024-03-04T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id>"
-            "<CreDtTm>2024-03-04T10:00:00</CreDtTm><Acct><Id><IBAN>FI4819503000000010</IBAN></Id>"
-            "<Ccy>EUR</Ccy></Acct>")
-    entry = ('<Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
-             "<BookgDt><Dt>2024-03-04</Dt></BookgDt>{charges}</Ntry>")
+    head = (
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr>'
+        "<MsgId>C</MsgId><CreDtTm>2024-03-04T10:00:00</CreDtTm></GrpHdr><Stmt><Id>S</Id>"
+        "<CreDtTm>2024-03-04T10:00:00</CreDtTm><Acct><Id><IBAN>FI4819503000000010</IBAN></Id>"
+        "<Ccy>EUR</Ccy></Acct>"
+    )
+    entry = (
+        '<Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
+        "<BookgDt><Dt>2024-03-04</Dt></BookgDt>{charges}</Ntry>"
+    )
     tail = "</Stmt></BkToCstmrStmt></Document>"
     repeated = entry.format(charges='<Chrgs><Amt Ccy="EUR">1.50</Amt></Chrgs><Chrgs><Amt>0.25</Amt></Chrgs>')
-    records = entry.format(charges='<Chrgs><Rcrd><Amt Ccy="EUR">2.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></Rcrd>'
-                                   '<Rcrd><Amt Ccy="EUR">0.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></Rcrd>'
-                                   '<Rcrd><Amt Ccy="USD">1</Amt></Rcrd></Chrgs>')
+    records = entry.format(
+        charges='<Chrgs><Rcrd><Amt Ccy="EUR">2.00</Amt><CdtDbtInd>DBIT</CdtDbtInd></Rcrd>'
+        '<Rcrd><Amt Ccy="EUR">0.50</Amt><CdtDbtInd>CRDT</CdtDbtInd></Rcrd>'
+        '<Rcrd><Amt Ccy="USD">1</Amt></Rcrd></Chrgs>'
+    )
     broken = entry.format(charges='<Chrgs><Amt Ccy="EUR">1,50</Amt></Chrgs>')
     doc = camt.parse((head + repeated + records + tail).encode(), file_name="charges.xml")
     assert [e.charges for e in doc.statements[0].entries] == [
-        {"EUR": Decimal("1.75")}, {"EUR": Decimal("1.50"), "USD": Decimal("1")}]
+        {"EUR": Decimal("1.75")},
+        {"EUR": Decimal("1.50"), "USD": Decimal("1")},
+    ]
     with pytest.raises(RecordError) as err:
         camt.parse((head + broken + tail).encode(), file_name="charges.xml")
     assert "Ntry[1]/Chrgs[1]/Amt" in str(err.value) and "charges.xml" in str(err.value)
@@ -288,15 +310,17 @@ def test_versions_and_quirks_of_other_samples():
     (entry,) = v1.entries
     assert v1.statements[0].account_other == "CH2801234000123456789"  # PrtryAcct
     assert (entry.batch_count, entry.batch_message_id, entry.batch_payment_info_id) == (
-        20, "FINP-0055", "FINP-0055-001")
+        20,
+        "FINP-0055",
+        "FINP-0055-001",
+    )
     assert entry.booking_timestamp == datetime(2007, 10, 18, 10, 15, tzinfo=timezone(timedelta(hours=1)))
     v8 = _load("genkgo_camt", "camt052.v8.xml")
     assert v8.entries[0].status == "BOOK"  # <Sts><Cd>BOOK</Cd></Sts>
     decimals = _load("genkgo_camt", "camt053.v2.five.decimals.xml")
     # the file's amounts carry three decimals: kept exactly, 18.150 + 8.850 = 27.050
     opening, closing = decimals.statements[0].balances
-    assert (str(opening.amount), str(decimals.entries[0].amount), str(closing.amount)) == (
-        "18.150", "8.850", "27.050")
+    assert (str(opening.amount), str(decimals.entries[0].amount), str(closing.amount)) == ("18.150", "8.850", "27.050")
     only_dttm = _load("genkgo_camt", "camt53.only-Dt-with-DtTm.xml")
     (bal,) = only_dttm.statements[0].balances
     assert bal.date == date(2025, 7, 23) and bal.timestamp == datetime(2025, 7, 23)
@@ -316,7 +340,10 @@ def test_v08_several_statements_and_accounts():
     assert doc.version == "camt.053.001.08"
     assert doc.message_id == "HLTEST-053-08-0001"
     assert [s.account_iban for s in doc.statements] == [
-        "FI4819503000000010", "FI1557169020004185", "FI4819503000000010"]
+        "FI4819503000000010",
+        "FI1557169020004185",
+        "FI4819503000000010",
+    ]
     a1, b1, a2 = doc.statements
     # balances: opening + entries = closing, as designed in the file
     assert (a1.opening_balance.amount, a1.closing_balance.amount) == (Decimal("1000.00"), Decimal("1224.56"))
@@ -328,8 +355,7 @@ def test_v08_several_statements_and_accounts():
     assert a1.owner_name == "Pörssi Äijälä Oy" and b1.owner_name == "Åke Ström"
     assert (a1.electronic_sequence, a1.legal_sequence) == ("61", "43")
     assert a1.from_timestamp == datetime(2024, 3, 1, tzinfo=timezone(timedelta(hours=2)))
-    assert (a1.entry_count, a1.net_amount, a1.debit_count, a1.debit_sum) == (
-        3, Decimal("224.56"), 2, Decimal("275.44"))
+    assert (a1.entry_count, a1.net_amount, a1.debit_count, a1.debit_sum) == (3, Decimal("224.56"), 2, Decimal("275.44"))
     assert a1.additional_info == "Statement A/1" and b1.additional_info == "Statement B/1"
     assert a1.balance("CLAV").credit_line == Decimal("1000.00")
 
@@ -380,7 +406,10 @@ def test_lump_sum_statement_and_its_notification_share_the_key():
     assert len(itemised.details) == itemised.batch_count == 3
     assert sum(d.amount for d in itemised.details) == booked.amount == Decimal("352.80")
     assert [(d.creditor_reference, d.creditor_reference_kind) for d in itemised.details] == [
-        ("10003", "fi"), ("RF8243216", "rf"), ("20230012", "fi")]
+        ("10003", "fi"),
+        ("RF8243216", "rf"),
+        ("20230012", "fi"),
+    ]
     keys = {d.import_key(account, itemised) for d in itemised.details}
     assert len(keys) == 3
 
@@ -436,28 +465,85 @@ def test_invalid_date_file():
 MULTI = (DATA / "camt053_v08_multi.xml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("old, new, element, message, needle, after", [
-    ('<Amt Ccy="EUR">24.56</Amt>', '<Amt Ccy="EUR">24.5x6</Amt>', "Stmt[3]/Ntry[1]/Amt", "not a number",
-     "24.5x6", None),
-    ('<Amt Ccy="EUR">24.56</Amt>', '<Amt Ccy="EUR">-24.56</Amt>', "Stmt[3]/Ntry[1]/Amt", "not a number",
-     "-24.56", None),
-    # a missing element is reported on the line of its parent
-    ('<Amt Ccy="EUR">80.00</Amt>', "", "Stmt[2]/Ntry[1]/Amt", "entry without amount",
-     "<Ntry>", "HLTEST-STMT-B-0301"),
-    ("<Dt>2024-03-04</Dt>\n        </BookgDt>", "<Dt>2024-3-4</Dt>\n        </BookgDt>",
-     "Stmt[3]/Ntry[1]/BookgDt/Dt", "invalid date", "2024-3-4", None),
-    ("<DtTm>2024-03-01T10:15:00+02:00</DtTm>", "<DtTm>2024-03-01T25:15:00+02:00</DtTm>",
-     "Stmt[1]/Ntry[2]/BookgDt/DtTm", "invalid date and time", "T25:15", None),
-    ("<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>",
-     "Stmt[1]/Ntry[3]/CdtDbtInd", "neither CRDT nor DBIT", "DEBIT", None),
-    ('<Amt Ccy="EUR">200.00</Amt>', '<Amt Ccy="EUR">2OO.00</Amt>',
-     "Stmt[1]/Ntry[1]/NtryDtls[2]/TxDtls[1]/Amt", "not a number", "2OO.00", None),
-    ('<Amt Ccy="EUR">50.00</Amt>', '<Amt Ccy="EUR">fifty</Amt>', "Stmt[2]/Bal[1]/Amt", "not a number",
-     "fifty", None),
-    ("<NbOfTxs>2</NbOfTxs>", "<NbOfTxs>two</NbOfTxs>", "Stmt[1]/Ntry[1]/NtryDtls[1]/Btch/NbOfTxs",
-     "whole number", ">two<", None),
-    ("<Cd>BOOK</Cd>", "<Cd> </Cd>", "Stmt[1]/Ntry[1]/Sts", "without status", "<Sts>", None),
-])
+@pytest.mark.parametrize(
+    "old, new, element, message, needle, after",
+    [
+        (
+            '<Amt Ccy="EUR">24.56</Amt>',
+            '<Amt Ccy="EUR">24.5x6</Amt>',
+            "Stmt[3]/Ntry[1]/Amt",
+            "not a number",
+            "24.5x6",
+            None,
+        ),
+        (
+            '<Amt Ccy="EUR">24.56</Amt>',
+            '<Amt Ccy="EUR">-24.56</Amt>',
+            "Stmt[3]/Ntry[1]/Amt",
+            "not a number",
+            "-24.56",
+            None,
+        ),
+        # a missing element is reported on the line of its parent
+        (
+            '<Amt Ccy="EUR">80.00</Amt>',
+            "",
+            "Stmt[2]/Ntry[1]/Amt",
+            "entry without amount",
+            "<Ntry>",
+            "HLTEST-STMT-B-0301",
+        ),
+        (
+            "<Dt>2024-03-04</Dt>\n        </BookgDt>",
+            "<Dt>2024-3-4</Dt>\n        </BookgDt>",
+            "Stmt[3]/Ntry[1]/BookgDt/Dt",
+            "invalid date",
+            "2024-3-4",
+            None,
+        ),
+        (
+            "<DtTm>2024-03-01T10:15:00+02:00</DtTm>",
+            "<DtTm>2024-03-01T25:15:00+02:00</DtTm>",
+            "Stmt[1]/Ntry[2]/BookgDt/DtTm",
+            "invalid date and time",
+            "T25:15",
+            None,
+        ),
+        (
+            "<CdtDbtInd>DBIT</CdtDbtInd>\n        <RvslInd>",
+            "<CdtDbtInd>DEBIT</CdtDbtInd>\n        <RvslInd>",
+            "Stmt[1]/Ntry[3]/CdtDbtInd",
+            "neither CRDT nor DBIT",
+            "DEBIT",
+            None,
+        ),
+        (
+            '<Amt Ccy="EUR">200.00</Amt>',
+            '<Amt Ccy="EUR">2OO.00</Amt>',
+            "Stmt[1]/Ntry[1]/NtryDtls[2]/TxDtls[1]/Amt",
+            "not a number",
+            "2OO.00",
+            None,
+        ),
+        (
+            '<Amt Ccy="EUR">50.00</Amt>',
+            '<Amt Ccy="EUR">fifty</Amt>',
+            "Stmt[2]/Bal[1]/Amt",
+            "not a number",
+            "fifty",
+            None,
+        ),
+        (
+            "<NbOfTxs>2</NbOfTxs>",
+            "<NbOfTxs>two</NbOfTxs>",
+            "Stmt[1]/Ntry[1]/NtryDtls[1]/Btch/NbOfTxs",
+            "whole number",
+            ">two<",
+            None,
+        ),
+        ("<Cd>BOOK</Cd>", "<Cd> </Cd>", "Stmt[1]/Ntry[1]/Sts", "without status", "<Sts>", None),
+    ],
+)
 def test_record_errors_name_path_and_line(old, new, element, message, needle, after):
     assert old in MULTI
     text = MULTI.replace(old, new, 1)

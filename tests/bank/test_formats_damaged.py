@@ -49,8 +49,7 @@ def test_there_are_samples_of_every_kind():
     assert kinds == {"camt", "ktl", "tito"}
 
 
-@pytest.mark.parametrize(("path", "parsers"), SAMPLE_FILES,
-                         ids=[f"{p.parent.name}/{p.name}" for p, _ in SAMPLE_FILES])
+@pytest.mark.parametrize(("path", "parsers"), SAMPLE_FILES, ids=[f"{p.parent.name}/{p.name}" for p, _ in SAMPLE_FILES])
 def test_damaged_sample_is_read_or_refused_clearly(path, parsers):
     data = path.read_bytes()
     rng = random.Random(f"{path.parent.name}/{path.name}")

@@ -75,8 +75,12 @@ def test_ktl_variants():
 
 
 def test_other_payloads_are_not_bank_statements():
-    for payload in (b"Hello, world\n", b"%PDF-1.4\n", b"<a/>",
-                    b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.060.001.02"/>',
-                    b'<Other xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>'):
+    for payload in (
+        b"Hello, world\n",
+        b"%PDF-1.4\n",
+        b"<a/>",
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.060.001.02"/>',
+        b'<Other xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>',
+    ):
         sniff = _sniff(payload)
         assert not any(detector(sniff) for detector in DETECTORS.values()), payload

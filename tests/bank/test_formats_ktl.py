@@ -101,21 +101,35 @@ def test_sfs4017_and_latin1_give_the_same_result():
 def test_hand_written_batches():
     doc = ktl.parse(LATIN1.read_bytes(), file_name=LATIN1.name)
     assert doc.created == datetime(2024, 3, 5, 7, 15)
-    assert [b["created"] for b in doc.extra["batches"]] == [
-        datetime(2024, 3, 5, 7, 15), datetime(2024, 3, 6, 7, 0)]
+    assert [b["created"] for b in doc.extra["batches"]] == [datetime(2024, 3, 5, 7, 15), datetime(2024, 3, 6, 7, 0)]
     assert doc.extra["batches"][0]["correction_count"] == (1, Decimal("50.00"))
     a, b = doc.statements
     assert a.account_iban == "FI4819503000000010" and b.account_iban == "FI1557169020004185"
     assert (a.from_date, a.to_date) == (date(2024, 3, 5), date(2024, 3, 6))
     assert a.currency == b.currency == "EUR"
     assert [e.details[0].counterparty_name for e in a.entries] == [
-        "VIRTANEN VIL", "LINDSTRÖM MÄ", "ÅKERBLOM ÅSA", "ÄIJÄLÄ ÖRJAN", "SÖDERBERG S"]
+        "VIRTANEN VIL",
+        "LINDSTRÖM MÄ",
+        "ÅKERBLOM ÅSA",
+        "ÄIJÄLÄ ÖRJAN",
+        "SÖDERBERG S",
+    ]
     assert [e.amount for e in a.entries] == [
-        Decimal("100.00"), Decimal("152.80"), Decimal("100.00"), Decimal("-50.00"), Decimal("55.55")]
+        Decimal("100.00"),
+        Decimal("152.80"),
+        Decimal("100.00"),
+        Decimal("-50.00"),
+        Decimal("55.55"),
+    ]
     correction = a.entries[3]
     assert correction.reversal is True and correction.status == "BOOK"
     assert [(d.creditor_reference, d.creditor_reference_kind) for e in a.entries for d in e.details] == [
-        ("10003", "fi"), ("RF8243216", "rf"), ("20230012", "fi"), ("12328", "fi"), ("555018", "fi")]
+        ("10003", "fi"),
+        ("RF8243216", "rf"),
+        ("20230012", "fi"),
+        ("12328", "fi"),
+        ("555018", "fi"),
+    ]
     assert a.entries[1].extra["delivery_method"] == "K"
     assert a.entries[2].extra["name_source"] == "J"
     debit, failed = b.entries
@@ -123,8 +137,7 @@ def test_hand_written_batches():
     assert failed.status == "INFO" and failed.extra["feedback_code"] == "1"
     # independent: records of the file, sliced
     records = [r for r in _records(LATIN1) if r[0] in "35"]
-    assert sum(abs(e.amount) for st in doc.statements for e in st.entries) == sum(
-        _cents(r) for r in records)
+    assert sum(abs(e.amount) for st in doc.statements for e in st.entries) == sum(_cents(r) for r in records)
     keys = {e.import_key(st.account) for st in doc.statements for e in st.entries}
     assert len(keys) == len(records)
 
@@ -133,8 +146,9 @@ def test_wrong_trailer_names_its_line():
     with pytest.raises(RecordError) as info:
         ktl.parse(WRONG.read_bytes(), file_name=WRONG.name)
     err = info.value
-    trailer_line = next(i for i, r in enumerate(WRONG.read_bytes().decode("latin-1").splitlines(), 1)
-                        if r.startswith("9"))
+    trailer_line = next(
+        i for i, r in enumerate(WRONG.read_bytes().decode("latin-1").splitlines(), 1) if r.startswith("9")
+    )
     assert (err.file_name, err.line, err.element) == (WRONG.name, trailer_line, "record 9")
     assert "427.81" in err.message and "427.80" in err.message
     doc = ktl.parse(WRONG.read_bytes(), check_totals=False)
@@ -166,15 +180,18 @@ def _with_record(number, new):
     return "\r\n".join(lines).encode("latin-1")
 
 
-@pytest.mark.parametrize("number, change, element", [
-    (2, lambda r: r[:15] + "240231" + r[21:], "record 3 booking date"),
-    (2, lambda r: r[:75] + "2" + r[76:], "record 3 currency code"),
-    (2, lambda r: r[:77] + "00000A0000" + r[87:], "record 3 amount"),
-    (2, lambda r: r[:87] + "X" + r[88:], "record 3 correction id"),
-    (2, lambda r: "7" + r[1:], "record"),
-    (1, lambda r: r[:7] + "2561" + r[11:], "record 0 creation time"),
-    (8, lambda r: r[:7] + "0000004278O" + r[18:], "record 9"),
-])
+@pytest.mark.parametrize(
+    "number, change, element",
+    [
+        (2, lambda r: r[:15] + "240231" + r[21:], "record 3 booking date"),
+        (2, lambda r: r[:75] + "2" + r[76:], "record 3 currency code"),
+        (2, lambda r: r[:77] + "00000A0000" + r[87:], "record 3 amount"),
+        (2, lambda r: r[:87] + "X" + r[88:], "record 3 correction id"),
+        (2, lambda r: "7" + r[1:], "record"),
+        (1, lambda r: r[:7] + "2561" + r[11:], "record 0 creation time"),
+        (8, lambda r: r[:7] + "0000004278O" + r[18:], "record 9"),
+    ],
+)
 def test_record_errors(number, change, element):
     original = LATIN1.read_bytes().decode("latin-1").split("\r\n")[number - 1]
     with pytest.raises(RecordError) as info:

@@ -49,9 +49,17 @@ CAMT = """<?xml version="1.0" encoding="UTF-8"?>
 </BkToCstmrStmt>
 </Document>
 """
-FIELDS = {"bal": "100.00", "count": "1", "sum": "100.00", "entry": "100.00",
-          "date": "2026-01-31", "charge": "1.50", "batch": "100.00", "detail": "50.00",
-          "instructed": "55.00"}
+FIELDS = {
+    "bal": "100.00",
+    "count": "1",
+    "sum": "100.00",
+    "entry": "100.00",
+    "date": "2026-01-31",
+    "charge": "1.50",
+    "batch": "100.00",
+    "detail": "50.00",
+    "instructed": "55.00",
+}
 
 
 def _camt(**values):
@@ -75,15 +83,18 @@ def test_the_template_is_read():
     assert entry.details[0].instructed_amount == Decimal("55.00")
 
 
-@pytest.mark.parametrize(("field", "element"), [
-    ("bal", "Stmt[1]/Bal[1]/Amt"),
-    ("sum", "Stmt[1]/TxsSummry/TtlCdtNtries/Sum"),
-    ("entry", "Stmt[1]/Ntry[1]/Amt"),
-    ("charge", "Stmt[1]/Ntry[1]/Chrgs[1]/Amt"),
-    ("batch", "Stmt[1]/Ntry[1]/NtryDtls[1]/Btch/TtlAmt"),
-    ("detail", "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/Amt"),
-    ("instructed", "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/AmtDtls/InstdAmt/Amt"),
-])
+@pytest.mark.parametrize(
+    ("field", "element"),
+    [
+        ("bal", "Stmt[1]/Bal[1]/Amt"),
+        ("sum", "Stmt[1]/TxsSummry/TtlCdtNtries/Sum"),
+        ("entry", "Stmt[1]/Ntry[1]/Amt"),
+        ("charge", "Stmt[1]/Ntry[1]/Chrgs[1]/Amt"),
+        ("batch", "Stmt[1]/Ntry[1]/NtryDtls[1]/Btch/TtlAmt"),
+        ("detail", "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/Amt"),
+        ("instructed", "Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/AmtDtls/InstdAmt/Amt"),
+    ],
+)
 def test_camt_amount_beyond_the_bound_is_refused_naming_the_element(field, element):
     error = _both(_camt(**{field: HUGE}), "huge.xml")
     assert isinstance(error, RecordError)
@@ -121,9 +132,12 @@ def test_duplicated_message_element_is_refused_naming_it():
 
 
 def test_streamed_header_ends_with_what_parse_reads():
-    late = _camt().replace(b"</Ntry>\n</Stmt>", b"</Ntry>\n<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd>"
-                           b"</CdOrPrtry></Tp><Amt Ccy=\"EUR\">200.00</Amt><CdtDbtInd>CRDT"
-                           b"</CdtDbtInd><Dt><Dt>2026-01-31</Dt></Dt></Bal>\n</Stmt>")
+    late = _camt().replace(
+        b"</Ntry>\n</Stmt>",
+        b"</Ntry>\n<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd>"
+        b'</CdOrPrtry></Tp><Amt Ccy="EUR">200.00</Amt><CdtDbtInd>CRDT'
+        b"</CdtDbtInd><Dt><Dt>2026-01-31</Dt></Dt></Bal>\n</Stmt>",
+    )
     whole = camt.parse(late, "late.xml").statements[0]
     pairs = list(camt.iter_entries(late, "late.xml"))
     header = pairs[0][0]
@@ -162,8 +176,7 @@ def test_attribute_values_holding_a_closing_bracket_still_count():
 
 
 def test_many_attributes_in_a_finvoice_and_in_detection_are_refused():
-    sample = (SHARED_DATA / "einvoice" / "samples" / "gobl-fi-finvoice" / "examples-out"
-              / "invoice.xml").read_bytes()
+    sample = (SHARED_DATA / "einvoice" / "samples" / "gobl-fi-finvoice" / "examples-out" / "invoice.xml").read_bytes()
     data = _many_attributes(sample, b"<InvoiceDetails", 50_000)
     with pytest.raises(LimitExceeded) as error:
         finvoice.parse(data, "attributes.xml")
@@ -187,8 +200,7 @@ def test_utf16_document_is_read_like_utf8():
     assert camt.parse(wide, "wide.xml") == camt.parse(data, "wide.xml")
     # the attribute bound sees through the wide encoding
     crowded = _many_attributes(data, b"<Stmt", 100).decode()
-    error = _both(crowded.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
-                  "wide.xml")
+    error = _both(crowded.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"), "wide.xml")
     assert error.element == "Stmt"
 
 
@@ -271,10 +283,10 @@ def test_ktl_fields_stay_within_the_bound_and_the_shared_check_names_the_field()
 
 @pytest.mark.parametrize("value", [HUGE, "1" + "0" * 13 + ",00", "1E+15", "-99999999999999"])
 def test_finvoice_amount_beyond_the_bound_is_refused_naming_the_element(value):
-    sample = (SHARED_DATA / "einvoice" / "samples" / "gobl-fi-finvoice" / "examples-out"
-              / "invoice.xml").read_bytes()
-    data = sample.replace(b">1088,36</InvoiceTotalVatIncludedAmount>",
-                          f">{value}</InvoiceTotalVatIncludedAmount>".encode())
+    sample = (SHARED_DATA / "einvoice" / "samples" / "gobl-fi-finvoice" / "examples-out" / "invoice.xml").read_bytes()
+    data = sample.replace(
+        b">1088,36</InvoiceTotalVatIncludedAmount>", f">{value}</InvoiceTotalVatIncludedAmount>".encode()
+    )
     assert data != sample
     with pytest.raises(RecordError) as error:
         finvoice.parse(data, "huge-invoice.xml")
@@ -283,7 +295,8 @@ def test_finvoice_amount_beyond_the_bound_is_refused_naming_the_element(value):
 
 
 def test_leading_blank_lines_and_unquoted_declaration_are_read_without_copying():
-    data = b"\r\n  \n" + _camt().replace(b'<?xml version="1.0" encoding="UTF-8"?>',
-                                        b"<?xml version=1.0 encoding=UTF-8?>")
+    data = b"\r\n  \n" + _camt().replace(
+        b'<?xml version="1.0" encoding="UTF-8"?>', b"<?xml version=1.0 encoding=UTF-8?>"
+    )
     assert camt.parse(data, "quirks.xml") == camt.parse(_camt(), "quirks.xml")
     assert xmlsafe.prepare(data).startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Document')

@@ -39,15 +39,22 @@ SAMPLES = sorted((SHARED_DATA / "bank" / "samples" / "pain001").glob("*.xml"))
 GOLDEN = TEST_DATA / "bank" / "pain001_golden_v09.xml"
 VERSIONS = ("09", "03")
 
-DEBTOR = Party("Heeros Testi Oy", iban="FI42 5000 1510 0000 23", bic="OKOYFIHH", org_id="1234567-8",
-               address=Address(street="Maksajankatu", building="1", postcode="00100", town="Helsinki",
-                               country="FI"))
+DEBTOR = Party(
+    "Heeros Testi Oy",
+    iban="FI42 5000 1510 0000 23",
+    bic="OKOYFIHH",
+    org_id="1234567-8",
+    address=Address(street="Maksajankatu", building="1", postcode="00100", town="Helsinki", country="FI"),
+)
 INITIATOR = Party("Heeros Testi Oy", org_id="SERVICEID01")
 FI_CREDITOR = Party("Saaja Oy", iban="FI2112345600000785")
 DE_CREDITOR = Party("Empfänger GmbH", iban="DE89370400440532013000", bic="COBADEFFXXX")
-US_CREDITOR = Party("Supplier Inc", other_account="000123456789", bic="CHASUS33XXX",
-                    address=Address(street="Main Street", building="5", postcode="10001", town="New York",
-                                    country="US"))
+US_CREDITOR = Party(
+    "Supplier Inc",
+    other_account="000123456789",
+    bic="CHASUS33XXX",
+    address=Address(street="Main Street", building="5", postcode="10001", town="New York", country="US"),
+)
 CREATED = datetime(2026, 3, 2, 9, 30, 15)
 EXECUTION = date(2026, 3, 4)
 
@@ -57,8 +64,7 @@ def _ns(version):
 
 
 def _doc(infos, version="09", message_id="MSG-2026-0001"):
-    return Document(message_id=message_id, created=CREATED, initiating_party=INITIATOR, infos=infos,
-                    version=version)
+    return Document(message_id=message_id, created=CREATED, initiating_party=INITIATOR, infos=infos, version=version)
 
 
 def _sepa(payments, **kwargs):
@@ -72,27 +78,65 @@ def _pay(end_to_end="E2E-1", amount="10.00", creditor=FI_CREDITOR, **kwargs):
 def _mixed_document(version="09"):
     """SEPA with Finnish and RF references and a message, structured and
     hybrid addresses, an urgent batch, a salary batch and a foreign one."""
-    structured = replace(FI_CREDITOR, address=Address(street="Saajantie", building="12 B", postcode="02100",
-                                                      town="Espoo", country="FI"))
-    hybrid = replace(FI_CREDITOR, name="Hybridi Oy",
-                     address=Address(town="Tampere", country="FI", lines=("Hämeenkatu 1 A 2",)))
-    sepa = _sepa([
-        _pay("E2E-FI-REF", "1200.50", structured, reference="1232 8"),
-        _pay("E2E-RF-REF", "99.99", DE_CREDITOR, reference="RF18 5390 0754 7034"),
-        _pay("E2E-MESSAGE", "15.00", hybrid, message="Lasku 2026-17, kiitos",
-             ultimate_debtor=Party("Alkuperäinen Maksaja Oy")),
-    ], category_purpose="SUPP")
-    urgent = PaymentInfo("PMTINF-URGENT", EXECUTION, DEBTOR, [_pay("E2E-URGENT", "5000.00", reference="12328")],
-                         urgent=True, batch_booking=False)
-    salary = PaymentInfo("PMTINF-SALARY", EXECUTION, DEBTOR, [
-        _pay("E2E-SALA-1", "2345.67", Party("Matti Meikäläinen", iban="FI2112345600000785"),
-             message="Palkka 2/2026", purpose="SALA"),
-        _pay("E2E-SALA-2", "3100.00", Party("Maija Meikäläinen", iban="FI2112345600000785"),
-             message="Palkka 2/2026", purpose="SALA"),
-    ], category_purpose="SALA")
-    foreign = PaymentInfo("PMTINF-FOREIGN", EXECUTION, DEBTOR, [
-        _pay("E2E-USD", "750.00", US_CREDITOR, currency="USD", message="Invoice 4711"),
-    ], service_level=None)
+    structured = replace(
+        FI_CREDITOR, address=Address(street="Saajantie", building="12 B", postcode="02100", town="Espoo", country="FI")
+    )
+    hybrid = replace(
+        FI_CREDITOR, name="Hybridi Oy", address=Address(town="Tampere", country="FI", lines=("Hämeenkatu 1 A 2",))
+    )
+    sepa = _sepa(
+        [
+            _pay("E2E-FI-REF", "1200.50", structured, reference="1232 8"),
+            _pay("E2E-RF-REF", "99.99", DE_CREDITOR, reference="RF18 5390 0754 7034"),
+            _pay(
+                "E2E-MESSAGE",
+                "15.00",
+                hybrid,
+                message="Lasku 2026-17, kiitos",
+                ultimate_debtor=Party("Alkuperäinen Maksaja Oy"),
+            ),
+        ],
+        category_purpose="SUPP",
+    )
+    urgent = PaymentInfo(
+        "PMTINF-URGENT",
+        EXECUTION,
+        DEBTOR,
+        [_pay("E2E-URGENT", "5000.00", reference="12328")],
+        urgent=True,
+        batch_booking=False,
+    )
+    salary = PaymentInfo(
+        "PMTINF-SALARY",
+        EXECUTION,
+        DEBTOR,
+        [
+            _pay(
+                "E2E-SALA-1",
+                "2345.67",
+                Party("Matti Meikäläinen", iban="FI2112345600000785"),
+                message="Palkka 2/2026",
+                purpose="SALA",
+            ),
+            _pay(
+                "E2E-SALA-2",
+                "3100.00",
+                Party("Maija Meikäläinen", iban="FI2112345600000785"),
+                message="Palkka 2/2026",
+                purpose="SALA",
+            ),
+        ],
+        category_purpose="SALA",
+    )
+    foreign = PaymentInfo(
+        "PMTINF-FOREIGN",
+        EXECUTION,
+        DEBTOR,
+        [
+            _pay("E2E-USD", "750.00", US_CREDITOR, currency="USD", message="Invoice 4711"),
+        ],
+        service_level=None,
+    )
     return _doc([sepa, urgent, salary, foreign], version)
 
 
@@ -122,10 +166,10 @@ def test_build_validate_read_round_trip(version):
     assert by_id["E2E-MESSAGE"].message == "Lasku 2026-17, kiitos"
     assert by_id["E2E-MESSAGE"].ultimate_debtor.name == "Alkuperäinen Maksaja Oy"
     assert by_id["E2E-SALA-1"].purpose == "SALA"
-    assert by_id["E2E-FI-REF"].creditor.address == Address(street="Saajantie", building="12 B",
-                                                           postcode="02100", town="Espoo", country="FI")
-    assert by_id["E2E-MESSAGE"].creditor.address == Address(town="Tampere", country="FI",
-                                                            lines=("Hämeenkatu 1 A 2",))
+    assert by_id["E2E-FI-REF"].creditor.address == Address(
+        street="Saajantie", building="12 B", postcode="02100", town="Espoo", country="FI"
+    )
+    assert by_id["E2E-MESSAGE"].creditor.address == Address(town="Tampere", country="FI", lines=("Hämeenkatu 1 A 2",))
     assert by_id["E2E-USD"].creditor.other_account == "000123456789"
     assert by_id["E2E-USD"].creditor.bic == "CHASUS33XXX"
     infos = {i.payment_info_id: i for i in back.infos}
@@ -205,23 +249,26 @@ def _build_error(payment=None, info=None, **info_kwargs):
     return caught.value
 
 
-@pytest.mark.parametrize(("payment", "element", "words"), [
-    (_pay("E2E-BAD-IBAN", creditor=Party("Saaja", iban="FI2112345600000786")), "CdtrAcct/Id/IBAN", "IBAN"),
-    (_pay("E2E-BAD-REF", reference="12329"), "CdtrRefInf/Ref", "reference"),
-    (_pay("E2E-BAD-RF", reference="RF19539007547034"), "CdtrRefInf/Ref", "RF reference"),
-    (_pay("E2E-LONG-NAME", creditor=Party("N" * 71, iban="FI2112345600000785")), "Cdtr/Nm", "71 characters"),
-    (_pay("E2E-LONG-MSG", message="m" * 141), "RmtInf/Ustrd", "141 characters"),
-    (_pay("E2E-ZERO", amount="0"), "Amt/InstdAmt", "not positive"),
-    (_pay("E2E-NEGATIVE", amount="-5.00"), "Amt/InstdAmt", "not positive"),
-    (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "more decimals than EUR"),
-    (_pay("E2E-MANY-DIGITS", amount="1" * 40 + ".001"), "Amt/InstdAmt", "too large"),
-    (_pay("E2E//SLASH"), "EndToEndId", "'//'"),
-    (_pay("E2E-HUGE", amount="1000000000.00"), "Amt/InstdAmt", "too large"),
-    (_pay("E2E-USD-SEPA", currency="USD"), "Amt/InstdAmt", "SEPA"),
-    (_pay("E2E-BOTH", reference="12328", message="also a message"), "RmtInf", "not both"),
-    (_pay("E2E-NO-ACCOUNT", creditor=Party("Saaja")), "CdtrAcct/Id", "account"),
-    ("E" * 36, "EndToEndId", "36 characters"),
-])
+@pytest.mark.parametrize(
+    ("payment", "element", "words"),
+    [
+        (_pay("E2E-BAD-IBAN", creditor=Party("Saaja", iban="FI2112345600000786")), "CdtrAcct/Id/IBAN", "IBAN"),
+        (_pay("E2E-BAD-REF", reference="12329"), "CdtrRefInf/Ref", "reference"),
+        (_pay("E2E-BAD-RF", reference="RF19539007547034"), "CdtrRefInf/Ref", "RF reference"),
+        (_pay("E2E-LONG-NAME", creditor=Party("N" * 71, iban="FI2112345600000785")), "Cdtr/Nm", "71 characters"),
+        (_pay("E2E-LONG-MSG", message="m" * 141), "RmtInf/Ustrd", "141 characters"),
+        (_pay("E2E-ZERO", amount="0"), "Amt/InstdAmt", "not positive"),
+        (_pay("E2E-NEGATIVE", amount="-5.00"), "Amt/InstdAmt", "not positive"),
+        (_pay("E2E-DECIMALS", amount="1.005"), "Amt/InstdAmt", "more decimals than EUR"),
+        (_pay("E2E-MANY-DIGITS", amount="1" * 40 + ".001"), "Amt/InstdAmt", "too large"),
+        (_pay("E2E//SLASH"), "EndToEndId", "'//'"),
+        (_pay("E2E-HUGE", amount="1000000000.00"), "Amt/InstdAmt", "too large"),
+        (_pay("E2E-USD-SEPA", currency="USD"), "Amt/InstdAmt", "SEPA"),
+        (_pay("E2E-BOTH", reference="12328", message="also a message"), "RmtInf", "not both"),
+        (_pay("E2E-NO-ACCOUNT", creditor=Party("Saaja")), "CdtrAcct/Id", "account"),
+        ("E" * 36, "EndToEndId", "36 characters"),
+    ],
+)
 def test_build_errors_name_the_payment_and_the_field(payment, element, words):
     if isinstance(payment, str):
         payment = _pay(payment)
@@ -247,12 +294,10 @@ def test_foreign_payment_needs_the_creditor_banks_bic():
 
 
 def test_foreign_payment_needs_the_creditors_country_and_the_currencys_decimals():
-    payment = _pay("E2E-NO-COUNTRY", creditor=replace(US_CREDITOR, address=Address(town="New York")),
-                   currency="USD")
+    payment = _pay("E2E-NO-COUNTRY", creditor=replace(US_CREDITOR, address=Address(town="New York")), currency="USD")
     error = _build_error(payment, service_level=None)
     assert "E2E-NO-COUNTRY" in error.message and error.element == "CdtTrfTxInf/Cdtr/PstlAdr/Ctry"
-    yen = _pay("E2E-JPY", "1500", replace(US_CREDITOR, address=Address(town="Tokyo", country="JP")),
-               currency="JPY")
+    yen = _pay("E2E-JPY", "1500", replace(US_CREDITOR, address=Address(town="Tokyo", country="JP")), currency="JPY")
     data = pain001.build(_doc([_sepa([yen], service_level=None)]))
     assert b'<InstdAmt Ccy="JPY">1500</InstdAmt>' in data
     assert pain001.validate(data) == "09"
@@ -345,9 +390,14 @@ def _expected(path):
             amount = tx.find("p:Amt/p:InstdAmt", ns)
             if amount is None:
                 amount = tx.find("p:Amt/p:EqvtAmt/p:Amt", ns)
-            payments.append((tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns).strip(),
-                             Decimal(amount.text), amount.get("Ccy"),
-                             tx.findtext("p:RmtInf/p:Strd/p:CdtrRefInf/p:Ref", namespaces=ns)))
+            payments.append(
+                (
+                    tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns).strip(),
+                    Decimal(amount.text),
+                    amount.get("Ccy"),
+                    tx.findtext("p:RmtInf/p:Strd/p:CdtrRefInf/p:Ref", namespaces=ns),
+                )
+            )
         infos.append((info.findtext("p:PmtInfId", namespaces=ns), payments))
     stated = int(root.findtext(".//p:GrpHdr/p:NbOfTxs", namespaces=ns))
     return infos, stated
@@ -371,8 +421,10 @@ def test_every_sample_is_read(path):
         assert caught.value.element == "GrpHdr/NbOfTxs" and caught.value.file_name == path.name
         return
     doc = pain001.read(data, path.name)
-    got = [(info.payment_info_id, [(p.end_to_end_id, p.amount, p.currency, p.reference) for p in info.payments])
-           for info in doc.infos]
+    got = [
+        (info.payment_info_id, [(p.end_to_end_id, p.amount, p.currency, p.reference) for p in info.payments])
+        for info in doc.infos
+    ]
     assert got == infos
     assert all(p.creditor is not None for p in doc.payments)
 
@@ -393,9 +445,16 @@ def test_sample_details():
 
 
 def _salary_document():
-    salary = PaymentInfo("SALARIES-03", EXECUTION, DEBTOR, [
-        _pay("PALKKA-1", "2100.00", message="Palkka maaliskuu"),
-        _pay("PALKKA-2", "1900.00", message="Palkka maaliskuu")], category_purpose="SALA")
+    salary = PaymentInfo(
+        "SALARIES-03",
+        EXECUTION,
+        DEBTOR,
+        [
+            _pay("PALKKA-1", "2100.00", message="Palkka maaliskuu"),
+            _pay("PALKKA-2", "1900.00", message="Palkka maaliskuu"),
+        ],
+        category_purpose="SALA",
+    )
     return _doc([salary])
 
 
@@ -407,7 +466,11 @@ def test_salary_only_accepts_salary_batches():
 
 
 def test_salary_only_accepts_the_category_purpose_on_every_transaction():
-    root = etree.fromstring(pain001.build(_salary_document(), ))
+    root = etree.fromstring(
+        pain001.build(
+            _salary_document(),
+        )
+    )
     ns = _ns("09")
     info = root.find(".//p:PmtInf", ns)
     kind = info.find("p:PmtTpInf", ns)
@@ -452,9 +515,16 @@ def test_totals_that_disagree_are_refused():
     assert caught.value.element == "GrpHdr/CtrlSum"
 
 
-@pytest.mark.parametrize(("amount", "error"), [
-    (b"1" * 40, RecordError), (b"1e400", RecordError), (b"12,50", RecordError), (b"NaN", RecordError),
-    (b"99999999999999.99", RecordError)])
+@pytest.mark.parametrize(
+    ("amount", "error"),
+    [
+        (b"1" * 40, RecordError),
+        (b"1e400", RecordError),
+        (b"12,50", RecordError),
+        (b"NaN", RecordError),
+        (b"99999999999999.99", RecordError),
+    ],
+)
 def test_bad_and_huge_amounts_are_refused(amount, error):
     data = _built().replace(b">10.00</InstdAmt>", b">" + amount + b"</InstdAmt>")
     with pytest.raises(error) as caught:
@@ -468,21 +538,28 @@ def test_hostile_xml_is_refused(tmp_path, reader):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
     data = _built()
-    xxe = data.replace(b"<Document", f'<!DOCTYPE Document [<!ENTITY x SYSTEM "file://{secret}">]>\n<Document'
-                       .encode(), 1).replace(b"<Nm>Saaja Oy</Nm>", b"<Nm>&x;</Nm>")
+    xxe = data.replace(
+        b"<Document", f'<!DOCTYPE Document [<!ENTITY x SYSTEM "file://{secret}">]>\n<Document'.encode(), 1
+    ).replace(b"<Nm>Saaja Oy</Nm>", b"<Nm>&x;</Nm>")
     with pytest.raises(UnsafeDocument) as caught:
         reader(xxe, "xxe.xml")
     assert "TOP SECRET" not in str(caught.value)
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
-              b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">&lol2;</Document>')
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">&lol2;</Document>'
+    )
     with pytest.raises(UnsafeDocument):
         reader(laughs, "laughs.xml")
     with pytest.raises(EmptyDocument):
         reader(b"  \n", "empty.xml")
     with pytest.raises(MalformedDocument):
         reader(data[: len(data) // 2], "cut.xml")
-    deep = (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn>'
-            + b"<a>" * 300 + b"</a>" * 300 + b"</CstmrCdtTrfInitn></Document>")
+    deep = (
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"><CstmrCdtTrfInitn>'
+        + b"<a>" * 300
+        + b"</a>" * 300
+        + b"</CstmrCdtTrfInitn></Document>"
+    )
     with pytest.raises(LimitExceeded):
         reader(deep, "deep.xml")
 
@@ -492,8 +569,9 @@ def test_missing_mandatory_parts_name_the_element():
     with pytest.raises(RecordError) as caught:
         pain001.read(data, "e2e.xml")
     assert caught.value.element == "PmtInf[1]/CdtTrfTxInf[1]/PmtId/EndToEndId"
-    data = re.sub(rb"<ReqdExctnDt>.*?</ReqdExctnDt>", b"<ReqdExctnDt><Dt>2026-02-30</Dt></ReqdExctnDt>",
-                  _built(), flags=re.S)
+    data = re.sub(
+        rb"<ReqdExctnDt>.*?</ReqdExctnDt>", b"<ReqdExctnDt><Dt>2026-02-30</Dt></ReqdExctnDt>", _built(), flags=re.S
+    )
     with pytest.raises(RecordError, match="invalid date"):
         pain001.read(data)
     with pytest.raises(UnrecognisedDocument):
@@ -519,7 +597,9 @@ def test_many_schema_findings_are_capped():
 
 
 def test_execution_time_and_float_amounts_are_taken_as_meant():
-    info = _sepa([_pay("E2E-FLOAT", amount="0")], )
+    info = _sepa(
+        [_pay("E2E-FLOAT", amount="0")],
+    )
     info.payments[0].amount = 10.1  # a float from a caller
     info.execution_date = datetime(2026, 3, 4, 15, 0)
     data = pain001.build(_doc([info]))

@@ -46,14 +46,35 @@ EXPECTED = {
     # the group's reason names only its originator; the batch's has only a text
     "corporatejs_pain002_6.xml": ("RJCT", 1, 1, 1, [], [None], ["AM01"]),
     "moov_valid_pain002_001_11.xml": (None, 0, 0, 0, [], [], []),
-    "postfinance_pain002-chdd-cor1_p_ch2909000000250094239_1110097483_0_2018031317221082.xml":
-        (None, 1, 0, 0, [], [], []),
+    "postfinance_pain002-chdd-cor1_p_ch2909000000250094239_1110097483_0_2018031317221082.xml": (
+        None,
+        1,
+        0,
+        0,
+        [],
+        [],
+        [],
+    ),
     "postfinance_pain002-epo_p_0_0_0_2018031510491259.xml": ("ACTC", 0, 0, 0, [], [], []),
     "postfinance_pain002-epo_p_0_0_0_2018032614401842.xml": ("RJCT", 0, 0, 0, ["AM10"], [], []),
-    "postfinance_pain002-epo_p_ch2909000000250094239_1109800799_0_2018032612092784.xml":
-        (None, 1, 1, 1, [], ["NARR"], ["AC01"]),
-    "postfinance_pain002-epo_p_ch5109000000250092291_1110097605_0_2018031511252307.xml":
-        (None, 1, 1, 1, [], [], ["AC01"]),
+    "postfinance_pain002-epo_p_ch2909000000250094239_1109800799_0_2018032612092784.xml": (
+        None,
+        1,
+        1,
+        1,
+        [],
+        ["NARR"],
+        ["AC01"],
+    ),
+    "postfinance_pain002-epo_p_ch5109000000250092291_1110097605_0_2018031511252307.xml": (
+        None,
+        1,
+        1,
+        1,
+        [],
+        [],
+        ["AC01"],
+    ),
 }
 SAMPLES = sorted(SAMPLE_DIR.glob("*.xml"))
 NS10 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
@@ -81,8 +102,11 @@ def test_every_sample_is_parsed_with_the_right_statuses(path):
     assert text.count("<TxSts>RJCT</TxSts>") <= n_rejected
     assert text.count("<TxInfAndSts>") == n_tx
     assert text.count("<OrgnlPmtInfAndSts>") == n_infos
-    for reason in [*report.group_reasons, *(r for i in report.infos for r in i.reasons),
-                   *(r for t in report.transactions for r in t.reasons)]:
+    for reason in [
+        *report.group_reasons,
+        *(r for i in report.infos for r in i.reasons),
+        *(r for t in report.transactions for r in t.reasons),
+    ]:
         assert reason.text_en and reason.text_fi
     assert pain002.is_pain002(data)
     assert detect.is_pain002(xmlsafe.sniff(pain002._strip_trailing_junk(data)))
@@ -154,16 +178,22 @@ def _report_v10(transactions, prtry=False):
     rows = "".join(
         f"<TxInfAndSts><OrgnlInstrId>I-{e2e}</OrgnlInstrId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId>"
         f"<TxSts>{status}</TxSts>"
-        + (f"<StsRsnInf><Rsn>{reason.format(code=code)}</Rsn><AddtlInf>Tilillä ei katetta</AddtlInf></StsRsnInf>"
-           if code else "")
+        + (
+            f"<StsRsnInf><Rsn>{reason.format(code=code)}</Rsn><AddtlInf>Tilillä ei katetta</AddtlInf></StsRsnInf>"
+            if code
+            else ""
+        )
         + f'<OrgnlTxRef><Amt><InstdAmt Ccy="EUR">{amount}</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>'
-        for e2e, status, code, amount in transactions)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="{NS10}"><CstmrPmtStsRpt>'
-            "<GrpHdr><MsgId>STATUS-1</MsgId><CreDtTm>2026-03-04T10:00:00+02:00</CreDtTm></GrpHdr>"
-            "<OrgnlGrpInfAndSts><OrgnlMsgId>MSG-2026-0001</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>"
-            "<GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>"
-            "<OrgnlPmtInfAndSts><OrgnlPmtInfId>PMTINF-1</OrgnlPmtInfId><PmtInfSts>PART</PmtInfSts>"
-            f"{rows}</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>").encode()
+        for e2e, status, code, amount in transactions
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Document xmlns="{NS10}"><CstmrPmtStsRpt>'
+        "<GrpHdr><MsgId>STATUS-1</MsgId><CreDtTm>2026-03-04T10:00:00+02:00</CreDtTm></GrpHdr>"
+        "<OrgnlGrpInfAndSts><OrgnlMsgId>MSG-2026-0001</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>"
+        "<GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>"
+        "<OrgnlPmtInfAndSts><OrgnlPmtInfId>PMTINF-1</OrgnlPmtInfId><PmtInfSts>PART</PmtInfSts>"
+        f"{rows}</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -189,17 +219,20 @@ def test_version_10_report(schema_v10):
 
 @pytest.mark.parametrize("version", ["03", "05", "09", "12"])
 def test_any_version_from_03_to_12(version):
-    data = _report_v10([("E2E-1", "RJCT", "AC04", "1.00")]).replace(b"pain.002.001.10", f"pain.002.001.{version}"
-                                                                      .encode())
+    data = _report_v10([("E2E-1", "RJCT", "AC04", "1.00")]).replace(
+        b"pain.002.001.10", f"pain.002.001.{version}".encode()
+    )
     report = pain002.parse(data)
     assert report.version == version and report.rejected[0].reasons[0].code == "AC04"
 
 
 def test_other_versions_and_documents_are_not_pain002():
-    for data in (_report_v10([]).replace(b"pain.002.001.10", b"pain.002.001.02"),
-                 _report_v10([]).replace(b"pain.002.001.10", b"pain.002.001.13"),
-                 (SHARED_DATA / "bank/samples/pain001/corporatejs_pain001_1.xml").read_bytes(),
-                 b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt/></Document>'):
+    for data in (
+        _report_v10([]).replace(b"pain.002.001.10", b"pain.002.001.02"),
+        _report_v10([]).replace(b"pain.002.001.10", b"pain.002.001.13"),
+        (SHARED_DATA / "bank/samples/pain001/corporatejs_pain001_1.xml").read_bytes(),
+        b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt/></Document>',
+    ):
         with pytest.raises(UnrecognisedDocument):
             pain002.parse(data, "other.xml")
         assert not pain002.is_pain002(data)
@@ -212,8 +245,9 @@ def test_other_versions_and_documents_are_not_pain002():
 
 
 def test_large_report_is_streamed():
-    rows = [(f"E2E-{n}", "RJCT" if n % 10 == 0 else "ACSC", "AM04" if n % 10 == 0 else None, "1.00")
-            for n in range(20000)]
+    rows = [
+        (f"E2E-{n}", "RJCT" if n % 10 == 0 else "ACSC", "AM04" if n % 10 == 0 else None, "1.00") for n in range(20000)
+    ]
     report = pain002.parse(_report_v10(rows))
     assert len(report.transactions) == 20000
     assert len(report.rejected) == 2000
@@ -240,22 +274,26 @@ def test_missing_mandatory_elements_and_bad_values_name_the_element():
     with pytest.raises(RecordError, match="date and time"):
         pain002.parse(data.replace(b"2026-03-04T10:00:00+02:00", b"yesterday"))
     with pytest.raises(MalformedDocument):
-        pain002.parse(data.replace(b"<GrpHdr><MsgId>STATUS-1</MsgId>", b"<GrpHdr><MsgId>S</MsgId>")
-                      .replace(b"<OrgnlGrpInfAndSts>", b"<X>").replace(b"</OrgnlGrpInfAndSts>", b"</X>"))
+        pain002.parse(
+            data.replace(b"<GrpHdr><MsgId>STATUS-1</MsgId>", b"<GrpHdr><MsgId>S</MsgId>")
+            .replace(b"<OrgnlGrpInfAndSts>", b"<X>")
+            .replace(b"</OrgnlGrpInfAndSts>", b"</X>")
+        )
 
 
 def test_hostile_input_is_refused(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
     data = _report_v10([("E2E-1", "RJCT", "AM04", "1.00")])
-    xxe = data.replace(b"<Document", f'<!DOCTYPE Document [<!ENTITY x SYSTEM "file://{secret}">]><Document'
-                       .encode(), 1).replace(b"STATUS-1", b"&x;")
+    xxe = data.replace(
+        b"<Document", f'<!DOCTYPE Document [<!ENTITY x SYSTEM "file://{secret}">]><Document'.encode(), 1
+    ).replace(b"STATUS-1", b"&x;")
     with pytest.raises(UnsafeDocument) as caught:
         pain002.parse(xxe, "xxe.xml")
     assert "TOP SECRET" not in str(caught.value) and caught.value.file_name == "xxe.xml"
     assert not pain002.is_pain002(xxe)
     with pytest.raises(UnsafeDocument):
-        pain002.parse(b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>' + data[data.index(b"<Doc"):])
+        pain002.parse(b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>' + data[data.index(b"<Doc") :])
     with pytest.raises(EmptyDocument):
         pain002.parse(b"")
     with pytest.raises(MalformedDocument):

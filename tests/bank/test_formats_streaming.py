@@ -42,8 +42,7 @@ def _streamed(module, data, name, **options):
         if entry is not None:
             slot[1].append(dataclasses.asdict(entry))
         at_last[id(statement)] = _header(statement)
-    return ([(_header(st), entries) for st, entries in statements.values()],
-            [at_last[key] for key in statements])
+    return ([(_header(st), entries) for st, entries in statements.values()], [at_last[key] for key in statements])
 
 
 def _parsed(module, data, name, **options):
@@ -86,8 +85,7 @@ def test_statement_without_entries_is_yielded_alone():
     data = b"".join(line for line in lines if not line.startswith((b"T10", b"T11", b"T80")))
     pairs = list(tito.iter_entries(data, "empty.tito"))
     assert [entry for _st, entry in pairs] == [None, None]
-    assert [_header(st) for st, _e in pairs] == [
-        values for values, _entries in _parsed(tito, data, "empty.tito")]
+    assert [_header(st) for st, _e in pairs] == [values for values, _entries in _parsed(tito, data, "empty.tito")]
 
 
 @pytest.mark.parametrize("kind", sorted(MODULES))
@@ -167,8 +165,13 @@ def test_streaming_memory_stays_near_the_file_size(kind, size, tmp_path):
     time; read whole, the same files take 8 and 20 times their size)."""
     path = tmp_path / f"large.{kind}"
     path.write_bytes((tito_file if kind == "tito" else ktl_file)(size))
-    out = subprocess.run([sys.executable, "-c", _CHILD.format(repo=str(REPO)), kind, str(path)],
-                         capture_output=True, text=True, check=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(repo=str(REPO)), kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     row = json.loads(out.stdout.strip().splitlines()[-1])
     assert row["count"] > size // 250
     assert row["growth"] < 2.5 * row["size"], row
@@ -185,5 +188,4 @@ def test_ktl_accounts_that_come_back_reuse_their_header():
         runs[-1][1].append(entry.line)
     headers = list({id(st): st for st, _lines in runs}.values())
     assert len(runs) > len(headers) == len(ktl.parse(data, "ktl_latin1.txt").statements) == 2
-    assert [line for _st, lines in runs for line in lines] == sorted(
-        line for _st, lines in runs for line in lines)
+    assert [line for _st, lines in runs for line in lines] == sorted(line for _st, lines in runs for line in lines)

@@ -67,7 +67,11 @@ def test_public_sample_by_hand():
     assert st.closing_balance.amount == Decimal("17050.24")
     assert st.closing_balance.date == date(2006, 3, 6)
     assert (st.credit_count, st.credit_sum, st.debit_count, st.debit_sum) == (
-        11, Decimal("42371.30"), 10, Decimal("29730.33"))
+        11,
+        Decimal("42371.30"),
+        10,
+        Decimal("29730.33"),
+    )
     assert [c["period"] for c in st.extra["cumulative"]] == ["1", "1", "3", "4"]
 
     assert [e.amount for e in st.entries] == _raw_t10_amounts(SAMPLE)[:2]
@@ -113,14 +117,19 @@ def test_hand_written_statement():
     assert a.servicer_name == "Nordea Bank Abp"
     opening = a.opening_balance
     assert (opening.amount, opening.date, opening.credit_line) == (
-        Decimal("1000.00"), date(2024, 3, 1), Decimal("500.00"))
+        Decimal("1000.00"),
+        date(2024, 3, 1),
+        Decimal("500.00"),
+    )
     assert [(x.code, x.amount) for x in a.balances] == [
-        ("OPBD", Decimal("1000.00")), ("CLBD", Decimal("1077.36")), ("CLAV", Decimal("1577.36"))]
+        ("OPBD", Decimal("1000.00")),
+        ("CLBD", Decimal("1077.36")),
+        ("CLAV", Decimal("1577.36")),
+    ]
     booked = [e for e in a.entries if e.status == "BOOK"]
     assert opening.amount + sum(e.amount for e in booked) == a.closing_balance.amount
     # period 2 (statement period) totals
-    assert (a.credit_count, a.credit_sum, a.debit_count, a.debit_sum) == (
-        1, Decimal("352.80"), 2, Decimal("275.44"))
+    assert (a.credit_count, a.credit_sum, a.debit_count, a.debit_sum) == (1, Decimal("352.80"), 2, Decimal("275.44"))
     assert a.additional_info == "Pankin tiedote: palvelukatko 9.3. klo 02-04.\nLisätietoja: 0200 3000"
 
     lump, transfer, correction, notice = a.entries
@@ -131,11 +140,12 @@ def test_hand_written_statement():
     assert lump.batch_count == 3 == len(lump.details)
     assert sum(d.amount for d in lump.details) == lump.amount == Decimal("352.80")
     assert [(d.creditor_reference, d.creditor_reference_kind) for d in lump.details] == [
-        ("10003", "fi"), ("RF8243216", "rf"), ("20230012", "fi")]
-    assert [d.counterparty_name for d in lump.details] == [
-        "VIRTANEN VILLE", "LINDSTRÖM MÄRTA", "OY ASIAKAS AB"]
-    assert [d.archive_id for d in lump.details] == [
-        "240304BBBB000001", "240304BBBB000002", "240304BBBB000003"]
+        ("10003", "fi"),
+        ("RF8243216", "rf"),
+        ("20230012", "fi"),
+    ]
+    assert [d.counterparty_name for d in lump.details] == ["VIRTANEN VILLE", "LINDSTRÖM MÄRTA", "OY ASIAKAS AB"]
+    assert [d.archive_id for d in lump.details] == ["240304BBBB000001", "240304BBBB000002", "240304BBBB000003"]
     assert lump.details[0].payment_date == date(2024, 3, 3)
 
     assert transfer.amount == Decimal("-265.44")
@@ -221,12 +231,15 @@ def test_invalid_date_names_line_and_field():
     assert "240231" in str(info.value)
 
 
-@pytest.mark.parametrize("number, new, element", [
-    (7, None, "record T10 transaction type"),
-    (12, "T40050240304*000000000000107736+000000000000157736", "record T40 booked balance"),
-    (2, "X10188", "record"),
-    (7, "T11", "record"),
-])
+@pytest.mark.parametrize(
+    "number, new, element",
+    [
+        (7, None, "record T10 transaction type"),
+        (12, "T40050240304*000000000000107736+000000000000157736", "record T40 booked balance"),
+        (2, "X10188", "record"),
+        (7, "T11", "record"),
+    ],
+)
 def test_other_record_errors(number, new, element):
     if new is None:
         line = _lines()[number - 1]

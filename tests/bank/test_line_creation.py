@@ -29,37 +29,49 @@ class TestLineCreation(BankCase):
         cls.firm = Partner.create({"name": "Emoyhtiö Oy", "is_company": True})
         cls.contact = Partner.create({"name": "Liisa Yhteyshenkilö", "parent_id": cls.firm.id})
         sweden = env.ref("base.se")
-        cls.position = env["account.fiscal.position"].create({
-            "name": "Ruotsi", "company_id": company.id, "auto_apply": True, "country_id": sweden.id})
+        cls.position = env["account.fiscal.position"].create(
+            {"name": "Ruotsi", "company_id": company.id, "auto_apply": True, "country_id": sweden.id}
+        )
         cls.swede = Partner.create({"name": "Svensk AB", "is_company": True, "country_id": sweden.id})
-        cls.payee = Partner.create({"name": "Maksunsaaja Oy", "is_company": True,
-                                    "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})]})
+        cls.payee = Partner.create(
+            {
+                "name": "Maksunsaaja Oy",
+                "is_company": True,
+                "bank_ids": [Command.create({"acc_number": "FI2112345600000785"})],
+            }
+        )
         method = cls.journal_a.outbound_payment_method_line_ids[:1]
         cls.payee.with_company(company).property_outbound_payment_method_line_id = method
-        cls.accountant = new_test_user(env, login="kirjanpitaja", groups="base.group_user",
-                                       company_id=company.id, company_ids=[Command.set(company.ids)])
+        cls.accountant = new_test_user(
+            env,
+            login="kirjanpitaja",
+            groups="base.group_user",
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
 
     def vals_list(self):
-        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm,
-                    self.accountant.partner_id]
+        partners = [False, self.customer, self.contact, self.swede, self.payee, self.firm, self.accountant.partner_id]
         amounts = [100.5, -40.0, 0.0, 1234567.89, -0.01, 12.3, 7.0, -999.99]
         dates = [date(2024, 3, 4), date(2024, 3, 4), date(2024, 3, 5), date(2024, 12, 31), date(2025, 1, 2)]
         result = []
         for number in range(15):
             partner = partners[number % len(partners)]
-            result.append({
-                "date": dates[number * len(dates) // 15],
-                "amount": amounts[number % len(amounts)],
-                "payment_ref": f"Maksu {number}" if number % 4 else "/",
-                "partner_id": partner.id if partner else False,
-                "partner_name": partner.name if partner else f"Tuntematon {number}",
-                "account_number": "FI5810171000000122" if number % 3 == 0 else False,
-                "heeros_link_import_id": f"TEST-LINE-{number}",
-                "heeros_link_archive_id": f"ARCH{number:04d}",
-                "heeros_link_fi_code": "710",
-                "heeros_link_reference": "1232" if number % 5 == 0 else False,
-                "transaction_details": {"file": "test.xml", "number": number},
-            })
+            result.append(
+                {
+                    "date": dates[number * len(dates) // 15],
+                    "amount": amounts[number % len(amounts)],
+                    "payment_ref": f"Maksu {number}" if number % 4 else "/",
+                    "partner_id": partner.id if partner else False,
+                    "partner_name": partner.name if partner else f"Tuntematon {number}",
+                    "account_number": "FI5810171000000122" if number % 3 == 0 else False,
+                    "heeros_link_import_id": f"TEST-LINE-{number}",
+                    "heeros_link_archive_id": f"ARCH{number:04d}",
+                    "heeros_link_fi_code": "710",
+                    "heeros_link_reference": "1232" if number % 5 == 0 else False,
+                    "transaction_details": {"file": "test.xml", "number": number},
+                }
+            )
         return result
 
     def snapshot(self, lines):
@@ -74,14 +86,20 @@ class TestLineCreation(BankCase):
             names = [column.name for column in cr.description]
             return [dict(zip(names, row)) for row in cr.fetchall()]
 
-        st_rows = sorted(rows("SELECT * FROM account_bank_statement_line WHERE id = ANY(%s)", lines.ids),
-                         key=lambda row: order[row["id"]])
+        st_rows = sorted(
+            rows("SELECT * FROM account_bank_statement_line WHERE id = ANY(%s)", lines.ids),
+            key=lambda row: order[row["id"]],
+        )
         move_order = {row["move_id"]: order[row["id"]] for row in st_rows}
-        moves = sorted(rows("SELECT * FROM account_move WHERE id = ANY(%s)", list(move_order)),
-                       key=lambda row: move_order[row["id"]])
+        moves = sorted(
+            rows("SELECT * FROM account_move WHERE id = ANY(%s)", list(move_order)),
+            key=lambda row: move_order[row["id"]],
+        )
         bank = self.journal_a.default_account_id.id
-        items = sorted(rows("SELECT * FROM account_move_line WHERE move_id = ANY(%s)", list(move_order)),
-                       key=lambda row: (move_order[row["move_id"]], row["account_id"] != bank))
+        items = sorted(
+            rows("SELECT * FROM account_move_line WHERE move_id = ANY(%s)", list(move_order)),
+            key=lambda row: (move_order[row["move_id"]], row["account_id"] != bank),
+        )
         for row in st_rows:
             self.assertTrue(row["internal_index"].endswith(f"{row['id']:0>10}"))
             row["internal_index"] = row["internal_index"][:-10]
@@ -90,26 +108,40 @@ class TestLineCreation(BankCase):
             del row["id"], row["statement_line_id"]
         for row in items:
             del row["id"], row["move_id"], row["statement_line_id"]
-        cr.execute("SELECT count(*) FROM mail_message WHERE model = 'account.move' AND res_id = ANY(%s)",
-                   [list(move_order)])
+        cr.execute(
+            "SELECT count(*) FROM mail_message WHERE model = 'account.move' AND res_id = ANY(%s)", [list(move_order)]
+        )
         messages = cr.fetchone()[0]
-        cr.execute("""SELECT f.res_id, f.partner_id, array_agg(r.mail_message_subtype_id ORDER BY 1)
+        cr.execute(
+            """SELECT f.res_id, f.partner_id, array_agg(r.mail_message_subtype_id ORDER BY 1)
                         FROM mail_followers f
                    LEFT JOIN mail_followers_mail_message_subtype_rel r ON r.mail_followers_id = f.id
                        WHERE f.res_model = 'account.move' AND f.res_id = ANY(%s)
-                    GROUP BY f.id""", [list(move_order)])
+                    GROUP BY f.id""",
+            [list(move_order)],
+        )
         followers = sorted((move_order[move_id], partner, subtypes) for move_id, partner, subtypes in cr.fetchall())
         # every column of the statements, first_line_index included
-        statements = rows("""SELECT * FROM account_bank_statement WHERE id IN (
+        statements = rows(
+            """SELECT * FROM account_bank_statement WHERE id IN (
                                  SELECT statement_id FROM account_bank_statement_line WHERE id = ANY(%s))
-                          ORDER BY id""", lines.ids)
+                          ORDER BY id""",
+            lines.ids,
+        )
         for row in statements:
             if row["first_line_index"]:
-                self.assertTrue(row["first_line_index"].endswith(f"{min(lines.ids):0>10}")
-                                or len(row["first_line_index"]) == 26)
+                self.assertTrue(
+                    row["first_line_index"].endswith(f"{min(lines.ids):0>10}") or len(row["first_line_index"]) == 26
+                )
                 row["first_line_index"] = row["first_line_index"][:-10]
-        return {"lines": st_rows, "moves": moves, "items": items, "messages": messages,
-                "followers": followers, "statements": statements}
+        return {
+            "lines": st_rows,
+            "moves": moves,
+            "items": items,
+            "messages": messages,
+            "followers": followers,
+            "statements": statements,
+        }
 
     def both(self, vals_list, journal=None, into=None):
         """The snapshot of ``vals_list`` created by Odoo's ``create`` and by
@@ -129,8 +161,9 @@ class TestLineCreation(BankCase):
         except _Rollback:
             self.env.invalidate_all(flush=False)
         LineClass = type(self.Line)
-        with patch.object(LineClass, "_heeros_link_create_sql", autospec=True,
-                          side_effect=LineClass._heeros_link_create_sql) as by_sql:
+        with patch.object(
+            LineClass, "_heeros_link_create_sql", autospec=True, side_effect=LineClass._heeros_link_create_sql
+        ) as by_sql:
             batch = Line._heeros_link_create_batch(journal, vals_list, into=into)
             if into:
                 into._heeros_link_attach(batch.ids)
@@ -149,16 +182,23 @@ class TestLineCreation(BankCase):
     def test_batch_equals_create(self):
         standard, batch, by_sql = self.both(self.vals_list())
         self.assertTrue(by_sql, "the batch inserted the lines after the first by SQL")
-        self.assertEqual({row["fiscal_position_id"] for row in standard["moves"]}, {None, self.position.id},
-                         "the data covers a fiscal position")
+        self.assertEqual(
+            {row["fiscal_position_id"] for row in standard["moves"]},
+            {None, self.position.id},
+            "the data covers a fiscal position",
+        )
         self.assertIn(self.payee.bank_ids.id, {row["partner_bank_id"] for row in standard["moves"]})
-        self.assertIn(self.firm.id, {row["commercial_partner_id"] for row in standard["moves"]
-                                     if row["partner_id"] == self.contact.id})
-        self.assertEqual({row["sequence_prefix"] for row in standard["moves"]},
-                         {"BNK1/2024/", "BNK1/2025/"})
+        self.assertIn(
+            self.firm.id,
+            {row["commercial_partner_id"] for row in standard["moves"] if row["partner_id"] == self.contact.id},
+        )
+        self.assertEqual({row["sequence_prefix"] for row in standard["moves"]}, {"BNK1/2024/", "BNK1/2025/"})
         self.assertTrue(standard["followers"], "posting makes the partners followers")
-        self.assertIn(self.accountant.partner_id.id, {partner for _index, partner, _st in standard["followers"]},
-                      "a user's partner follows too")
+        self.assertIn(
+            self.accountant.partner_id.id,
+            {partner for _index, partner, _st in standard["followers"]},
+            "a user's partner follows too",
+        )
         self.assert_same(standard, batch)
 
     def test_batch_continues_the_journal_numbering(self):
@@ -176,7 +216,6 @@ class TestLineCreation(BankCase):
         self.assertFalse(by_sql, "posting in a locked period moves the date: left to Odoo")
         self.assertGreater(standard["moves"][0]["date"], date(2024, 6, 30))
         self.assert_same(standard, batch)
-
 
     def test_batch_equals_create_in_a_statement(self):
         statement = self.env["account.bank.statement"].create({"name": "Ote 1", "balance_start": 0})
@@ -197,19 +236,28 @@ class TestLineCreation(BankCase):
 
     def test_analytic_distribution_models_use_create(self):
         plan = self.env["account.analytic.plan"].create({"name": "Kustannuspaikat"})
-        analytic = self.env["account.analytic.account"].create({
-            "name": "Myymälä", "plan_id": plan.id, "company_id": self.company_a.id})
-        self.env["account.analytic.distribution.model"].create({
-            "partner_id": self.customer.id, "company_id": self.company_a.id,
-            "analytic_distribution": {str(analytic.id): 100}})
+        analytic = self.env["account.analytic.account"].create(
+            {"name": "Myymälä", "plan_id": plan.id, "company_id": self.company_a.id}
+        )
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company_a.id,
+                "analytic_distribution": {str(analytic.id): 100},
+            }
+        )
         standard, batch, by_sql = self.both(self.vals_list())
         self.assertFalse(by_sql, "a distribution model may differ item by item: left to Odoo")
         self.assert_same(standard, batch)
 
     def test_batch_into_a_statement_equals_create(self):
-        statement = self.env["account.bank.statement"].create({
-            "name": "Ote 2", "balance_start": 10, "balance_end_real": 10 + sum(
-                vals["amount"] for vals in self.vals_list())})
+        statement = self.env["account.bank.statement"].create(
+            {
+                "name": "Ote 2",
+                "balance_start": 10,
+                "balance_end_real": 10 + sum(vals["amount"] for vals in self.vals_list()),
+            }
+        )
         standard, batch, by_sql = self.both(self.vals_list(), into=statement)
         self.assertTrue(by_sql)
         self.assertEqual({row["statement_id"] for row in batch["lines"] + batch["items"]}, {statement.id})
@@ -226,9 +274,16 @@ class TestLineCreation(BankCase):
 
     def test_a_stored_field_of_another_addon_makes_the_batch_use_create(self):
         model = self.env["ir.model"]._get("account.bank.statement.line")
-        self.env["ir.model.fields"].create({
-            "model_id": model.id, "name": "x_cost_centre", "field_description": "Cost centre",
-            "ttype": "char", "store": True, "state": "manual"})
+        self.env["ir.model.fields"].create(
+            {
+                "model_id": model.id,
+                "name": "x_cost_centre",
+                "field_description": "Cost centre",
+                "ttype": "char",
+                "store": True,
+                "state": "manual",
+            }
+        )
         self.assertIn("x_cost_centre", self.env["account.bank.statement.line"]._fields)
         self.Line = self.env["account.bank.statement.line"]
         standard, batch, by_sql = self.both(self.vals_list()[:5])

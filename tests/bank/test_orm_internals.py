@@ -12,8 +12,15 @@ from .common import BankCase
 
 class TestOrmInternals(BankCase):
     def line(self, amount=12.5, day=date(2024, 3, 4), sequence=3):
-        return self.Line.create({"journal_id": self.journal_a.id, "date": day, "amount": amount,
-                                 "payment_ref": "Maksu", "sequence": sequence})
+        return self.Line.create(
+            {
+                "journal_id": self.journal_a.id,
+                "date": day,
+                "amount": amount,
+                "payment_ref": "Maksu",
+                "sequence": sequence,
+            }
+        )
 
     def test_internal_index_is_odoos(self):
         for sequence in (0, 1, 7, 123):
@@ -30,8 +37,11 @@ class TestOrmInternals(BankCase):
 
     def test_next_sequence_format_gives_the_next_name(self):
         last = self.line().move_id
-        probe = self.env["account.move"].with_context(is_statement_line=True).new(
-            {"journal_id": self.journal_a.id, "date": date(2024, 3, 4), "move_type": "entry"})
+        probe = (
+            self.env["account.move"]
+            .with_context(is_statement_line=True)
+            .new({"journal_id": self.journal_a.id, "date": date(2024, 3, 4), "move_type": "entry"})
+        )
         format_string, values = orm.next_sequence_format(probe)
         self.assertEqual(format_string.format(**dict(values, seq=values["seq"])), last.name)
         following = self.line().move_id
@@ -79,18 +89,34 @@ class TestOrmInternals(BankCase):
         self.assertFalse(self.env.is_protected(field, statement))
 
     def test_create_rows_stores_and_computes(self):
-        move = self.env["account.move"].create({"journal_id": self.journal_a.id, "move_type": "entry",
-                                                "date": date(2024, 3, 4)})
+        move = self.env["account.move"].create(
+            {"journal_id": self.journal_a.id, "move_type": "entry", "date": date(2024, 3, 4)}
+        )
         now, uid = self.env.cr.now(), self.env.uid
         Line = self.Line.with_context(is_statement_line=True)
         given = {Line._fields["journal_id"], Line._fields["company_id"]}
-        lines = orm.create_rows(Line, [{
-            "move_id": move.id, "journal_id": self.journal_a.id, "company_id": self.company_a.id,
-            "amount": 42.0, "payment_ref": "Rivi", "sequence": 1, "create_uid": uid, "create_date": now,
-            "write_uid": uid, "write_date": now}], protected=given)
+        lines = orm.create_rows(
+            Line,
+            [
+                {
+                    "move_id": move.id,
+                    "journal_id": self.journal_a.id,
+                    "company_id": self.company_a.id,
+                    "amount": 42.0,
+                    "payment_ref": "Rivi",
+                    "sequence": 1,
+                    "create_uid": uid,
+                    "create_date": now,
+                    "write_uid": uid,
+                    "write_date": now,
+                }
+            ],
+            protected=given,
+        )
         self.env.flush_all()
-        self.env.cr.execute("SELECT amount, payment_ref, internal_index FROM account_bank_statement_line "
-                            "WHERE id = %s", lines.ids)
+        self.env.cr.execute(
+            "SELECT amount, payment_ref, internal_index FROM account_bank_statement_line WHERE id = %s", lines.ids
+        )
         amount, ref, index = self.env.cr.fetchone()
         self.assertEqual((amount, ref), (42.0, "Rivi"))
         self.assertEqual(index, orm.statement_line_index(date(2024, 3, 4), 1, lines.id), "computed together")
@@ -108,5 +134,6 @@ class TestOrmInternals(BankCase):
     def test_this_database_has_no_unknown_column(self):
         from odoo.addons.heeros_link_bank.models.account_bank_statement import OWN_MODULES
 
-        self.assertEqual(orm.unknown_columns(self.env, OWN_MODULES), {},
-                         "every column is known: the fast line creation is used")
+        self.assertEqual(
+            orm.unknown_columns(self.env, OWN_MODULES), {}, "every column is known: the fast line creation is used"
+        )

@@ -34,33 +34,60 @@ class FeedbackCase(BankCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.supplier = cls.env["res.partner"].create({
-            "name": "Toimittaja Oy", "is_company": True, "country_id": cls.env.ref("base.fi").id,
-            "city": "Helsinki", "zip": "00100", "street": "Katu 1",
-            "bank_ids": [Command.create({"acc_number": IBAN_SUPPLIER})]})
+        cls.supplier = cls.env["res.partner"].create(
+            {
+                "name": "Toimittaja Oy",
+                "is_company": True,
+                "country_id": cls.env.ref("base.fi").id,
+                "city": "Helsinki",
+                "zip": "00100",
+                "street": "Katu 1",
+                "bank_ids": [Command.create({"acc_number": IBAN_SUPPLIER})],
+            }
+        )
         # Odoo's usual flow: payments wait in the journal's outstanding payments account
-        outstanding = cls.env["account.account"].search([
-            ("company_ids", "in", cls.company_a.id), ("name", "=", "Outstanding Payments")], limit=1)
+        outstanding = cls.env["account.account"].search(
+            [("company_ids", "in", cls.company_a.id), ("name", "=", "Outstanding Payments")], limit=1
+        )
         outstanding.reconcile = True
         cls.outstanding = outstanding
         lines = cls.journal_a.outbound_payment_method_line_ids
         lines.filtered(lambda line: not line.payment_account_id).payment_account_id = outstanding
         cls.Batch = cls.env["heeros.link.payment.batch"].with_company(cls.company_a)
-        cls.responsible = cls.env["res.users"].create({
-            "name": "Kirjanpitäjä", "login": "kirjanpitaja-fb", "lang": "en_US",
-            "company_id": cls.company_a.id, "company_ids": [Command.set(cls.company_a.ids)],
-            "groups_id": [Command.link(cls.env.ref("account.group_account_user").id)]})
+        cls.responsible = cls.env["res.users"].create(
+            {
+                "name": "Kirjanpitäjä",
+                "login": "kirjanpitaja-fb",
+                "lang": "en_US",
+                "company_id": cls.company_a.id,
+                "company_ids": [Command.set(cls.company_a.ids)],
+                "groups_id": [Command.link(cls.env.ref("account.group_account_user").id)],
+            }
+        )
 
     # ------------------------------------------------------------------
     # builders
     # ------------------------------------------------------------------
     def bill(self, amount, number):
-        move = self.env["account.move"].with_company(self.company_a).create({
-            "move_type": "in_invoice", "partner_id": self.supplier.id, "ref": f"LASKU-{number}",
-            "invoice_date": date(2024, 3, 1), "invoice_date_due": date(2024, 3, 1),
-            "partner_bank_id": self.supplier.bank_ids[:1].id,
-            "invoice_line_ids": [Command.create({"name": "Tavara", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": [Command.clear()]})]})
+        move = (
+            self.env["account.move"]
+            .with_company(self.company_a)
+            .create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": self.supplier.id,
+                    "ref": f"LASKU-{number}",
+                    "invoice_date": date(2024, 3, 1),
+                    "invoice_date_due": date(2024, 3, 1),
+                    "partner_bank_id": self.supplier.bank_ids[:1].id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Tavara", "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+            )
+        )
         move.action_post()
         return move
 
@@ -73,8 +100,9 @@ class FeedbackCase(BankCase):
         bills = self.env["account.move"]
         for n in range(count):
             bills |= self.bill(amount + n, f"{message_id}-{n}")
-        batch = self.Batch.create({"journal_id": self.journal_a.id, "execution_date": date(2024, 3, 4),
-                                   "user_id": self.responsible.id})
+        batch = self.Batch.create(
+            {"journal_id": self.journal_a.id, "execution_date": date(2024, 3, 4), "user_id": self.responsible.id}
+        )
         lines = batch._heeros_link_add_moves(bills)
         batch.action_approve()
         self.pay(batch, lines)
@@ -86,8 +114,9 @@ class FeedbackCase(BankCase):
                     vals["end_to_end_id"] = e2e
                 lines[n].write(vals)
                 n += 1
-        batch.write({"state": "sent", "pain_message_id": message_id,
-                     "sent_at": fields.Datetime.now() - timedelta(hours=1)})
+        batch.write(
+            {"state": "sent", "pain_message_id": message_id, "sent_at": fields.Datetime.now() - timedelta(hours=1)}
+        )
         return batch, lines
 
     def pay(self, batch, lines):
@@ -96,9 +125,12 @@ class FeedbackCase(BankCase):
         if hasattr(batch, "_heeros_link_create_payments"):
             batch._heeros_link_create_payments()
         for line in lines.filtered(lambda line: not line.payment_id):
-            wizard = self.env["account.payment.register"].with_company(self.company_a).with_context(
-                active_model="account.move", active_ids=line.move_id.ids).create({
-                    "journal_id": self.journal_a.id, "payment_date": date(2024, 3, 4)})
+            wizard = (
+                self.env["account.payment.register"]
+                .with_company(self.company_a)
+                .with_context(active_model="account.move", active_ids=line.move_id.ids)
+                .create({"journal_id": self.journal_a.id, "payment_date": date(2024, 3, 4)})
+            )
             line.payment_id = wizard._create_payments()
         for line in lines:
             # the payment waits in the outstanding account for the bank's debit
@@ -151,18 +183,23 @@ class TestPain002(FeedbackCase):
         rejected (DT01), the rest accepted. The rejected payments are
         cancelled, their bills open again, and the responsible person has an
         activity with the reasons in words."""
-        batch, lines = self.sent_batch("MsgId_110610", [
-            ("20140102-123456-01", ["TEST PMT", None, None]),
-            ("20140102-123456-02", [None, None]),
-            ("20140102-123456-03", [None, None]),
-            ("20140102-123456-04", [None]),
-        ])
+        batch, lines = self.sent_batch(
+            "MsgId_110610",
+            [
+                ("20140102-123456-01", ["TEST PMT", None, None]),
+                ("20140102-123456-02", [None, None]),
+                ("20140102-123456-03", [None, None]),
+                ("20140102-123456-04", [None]),
+            ],
+        )
         message = self.feed(sample("corporatejs_pain002_4.xml"))
         self.assertEqual(message.state, "processed", message.error)
         self.assertEqual(batch.state, "partial")
         self.assertEqual(batch.feedback_state, "PART")
-        self.assertEqual(lines.mapped("state"), ["rejected", "accepted", "accepted", "rejected", "rejected",
-                                                 "accepted", "accepted", "accepted"])
+        self.assertEqual(
+            lines.mapped("state"),
+            ["rejected", "accepted", "accepted", "rejected", "rejected", "accepted", "accepted", "accepted"],
+        )
         self.assertEqual(lines[0].reason_code, "NARR")
         self.assertEqual(lines[0].reason_text, "Viite virheellinen")
         self.assertEqual(lines[3].reason_code, "DT01")
@@ -252,12 +289,15 @@ class TestPain002(FeedbackCase):
             self.assertIn(text, message.error)
 
     def test_repeated_feedback_changes_nothing(self):
-        batch, lines = self.sent_batch("MsgId_110610", [
-            ("20140102-123456-01", ["TEST PMT", None, None]),
-            ("20140102-123456-02", [None, None]),
-            ("20140102-123456-03", [None, None]),
-            ("20140102-123456-04", [None]),
-        ])
+        batch, lines = self.sent_batch(
+            "MsgId_110610",
+            [
+                ("20140102-123456-01", ["TEST PMT", None, None]),
+                ("20140102-123456-02", [None, None]),
+                ("20140102-123456-03", [None, None]),
+                ("20140102-123456-04", [None]),
+            ],
+        )
         data = sample("corporatejs_pain002_4.xml")
         self.feed(data, "first.xml")
         before = {
@@ -289,11 +329,17 @@ class TestPain002(FeedbackCase):
         """A report is routed to the company of the batch it names; a
         connection that does not serve that company leaves it an error."""
         batch, _lines = self.sent_batch("20140102-0000001", [("20110102-123456-01", [None])])
-        lonely = self.env["heeros.link.connection"].create({
-            "name": "Company B only", "protocol": "local", "local_root": self.tmp, "direction": "in",
-            "company_id": self.company_b.id, "company_ids": [Command.set(self.company_b.ids)]})
-        message = self.intake(("b.xml", sample("corporatejs_pain002_3.xml")), company=self.company_b,
-                              connection=lonely)
+        lonely = self.env["heeros.link.connection"].create(
+            {
+                "name": "Company B only",
+                "protocol": "local",
+                "local_root": self.tmp,
+                "direction": "in",
+                "company_id": self.company_b.id,
+                "company_ids": [Command.set(self.company_b.ids)],
+            }
+        )
+        message = self.intake(("b.xml", sample("corporatejs_pain002_3.xml")), company=self.company_b, connection=lonely)
         self.assertEqual(message.state, "error")
         self.assertIn("20140102-0000001", message.error)
         self.assertEqual(batch.state, "sent")
@@ -312,12 +358,20 @@ class TestFeedbackMonitoring(FeedbackCase):
         overdue = Batch.search([("feedback_overdue", "=", True), ("company_id", "=", self.company_a.id)])
         self.assertEqual(overdue, batch)
         self.assertEqual(self.journal_a.heeros_link_overdue_batch_count, 1)
-        accountant = self.env["res.users"].create({
-            "name": "Ei Link-käyttäjä", "login": "no-link-fb", "company_id": self.company_a.id,
-            "company_ids": [Command.set(self.company_a.ids)],
-            "groups_id": [Command.link(self.env.ref("account.group_account_user").id)]})
-        self.assertEqual(self.journal_a.with_user(accountant).heeros_link_overdue_batch_count, 0,
-                         "an accountant who sees no batches sees the dashboard without the count")
+        accountant = self.env["res.users"].create(
+            {
+                "name": "Ei Link-käyttäjä",
+                "login": "no-link-fb",
+                "company_id": self.company_a.id,
+                "company_ids": [Command.set(self.company_a.ids)],
+                "groups_id": [Command.link(self.env.ref("account.group_account_user").id)],
+            }
+        )
+        self.assertEqual(
+            self.journal_a.with_user(accountant).heeros_link_overdue_batch_count,
+            0,
+            "an accountant who sees no batches sees the dashboard without the count",
+        )
         self.company_a.heeros_link_feedback_hours = 48
         self.assertFalse(batch.feedback_overdue, "a longer waiting time")
         self.company_a.heeros_link_feedback_hours = 24
@@ -334,20 +388,27 @@ def _debit_entry(amount, archive, day, batch=None, e2e=(), texts=()):
     count)`` of a batch entry, ``e2e`` the end-to-end ids of its payments
     (``(id, amount)``), ``texts`` the entry's additional info."""
     value = Decimal(str(amount))
-    parts = [f'<Ntry><Amt Ccy="EUR">{value:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
-             f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
-             f"<AcctSvcrRef>{archive}</AcctSvcrRef>"
-             "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn>"
-             "<Prtry><Cd>710TILISIIRTO</Cd><Issr>FFFS</Issr></Prtry></BkTxCd><NtryDtls>"]
+    parts = [
+        f'<Ntry><Amt Ccy="EUR">{value:.2f}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>'
+        f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+        f"<AcctSvcrRef>{archive}</AcctSvcrRef>"
+        "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn>"
+        "<Prtry><Cd>710TILISIIRTO</Cd><Issr>FFFS</Issr></Prtry></BkTxCd><NtryDtls>"
+    ]
     if batch:
         msg_id, info_id, count = batch
-        parts.append("<Btch>" + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "")
-                     + (f"<PmtInfId>{info_id}</PmtInfId>" if info_id else "")
-                     + f"<NbOfTxs>{count}</NbOfTxs></Btch>")
+        parts.append(
+            "<Btch>"
+            + (f"<MsgId>{msg_id}</MsgId>" if msg_id else "")
+            + (f"<PmtInfId>{info_id}</PmtInfId>" if info_id else "")
+            + f"<NbOfTxs>{count}</NbOfTxs></Btch>"
+        )
     for e2e_id, tx_amount in e2e:
-        parts.append(f'<TxDtls><Refs><EndToEndId>{e2e_id}</EndToEndId></Refs>'
-                     f'<AmtDtls><TxAmt><Amt Ccy="EUR">{Decimal(str(tx_amount)):.2f}</Amt></TxAmt></AmtDtls>'
-                     "<RltdPties><Cdtr><Nm>Toimittaja Oy</Nm></Cdtr></RltdPties></TxDtls>")
+        parts.append(
+            f"<TxDtls><Refs><EndToEndId>{e2e_id}</EndToEndId></Refs>"
+            f'<AmtDtls><TxAmt><Amt Ccy="EUR">{Decimal(str(tx_amount)):.2f}</Amt></TxAmt></AmtDtls>'
+            "<RltdPties><Cdtr><Nm>Toimittaja Oy</Nm></Cdtr></RltdPties></TxDtls>"
+        )
     parts.append("</NtryDtls>")
     parts.extend(f"<AddtlNtryInf>{t}</AddtlNtryInf>" for t in texts)
     parts.append("</Ntry>")
@@ -356,28 +417,35 @@ def _debit_entry(amount, archive, day, batch=None, e2e=(), texts=()):
 
 def _notification(entries, day="2024-03-05", msg_id="NTF-FB", iban=IBAN_A):
     """A camt.054 debit notification of ``entries``."""
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>'
-            f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
-            f"<Ntfctn><Id>{msg_id}.1</Id><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
-            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
-            + "".join(entries) + "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>").encode("utf-8")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>'
+        f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
+        f"<Ntfctn><Id>{msg_id}.1</Id><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
+        f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        + "".join(entries)
+        + "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"
+    ).encode("utf-8")
 
 
 def _statement(entries, day="2024-03-05", msg_id="STMT-FB", opening=10000, iban=IBAN_A):
-    total = sum(Decimal(re.search(r'<Amt Ccy="EUR">([0-9.]+)</Amt><CdtDbtInd>DBIT', e).group(1))
-                for e in entries)
+    total = sum(Decimal(re.search(r'<Amt Ccy="EUR">([0-9.]+)</Amt><CdtDbtInd>DBIT', e).group(1)) for e in entries)
     closing = Decimal(opening) - total
-    bal = ("<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount:.2f}</Amt>"
-           "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>")
-    return ('<?xml version="1.0" encoding="UTF-8"?>'
-            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
-            f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
-            f"<Stmt><Id>{msg_id}.1</Id><LglSeqNb>1</LglSeqNb><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
-            f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
-            + bal.format(code="OPBD", amount=Decimal(opening), day=day)
-            + bal.format(code="CLBD", amount=closing, day=day)
-            + "".join(entries) + "</Stmt></BkToCstmrStmt></Document>").encode("utf-8")
+    bal = (
+        '<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{amount:.2f}</Amt>'
+        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>"
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+        f"<GrpHdr><MsgId>{msg_id}</MsgId><CreDtTm>{day}T22:00:00+02:00</CreDtTm></GrpHdr>"
+        f"<Stmt><Id>{msg_id}.1</Id><LglSeqNb>1</LglSeqNb><CreDtTm>{day}T22:00:00+02:00</CreDtTm>"
+        f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        + bal.format(code="OPBD", amount=Decimal(opening), day=day)
+        + bal.format(code="CLBD", amount=closing, day=day)
+        + "".join(entries)
+        + "</Stmt></BkToCstmrStmt></Document>"
+    ).encode("utf-8")
 
 
 class TestBatchReconciliation(FeedbackCase):
@@ -392,8 +460,9 @@ class TestBatchReconciliation(FeedbackCase):
         """One entry for the whole batch, carrying its message id."""
         batch, lines = self.sent_batch("PAY-MSG-1", [("PAY-MSG-1-1", [None, None, None])])
         total = sum(lines.mapped("amount"))
-        message = self.intake(("st1.xml", _statement([
-            _debit_entry(total, "A-1", "2024-03-05", batch=("PAY-MSG-1", None, 3))])))
+        message = self.intake(
+            ("st1.xml", _statement([_debit_entry(total, "A-1", "2024-03-05", batch=("PAY-MSG-1", None, 3))]))
+        )
         self.assertEqual(message.state, "processed", message.error)
         line = self.lines(self.journal_a)
         self.assertEqual(len(line), 1)
@@ -404,11 +473,22 @@ class TestBatchReconciliation(FeedbackCase):
         """A batch of two blocks booked as two entries, one per payment
         information id, named in the entry's text only."""
         batch, lines = self.sent_batch("PAY-MSG-2", [("PAY-MSG-2-A", [None]), ("PAY-MSG-2-B", [None, None])])
-        message = self.intake(("st2.xml", _statement([
-            _debit_entry(lines[0].amount, "A-2", "2024-03-05", texts=["Maksuerä PAY-MSG-2-A"]),
-            _debit_entry(sum((lines[1] | lines[2]).mapped("amount")), "A-3", "2024-03-05",
-                         batch=(None, "PAY-MSG-2-B", 2)),
-        ])))
+        message = self.intake(
+            (
+                "st2.xml",
+                _statement(
+                    [
+                        _debit_entry(lines[0].amount, "A-2", "2024-03-05", texts=["Maksuerä PAY-MSG-2-A"]),
+                        _debit_entry(
+                            sum((lines[1] | lines[2]).mapped("amount")),
+                            "A-3",
+                            "2024-03-05",
+                            batch=(None, "PAY-MSG-2-B", 2),
+                        ),
+                    ]
+                ),
+            )
+        )
         self.assertEqual(message.state, "processed", message.error)
         self.assertTrue(all(self.lines(self.journal_a).mapped("is_reconciled")))
         self.assert_paid(batch, lines)
@@ -418,8 +498,14 @@ class TestBatchReconciliation(FeedbackCase):
         reconciled as the entries come, the batch done with the last."""
         batch, lines = self.sent_batch("PAY-MSG-3", [("PAY-MSG-3-1", [None, None])])
         first, second = lines
-        self.intake(("st3.xml", _statement([
-            _debit_entry(first.amount, "A-4", "2024-03-05", e2e=[(first.end_to_end_id, first.amount)])])))
+        self.intake(
+            (
+                "st3.xml",
+                _statement(
+                    [_debit_entry(first.amount, "A-4", "2024-03-05", e2e=[(first.end_to_end_id, first.amount)])]
+                ),
+            )
+        )
         self.assertEqual(first.state, "done")
         self.assertTrue(first.payment_id.is_matched)
         self.assertEqual(second.state, "sent")
@@ -427,35 +513,75 @@ class TestBatchReconciliation(FeedbackCase):
         self.assertEqual(batch.state, "sent")
         statement_line = self.lines(self.journal_a)
         self.assertEqual(statement_line.partner_id, self.supplier)
-        self.intake(("st4.xml", _statement([
-            _debit_entry(second.amount, "A-5", "2024-03-06", e2e=[(second.end_to_end_id, second.amount)])],
-            day="2024-03-06", msg_id="STMT-FB2", opening=10000 - first.amount)))
+        self.intake(
+            (
+                "st4.xml",
+                _statement(
+                    [_debit_entry(second.amount, "A-5", "2024-03-06", e2e=[(second.end_to_end_id, second.amount)])],
+                    day="2024-03-06",
+                    msg_id="STMT-FB2",
+                    opening=10000 - first.amount,
+                ),
+            )
+        )
         self.assert_paid(batch, lines)
 
     def test_batch_entry_itemised_by_end_to_end_ids(self):
         """A batch entry listing its payments by end-to-end id."""
         batch, lines = self.sent_batch("PAY-MSG-4", [("PAY-MSG-4-1", [None, None])])
         total = sum(lines.mapped("amount"))
-        self.intake(("st5.xml", _statement([_debit_entry(
-            total, "A-6", "2024-03-05", batch=(None, None, 2),
-            e2e=[(line.end_to_end_id, line.amount) for line in lines])])))
+        self.intake(
+            (
+                "st5.xml",
+                _statement(
+                    [
+                        _debit_entry(
+                            total,
+                            "A-6",
+                            "2024-03-05",
+                            batch=(None, None, 2),
+                            e2e=[(line.end_to_end_id, line.amount) for line in lines],
+                        )
+                    ]
+                ),
+            )
+        )
         self.assert_paid(batch, lines)
 
     def test_debit_notification_by_end_to_end_ids(self):
         """A camt.054 debit notification itemising the batch's debit by
         end-to-end id: each payment is a line of its own, reconciled."""
         batch, lines = self.sent_batch("PAY-MSG-6", [("PAY-MSG-6-1", [None, None])])
-        message = self.intake(("ntf.xml", _notification([_debit_entry(
-            sum(lines.mapped("amount")), "A-9", "2024-03-05", batch=(None, None, 2),
-            e2e=[(line.end_to_end_id, line.amount) for line in lines])])))
+        message = self.intake(
+            (
+                "ntf.xml",
+                _notification(
+                    [
+                        _debit_entry(
+                            sum(lines.mapped("amount")),
+                            "A-9",
+                            "2024-03-05",
+                            batch=(None, None, 2),
+                            e2e=[(line.end_to_end_id, line.amount) for line in lines],
+                        )
+                    ]
+                ),
+            )
+        )
         self.assertEqual(message.state, "processed", message.error)
         self.assertEqual(len(self.lines(self.journal_a)), 2)
         self.assert_paid(batch, lines)
 
     def test_amount_that_differs_is_not_reconciled(self):
         batch, lines = self.sent_batch("PAY-MSG-5", [("PAY-MSG-5-1", [None, None])])
-        message = self.intake(("st6.xml", _statement([
-            _debit_entry(sum(lines.mapped("amount")) + 1, "A-7", "2024-03-05", batch=("PAY-MSG-5", None, 2))])))
+        message = self.intake(
+            (
+                "st6.xml",
+                _statement(
+                    [_debit_entry(sum(lines.mapped("amount")) + 1, "A-7", "2024-03-05", batch=("PAY-MSG-5", None, 2))]
+                ),
+            )
+        )
         self.assertEqual(message.state, "processed", message.error)
         self.assertFalse(self.lines(self.journal_a).is_reconciled)
         self.assertIn(batch.name, message.bank_warning or "")
@@ -467,8 +593,9 @@ class TestBatchReconciliation(FeedbackCase):
         batch, lines = self.sent_batch("MSGID000012", [("20101114-2345678901", ["EndToEndId000001", None])])
         self.feed(sample("bankingws_payment_status_report_single_rejected.xml"))
         kept = lines[1]
-        self.intake(("st7.xml", _statement([
-            _debit_entry(kept.amount, "A-8", "2024-03-05", batch=("MSGID000012", None, 1))])))
+        self.intake(
+            ("st7.xml", _statement([_debit_entry(kept.amount, "A-8", "2024-03-05", batch=("MSGID000012", None, 1))]))
+        )
         self.assertEqual(kept.state, "done")
         self.assertTrue(kept.payment_id.is_matched)
         self.assertEqual(lines[0].state, "rejected")
@@ -482,12 +609,16 @@ class TestSentBatchFollowedToTheEnd(PaymentCase):
     file sent) and the statement."""
 
     def intake(self, name, data):
-        return self.env["heeros.link.message"].with_company(self.company)._link_intake(
-            [(name, data)], connection=self.connection, company=self.company)
+        return (
+            self.env["heeros.link.message"]
+            .with_company(self.company)
+            ._link_intake([(name, data)], connection=self.connection, company=self.company)
+        )
 
     def test_rejection_acceptance_and_debit(self):
-        bills = (self.bill(self.supplier, 120.5, ref=self.fi_ref(1232))
-                 | self.bill(self.supplier_de, 80.0, ref="RF18539007547034"))
+        bills = self.bill(self.supplier, 120.5, ref=self.fi_ref(1232)) | self.bill(
+            self.supplier_de, 80.0, ref="RF18539007547034"
+        )
         batch = self.batch_of(bills)
         batch.action_approve()
         batch.action_send()
@@ -496,11 +627,13 @@ class TestSentBatchFollowedToTheEnd(PaymentCase):
         self.assertEqual(batch.state, "sent")
         fi_line = batch.line_ids.filtered(lambda line: line.partner_id == self.supplier)
         de_line = batch.line_ids - fi_line
-        ids = {"MSGID000012": batch.pain_message_id, "20101114-2345678901": fi_line.payment_info_id,
-               "EndToEndId000001": fi_line.end_to_end_id}
+        ids = {
+            "MSGID000012": batch.pain_message_id,
+            "20101114-2345678901": fi_line.payment_info_id,
+            "EndToEndId000001": fi_line.end_to_end_id,
+        }
         # the bank rejects the Finnish payment (AC01) and says nothing of the other yet
-        report = self.intake("rjct.xml", rewrite(sample("bankingws_payment_status_report_single_rejected.xml"),
-                                                 **ids))
+        report = self.intake("rjct.xml", rewrite(sample("bankingws_payment_status_report_single_rejected.xml"), **ids))
         self.assertEqual(report.state, "processed", report.error)
         self.assertEqual((fi_line.state, fi_line.reason_code), ("rejected", "AC01"))
         self.assertEqual(de_line.state, "sent")
@@ -514,15 +647,22 @@ class TestSentBatchFollowedToTheEnd(PaymentCase):
         self.assertEqual(activity.user_id, batch.user_id)
         self.assertIn("Account number is incorrect", activity.note)
         # then accepts the rest
-        accepted = rewrite(sample("corporatejs_pain002_3.xml"), **{
-            "20140102-0000001": batch.pain_message_id, "20110102-123456-01": de_line.payment_info_id})
+        accepted = rewrite(
+            sample("corporatejs_pain002_3.xml"),
+            **{"20140102-0000001": batch.pain_message_id, "20110102-123456-01": de_line.payment_info_id},
+        )
         self.assertEqual(self.intake("accp.xml", accepted).state, "processed")
         self.assertEqual((fi_line.state, de_line.state), ("rejected", "accepted"))
         self.assertEqual(batch.state, "partial")
         # the statement books the batch's debit: the accepted payment only
-        statement = self.intake("stmt.xml", _statement(
-            [_debit_entry(de_line.amount, "E2E-1", "2026-12-07", batch=(batch.pain_message_id, None, 1))],
-            day="2026-12-07", iban=IBAN_COMPANY))
+        statement = self.intake(
+            "stmt.xml",
+            _statement(
+                [_debit_entry(de_line.amount, "E2E-1", "2026-12-07", batch=(batch.pain_message_id, None, 1))],
+                day="2026-12-07",
+                iban=IBAN_COMPANY,
+            ),
+        )
         self.assertEqual(statement.state, "processed", statement.error)
         self.assertEqual(de_line.state, "done")
         self.assertTrue(de_line.payment_id.is_matched)
@@ -536,25 +676,50 @@ class TestSentBatchFollowedToTheEnd(PaymentCase):
     def test_rejected_salary_names_no_payee(self):
         """A salary batch's rejection: the activity and the chatter name no
         payee, and the report is hidden like the batch."""
-        batch = self.Batch.create({"journal_id": self.journal.id, "kind": "salary", "user_id": self.payroll.id,
-                                   "execution_date": date(2026, 12, 7)})
-        line = self.env["heeros.link.payment.line"].create({
-            "batch_id": batch.id, "creditor_name": "Matti Meikäläinen", "iban": "FI2112345600000785",
-            "amount": 2500, "currency_id": self.eur.id, "message": "Palkka 12/2026"})
+        batch = self.Batch.create(
+            {
+                "journal_id": self.journal.id,
+                "kind": "salary",
+                "user_id": self.payroll.id,
+                "execution_date": date(2026, 12, 7),
+            }
+        )
+        line = self.env["heeros.link.payment.line"].create(
+            {
+                "batch_id": batch.id,
+                "creditor_name": "Matti Meikäläinen",
+                "iban": "FI2112345600000785",
+                "amount": 2500,
+                "currency_id": self.eur.id,
+                "message": "Palkka 12/2026",
+            }
+        )
         self.assertTrue(batch.confidential)
         line.write({"state": "sent", "payment_info_id": f"{batch.id}-SAL-1"})
         batch.write({"state": "sent", "pain_message_id": f"SAL-{batch.id}", "sent_at": fields.Datetime.now()})
-        report = self.intake("sal.xml", rewrite(sample("corporatejs_pain002_6.xml"), **{
-            "1547478597597-G-1-P-1": line.end_to_end_id, "1547478597597-G-1": line.payment_info_id,
-            "1547478597597": batch.pain_message_id}))
+        report = self.intake(
+            "sal.xml",
+            rewrite(
+                sample("corporatejs_pain002_6.xml"),
+                **{
+                    "1547478597597-G-1-P-1": line.end_to_end_id,
+                    "1547478597597-G-1": line.payment_info_id,
+                    "1547478597597": batch.pain_message_id,
+                },
+            ),
+        )
         self.assertEqual(report.state, "processed", report.error)
         self.assertTrue(report.heeros_link_confidential)
         self.assertEqual((line.state, batch.state), ("rejected", "rejected"))
         activity = self.env["mail.activity"].search([("res_model", "=", batch._name), ("res_id", "=", batch.id)])
         self.assertEqual(activity.user_id, self.payroll)
         self.assertIn(line.end_to_end_id, activity.note)
-        texts = [activity.note, *batch.message_ids.mapped("body"), *report.message_ids.mapped("body"),
-                 report.bank_warning or ""]
+        texts = [
+            activity.note,
+            *batch.message_ids.mapped("body"),
+            *report.message_ids.mapped("body"),
+            report.bank_warning or "",
+        ]
         self.assertFalse([t for t in texts if "Matti" in (t or "") or "Meik" in (t or "")])
         # an ordinary Link user sees neither the batch nor the report
         self.assertFalse(self.env["heeros.link.message"].with_user(self.user).search([("id", "=", report.id)]))

@@ -28,25 +28,38 @@ class LinkCase(TransactionCase):
         cls.env["ir.config_parameter"].sudo().set_param("heeros_link.job_workers", "off")
         cls.tmp = link_folder(cls.env, "heeros-link-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.connection = cls.env["heeros.link.connection"].create({
-            "name": "Bureau folder",
-            "protocol": "local",
-            "local_root": cls.tmp,
-            "company_id": cls.bureau.id,
-            "company_ids": [(6, 0, (cls.bureau | cls.client_a | cls.client_b).ids)],
-            "max_attempts": 3,
-            "retry_delay": 5,
-        })
+        cls.connection = cls.env["heeros.link.connection"].create(
+            {
+                "name": "Bureau folder",
+                "protocol": "local",
+                "local_root": cls.tmp,
+                "company_id": cls.bureau.id,
+                "company_ids": [(6, 0, (cls.bureau | cls.client_a | cls.client_b).ids)],
+                "max_attempts": 3,
+                "retry_delay": 5,
+            }
+        )
         cls.user_bureau = new_test_user(
-            cls.env, "bureau-op", groups="heeros_link_base.group_link_manager",
+            cls.env,
+            "bureau-op",
+            groups="heeros_link_base.group_link_manager",
             company_id=cls.bureau.id,
-            company_ids=[(6, 0, (cls.bureau | cls.client_a | cls.client_b).ids)])
+            company_ids=[(6, 0, (cls.bureau | cls.client_a | cls.client_b).ids)],
+        )
         cls.user_a = new_test_user(
-            cls.env, "client-a", groups="heeros_link_base.group_link_manager",
-            company_id=cls.client_a.id, company_ids=[(6, 0, cls.client_a.ids)])
+            cls.env,
+            "client-a",
+            groups="heeros_link_base.group_link_manager",
+            company_id=cls.client_a.id,
+            company_ids=[(6, 0, cls.client_a.ids)],
+        )
         cls.user_b = new_test_user(
-            cls.env, "client-b", groups="heeros_link_base.group_link_user",
-            company_id=cls.client_b.id, company_ids=[(6, 0, cls.client_b.ids)])
+            cls.env,
+            "client-b",
+            groups="heeros_link_base.group_link_user",
+            company_id=cls.client_b.id,
+            company_ids=[(6, 0, cls.client_b.ids)],
+        )
 
     @contextmanager
     def registered_type(self, handler, code="test.note", detect=note_detector):
@@ -56,13 +69,15 @@ class LinkCase(TransactionCase):
 
         def document_types(model):
             types = original(model)
-            types[code] = DocumentType(code=code, label="Test note", detect=detect,
-                                       handler=("heeros.link.message", "_test_handle"))
+            types[code] = DocumentType(
+                code=code, label="Test note", detect=detect, handler=("heeros.link.message", "_test_handle")
+            )
             return types
 
-        with patch.object(MessageClass, "_link_document_types", document_types), \
-                patch.object(MessageClass, "_test_handle", lambda model, message: handler(message),
-                             create=True):
+        with (
+            patch.object(MessageClass, "_link_document_types", document_types),
+            patch.object(MessageClass, "_test_handle", lambda model, message: handler(message), create=True),
+        ):
             yield
 
     def intake(self, *files, **kwargs):

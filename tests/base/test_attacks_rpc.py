@@ -40,28 +40,52 @@ class AttackCase(HttpCase):
         cls.own = Company.create({"name": "Oma Yritys Oy"})
         cls.foreign = Company.create({"name": "Vieras Yritys Oy"})
         cls.user = new_test_user(
-            env, "attack-user", password="attack-user-pw",
+            env,
+            "attack-user",
+            password="attack-user-pw",
             groups="heeros_link_base.group_link_user,account.group_account_invoice",
-            company_id=cls.own.id, company_ids=[(6, 0, cls.own.ids)])
+            company_id=cls.own.id,
+            company_ids=[(6, 0, cls.own.ids)],
+        )
         cls.manager = new_test_user(
-            env, "attack-manager", password="attack-manager-pw",
+            env,
+            "attack-manager",
+            password="attack-manager-pw",
             groups="heeros_link_base.group_link_manager,account.group_account_manager",
-            company_id=cls.own.id, company_ids=[(6, 0, cls.own.ids)])
+            company_id=cls.own.id,
+            company_ids=[(6, 0, cls.own.ids)],
+        )
         Connection = env["heeros.link.connection"]
-        cls.own_connection = Connection.create({
-            "name": "Own SFTP", "protocol": "sftp", "host": "127.0.0.1", "port": 1,
-            "company_id": cls.own.id, "company_ids": [(6, 0, cls.own.ids)], "password": SECRET_PASSWORD})
-        cls.foreign_connection = Connection.create({
-            "name": "Foreign SFTP", "protocol": "sftp", "host": "127.0.0.1", "port": 1,
-            "company_id": cls.foreign.id, "company_ids": [(6, 0, cls.foreign.ids)],
-            "password": SECRET_PASSWORD})
+        cls.own_connection = Connection.create(
+            {
+                "name": "Own SFTP",
+                "protocol": "sftp",
+                "host": "127.0.0.1",
+                "port": 1,
+                "company_id": cls.own.id,
+                "company_ids": [(6, 0, cls.own.ids)],
+                "password": SECRET_PASSWORD,
+            }
+        )
+        cls.foreign_connection = Connection.create(
+            {
+                "name": "Foreign SFTP",
+                "protocol": "sftp",
+                "host": "127.0.0.1",
+                "port": 1,
+                "company_id": cls.foreign.id,
+                "company_ids": [(6, 0, cls.foreign.ids)],
+                "password": SECRET_PASSWORD,
+            }
+        )
         Message = env["heeros.link.message"]
-        cls.own_message = Message._link_intake([("own.txt", b"NOTE own file")], company=cls.own,
-                                               process=False)
-        cls.foreign_message = Message._link_intake([("payroll.txt", SECRET_PAYLOAD)], company=cls.foreign,
-                                                   process=False)
-        cls.foreign_outbound = Message._link_queue("test.out", "batch.xml", b"<pain>foreign</pain>",
-                                                   cls.foreign, connection=cls.foreign_connection)
+        cls.own_message = Message._link_intake([("own.txt", b"NOTE own file")], company=cls.own, process=False)
+        cls.foreign_message = Message._link_intake(
+            [("payroll.txt", SECRET_PAYLOAD)], company=cls.foreign, process=False
+        )
+        cls.foreign_outbound = Message._link_queue(
+            "test.out", "batch.xml", b"<pain>foreign</pain>", cls.foreign, connection=cls.foreign_connection
+        )
         cls.env.flush_all()
 
     # ------------------------------------------------------------------
@@ -72,11 +96,16 @@ class AttackCase(HttpCase):
         the server's error object (name and message) or None."""
         kwargs = dict(kwargs or {})
         kwargs["context"] = context if context is not None else {}
-        payload = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
-            "model": model, "method": method, "args": args, "kwargs": kwargs}}).encode()
+        payload = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs},
+            }
+        ).encode()
         route = "/web/dataset/call_button" if button else "/web/dataset/call_kw"
-        response = self.url_open(route, data=payload, headers={"Content-Type": "application/json"},
-                                 timeout=60)
+        response = self.url_open(route, data=payload, headers={"Content-Type": "application/json"}, timeout=60)
         response.raise_for_status()
         body = response.json()
         self.env.invalidate_all()
@@ -94,20 +123,22 @@ class AttackCase(HttpCase):
         """Every context key the suite reads, set to what an attacker would
         want, plus Odoo's keys that change defaults and filters."""
         context = dict.fromkeys(context_keys_read_by_the_suite(), True)
-        context.update({
-            # Odoo refuses a language that is not installed before any of our
-            # code runs: the attacker's language is one that exists
-            "lang": "en_US",
-            "allowed_company_ids": user.company_ids.ids,
-            "active_test": False,
-            "tracking_disable": True,
-            "install_mode": True,
-            "default_state": "sent",
-            "default_direction": "out",
-            "default_company_id": self.foreign.id,
-            "default_attachment_id": self.foreign_message.attachment_id.id,
-            "default_connection_id": self.foreign_connection.id,
-        })
+        context.update(
+            {
+                # Odoo refuses a language that is not installed before any of our
+                # code runs: the attacker's language is one that exists
+                "lang": "en_US",
+                "allowed_company_ids": user.company_ids.ids,
+                "active_test": False,
+                "tracking_disable": True,
+                "install_mode": True,
+                "default_state": "sent",
+                "default_direction": "out",
+                "default_company_id": self.foreign.id,
+                "default_attachment_id": self.foreign_message.attachment_id.id,
+                "default_connection_id": self.foreign_connection.id,
+            }
+        )
         return context
 
     def snapshot(self):
@@ -127,8 +158,11 @@ class AttackCase(HttpCase):
                              file_name, remote_name, parent_id, duplicate_of_id
                         FROM heeros_link_message ORDER BY id""")
         messages = cr.fetchall()
-        cr.execute("""SELECT id, state, error, attempts FROM heeros_link_message
-                       WHERE company_id != %s ORDER BY id""", [self.own.id])
+        cr.execute(
+            """SELECT id, state, error, attempts FROM heeros_link_message
+                       WHERE company_id != %s ORDER BY id""",
+            [self.own.id],
+        )
         foreign_states = cr.fetchall()
         cr.execute("""SELECT id, company_id, protocol, host, port, username, host_key, password, private_key,
                              passphrase, local_root, inbox_folder, outbox_folder, archive_folder
@@ -136,15 +170,22 @@ class AttackCase(HttpCase):
         connections = cr.fetchall()
         cr.execute("SELECT count(*) FROM heeros_link_message_link")
         links = cr.fetchall()
-        return {"archive": archive, "files": files, "messages": messages, "foreign states": foreign_states,
-                "connections": connections, "links": links}
+        return {
+            "archive": archive,
+            "files": files,
+            "messages": messages,
+            "foreign states": foreign_states,
+            "connections": connections,
+            "links": links,
+        }
 
     def assert_intact(self, before, what):
         after = self.snapshot()
         for key, rows in before.items():
             self.assertEqual(after[key], rows, f"{what}: {key} changed")
-        self.assertFalse(self.env["heeros.link.archive.entry"].sudo().search([])._verify(),
-                         f"{what}: the archive no longer verifies")
+        self.assertFalse(
+            self.env["heeros.link.archive.entry"].sudo().search([])._verify(), f"{what}: the archive no longer verifies"
+        )
 
 
 class TestArchiveForgery(AttackCase):
@@ -163,9 +204,19 @@ class TestArchiveForgery(AttackCase):
             ("heeros.link.archive.entry", "write", [entry.ids, {"verification": "ok"}]),
             ("heeros.link.archive.entry", "write", [entry.ids, {"attachment_id": False}]),
             ("heeros.link.archive.entry", "unlink", [entry.ids]),
-            ("heeros.link.archive.entry", "create", [{
-                "message_id": self.own_message.id, "company_id": self.own.id, "sha256": forged_hash,
-                "chain_hash": "0" * 64, "retain_until": "2099-12-31"}]),
+            (
+                "heeros.link.archive.entry",
+                "create",
+                [
+                    {
+                        "message_id": self.own_message.id,
+                        "company_id": self.own.id,
+                        "sha256": forged_hash,
+                        "chain_hash": "0" * 64,
+                        "retain_until": "2099-12-31",
+                    }
+                ],
+            ),
             ("ir.attachment", "write", [attachment.ids, {"raw": forged.decode()}]),
             ("ir.attachment", "write", [attachment.ids, {"datas": "Tk9URSBmb3JnZWQ="}]),
             ("ir.attachment", "write", [attachment.ids, {"res_model": "res.partner"}]),
@@ -182,8 +233,7 @@ class TestArchiveForgery(AttackCase):
     def test_purge_and_verification_still_work_for_the_link_itself(self):
         entry = self.own_message.archive_entry_id
         self.assertFalse(entry._verify())
-        self.env.cr.execute("UPDATE heeros_link_archive_entry SET retain_until = '2000-12-31' WHERE id = %s",
-                            entry.ids)
+        self.env.cr.execute("UPDATE heeros_link_archive_entry SET retain_until = '2000-12-31' WHERE id = %s", entry.ids)
         self.env.invalidate_all()
         purged = self.env["heeros.link.archive.entry"]._cron_purge()
         self.assertEqual(purged, entry)
@@ -197,12 +247,12 @@ class TestMessageTampering(AttackCase):
         before = self.snapshot()
         own_attachment = self.own_message.attachment_id
         foreign_attachment = self.foreign_message.attachment_id
-        error = self.assert_refused("heeros.link.message", "write",
-                                    [self.own_message.ids, {"attachment_id": foreign_attachment.id}])
+        error = self.assert_refused(
+            "heeros.link.message", "write", [self.own_message.ids, {"attachment_id": foreign_attachment.id}]
+        )
         self.assertIn("AccessError", error["name"])
         # reprocessing his own message shows nothing of the other company's file
-        result, error = self.rpc("heeros.link.message", "action_reprocess", [self.own_message.ids],
-                                 button=True)
+        result, error = self.rpc("heeros.link.message", "action_reprocess", [self.own_message.ids], button=True)
         message = self.own_message.sudo()
         self.assertEqual(message.attachment_id, own_attachment)
         self.assertNotIn("PAYROLL", message.error or "")
@@ -212,50 +262,91 @@ class TestMessageTampering(AttackCase):
     def test_user_cannot_drive_the_state_machine_by_hand(self):
         self.authenticate("attack-user", "attack-user-pw")
         before = self.snapshot()
-        for vals in ({"state": "processed"}, {"state": "sent"}, {"sha256": "0" * 64}, {"error": False},
-                     {"company_id": self.foreign.id}, {"direction": "out"}, {"remote_name": "../../x"},
-                     {"parent_id": self.foreign_message.id}, {"duplicate_of_id": self.foreign_message.id},
-                     {"connection_id": self.foreign_connection.id}, {"attempts": 0},
-                     {"link_ids": [(0, 0, {"res_model": "res.partner", "res_id": 1})]}):
+        for vals in (
+            {"state": "processed"},
+            {"state": "sent"},
+            {"sha256": "0" * 64},
+            {"error": False},
+            {"company_id": self.foreign.id},
+            {"direction": "out"},
+            {"remote_name": "../../x"},
+            {"parent_id": self.foreign_message.id},
+            {"duplicate_of_id": self.foreign_message.id},
+            {"connection_id": self.foreign_connection.id},
+            {"attempts": 0},
+            {"link_ids": [(0, 0, {"res_model": "res.partner", "res_id": 1})]},
+        ):
             with self.subTest(vals=vals):
-                self.assert_refused("heeros.link.message", "write", [self.own_message.ids, vals],
-                                    context=self.hostile_context(self.user))
+                self.assert_refused(
+                    "heeros.link.message",
+                    "write",
+                    [self.own_message.ids, vals],
+                    context=self.hostile_context(self.user),
+                )
         self.assertEqual(self.own_message.sudo().state, "received")
         self.assert_intact(before, "message write")
 
     def test_user_cannot_create_a_message_from_his_own_bytes(self):
         self.authenticate("attack-user", "attack-user-pw")
-        attachment_id, error = self.rpc("ir.attachment", "create", [{
-            "name": "evil.xml", "raw": "<pain>mine</pain>", "res_model": "heeros.link.upload"}])
+        attachment_id, error = self.rpc(
+            "ir.attachment",
+            "create",
+            [{"name": "evil.xml", "raw": "<pain>mine</pain>", "res_model": "heeros.link.upload"}],
+        )
         self.assertIsNone(error, error)
         before = self.snapshot()
         for context in ({}, self.hostile_context(self.user)):
             with self.subTest(context=bool(context)):
-                error = self.assert_refused("heeros.link.message", "create", [{
-                    "direction": "out", "company_id": self.own.id, "connection_id": self.own_connection.id,
-                    "state": "queued", "file_name": "evil.xml", "remote_name": "evil.xml",
-                    "attachment_id": attachment_id}], context=context)
+                error = self.assert_refused(
+                    "heeros.link.message",
+                    "create",
+                    [
+                        {
+                            "direction": "out",
+                            "company_id": self.own.id,
+                            "connection_id": self.own_connection.id,
+                            "state": "queued",
+                            "file_name": "evil.xml",
+                            "remote_name": "evil.xml",
+                            "attachment_id": attachment_id,
+                        }
+                    ],
+                    context=context,
+                )
                 self.assertIn("AccessError", error["name"])
         self.assert_intact(before, "message create")
         self.assertFalse(self.env["heeros.link.message"].sudo().search([("file_name", "=", "evil.xml")]))
 
     def test_upload_dialog_imports_only_files_uploaded_into_it(self):
         # a file of another company, attached to one of its records
-        note = self.env["ir.attachment"].create({
-            "name": "palkat.txt", "raw": SECRET_PAYLOAD, "res_model": "res.partner",
-            "res_id": self.foreign.partner_id.id, "company_id": self.foreign.id})
+        note = self.env["ir.attachment"].create(
+            {
+                "name": "palkat.txt",
+                "raw": SECRET_PAYLOAD,
+                "res_model": "res.partner",
+                "res_id": self.foreign.partner_id.id,
+                "company_id": self.foreign.id,
+            }
+        )
         self.authenticate("attack-user", "attack-user-pw")
         for attachment in (note, self.own_message.attachment_id):
             with self.subTest(attachment=attachment.name):
-                wizard_id, error = self.rpc("heeros.link.upload", "create", [{
-                    "company_id": self.own.id, "attachment_ids": [(6, 0, attachment.ids)]}])
+                wizard_id, error = self.rpc(
+                    "heeros.link.upload",
+                    "create",
+                    [{"company_id": self.own.id, "attachment_ids": [(6, 0, attachment.ids)]}],
+                )
                 if error is None:
-                    result, error = self.rpc("heeros.link.upload", "action_import", [[wizard_id]],
-                                             button=True)
+                    result, error = self.rpc("heeros.link.upload", "action_import", [[wizard_id]], button=True)
                     self.assertIsNotNone(error, f"imported {attachment.name}: {result!r}")
                 self.assertTrue(attachment.sudo().exists(), "another record's file was removed")
-                self.assertFalse(self.env["heeros.link.message"].sudo().search(
-                    [("company_id", "=", self.own.id), ("sha256", "=", hashlib.sha256(SECRET_PAYLOAD).hexdigest())]))
+                self.assertFalse(
+                    self.env["heeros.link.message"]
+                    .sudo()
+                    .search(
+                        [("company_id", "=", self.own.id), ("sha256", "=", hashlib.sha256(SECRET_PAYLOAD).hexdigest())]
+                    )
+                )
                 self.assertNotIn("PAYROLL", json.dumps(error))
 
     def test_user_sees_nothing_of_another_company(self):
@@ -273,9 +364,12 @@ class TestMessageTampering(AttackCase):
                 result, error = self.rpc(model, method, args, context=self.hostile_context(self.user))
                 self.assertIsNotNone(error, f"{model}.{method} answered {result!r}")
                 self.assertNotIn("PAYROLL", json.dumps([result, error]))
-        found, error = self.rpc("heeros.link.message", "search_read",
-                                [[("id", "=", self.foreign_message.id)], ["file_name"]],
-                                context=self.hostile_context(self.user))
+        found, error = self.rpc(
+            "heeros.link.message",
+            "search_read",
+            [[("id", "=", self.foreign_message.id)], ["file_name"]],
+            context=self.hostile_context(self.user),
+        )
         self.assertEqual(found, [], error)
 
 
@@ -303,8 +397,9 @@ class TestEveryPublicMethod(AttackCase):
         Model = self.env[model_name].sudo().with_context(active_test=False)
         if "company_id" not in Model._fields or not Model._fields["company_id"].store:
             return [Model.search([], limit=1, order="id")]
-        return [Model.search([("company_id", "=", company.id)], limit=1, order="id")
-                for company in (self.foreign, self.own)]
+        return [
+            Model.search([("company_id", "=", company.id)], limit=1, order="id") for company in (self.foreign, self.own)
+        ]
 
     def sweep(self, login, password, user):
         methods = self.suite_methods()
@@ -317,8 +412,7 @@ class TestEveryPublicMethod(AttackCase):
             for record in self.targets(model_name):
                 for name in sorted(names):
                     for button in (False, True):
-                        result, error = self.rpc(model_name, name, [record.ids], context=context,
-                                                 button=button)
+                        result, error = self.rpc(model_name, name, [record.ids], context=context, button=button)
                         calls += 1
                         answer = json.dumps([result, error], default=str)
                         self.assertNotIn("PAYROLL", answer, f"{model_name}.{name} leaked a file")

@@ -24,9 +24,22 @@ from .. import sshd
 from .common import LinkCase
 
 HOSTILE_NAMES = [
-    "../../x", "/etc/passwd", "..\\..\\boot.ini", "a\x00b.xml", "line\nbreak.xml", "tab\there.xml",
-    "x" * 300 + ".xml", "ä" * 200 + ".xml", "...", "..", ".", "", " ", ".hidden.xml",
-    "4/00000010-../../../../tmp/evil.xml", "C:\\Windows\\win.ini",
+    "../../x",
+    "/etc/passwd",
+    "..\\..\\boot.ini",
+    "a\x00b.xml",
+    "line\nbreak.xml",
+    "tab\there.xml",
+    "x" * 300 + ".xml",
+    "ä" * 200 + ".xml",
+    "...",
+    "..",
+    ".",
+    "",
+    " ",
+    ".hidden.xml",
+    "4/00000010-../../../../tmp/evil.xml",
+    "C:\\Windows\\win.ini",
 ]
 
 
@@ -66,8 +79,13 @@ class TestSafeNames(unittest.TestCase):
     def test_folder_settings_must_be_relative_and_never_climb(self):
         self.assertEqual(relative_folder("in/2024/", "inbox folder"), "in/2024")
         self.assertEqual(relative_folder("", "inbox folder"), "")
-        for value, said in (("/etc", "absolute path"), ("../../x", "climbs"), ("in/../../x", "climbs"),
-                            ("in\x00", "control characters"), ("C:\\temp", "absolute path")):
+        for value, said in (
+            ("/etc", "absolute path"),
+            ("../../x", "climbs"),
+            ("in/../../x", "climbs"),
+            ("in\x00", "control characters"),
+            ("C:\\temp", "absolute path"),
+        ):
             with self.subTest(value=value), self.assertRaises(ChannelConfigError) as caught:
                 relative_folder(value, "outbox folder")
             self.assertIn(said, str(caught.exception))
@@ -112,14 +130,18 @@ class TestLocalChannelPaths(unittest.TestCase):
 
     def test_symlinked_parent_is_refused_before_creating_anything(self):
         (self.root / "sub").symlink_to(self.outside, target_is_directory=True)
-        self.assert_refused(self.config(archive="sub/archive", outbox="sub/new"),
-                            lambda c: c.upload("a.xml", b"x"), "outside the allowed folder")
+        self.assert_refused(
+            self.config(archive="sub/archive", outbox="sub/new"),
+            lambda c: c.upload("a.xml", b"x"),
+            "outside the allowed folder",
+        )
         self.assertEqual(sorted(os.listdir(self.outside)), ["secret.txt"], "no folder created outside")
 
     def test_connection_folder_outside_the_root_or_symlinked_out_is_refused(self):
         self.assert_refused(self.config(root=str(self.outside)), lambda c: c.list(), "outside the allowed folder")
-        self.assert_refused(self.config(root="../" + self.outside.name), lambda c: c.list(),
-                            "outside the allowed folder")
+        self.assert_refused(
+            self.config(root="../" + self.outside.name), lambda c: c.list(), "outside the allowed folder"
+        )
         (self.limit / "escape").symlink_to(self.outside, target_is_directory=True)
         self.assert_refused(self.config(root="escape"), lambda c: c.list(), "outside the allowed folder")
 
@@ -183,10 +205,18 @@ class TestSftpChannelNames(LinkCase):
 
     def sftp_config(self, **kwargs):
         root = self.server.root
-        values = dict(protocol="sftp", host="127.0.0.1", port=self.server.port, username=self.server.user,
-                      private_key=self.server.client_private, host_key=self.server.host_public,
-                      inbox=str(root / "in" / "deep"), outbox=str(root / "out" / "deep"),
-                      archive=str(root / "done"), timeout=10)
+        values = dict(
+            protocol="sftp",
+            host="127.0.0.1",
+            port=self.server.port,
+            username=self.server.user,
+            private_key=self.server.client_private,
+            host_key=self.server.host_public,
+            inbox=str(root / "in" / "deep"),
+            outbox=str(root / "out" / "deep"),
+            archive=str(root / "done"),
+            timeout=10,
+        )
         values.update(kwargs)
         return ChannelConfig(**values)
 

@@ -82,10 +82,18 @@ class TestSftpChannel(LinkCase):
 
     def sftp_config(self, **kwargs):
         root = self.server.root
-        values = dict(protocol="sftp", host="127.0.0.1", port=self.server.port, username=self.server.user,
-                      private_key=self.server.client_private, host_key=self.server.host_public,
-                      inbox=str(root / "in"), outbox=str(root / "out"), archive=str(root / "done"),
-                      timeout=10)
+        values = dict(
+            protocol="sftp",
+            host="127.0.0.1",
+            port=self.server.port,
+            username=self.server.user,
+            private_key=self.server.client_private,
+            host_key=self.server.host_public,
+            inbox=str(root / "in"),
+            outbox=str(root / "out"),
+            archive=str(root / "done"),
+            timeout=10,
+        )
         values.update(kwargs)
         return ChannelConfig(**values)
 
@@ -135,13 +143,21 @@ class TestSftpChannel(LinkCase):
         inbox.mkdir(exist_ok=True)
         (inbox / "one.txt").write_bytes(b"NOTE one")
         (inbox / "two.txt").write_bytes(b"NOTE two")
-        connection = self.env["heeros.link.connection"].create({
-            "name": "SFTP test", "protocol": "sftp", "host": "127.0.0.1", "port": self.server.port,
-            "username": self.server.user, "private_key": self.server.client_private,
-            "host_key": self.server.host_public, "inbox_folder": str(inbox),
-            "archive_folder": str(self.server.root / "done2"), "company_id": self.bureau.id,
-            "company_ids": [(6, 0, self.bureau.ids)],
-        })
+        connection = self.env["heeros.link.connection"].create(
+            {
+                "name": "SFTP test",
+                "protocol": "sftp",
+                "host": "127.0.0.1",
+                "port": self.server.port,
+                "username": self.server.user,
+                "private_key": self.server.client_private,
+                "host_key": self.server.host_public,
+                "inbox_folder": str(inbox),
+                "archive_folder": str(self.server.root / "done2"),
+                "company_id": self.bureau.id,
+                "company_ids": [(6, 0, self.bureau.ids)],
+            }
+        )
         with self.registered_type(lambda m: None):
             messages = connection._link_fetch()
             messages._link_process()
@@ -154,12 +170,19 @@ class TestSftpChannel(LinkCase):
 
     def test_connection_with_wrong_host_key_records_the_failure(self):
         _, other_public = sshd.keygen(Path(self.server.dir) / "impostor2")
-        connection = self.env["heeros.link.connection"].create({
-            "name": "SFTP impostor", "protocol": "sftp", "host": "127.0.0.1", "port": self.server.port,
-            "username": self.server.user, "private_key": self.server.client_private,
-            "host_key": other_public, "company_id": self.bureau.id,
-            "company_ids": [(6, 0, self.bureau.ids)],
-        })
+        connection = self.env["heeros.link.connection"].create(
+            {
+                "name": "SFTP impostor",
+                "protocol": "sftp",
+                "host": "127.0.0.1",
+                "port": self.server.port,
+                "username": self.server.user,
+                "private_key": self.server.client_private,
+                "host_key": other_public,
+                "company_id": self.bureau.id,
+                "company_ids": [(6, 0, self.bureau.ids)],
+            }
+        )
         self.assertFalse(connection._link_fetch())
         self.assertEqual(connection.health, "error")
         self.assertIn("does not match the pinned key", connection.last_error)

@@ -25,8 +25,17 @@ def odoo_bin():
 
 def run_link(*args):
     addons = config["addons_path"] if isinstance(config["addons_path"], str) else ",".join(config["addons_path"])
-    cmd = [sys.executable, odoo_bin(), f"--addons-path={addons}", "link", *args,
-           "-c", config.rcfile, "-d", config["db_name"]]
+    cmd = [
+        sys.executable,
+        odoo_bin(),
+        f"--addons-path={addons}",
+        "link",
+        *args,
+        "-c",
+        config.rcfile,
+        "-d",
+        config["db_name"],
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
@@ -45,8 +54,9 @@ class TestCli(unittest.TestCase):
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         self.assertEqual([line["file"] for line in lines], [str(unknown), str(empty), str(missing)])
         for line in lines:
-            self.assertEqual(set(line) >= {"file", "message_id", "type", "company_id", "state", "error",
-                                           "records"}, True)
+            self.assertEqual(
+                set(line) >= {"file", "message_id", "type", "company_id", "state", "error", "records"}, True
+            )
             self.assertEqual(line["state"], "error")
         self.assertIn("unrecognised document", lines[0]["error"])
         self.assertEqual(lines[0]["type"], "unknown")
@@ -58,8 +68,7 @@ class TestCli(unittest.TestCase):
         status = run_link("status")
         self.assertEqual(status.returncode, 0, status.stderr[-2000:])
         rows = json.loads(status.stdout)
-        self.assertTrue(any(r["type"] == "unknown" and r["state"] == "error" and r["count"] >= 2
-                            for r in rows))
+        self.assertTrue(any(r["type"] == "unknown" and r["state"] == "error" and r["count"] >= 2 for r in rows))
 
     def test_unknown_company_is_refused(self):
         tmp = Path(tempfile.mkdtemp(prefix="heeros-link-cli-"))
@@ -93,11 +102,24 @@ class TestCliOptions(unittest.TestCase):
 
     def test_odoo_options_anywhere_and_values_not_taken_for_files(self):
         path = self._file("options first")
-        addons = config["addons_path"] if isinstance(config["addons_path"], str) else ",".join(
-            config["addons_path"])
-        cmd = [sys.executable, odoo_bin(), f"--addons-path={addons}", "link", "import",
-               "-c", config.rcfile, "--db_host", str(config["db_host"] or ""),
-               "-d", config["db_name"], "--no-process", "--log-level", "error", str(path)]
+        addons = config["addons_path"] if isinstance(config["addons_path"], str) else ",".join(config["addons_path"])
+        cmd = [
+            sys.executable,
+            odoo_bin(),
+            f"--addons-path={addons}",
+            "link",
+            "import",
+            "-c",
+            config.rcfile,
+            "--db_host",
+            str(config["db_host"] or ""),
+            "-d",
+            config["db_name"],
+            "--no-process",
+            "--log-level",
+            "error",
+            str(path),
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr[-2000:])
         lines = [json.loads(line) for line in result.stdout.splitlines()]

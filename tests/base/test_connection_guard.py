@@ -17,8 +17,7 @@ from odoo.tools import SQL
 from .. import sshd
 from .common import LinkCase
 
-SECRETS = {"password": "s3cret-pw", "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n",
-           "passphrase": "pp"}
+SECRETS = {"password": "s3cret-pw", "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n", "passphrase": "pp"}
 
 
 def manager_env(case, user):
@@ -42,12 +41,21 @@ class TestEndpointChange(LinkCase):
         # the bank's server, configured by an administrator; the attacker's
         # server presents the same host key, so that only the credentials
         # would be missing for the attack to work
-        self.sftp = self.env["heeros.link.connection"].create({
-            "name": "Bank SFTP", "protocol": "sftp", "host": "192.0.2.10", "port": 22,
-            "username": self.server.user, "password": "bank-password",
-            "private_key": self.server.client_private, "host_key": self.server.host_public,
-            "inbox_folder": str(self.server.root), "company_id": self.bureau.id, "company_ids": [(6, 0, self.bureau.ids)],
-        })
+        self.sftp = self.env["heeros.link.connection"].create(
+            {
+                "name": "Bank SFTP",
+                "protocol": "sftp",
+                "host": "192.0.2.10",
+                "port": 22,
+                "username": self.server.user,
+                "password": "bank-password",
+                "private_key": self.server.client_private,
+                "host_key": self.server.host_public,
+                "inbox_folder": str(self.server.root),
+                "company_id": self.bureau.id,
+                "company_ids": [(6, 0, self.bureau.ids)],
+            }
+        )
         self.as_manager = self.sftp.with_env(manager_env(self, self.user_bureau))
 
     def assert_no_secrets(self, connection):
@@ -75,8 +83,15 @@ class TestEndpointChange(LinkCase):
         for vals in ({"port": 2222}, {"username": "attacker"}, {"protocol": "local", "inbox_folder": "inbox"}):
             with self.subTest(vals=vals):
                 self.sftp.write(dict(SECRETS))
-                self.sftp.write({"host": "192.0.2.10", "port": 22, "username": self.server.user,
-                                 "protocol": "sftp", "inbox_folder": str(self.server.root)})
+                self.sftp.write(
+                    {
+                        "host": "192.0.2.10",
+                        "port": 22,
+                        "username": self.server.user,
+                        "protocol": "sftp",
+                        "inbox_folder": str(self.server.root),
+                    }
+                )
                 self.assertTrue(self.sftp.has_credentials)
                 # suite code writing on a manager's behalf under sudo() is still the manager
                 self.as_manager.sudo().write(vals)
@@ -91,8 +106,16 @@ class TestEndpointChange(LinkCase):
         self.assertEqual(self.sftp.sudo().password, "bank-password")
 
     def test_same_values_or_other_fields_keep_the_credentials(self):
-        self.as_manager.write({"host": "192.0.2.10", "port": 22, "name": "Bank SFTP (renamed)",
-                               "inbox_folder": "in", "timeout": 20, "username": self.server.user})
+        self.as_manager.write(
+            {
+                "host": "192.0.2.10",
+                "port": 22,
+                "name": "Bank SFTP (renamed)",
+                "inbox_folder": "in",
+                "timeout": 20,
+                "username": self.server.user,
+            }
+        )
         self.assertEqual(self.sftp.sudo().password, "bank-password")
 
     def test_administrator_may_move_the_connection_with_its_credentials(self):
@@ -124,13 +147,28 @@ class TestEndpointChange(LinkCase):
     def test_manager_cannot_create_or_copy_his_way_to_the_secrets(self):
         Connection = self.env["heeros.link.connection"].with_env(manager_env(self, self.user_bureau))
         with self.assertRaises(AccessError):
-            Connection.create({"name": "Mine", "protocol": "sftp", "host": "127.0.0.1",
-                               "port": self.server.port, "username": self.server.user,
-                               "host_key": self.server.host_public, "company_id": self.bureau.id,
-                               "company_ids": [(6, 0, self.bureau.ids)]})
+            Connection.create(
+                {
+                    "name": "Mine",
+                    "protocol": "sftp",
+                    "host": "127.0.0.1",
+                    "port": self.server.port,
+                    "username": self.server.user,
+                    "host_key": self.server.host_public,
+                    "company_id": self.bureau.id,
+                    "company_ids": [(6, 0, self.bureau.ids)],
+                }
+            )
         with self.assertRaises(AccessError):
-            Connection.sudo().create({"name": "Mine", "protocol": "sftp", "password": "guess",
-                                      "company_id": self.bureau.id, "company_ids": [(6, 0, self.bureau.ids)]})
+            Connection.sudo().create(
+                {
+                    "name": "Mine",
+                    "protocol": "sftp",
+                    "password": "guess",
+                    "company_id": self.bureau.id,
+                    "company_ids": [(6, 0, self.bureau.ids)],
+                }
+            )
         copy = self.as_manager.copy({"host": "127.0.0.1", "port": self.server.port})
         self.assert_no_secrets(copy)
         self.assertFalse(copy.host_key, "a copy is pinned again by an administrator")
@@ -161,8 +199,14 @@ class TestLocalFolderRoot(LinkCase):
     def force(self, **vals):
         """Store values as an older version may have left them, past the constraint."""
         for name, value in vals.items():
-            self.env.cr.execute(SQL("UPDATE heeros_link_connection SET %s = %s WHERE id = %s",
-                                    SQL.identifier(name), value, self.connection.id))
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE heeros_link_connection SET %s = %s WHERE id = %s",
+                    SQL.identifier(name),
+                    value,
+                    self.connection.id,
+                )
+            )
         self.env.invalidate_all()
 
     def test_root_is_the_system_parameter_else_under_the_data_directory(self):
@@ -171,8 +215,9 @@ class TestLocalFolderRoot(LinkCase):
         default = self.env["heeros.link.connection"]._link_local_folder_root()
         from odoo.tools import config
 
-        self.assertEqual(default, os.path.realpath(os.path.join(
-            config["data_dir"], "heeros_link_folders", self.env.cr.dbname)))
+        self.assertEqual(
+            default, os.path.realpath(os.path.join(config["data_dir"], "heeros_link_folders", self.env.cr.dbname))
+        )
 
     def test_absolute_inbox_is_refused(self):
         with self.assertRaises(ValidationError) as caught:
@@ -203,8 +248,7 @@ class TestLocalFolderRoot(LinkCase):
     def test_retry_does_not_write_outside(self):
         relative = os.path.relpath(self.outside, self.connection.sudo().local_root)
         self.force(outbox_folder=relative)
-        message = self.Message._link_queue("test.out", "evil.sh", b"#!/bin/sh", self.bureau,
-                                           connection=self.connection)
+        message = self.Message._link_queue("test.out", "evil.sh", b"#!/bin/sh", self.bureau, connection=self.connection)
         message.with_env(manager_env(self, self.user_bureau))._link_send()
         self.assertNotEqual(message.state, "sent")
         self.assertIn("climbs out", message.error)
@@ -228,8 +272,7 @@ class TestLocalFolderRoot(LinkCase):
         self.assertEqual(fetched.file_name, "line\nbreak.txt", "people see the name as it came")
         archived = os.listdir(Path(self.connection.sudo().local_root) / "archive")
         self.assertEqual(archived, ["line_break.txt"])
-        message = self.Message._link_queue("test.out", "../../x", b"<x/>", self.bureau,
-                                           connection=self.connection)
+        message = self.Message._link_queue("test.out", "../../x", b"<x/>", self.bureau, connection=self.connection)
         message._link_send()
         self.assertEqual(message.state, "sent")
         self.assertTrue(is_safe_name(message.remote_name))
@@ -247,19 +290,34 @@ class TestDemoAndChannelConfig(LinkCase):
             self.assertIn("file(s) waiting", channel.test())
 
     def test_a_new_manager_cannot_see_or_set_the_folder(self):
-        manager = new_test_user(self.env, "folder-manager", groups="heeros_link_base.group_link_manager",
-                                company_id=self.bureau.id, company_ids=[(6, 0, self.bureau.ids)])
+        manager = new_test_user(
+            self.env,
+            "folder-manager",
+            groups="heeros_link_base.group_link_manager",
+            company_id=self.bureau.id,
+            company_ids=[(6, 0, self.bureau.ids)],
+        )
         with self.assertRaises(AccessError):
             self.connection.with_env(manager_env(self, manager)).write({"local_root": "elsewhere"})
 
     def test_demo_seed_puts_its_folders_inside_the_root(self):
-        connection = self.env["heeros.link.connection"].create({
-            "name": "Demo folder", "protocol": "local", "company_id": self.bureau.id,
-            "company_ids": [(6, 0, self.bureau.ids)]})
-        self.env["ir.model.data"].create({"module": "heeros_link_base", "name": "test_demo_folder",
-                                          "model": connection._name, "res_id": connection.id})
-        fetched = connection._link_demo_seed(
-            {"heeros_link_base.test_demo_folder": "heeros_link_bank/demo/inbox/kivi"})
+        connection = self.env["heeros.link.connection"].create(
+            {
+                "name": "Demo folder",
+                "protocol": "local",
+                "company_id": self.bureau.id,
+                "company_ids": [(6, 0, self.bureau.ids)],
+            }
+        )
+        self.env["ir.model.data"].create(
+            {
+                "module": "heeros_link_base",
+                "name": "test_demo_folder",
+                "model": connection._name,
+                "res_id": connection.id,
+            }
+        )
+        fetched = connection._link_demo_seed({"heeros_link_base.test_demo_folder": "heeros_link_bank/demo/inbox/kivi"})
         self.assertTrue(fetched)
         self.assertEqual(connection.sudo().local_root, f"demo/{connection.id}")
         folder = Path(connection._link_local_folder_root()) / "demo" / str(connection.id)

@@ -23,8 +23,9 @@ from odoo.tools import config
 from ..common import TEST_DATA
 from .test_workers import IBANS, WORKER, psql, template, template_exists
 
-INBOUND = [TEST_DATA / "bank" / name for name in
-           ("tito_latin1.txt", "ktl_latin1.txt", "tito_sfs4017.txt", "ktl_sfs4017.txt")]
+INBOUND = [
+    TEST_DATA / "bank" / name for name in ("tito_latin1.txt", "ktl_latin1.txt", "tito_sfs4017.txt", "ktl_sfs4017.txt")
+]
 FINAL_OUT = {"sent", "to_check"}
 FINAL_IN = {"processed", "duplicate", "error"}
 
@@ -65,8 +66,11 @@ def run_trial(seed, kills=4, outbound=150, log=None):
     consumer = Consumer(root / "outbox")
 
     def worker(*args):
-        return subprocess.Popen([sys.executable, str(WORKER), config.rcfile, db, *args],
-                                stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, str(WORKER), config.rcfile, db, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=log or subprocess.DEVNULL,
+        )
 
     try:
         for step in (["setup", *IBANS], ["setup-folder", str(root), str(outbound)]):
@@ -87,8 +91,11 @@ def run_trial(seed, kills=4, outbound=150, log=None):
             problems.append("the last worker failed")
         consumer.stop.set()
         consumer.join()
-        rows = psql(db, "SELECT id, direction, state, coalesce(file_name, ''), coalesce(error, '') "
-                        "FROM heeros_link_message WHERE connection_id IS NOT NULL")
+        rows = psql(
+            db,
+            "SELECT id, direction, state, coalesce(file_name, ''), coalesce(error, '') "
+            "FROM heeros_link_message WHERE connection_id IS NOT NULL",
+        )
         states = Counter(row[2] for row in rows)
         for _id, direction, state, file_name, error in rows:
             if state not in (FINAL_OUT if direction == "out" else FINAL_IN):
@@ -104,9 +111,14 @@ def run_trial(seed, kills=4, outbound=150, log=None):
         stored = {row[3] for row in rows if row[1] == "in"}
         waiting = set(os.listdir(root / "inbox"))
         problems += [f"inbound {name} lost" for name in names if name not in stored | waiting]
-        problems += [f"statement line {row[0]} doubled" for row in psql(
-            db, "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id "
-                "IS NOT NULL GROUP BY 1 HAVING count(*) > 1")]
+        problems += [
+            f"statement line {row[0]} doubled"
+            for row in psql(
+                db,
+                "SELECT heeros_link_import_id FROM account_bank_statement_line WHERE heeros_link_import_id "
+                "IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
+            )
+        ]
         return states, problems
     finally:
         consumer.stop.set()

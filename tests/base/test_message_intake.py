@@ -149,13 +149,15 @@ class TestBadInput(LinkCase):
         data = b'<?xml version="1.0"?>\n<Document>\n  <Stmt>\n</Document>\n'
         message = self.intake(("broken.xml", data))
         self.assertKeptError(message, "broken.xml")
-        with self.registered_type(lambda m: None, code="test.xml",
-                                  detect=lambda s: s.is_xml and not s.error and s.root == "Document"):
+        with self.registered_type(
+            lambda m: None, code="test.xml", detect=lambda s: s.is_xml and not s.error and s.root == "Document"
+        ):
             message.action_reprocess()
         # detection sees a root element, parsing the whole file is the handler's job;
         # a parser error names the line
         from odoo.addons.heeros_link_base.formats import xmlsafe
         from odoo.addons.heeros_link_base.formats.errors import MalformedDocument
+
         with self.assertRaises(MalformedDocument) as caught:
             xmlsafe.parse(data, "broken.xml")
         self.assertEqual(caught.exception.line, 4)
@@ -168,14 +170,16 @@ class TestBadInput(LinkCase):
     def test_external_entity_never_read(self):
         secret = Path(self.tmp) / "secret.txt"
         secret.write_text("TOP-SECRET-CONTENT")
-        data = (f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
-                f"<Document>&x;</Document>").encode()
+        data = (
+            f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]><Document>&x;</Document>'
+        ).encode()
         message = self.intake(("xxe.xml", data))
         self.assertKeptError(message, "DOCTYPE")
         self.assertNotIn("TOP-SECRET", message.error)
         # even a parser reached directly refuses, and its error has no file content
         from odoo.addons.heeros_link_base.formats import xmlsafe
         from odoo.addons.heeros_link_base.formats.errors import UnsafeDocument
+
         with self.assertRaises(UnsafeDocument) as caught:
             xmlsafe.parse(data)
         self.assertNotIn("TOP-SECRET", str(caught.exception))
@@ -203,8 +207,9 @@ class TestUploadWizard(LinkCase):
     def test_wizard_imports_and_processes_several_files(self):
         Attachment = self.env["ir.attachment"]
         files = Attachment.create([{"name": "1.txt", "raw": b"NOTE one"}, {"name": "2.txt", "raw": b"junk"}])
-        wizard = self.env["heeros.link.upload"].create({
-            "company_id": self.client_a.id, "attachment_ids": [(6, 0, files.ids)]})
+        wizard = self.env["heeros.link.upload"].create(
+            {"company_id": self.client_a.id, "attachment_ids": [(6, 0, files.ids)]}
+        )
         with self.registered_type(lambda m: None):
             action = wizard.action_import()
         messages = self.Message.search(action["domain"], order="id")

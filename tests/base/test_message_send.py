@@ -17,13 +17,13 @@ from .common import LinkCase
 
 class TestSend(LinkCase):
     def queue(self, name="batch.xml", data=b"<pain/>", company=None):
-        return self.Message._link_queue("test.out", name, data, company or self.bureau,
-                                        connection=self.connection)
+        return self.Message._link_queue("test.out", name, data, company or self.bureau, connection=self.connection)
 
     def test_queue_and_send(self):
         partner = self.env["res.partner"].create({"name": "Source record"})
-        message = self.Message._link_queue("test.out", "batch.xml", b"<pain/>", self.bureau,
-                                           connection=self.connection, records=partner)
+        message = self.Message._link_queue(
+            "test.out", "batch.xml", b"<pain/>", self.bureau, connection=self.connection, records=partner
+        )
         self.assertEqual(message.state, "queued")
         self.assertEqual(message._linked("res.partner", role="source"), partner)
         message._link_send()
@@ -48,8 +48,13 @@ class TestSend(LinkCase):
     def test_failure_backs_off_then_gives_up(self):
         message = self.queue()
         now = fields.Datetime.now()
-        with patch.object(LocalChannel, "stage", side_effect=__import__(
-                "odoo.addons.heeros_link_base.channels", fromlist=["ChannelError"]).ChannelError("disk full")):
+        with patch.object(
+            LocalChannel,
+            "stage",
+            side_effect=__import__("odoo.addons.heeros_link_base.channels", fromlist=["ChannelError"]).ChannelError(
+                "disk full"
+            ),
+        ):
             message._link_send()
             self.assertEqual(message.state, "queued")
             self.assertEqual(message.attempts, 1)
@@ -91,8 +96,7 @@ class TestSend(LinkCase):
     def interrupted(self, name, stage):
         """A message its sender left in ``sending`` at ``stage`` (then died)."""
         message = self.queue(name)
-        message.write({"state": "sending", "attempts": 1, "send_stage": stage,
-                       "last_attempt": fields.Datetime.now()})
+        message.write({"state": "sending", "attempts": 1, "send_stage": stage, "last_attempt": fields.Datetime.now()})
         return message
 
     def test_recovery_decision_table(self):
@@ -116,11 +120,11 @@ class TestSend(LinkCase):
 
     def test_recovery_after_crash_never_sends_twice(self):
         outbox = self.fresh_outbox()
-        taken = self.interrupted("taken.xml", "staged")        # moved into place, the bank took it
-        staged = self.interrupted("staged.xml", "staged")      # written, not moved yet
-        partial = self.interrupted("partial.xml", "staging")   # killed while writing
-        unknown = self.interrupted("unknown.xml", False)       # no stage recorded
-        there = self.interrupted("there.xml", False)           # in the outbox
+        taken = self.interrupted("taken.xml", "staged")  # moved into place, the bank took it
+        staged = self.interrupted("staged.xml", "staged")  # written, not moved yet
+        partial = self.interrupted("partial.xml", "staging")  # killed while writing
+        unknown = self.interrupted("unknown.xml", False)  # no stage recorded
+        there = self.interrupted("there.xml", False)  # in the outbox
         (outbox / f".{staged._link_send_token()}.part").write_bytes(b"<pain/>")
         (outbox / f".{partial._link_send_token()}.part").write_bytes(b"<pa")
         (outbox / "there.xml").write_bytes(b"<pain/>")
@@ -142,8 +146,9 @@ class TestSend(LinkCase):
         self.assertEqual(unknown.state, "to_check")
         self.assertIn("Delivery unknown", unknown.error)
         self.assertIn("unknown.xml", unknown.error)
-        self.assertEqual(sorted(os.listdir(outbox)), ["staged.xml", "there.xml"],
-                         "nothing re-sent, no staged file left")
+        self.assertEqual(
+            sorted(os.listdir(outbox)), ["staged.xml", "there.xml"], "nothing re-sent, no staged file left"
+        )
         # the gone sender is recognised at once: no waiting period
         self.Message._link_recover_sending()
         self.assertEqual(alive.state, "sent")
@@ -173,6 +178,7 @@ class TestSend(LinkCase):
         message = self.queue("retry.xml")
         token = f".{message._link_send_token()}.part"
         from odoo.addons.heeros_link_base.channels import ChannelError
+
         with patch.object(LocalChannel, "publish", side_effect=ChannelError("disk gone")):
             message._link_send()
         # the move was refused: an ordinary failed attempt, the staged file waits under its name
@@ -231,6 +237,7 @@ class TestFetch(LinkCase):
         inbox.mkdir(exist_ok=True)
         (inbox / "b.txt").write_bytes(b"NOTE b")
         from odoo.addons.heeros_link_base.channels import ChannelError
+
         with patch.object(LocalChannel, "confirm", side_effect=ChannelError("read-only")):
             messages = self.connection._link_fetch()
         self.assertEqual(messages.state, "received")

@@ -19,8 +19,9 @@ from .test_cli import odoo_bin
 
 WORKER = Path(__file__).resolve().parent.parent / "harness" / "worker.py"
 IBANS = ("FI4819503000000010", "FI1557169020004185")
-FILES = [TEST_DATA / "bank" / name for name in
-         ("tito_latin1.txt", "ktl_latin1.txt", "tito_sfs4017.txt", "ktl_sfs4017.txt")]
+FILES = [
+    TEST_DATA / "bank" / name for name in ("tito_latin1.txt", "ktl_latin1.txt", "tito_sfs4017.txt", "ktl_sfs4017.txt")
+]
 
 
 def template():
@@ -55,19 +56,35 @@ class TestWorkers(unittest.TestCase):
         return result.stdout
 
     def link_import(self):
-        addons = config["addons_path"] if isinstance(config["addons_path"], str) \
-            else ",".join(config["addons_path"])
+        addons = config["addons_path"] if isinstance(config["addons_path"], str) else ",".join(config["addons_path"])
         return subprocess.Popen(
-            [sys.executable, odoo_bin(), f"--addons-path={addons}", "link", "import",
-             "-c", config.rcfile, "-d", self.db, *map(str, FILES)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                odoo_bin(),
+                f"--addons-path={addons}",
+                "link",
+                "import",
+                "-c",
+                config.rcfile,
+                "-d",
+                self.db,
+                *map(str, FILES),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def assert_no_doubled_line(self):
-        doubled = psql(self.db, "SELECT heeros_link_import_id FROM account_bank_statement_line "
-                                "WHERE heeros_link_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
+        doubled = psql(
+            self.db,
+            "SELECT heeros_link_import_id FROM account_bank_statement_line "
+            "WHERE heeros_link_import_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1",
+        )
         self.assertEqual(doubled, [])
-        self.assertTrue(psql(self.db, "SELECT 1 FROM account_bank_statement_line LIMIT 1"),
-                        "the files made statement lines")
+        self.assertTrue(
+            psql(self.db, "SELECT 1 FROM account_bank_statement_line LIMIT 1"), "the files made statement lines"
+        )
 
     def test_two_imports_of_the_same_files(self):
         first, second = self.link_import(), self.link_import()
@@ -93,8 +110,11 @@ class TestWorkers(unittest.TestCase):
             _out, err = runner.communicate(timeout=300)
             self.assertEqual(runner.returncode, 0, err[-3000:])
             self.assertNotIn("could not serialize", err)
-        rows = psql(self.db, "SELECT id, state, attempts, coalesce(error, '') FROM heeros_link_message "
-                             f"WHERE id IN ({','.join(map(str, ids))})")
+        rows = psql(
+            self.db,
+            "SELECT id, state, attempts, coalesce(error, '') FROM heeros_link_message "
+            f"WHERE id IN ({','.join(map(str, ids))})",
+        )
         self.assertEqual(len(rows), len(ids))
         for _id, state, attempts, error in rows:
             self.assertIn(state, ("processed", "duplicate"), error)

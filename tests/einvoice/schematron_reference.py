@@ -69,8 +69,7 @@ class _Compiler:
         where = None
         if element is not None:
             where = f"{etree.QName(element).localname} (line {element.sourceline})"
-        return MalformedDocument(f"Schematron {self.name}: {message}", element=where,
-                                 file_name=self.name)
+        return MalformedDocument(f"Schematron {self.name}: {message}", element=where, file_name=self.name)
 
     # -- preparation --------------------------------------------------------
 
@@ -83,8 +82,9 @@ class _Compiler:
             raise self.fail(f"query binding {binding!r} is not supported", root)
         for element in root.iter(_sch("include"), _sch("extends")):
             if element.tag == _sch("include") or element.get("href"):
-                raise self.fail("external files (include, extends href) are not supported; "
-                                "use a preprocessed schema", element)
+                raise self.fail(
+                    "external files (include, extends href) are not supported; use a preprocessed schema", element
+                )
         for rule in root.iter(_sch("rule")):
             if rule.get("abstract") == "true":
                 if not rule.get("id"):
@@ -104,8 +104,7 @@ class _Compiler:
         ``$param`` placeholders replaced."""
         base = self.abstract_patterns.get(pattern.get("is-a"))
         if base is None:
-            raise self.fail(f"pattern is-a {pattern.get('is-a')!r}: no such abstract pattern",
-                            pattern)
+            raise self.fail(f"pattern is-a {pattern.get('is-a')!r}: no such abstract pattern", pattern)
         params = {p.get("name"): p.get("value") or "" for p in pattern.findall(_sch("param"))}
         copy = etree.fromstring(etree.tostring(base))
         copy.attrib.pop("abstract", None)
@@ -117,8 +116,7 @@ class _Compiler:
                     continue
                 for attr in _PARAM_ATTRS:
                     if attr in element.attrib:
-                        element.set(attr, regex.sub(lambda m: params[m.group(1)],
-                                                    element.get(attr)))
+                        element.set(attr, regex.sub(lambda m: params[m.group(1)], element.get(attr)))
         return copy
 
     def rule_items(self, rule, seen=()):
@@ -205,18 +203,23 @@ class _Compiler:
         function.set("as", "xs:string")
         param = etree.SubElement(function, _xsl("param"), name="node")
         param.set("as", "node()")
-        etree.SubElement(function, _xsl("sequence"), select=(
-            "if ($node instance of document-node()) then '/' else string-join("
-            "for $n in $node/ancestor-or-self::node()[not(self::document-node())] return "
-            "if ($n instance of attribute()) then "
-            "  (if (namespace-uri($n) = '') then concat('/@', local-name($n)) "
-            "   else concat('/@*[local-name()=''', local-name($n), ''' and namespace-uri()=''', "
-            "namespace-uri($n), ''']')) "
-            "else if ($n instance of element()) then "
-            "  concat('/', if (namespace-uri($n) = '') then local-name($n) "
-            "   else concat('*:', local-name($n), '[namespace-uri()=''', namespace-uri($n), ''']'), "
-            "  '[', 1 + count($n/preceding-sibling::*[node-name(.) = node-name($n)]), ']') "
-            "else concat('/', name($n)), '')"))
+        etree.SubElement(
+            function,
+            _xsl("sequence"),
+            select=(
+                "if ($node instance of document-node()) then '/' else string-join("
+                "for $n in $node/ancestor-or-self::node()[not(self::document-node())] return "
+                "if ($n instance of attribute()) then "
+                "  (if (namespace-uri($n) = '') then concat('/@', local-name($n)) "
+                "   else concat('/@*[local-name()=''', local-name($n), ''' and namespace-uri()=''', "
+                "namespace-uri($n), ''']')) "
+                "else if ($n instance of element()) then "
+                "  concat('/', if (namespace-uri($n) = '') then local-name($n) "
+                "   else concat('*:', local-name($n), '[namespace-uri()=''', namespace-uri($n), ''']'), "
+                "  '[', 1 + count($n/preceding-sibling::*[node-name(.) = node-name($n)]), ']') "
+                "else concat('/', name($n)), '')"
+            ),
+        )
 
     def variable(self, let):
         if not let.get("name"):
@@ -286,6 +289,7 @@ class _Compiler:
 
     def message(self, source, target):
         """Copy message content: text, ``value-of``, ``name`` and inline elements."""
+
         def add_text(value):
             if value:
                 etree.SubElement(target, _xsl("text")).text = value
@@ -329,8 +333,7 @@ def reference_rules():
 
 def verdicts(findings, rule_set=None):
     """What decides a document's fate: which rules fired, how, and where."""
-    return collections.Counter((rule_set or f.rule_set, f.rule_id, f.flag, f.location)
-                               for f in findings)
+    return collections.Counter((rule_set or f.rule_set, f.rule_id, f.flag, f.location) for f in findings)
 
 
 def reference_verdicts(document, rules=None):

@@ -45,7 +45,6 @@ class BuyerReferenceRequired:
 
 
 class TestFinvoiceBuilderHooks(EinvoiceCase):
-
     def finvoice_root(self, move):
         document = move._heeros_link_documents()[move]
         self.assertNotIn("errors", document, document.get("errors"))
@@ -61,8 +60,9 @@ class TestFinvoiceBuilderHooks(EinvoiceCase):
         with extended_model(self.env, BUILDER, PurchaseLedgerContact):
             root = self.finvoice_root(move)
         self.assertEqual(root.findtext("BuyerContactPersonName"), "Ostoreskontra")
-        self.assertEqual(root.findtext("BuyerCommunicationDetails/BuyerEmailaddressIdentifier"),
-                         "ostolaskut@asiakas.example")
+        self.assertEqual(
+            root.findtext("BuyerCommunicationDetails/BuyerEmailaddressIdentifier"), "ostolaskut@asiakas.example"
+        )
         # the rest of the buyer is the builder's own
         self.assertEqual(root.findtext("BuyerPartyDetails/BuyerPartyIdentifier"), "0112038-9")
         # outside the block the registry has the suite's own builder again
@@ -85,11 +85,17 @@ class TestFinvoiceBuilderHooks(EinvoiceCase):
 
     def test_reminder_uses_the_same_buyer_hook(self):
         move = self.make_invoice()
-        reminder = self.env["heeros.link.reminder"].create({
-            "name": f"{move.name}-M1", "move_id": move.id, "date": move.invoice_date,
-            "due_date": move.invoice_date, "principal": move.amount_total, "fee": 5.0,
-            "channel": "finvoice",
-        })
+        reminder = self.env["heeros.link.reminder"].create(
+            {
+                "name": f"{move.name}-M1",
+                "move_id": move.id,
+                "date": move.invoice_date,
+                "due_date": move.invoice_date,
+                "principal": move.amount_total,
+                "fee": 5.0,
+                "channel": "finvoice",
+            }
+        )
         builder = self.env[BUILDER]
         with extended_model(self.env, BUILDER, PurchaseLedgerContact):
             invoice = self.env[BUILDER]._finvoice_reminder(reminder, builder._finvoice_batch())
@@ -114,8 +120,11 @@ class TestFinvoiceBuilderHooks(EinvoiceCase):
         no_bank.partner_bank_id = False
         problems = self.env[BUILDER]._finvoice_check(good | no_bank)
         self.assertEqual(problems[good], {})
-        self.assertEqual(problems[no_bank], {
-            "payment_account": "The invoice has no bank account (Recipient Bank) for the payment."})
+        self.assertEqual(
+            problems[no_bank], {"payment_account": "The invoice has no bank account (Recipient Bank) for the payment."}
+        )
         # the same message reaches the sending chain
-        self.assertEqual(no_bank._heeros_link_documents()[no_bank]["errors"],
-                         ["The invoice has no bank account (Recipient Bank) for the payment."])
+        self.assertEqual(
+            no_bank._heeros_link_documents()[no_bank]["errors"],
+            ["The invoice has no bank account (Recipient Bank) for the payment."],
+        )

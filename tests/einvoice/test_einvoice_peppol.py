@@ -21,7 +21,6 @@ NS = {
 
 
 class TestPeppolFromInvoices(EinvoiceCase):
-
     def peppol(self, move):
         document = move._heeros_link_documents()[move]
         self.assertNotIn("errors", document, document.get("errors"))
@@ -41,17 +40,17 @@ class TestPeppolFromInvoices(EinvoiceCase):
         return root.xpath(f"string({path})", namespaces=NS)
 
     def test_invoice_passes_schema_and_both_rule_sets(self):
-        move = self.make_invoice(partner=self.peppol_buyer, lines=self.four_rate_lines(),
-                                 invoice_date_due=date(2026, 3, 16), ref="PO-77")
+        move = self.make_invoice(
+            partner=self.peppol_buyer, lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16), ref="PO-77"
+        )
         _data, root = self.peppol(move)
-        self.assertEqual(root.xpath("//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID",
-                                    namespaces=NS), ["0216"])
+        self.assertEqual(root.xpath("//cac:AccountingCustomerParty//cbc:EndpointID/@schemeID", namespaces=NS), ["0216"])
         self.assertEqual(self.value(root, "//cac:AccountingCustomerParty//cbc:EndpointID"), "003707375462")
-        self.assertEqual(root.xpath("//cac:AccountingSupplierParty//cbc:EndpointID/@schemeID",
-                                    namespaces=NS), ["0216"])
+        self.assertEqual(root.xpath("//cac:AccountingSupplierParty//cbc:EndpointID/@schemeID", namespaces=NS), ["0216"])
         self.assertEqual(self.value(root, "//cac:AccountingSupplierParty//cbc:EndpointID"), "003723456780")
-        self.assertEqual(self.value(root, "//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID"),
-                         "2345678-0")
+        self.assertEqual(
+            self.value(root, "//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID"), "2345678-0"
+        )
         self.assertEqual(self.value(root, "/*/cbc:BuyerReference"), "PO-77")
         self.assertEqual(self.value(root, "//cac:PaymentMeans/cbc:PaymentMeansCode"), "58")
         self.assertEqual(self.value(root, "//cac:PaymentMeans/cbc:PaymentID"), move.payment_reference)
@@ -68,8 +67,9 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertEqual((endpoint.get("schemeID"), endpoint.text), ("0213", "FI07375462"))
 
     def test_credit_note(self):
-        invoice = self.make_invoice(partner=self.peppol_buyer, lines=self.four_rate_lines(),
-                                    invoice_date_due=date(2026, 3, 16))
+        invoice = self.make_invoice(
+            partner=self.peppol_buyer, lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16)
+        )
         refund = invoice._reverse_moves([{"invoice_date": date(2026, 3, 10)}])
         refund.action_post()
         _data, root = self.peppol(refund)
@@ -80,29 +80,33 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertEqual(self.value(root, "//cac:LegalMonetaryTotal/cbc:PayableAmount"), "0.00")
 
     def test_reverse_charge_to_an_eu_company(self):
-        self.german_address.write({"delivery": "peppol", "peppol_eas": "9930",
-                                   "peppol_endpoint": "DE111111125"})
-        move = self.make_invoice(partner=self.german,
-                                 lines=[("Asennuspalvelu", 3, 200.0, self.tax_eu_service_0, 0.0)],
-                                 invoice_date_due=date(2026, 6, 3))
+        self.german_address.write({"delivery": "peppol", "peppol_eas": "9930", "peppol_endpoint": "DE111111125"})
+        move = self.make_invoice(
+            partner=self.german,
+            lines=[("Asennuspalvelu", 3, 200.0, self.tax_eu_service_0, 0.0)],
+            invoice_date_due=date(2026, 6, 3),
+        )
         _data, root = self.peppol(move)
         self.assertEqual(self.value(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:ID"), "AE")
-        self.assertEqual(self.value(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode"),
-                         "VATEX-EU-AE")
+        self.assertEqual(
+            self.value(root, "//cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReasonCode"), "VATEX-EU-AE"
+        )
 
     def test_round_trip_through_odoo_importer(self):
-        move = self.make_invoice(partner=self.peppol_buyer, lines=self.four_rate_lines(),
-                                 invoice_date_due=date(2026, 3, 16))
+        move = self.make_invoice(
+            partner=self.peppol_buyer, lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16)
+        )
         data, _root = self.peppol(move)
         purchase = self.env["account.journal"].search(
-            [("company_id", "=", self.company.id), ("type", "=", "purchase")], limit=1)
+            [("company_id", "=", self.company.id), ("type", "=", "purchase")], limit=1
+        )
         # the Finnish chart ships its 14 % and 10 % purchase taxes archived
         for xmlid in ("tax_dom_purchase_goods_14", "tax_dom_purchase_goods_10"):
             self.env.ref(f"account.{self.company.id}_{xmlid}").active = True
-        attachment = self.env["ir.attachment"].create({
-            "name": "peppol.xml", "raw": data, "mimetype": "application/xml"})
-        bill = purchase.with_context(default_move_type="in_invoice")._create_document_from_attachment(
-            attachment.ids)
+        attachment = self.env["ir.attachment"].create(
+            {"name": "peppol.xml", "raw": data, "mimetype": "application/xml"}
+        )
+        bill = purchase.with_context(default_move_type="in_invoice")._create_document_from_attachment(attachment.ids)
         self.assertEqual(bill.move_type, "in_invoice")
         self.assertEqual(bill.ref, move.name)
         self.assertAlmostEqual(bill.amount_untaxed, 1096.00)
@@ -115,8 +119,7 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.own_address.write({"peppol_eas": False, "peppol_endpoint": False})
         move = self.make_invoice(partner=self.peppol_buyer)
         document = move._heeros_link_documents()[move]
-        self.assertIn("Myyjä Oy has no own e-invoice address with a Peppol endpoint",
-                      " ".join(document["errors"]))
+        self.assertIn("Myyjä Oy has no own e-invoice address with a Peppol endpoint", " ".join(document["errors"]))
 
     def test_business_rule_findings_block_with_rule_ids(self):
         move = self.make_invoice(partner=self.peppol_buyer, invoice_date_due=date(2026, 3, 16))
@@ -130,7 +133,8 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertEqual(verdicts(schematron.validate_ubl(changed)), reference_verdicts(changed))
         # and a schema error is reported before the rules run
         broken = data.replace(b"<cbc:IssueDate>", b"<cbc:IssueDateX>").replace(
-            b"</cbc:IssueDate>", b"</cbc:IssueDateX>")
+            b"</cbc:IssueDate>", b"</cbc:IssueDateX>"
+        )
         errors = move._heeros_link_check_ubl(broken)
         self.assertTrue(errors and "IssueDateX" in " ".join(errors), errors)
 
@@ -155,8 +159,9 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertEqual(message.document_type, "peppol-bis3")
         self.assertEqual(message.state, "queued")
         root = tree(message._payload())
-        embedded = root.xpath("//cac:AdditionalDocumentReference/cac:Attachment/"
-                              "cbc:EmbeddedDocumentBinaryObject", namespaces=NS)
+        embedded = root.xpath(
+            "//cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject", namespaces=NS
+        )
         self.assertEqual(len(embedded), 1)
         self.assertEqual(base64.b64decode(embedded[0].text), move.invoice_pdf_report_id.raw)
         xsd = official_schema(UBL_XSD_DIR / "UBL-Invoice-2.1.xsd")
@@ -175,8 +180,9 @@ class TestPeppolFromInvoicesNewWriter(TestPeppolFromInvoices):
 
     def peppol(self, move):
         Builder = type(self.env["account.edi.xml.ubl_bis3"])
-        with patch.object(Builder, "_export_invoice_new", autospec=True,
-                          side_effect=Builder._export_invoice_new) as new_writer:
+        with patch.object(
+            Builder, "_export_invoice_new", autospec=True, side_effect=Builder._export_invoice_new
+        ) as new_writer:
             result = super().peppol(move)
         self.assertEqual(new_writer.call_count, 1, "the invoice did not go through the new writer")
         return result
@@ -188,8 +194,7 @@ class TestPeppolFromInvoicesNewWriter(TestPeppolFromInvoices):
         self.assertEqual((customer.get("schemeID"), customer.text), ("0216", "003707375462"))
         supplier = root.xpath("//cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", namespaces=NS)[0]
         self.assertEqual((supplier.get("schemeID"), supplier.text), ("0216", "003723456780"))
-        legal = root.xpath("//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID",
-                           namespaces=NS)[0]
+        legal = root.xpath("//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID", namespaces=NS)[0]
         self.assertEqual((legal.get("schemeID"), legal.text), ("0212", "2345678-0"))
         self.assertEqual(self.value(root, "/*/cbc:BuyerReference"), "PO-78")
         self.assertEqual(self.value(root, "//cac:PaymentMeans/cbc:PaymentMeansCode"), "58")
@@ -225,5 +230,4 @@ class TestPeppolWritersAgree(EinvoiceCase):
         self.assertEqual(old, new)
         self.assertEqual(old["/*/cbc:BuyerReference"], "PO-79")
         self.assertEqual(old["//cac:PaymentMeans/cbc:PaymentID"], move.payment_reference)
-        self.assertEqual(old["//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID/@schemeID"],
-                         "0212")
+        self.assertEqual(old["//cac:AccountingSupplierParty//cac:PartyLegalEntity/cbc:CompanyID/@schemeID"], "0212")

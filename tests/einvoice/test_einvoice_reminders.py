@@ -14,38 +14,82 @@ D = Decimal
 
 
 class TestPaymentReminders(EinvoiceCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company.heeros_link_reminder_level_ids = [
-            Command.create({"sequence": 1, "name": "1. muistutus", "days_overdue": 14, "fee": 5.0,
-                            "charge_interest": True, "text": "Lasku on erääntynyt."}),
-            Command.create({"sequence": 2, "name": "2. muistutus", "days_overdue": 28, "fee": 10.0,
-                            "charge_interest": True}),
-            Command.create({"sequence": 3, "name": "Viimeinen muistutus", "days_overdue": 42, "fee": 15.0,
-                            "charge_interest": False}),
+            Command.create(
+                {
+                    "sequence": 1,
+                    "name": "1. muistutus",
+                    "days_overdue": 14,
+                    "fee": 5.0,
+                    "charge_interest": True,
+                    "text": "Lasku on erääntynyt.",
+                }
+            ),
+            Command.create(
+                {"sequence": 2, "name": "2. muistutus", "days_overdue": 28, "fee": 10.0, "charge_interest": True}
+            ),
+            Command.create(
+                {
+                    "sequence": 3,
+                    "name": "Viimeinen muistutus",
+                    "days_overdue": 42,
+                    "fee": 15.0,
+                    "charge_interest": False,
+                }
+            ),
         ]
         cls.level1, cls.level2, cls.level3 = cls.company.heeros_link_reminder_level_ids.sorted("sequence")
         fi = cls.env.ref("base.fi")
-        cls.mailed = cls.env["res.partner"].create({
-            "name": "Sähköposti Oy", "is_company": True, "country_id": fi.id, "street": "Tie 2",
-            "zip": "00200", "city": "Helsinki", "email": "laskut@sahkoposti.example"})
-        cls.paper = cls.env["res.partner"].create({
-            "name": "Paperi Oy", "is_company": True, "country_id": fi.id, "street": "Tie 3",
-            "zip": "00200", "city": "Helsinki"})
-        cls.blocked = cls.env["res.partner"].create({
-            "name": "Maksusuunnitelma Oy", "is_company": True, "country_id": fi.id, "street": "Tie 4",
-            "zip": "00200", "city": "Helsinki", "heeros_link_no_reminders": True})
+        cls.mailed = cls.env["res.partner"].create(
+            {
+                "name": "Sähköposti Oy",
+                "is_company": True,
+                "country_id": fi.id,
+                "street": "Tie 2",
+                "zip": "00200",
+                "city": "Helsinki",
+                "email": "laskut@sahkoposti.example",
+            }
+        )
+        cls.paper = cls.env["res.partner"].create(
+            {
+                "name": "Paperi Oy",
+                "is_company": True,
+                "country_id": fi.id,
+                "street": "Tie 3",
+                "zip": "00200",
+                "city": "Helsinki",
+            }
+        )
+        cls.blocked = cls.env["res.partner"].create(
+            {
+                "name": "Maksusuunnitelma Oy",
+                "is_company": True,
+                "country_id": fi.id,
+                "street": "Tie 4",
+                "zip": "00200",
+                "city": "Helsinki",
+                "heeros_link_no_reminders": True,
+            }
+        )
 
     def overdue(self, partner=None, due=date(2026, 1, 15), **values):
         # 1 000,00 + 25,5 % = 1 255,00
-        return self.make_invoice(partner=partner, lines=[("Työ", 1, 1000.0, self.tax_25_5, 0.0)],
-                                 invoice_date=date(2026, 1, 1), invoice_date_due=due, **values)
+        return self.make_invoice(
+            partner=partner,
+            lines=[("Työ", 1, 1000.0, self.tax_25_5, 0.0)],
+            invoice_date=date(2026, 1, 1),
+            invoice_date_due=due,
+            **values,
+        )
 
     def plan(self, day):
-        return {entry["move"]: entry
-                for entry in self.env["account.move"]._heeros_link_reminder_plan(self.company, day)}
+        return {
+            entry["move"]: entry for entry in self.env["account.move"]._heeros_link_reminder_plan(self.company, day)
+        }
 
     def send(self, day):
         plan = self.env["account.move"]._heeros_link_reminder_plan(self.company, day)
@@ -60,8 +104,9 @@ class TestPaymentReminders(EinvoiceCase):
         # 17 days: 1 255,00 x 10,5 % (2,5 + 8) x 17 / 365 = 6,1375 -> 6,14
         first = self.send(date(2026, 2, 1))
         self.assertEqual(first.move_id, move)
-        self.assertEqual((first.level_id, first.fee, first.interest_rate, first.interest_days),
-                         (self.level1, 5.0, 10.5, 17))
+        self.assertEqual(
+            (first.level_id, first.fee, first.interest_rate, first.interest_days), (self.level1, 5.0, 10.5, 17)
+        )
         self.assertAlmostEqual(first.interest, 6.14)
         self.assertAlmostEqual(first.total, 1266.14)
         self.assertEqual((first.interest_from, first.interest_to), (date(2026, 1, 16), date(2026, 2, 1)))
@@ -89,8 +134,9 @@ class TestPaymentReminders(EinvoiceCase):
         self.assertEqual(entry["level"], self.level1)
 
     def test_interest_across_two_half_years(self):
-        self.env["heeros.link.reference.rate"].create({
-            "date_from": "2025-07-01", "rate": 3.0, "company_id": self.company.id})
+        self.env["heeros.link.reference.rate"].create(
+            {"date_from": "2025-07-01", "rate": 3.0, "company_id": self.company.id}
+        )
         move = self.overdue(due=date(2025, 12, 20))
         result = move._heeros_link_interest(date(2026, 1, 10))
         # 1 255,00 x 11,0 % x 11 / 365 = 4,16041 and 1 255,00 x 10,5 % x 10 / 365 = 3,61027
@@ -108,8 +154,9 @@ class TestPaymentReminders(EinvoiceCase):
 
     def test_partial_payment_lowers_the_principal(self):
         move = self.overdue()
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids).create({"amount": 255.0})._create_payments()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {"amount": 255.0}
+        )._create_payments()
         entry = self.plan(date(2026, 2, 1))[move]
         self.assertEqual(entry["principal"], 1000.0)
         # 1 000,00 x 10,5 % x 17 / 365 = 4,8904 -> 4,89
@@ -117,8 +164,9 @@ class TestPaymentReminders(EinvoiceCase):
 
     def test_exclusions(self):
         paid = self.overdue()
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=paid.ids).create({})._create_payments()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {}
+        )._create_payments()
         disputed = self.overdue()
         disputed.heeros_link_disputed = True
         blocked = self.overdue(partner=self.blocked)
@@ -153,8 +201,9 @@ class TestPaymentReminders(EinvoiceCase):
         self.assertEqual(xp(root, "InvoiceRow/RowOverDuePaymentDetails/RowInterestChargeAmount"), "6,14")
         self.assertEqual(xp(root, "InvoiceRow/RowOverDuePaymentDetails/RowInterestRate"), "10,5")
         self.assertEqual(xp(root, "InvoiceRow/RowOverDuePaymentDetails/RowInterestDateNumber"), "17")
-        self.assertEqual(xp(root, "EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier"),
-                         move.payment_reference)
+        self.assertEqual(
+            xp(root, "EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier"), move.payment_reference
+        )
         self.assertEqual(xp(root, "EpiDetails/EpiPaymentInstructionDetails/EpiInstructedAmount"), "1266,14")
         logged = move.message_ids[0].body
         self.assertIn("Payment reminder", logged)
@@ -168,8 +217,9 @@ class TestPaymentReminders(EinvoiceCase):
         self.assertEqual(by_move[mailed].channel, "email")
         self.assertEqual(by_move[paper].channel, "print")
         self.assertFalse(by_move[mailed].message_link_id)
-        mail = self.env["mail.mail"].search([("model", "=", "heeros.link.reminder"),
-                                             ("res_id", "=", by_move[mailed].id)])
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "heeros.link.reminder"), ("res_id", "=", by_move[mailed].id)]
+        )
         self.assertEqual(len(mail), 1)
         self.assertIn(self.mailed, mail.recipient_ids)
         self.assertTrue(mail.attachment_ids)
@@ -178,8 +228,9 @@ class TestPaymentReminders(EinvoiceCase):
 
     def test_reminder_run_wizard(self):
         move = self.overdue()
-        wizard = self.env["heeros.link.reminder.wizard"].create({"company_id": self.company.id,
-                                                                  "date": date(2026, 2, 1)})
+        wizard = self.env["heeros.link.reminder.wizard"].create(
+            {"company_id": self.company.id, "date": date(2026, 2, 1)}
+        )
         wizard.action_preview()
         line = wizard.line_ids.filtered(lambda line: line.move_id == move)
         self.assertEqual((line.level_id, line.fee, line.interest_days), (self.level1, 5.0, 17))
@@ -191,8 +242,11 @@ class TestPaymentReminders(EinvoiceCase):
         self.assertIn(move, reminders.move_id)
 
     def test_missing_reference_rate_is_explained(self):
-        move = self.make_invoice(lines=[("Työ", 1, 1000.0, self.tax_25_5, 0.0)],
-                                 invoice_date=date(2031, 6, 1), invoice_date_due=date(2031, 7, 1))
+        move = self.make_invoice(
+            lines=[("Työ", 1, 1000.0, self.tax_25_5, 0.0)],
+            invoice_date=date(2031, 6, 1),
+            invoice_date_due=date(2031, 7, 1),
+        )
         with self.assertRaises(UserError) as caught:
             move._heeros_link_interest(date(2031, 8, 1))
         self.assertIn("half-year starting 01.07.2031 is missing", str(caught.exception))

@@ -14,10 +14,12 @@ GUIDE_EXAMPLE = "437159030000007760000122500000000000000000011112161221"
 
 
 class TestSendByHeerosLink(EinvoiceCase):
-
     def send_one(self, move):
-        wizard = self.env["account.move.send.wizard"].with_context(
-            active_model="account.move", active_ids=move.ids).create({})
+        wizard = (
+            self.env["account.move.send.wizard"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({})
+        )
         self.assertEqual(wizard.sending_methods, ["heeros_link"])
         return wizard.action_send_and_print()
 
@@ -30,8 +32,7 @@ class TestSendByHeerosLink(EinvoiceCase):
         move = self.make_invoice(lines=self.four_rate_lines(), invoice_date_due=date(2026, 3, 16))
         self.send_one(move)
         message = move.heeros_link_message_id
-        self.assertEqual((message.state, message.document_type, message.direction),
-                         ("queued", "finvoice", "out"))
+        self.assertEqual((message.state, message.document_type, message.direction), ("queued", "finvoice", "out"))
         self.assertEqual(message.connection_id, self.connection)
         self.assertEqual(message.external_ref, move.name)
         self.assertEqual(message._linked("account.move", "source"), move)
@@ -62,35 +63,66 @@ class TestSendByHeerosLink(EinvoiceCase):
         self.send_one(move)
         self.assertEqual(move.heeros_link_state, "queued")
         self.assertIn("queued for sending", move.message_ids[0].body)
-        late = self.env["res.partner"].create({
-            "name": "Myöhäinen Oy", "is_company": True, "country_id": self.env.ref("base.fi").id,
-            "street": "Tie 5", "zip": "00200", "city": "Helsinki", "invoice_sending_method": "heeros_link"})
+        late = self.env["res.partner"].create(
+            {
+                "name": "Myöhäinen Oy",
+                "is_company": True,
+                "country_id": self.env.ref("base.fi").id,
+                "street": "Tie 5",
+                "zip": "00200",
+                "city": "Helsinki",
+                "invoice_sending_method": "heeros_link",
+            }
+        )
         later = self.make_invoice(partner=late).with_user(self.salesperson)
         self.assertFalse(later.heeros_link_einvoice_address_id)
         # the address arrives after the invoice: it is used when sending
-        self.env["heeros.link.einvoice.address"].create({
-            "partner_id": late.id, "address": "003701120389", "operator_id": self.nordea.id})
+        self.env["heeros.link.einvoice.address"].create(
+            {"partner_id": late.id, "address": "003701120389", "operator_id": self.nordea.id}
+        )
         self.send_one(later)
         self.assertEqual(later.heeros_link_state, "queued")
 
     def test_batch_through_the_sending_cron(self):
-        no_address = self.env["res.partner"].create({
-            "name": "Osoitteeton Oy", "is_company": True, "country_id": self.env.ref("base.fi").id,
-            "street": "Tie 1", "zip": "00200", "city": "Helsinki", "invoice_sending_method": "heeros_link"})
-        by_email = self.env["res.partner"].create({
-            "name": "Sähköposti Oy", "is_company": True, "country_id": self.env.ref("base.fi").id,
-            "street": "Tie 2", "zip": "00200", "city": "Helsinki", "email": "laskut@sahkoposti.example",
-            "invoice_sending_method": "heeros_link"})
+        no_address = self.env["res.partner"].create(
+            {
+                "name": "Osoitteeton Oy",
+                "is_company": True,
+                "country_id": self.env.ref("base.fi").id,
+                "street": "Tie 1",
+                "zip": "00200",
+                "city": "Helsinki",
+                "invoice_sending_method": "heeros_link",
+            }
+        )
+        by_email = self.env["res.partner"].create(
+            {
+                "name": "Sähköposti Oy",
+                "is_company": True,
+                "country_id": self.env.ref("base.fi").id,
+                "street": "Tie 2",
+                "zip": "00200",
+                "city": "Helsinki",
+                "email": "laskut@sahkoposti.example",
+                "invoice_sending_method": "heeros_link",
+            }
+        )
         self.env["heeros.link.einvoice.address"].create({"partner_id": by_email.id, "delivery": "email"})
-        finvoices = self.make_invoice() | self.make_invoice(lines=self.four_rate_lines()) \
+        finvoices = (
+            self.make_invoice()
+            | self.make_invoice(lines=self.four_rate_lines())
             | self.make_invoice(move_type="out_invoice", lines=[("Lounas", 3, 12.0, self.tax_14, 0.0)])
+        )
         peppol = self.make_invoice(partner=self.peppol_buyer)
         failing = self.make_invoice(partner=no_address)
         emailed = self.make_invoice(partner=by_email)
         moves = finvoices | peppol | failing | emailed
 
-        wizard = self.env["account.move.send.batch.wizard"].with_context(
-            active_model="account.move", active_ids=moves.ids).create({})
+        wizard = (
+            self.env["account.move.send.batch.wizard"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({})
+        )
         self.assertEqual(wizard.summary_data["heeros_link"]["count"], 5)
         self.assertEqual(wizard.summary_data["email"]["count"], 1)
         self.assertIn("heeros_link_missing_address", wizard.alerts)
@@ -152,8 +184,10 @@ class TestSendByHeerosLink(EinvoiceCase):
         move.payment_reference = "12344"
         move.action_heeros_link_resend()
         self.assertEqual(move.heeros_link_state, "queued")
-        self.assertEqual(xp(tree(move.heeros_link_message_id._payload()),
-                            "EpiDetails/EpiIdentificationDetails/EpiReference"), "12344")
+        self.assertEqual(
+            xp(tree(move.heeros_link_message_id._payload()), "EpiDetails/EpiIdentificationDetails/EpiReference"),
+            "12344",
+        )
 
     def test_rejected_or_failed_message_asks_the_salesperson(self):
         rejected = self.make_invoice()
@@ -200,23 +234,29 @@ class TestSendByHeerosLink(EinvoiceCase):
         self.assertIn("data:image/svg+xml;base64,", html)
 
     def test_guide_example_barcode(self):
-        bank = self.env["res.partner.bank"].create({
-            "acc_number": "FI37 1590 3000 0007 76", "partner_id": self.company.partner_id.id})
-        move = self.make_invoice(lines=[("Tuote", 1, 12.25, self.tax_0, 0.0)],
-                                 invoice_date=date(2016, 12, 1), invoice_date_due=date(2016, 12, 21),
-                                 partner_bank_id=bank.id)
+        bank = self.env["res.partner.bank"].create(
+            {"acc_number": "FI37 1590 3000 0007 76", "partner_id": self.company.partner_id.id}
+        )
+        move = self.make_invoice(
+            lines=[("Tuote", 1, 12.25, self.tax_0, 0.0)],
+            invoice_date=date(2016, 12, 1),
+            invoice_date_due=date(2016, 12, 21),
+            partner_bank_id=bank.id,
+        )
         move.payment_reference = "11112"
         html = self.render(move)
         self.assertIn(GUIDE_EXAMPLE, html)
         self.assertIn("Viitenumero / Reference", html)
 
     def test_no_barcode_without_finnish_iban_or_open_amount(self):
-        foreign = self.env["res.partner.bank"].create({
-            "acc_number": "DE89370400440532013000", "partner_id": self.company.partner_id.id})
+        foreign = self.env["res.partner.bank"].create(
+            {"acc_number": "DE89370400440532013000", "partner_id": self.company.partner_id.id}
+        )
         move = self.make_invoice(partner_bank_id=foreign.id)
         self.assertNotIn("heeros_link_virtual_barcode", self.render(move))
         paid = self.make_invoice()
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=paid.ids).create({})._create_payments()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {}
+        )._create_payments()
         self.assertEqual(paid.payment_state in ("paid", "in_payment"), True)
         self.assertNotIn("heeros_link_virtual_barcode", self.render(paid))

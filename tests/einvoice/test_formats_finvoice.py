@@ -31,11 +31,11 @@ from tests.einvoice.common import official_schema, tree, xp
 
 SAMPLES = SHARED_DATA / "einvoice" / "samples"
 OFFICIAL_FINVOICE_XSD = SHARED_DATA / "einvoice" / "finvoice-3.0-xsd" / "Finvoice3.0_2020-12-17.xsd"
-OFFICIAL_ATTACHMENTS_XSD = (SAMPLES / "finvoice-legacy" / "py-finvoice-xsd"
-                            / "FinvoiceAttachments.xsd")
+OFFICIAL_ATTACHMENTS_XSD = SAMPLES / "finvoice-legacy" / "py-finvoice-xsd" / "FinvoiceAttachments.xsd"
 HERE = TEST_DATA / "einvoice"
 D = Decimal
 HELSINKI = timezone(timedelta(hours=2))
+
 
 def dec(text):
     return D(text.replace(",", "."))
@@ -51,23 +51,27 @@ BUYER_EADDR = fv.EInvoiceAddress("003701120389", "NDEAFIHH", "0037")
 
 def seller():
     return fv.Party(
-        name="Myyjä Oy", business_id="2345678-0", business_id_scheme="0212",
+        name="Myyjä Oy",
+        business_id="2345678-0",
+        business_id_scheme="0212",
         vat_number="FI23456780",
-        address=fv.Address(streets=["Esimerkkikatu 1"], town="Helsinki",
-                           post_code="00100", country_code="FI"),
+        address=fv.Address(streets=["Esimerkkikatu 1"], town="Helsinki", post_code="00100", country_code="FI"),
         organisation_unit_number="003723456780",
         einvoice_address=SELLER_EADDR,
         contact=fv.Contact("Maija Myyjä", "+358 9 123 4567", "laskutus@myyja.example"),
-        bank_accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH", "Päätili"),
-                       fv.BankAccount("FI2112345600000785", "NDEAFIHH")],
+        bank_accounts=[
+            fv.BankAccount("FI4950009420028730", "OKOYFIHH", "Päätili"),
+            fv.BankAccount("FI2112345600000785", "NDEAFIHH"),
+        ],
     )
 
 
 def buyer():
     return fv.Party(
-        name="Ostaja Oy", business_id="0112038-9", vat_number="FI01120389",
-        address=fv.Address(streets=["Testitie 2", "3. kerros"], town="Espoo",
-                           post_code="02100", country_code="FI"),
+        name="Ostaja Oy",
+        business_id="0112038-9",
+        vat_number="FI01120389",
+        address=fv.Address(streets=["Testitie 2", "3. kerros"], town="Espoo", post_code="02100", country_code="FI"),
         organisation_unit_number="003701120389",
         einvoice_address=BUYER_EADDR,
         contact=fv.Contact(name="Olli Ostaja", email="ostot@ostaja.example"),
@@ -78,113 +82,229 @@ def domestic_invoice():
     """Four VAT rates (25.5, 14, 10, exempt 0 with a VATEX code), a row
     discount, a euro sign for ISO-8859-15, an RF reference."""
     rows = [
-        fv.InvoiceRow(name="Konsultointi", article_id="K-1", quantity=D("10"), unit_code="h",
-                      unit_code_un="HUR", unit_price=D("90.00"), discount_percent=D("10"),
-                      discount_amount=D("90.00"), vat_rate=D("25.5"), vat_code="S",
-                      vat_amount=D("206.55"), total_excl_vat=D("810.00"),
-                      total_incl_vat=D("1016.55"), position="1",
-                      free_text=["Sopimusalennus 10 % – hinta 90 €/h"]),
-        fv.InvoiceRow(name="Käsikirja", article_id="BK-100", quantity=D("2"), unit_code="kpl",
-                      unit_code_un="C62", unit_price=D("25.00"), vat_rate=D("10"), vat_code="S",
-                      vat_amount=D("5.00"), total_excl_vat=D("50.00"),
-                      total_incl_vat=D("55.00"), position="2"),
-        fv.InvoiceRow(name="Lounas", quantity=D("3"), unit_code="kpl", unit_code_un="C62",
-                      unit_price=D("12.00"), vat_rate=D("14"), vat_code="S",
-                      vat_amount=D("5.04"), total_excl_vat=D("36.00"),
-                      total_incl_vat=D("41.04"), position="3"),
-        fv.InvoiceRow(name="Hoitokäynti", quantity=D("1"), unit_code="kpl", unit_code_un="C62",
-                      unit_price=D("200.00"), vat_rate=D("0"), vat_code="E",
-                      vat_amount=D("0.00"), total_excl_vat=D("200.00"),
-                      total_incl_vat=D("200.00"), position="4"),
+        fv.InvoiceRow(
+            name="Konsultointi",
+            article_id="K-1",
+            quantity=D("10"),
+            unit_code="h",
+            unit_code_un="HUR",
+            unit_price=D("90.00"),
+            discount_percent=D("10"),
+            discount_amount=D("90.00"),
+            vat_rate=D("25.5"),
+            vat_code="S",
+            vat_amount=D("206.55"),
+            total_excl_vat=D("810.00"),
+            total_incl_vat=D("1016.55"),
+            position="1",
+            free_text=["Sopimusalennus 10 % – hinta 90 €/h"],
+        ),
+        fv.InvoiceRow(
+            name="Käsikirja",
+            article_id="BK-100",
+            quantity=D("2"),
+            unit_code="kpl",
+            unit_code_un="C62",
+            unit_price=D("25.00"),
+            vat_rate=D("10"),
+            vat_code="S",
+            vat_amount=D("5.00"),
+            total_excl_vat=D("50.00"),
+            total_incl_vat=D("55.00"),
+            position="2",
+        ),
+        fv.InvoiceRow(
+            name="Lounas",
+            quantity=D("3"),
+            unit_code="kpl",
+            unit_code_un="C62",
+            unit_price=D("12.00"),
+            vat_rate=D("14"),
+            vat_code="S",
+            vat_amount=D("5.04"),
+            total_excl_vat=D("36.00"),
+            total_incl_vat=D("41.04"),
+            position="3",
+        ),
+        fv.InvoiceRow(
+            name="Hoitokäynti",
+            quantity=D("1"),
+            unit_code="kpl",
+            unit_code_un="C62",
+            unit_price=D("200.00"),
+            vat_rate=D("0"),
+            vat_code="E",
+            vat_amount=D("0.00"),
+            total_excl_vat=D("200.00"),
+            total_incl_vat=D("200.00"),
+            position="4",
+        ),
     ]
     ref = reference.rf_make(reference.fi_make("2026100"))
     return fv.FinvoiceInvoice(
-        number="2026-100", date=date(2026, 3, 2), type_code="INV01", type_code_un="380",
-        type_text="LASKU", seller=seller(), buyer=buyer(),
-        delivery=fv.Party(name="Ostaja Oy varasto",
-                          address=fv.Address(streets=["Varastokuja 5"], town="Vantaa",
-                                             post_code="01510", country_code="FI")),
-        delivery_date=date(2026, 2, 27), language="FI",
-        order_reference="PO-2026-77", buyer_reference="PROJ-42",
-        rows_total_excl_vat=D("1096.00"), total_excl_vat=D("1096.00"),
-        total_vat=D("216.59"), total_incl_vat=D("1312.59"),
+        number="2026-100",
+        date=date(2026, 3, 2),
+        type_code="INV01",
+        type_code_un="380",
+        type_text="LASKU",
+        seller=seller(),
+        buyer=buyer(),
+        delivery=fv.Party(
+            name="Ostaja Oy varasto",
+            address=fv.Address(streets=["Varastokuja 5"], town="Vantaa", post_code="01510", country_code="FI"),
+        ),
+        delivery_date=date(2026, 2, 27),
+        language="FI",
+        order_reference="PO-2026-77",
+        buyer_reference="PROJ-42",
+        rows_total_excl_vat=D("1096.00"),
+        total_excl_vat=D("1096.00"),
+        total_vat=D("216.59"),
+        total_incl_vat=D("1312.59"),
         vat_breakdown=[
             fv.VatLine(D("25.5"), D("810.00"), D("206.55"), "S"),
             fv.VatLine(D("14"), D("36.00"), D("5.04"), "S"),
             fv.VatLine(D("10"), D("50.00"), D("5.00"), "S"),
-            fv.VatLine(D("0"), D("200.00"), D("0.00"), "E", "VATEX-EU-132-1C",
-                       "Terveydenhuoltopalvelu, AVL 34 §"),
+            fv.VatLine(D("0"), D("200.00"), D("0.00"), "E", "VATEX-EU-132-1C", "Terveydenhuoltopalvelu, AVL 34 §"),
         ],
         free_text=["Kiitos tilauksestanne."],
-        payment_terms="14 päivää netto, 7 päivää -2 %", due_date=date(2026, 3, 16),
-        cash_discount_date=date(2026, 3, 9), cash_discount_percent=D("2"),
-        cash_discount_amount=D("26.25"), penalty_interest_percent=D("11.5"),
+        payment_terms="14 päivää netto, 7 päivää -2 %",
+        due_date=date(2026, 3, 16),
+        cash_discount_date=date(2026, 3, 9),
+        cash_discount_percent=D("2"),
+        cash_discount_amount=D("26.25"),
+        penalty_interest_percent=D("11.5"),
         rows=rows,
-        payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")],
-                           reference=ref, due_date=date(2026, 3, 16), amount=D("1312.59"),
-                           barcode="5" + "4950009420028730" + "0" * 37,
-                           payment_means_code="58", beneficiary_name="Myyjä Oy",
-                           charge_option="SHA", epi_date=date(2026, 3, 2)),
+        payment=fv.Payment(
+            accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")],
+            reference=ref,
+            due_date=date(2026, 3, 16),
+            amount=D("1312.59"),
+            barcode="5" + "4950009420028730" + "0" * 37,
+            payment_means_code="58",
+            beneficiary_name="Myyjä Oy",
+            charge_option="SHA",
+            epi_date=date(2026, 3, 2),
+        ),
         transmission=fv.Transmission(
-            message_id="MSG-2026-100", timestamp=datetime(2026, 3, 2, 8, 30, tzinfo=HELSINKI),
-            sender=SELLER_EADDR, receiver=BUYER_EADDR, specification_identifier="EN16931"),
+            message_id="MSG-2026-100",
+            timestamp=datetime(2026, 3, 2, 8, 30, tzinfo=HELSINKI),
+            sender=SELLER_EADDR,
+            receiver=BUYER_EADDR,
+            specification_identifier="EN16931",
+        ),
         attachment_message_id="MSG-2026-100::attachments",
     )
 
 
 def foreign_currency_invoice():
     inv = fv.FinvoiceInvoice(
-        number="EXP-7", date=date(2026, 4, 1), type_code="INV01", type_text="INVOICE",
-        seller=seller(), buyer=buyer(), currency="USD",
-        total_excl_vat=D("1000.00"), total_vat=D("255.00"), total_incl_vat=D("1255.00"),
-        vat_total_accounting=D("234.61"), accounting_currency="EUR",
-        exchange_rate=D("1.086900"), other_currency="EUR",
+        number="EXP-7",
+        date=date(2026, 4, 1),
+        type_code="INV01",
+        type_text="INVOICE",
+        seller=seller(),
+        buyer=buyer(),
+        currency="USD",
+        total_excl_vat=D("1000.00"),
+        total_vat=D("255.00"),
+        total_incl_vat=D("1255.00"),
+        vat_total_accounting=D("234.61"),
+        accounting_currency="EUR",
+        exchange_rate=D("1.086900"),
+        other_currency="EUR",
         other_currency_total_incl_vat=D("1154.66"),
         vat_breakdown=[fv.VatLine(D("25.5"), D("1000.00"), D("255.00"), "S")],
         due_date=date(2026, 5, 1),
-        rows=[fv.InvoiceRow(name="Licence", quantity=D("4"), unit_code_un="C62",
-                            unit_price=D("250"), vat_rate=D("25.5"), vat_code="S",
-                            vat_amount=D("255.00"), total_excl_vat=D("1000.00"),
-                            total_incl_vat=D("1255.00"))],
-        payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")],
-                           reference=reference.fi_make("7001")),
+        rows=[
+            fv.InvoiceRow(
+                name="Licence",
+                quantity=D("4"),
+                unit_code_un="C62",
+                unit_price=D("250"),
+                vat_rate=D("25.5"),
+                vat_code="S",
+                vat_amount=D("255.00"),
+                total_excl_vat=D("1000.00"),
+                total_incl_vat=D("1255.00"),
+            )
+        ],
+        payment=fv.Payment(
+            accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")], reference=reference.fi_make("7001")
+        ),
     )
     return inv
 
 
 def reverse_charge_invoice():
-    german = fv.Party(name="Beispiel GmbH", vat_number="DE111111125",
-                      address=fv.Address(streets=["Musterstraße 5"], town="Berlin",
-                                         post_code="10115", country_code="DE"))
+    german = fv.Party(
+        name="Beispiel GmbH",
+        vat_number="DE111111125",
+        address=fv.Address(streets=["Musterstraße 5"], town="Berlin", post_code="10115", country_code="DE"),
+    )
     return fv.FinvoiceInvoice(
-        number="RC-1", date=date(2026, 5, 4), type_text="INVOICE",
-        seller=seller(), buyer=german,
-        total_excl_vat=D("575.00"), total_vat=D("0.00"), total_incl_vat=D("575.00"),
-        vat_breakdown=[fv.VatLine(D("0"), D("575.00"), D("0.00"), "AE", "VATEX-EU-AE",
-                                  "Käännetty verovelvollisuus, AVL 8 c §")],
+        number="RC-1",
+        date=date(2026, 5, 4),
+        type_text="INVOICE",
+        seller=seller(),
+        buyer=german,
+        total_excl_vat=D("575.00"),
+        total_vat=D("0.00"),
+        total_incl_vat=D("575.00"),
+        vat_breakdown=[
+            fv.VatLine(D("0"), D("575.00"), D("0.00"), "AE", "VATEX-EU-AE", "Käännetty verovelvollisuus, AVL 8 c §")
+        ],
         due_date=date(2026, 6, 3),
-        rows=[fv.InvoiceRow(name="Asennuspalvelu", quantity=D("3"), unit_code_un="C62",
-                            unit_price=D("200"), discount_percent=D("4.167"),
-                            discount_amount=D("25.00"), vat_rate=D("0"), vat_code="AE",
-                            vat_amount=D("0"), total_excl_vat=D("575.00"),
-                            total_incl_vat=D("575.00"))],
-        payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")],
-                           reference=reference.fi_make("1232")),
+        rows=[
+            fv.InvoiceRow(
+                name="Asennuspalvelu",
+                quantity=D("3"),
+                unit_code_un="C62",
+                unit_price=D("200"),
+                discount_percent=D("4.167"),
+                discount_amount=D("25.00"),
+                vat_rate=D("0"),
+                vat_code="AE",
+                vat_amount=D("0"),
+                total_excl_vat=D("575.00"),
+                total_incl_vat=D("575.00"),
+            )
+        ],
+        payment=fv.Payment(
+            accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")], reference=reference.fi_make("1232")
+        ),
     )
 
 
 def credit_note():
     return fv.FinvoiceInvoice(
-        number="2026-101", date=date(2026, 3, 10), type_code="INV02", type_code_un="381",
-        type_text="HYVITYSLASKU", seller=seller(), buyer=buyer(),
-        original_invoice_number="2026-100", original_invoice_date=date(2026, 3, 2),
-        total_excl_vat=D("-50.00"), total_vat=D("-5.00"), total_incl_vat=D("-55.00"),
+        number="2026-101",
+        date=date(2026, 3, 10),
+        type_code="INV02",
+        type_code_un="381",
+        type_text="HYVITYSLASKU",
+        seller=seller(),
+        buyer=buyer(),
+        original_invoice_number="2026-100",
+        original_invoice_date=date(2026, 3, 2),
+        total_excl_vat=D("-50.00"),
+        total_vat=D("-5.00"),
+        total_incl_vat=D("-55.00"),
         vat_breakdown=[fv.VatLine(D("10"), D("-50.00"), D("-5.00"), "S")],
         due_date=date(2026, 3, 10),
-        rows=[fv.InvoiceRow(name="Käsikirja (palautus)", quantity=D("-2"), unit_code_un="C62",
-                            unit_price=D("25.00"), vat_rate=D("10"), vat_code="S",
-                            vat_amount=D("-5.00"), total_excl_vat=D("-50.00"),
-                            total_incl_vat=D("-55.00"))],
+        rows=[
+            fv.InvoiceRow(
+                name="Käsikirja (palautus)",
+                quantity=D("-2"),
+                unit_code_un="C62",
+                unit_price=D("25.00"),
+                vat_rate=D("10"),
+                vat_code="S",
+                vat_amount=D("-5.00"),
+                total_excl_vat=D("-50.00"),
+                total_incl_vat=D("-55.00"),
+            )
+        ],
         payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")]),
     )
 
@@ -193,37 +313,65 @@ def reminder():
     """INV08: the overdue invoice, a reminder fee and penalty interest."""
     original_ref = reference.fi_make("2026100")
     return fv.FinvoiceInvoice(
-        number="M-2026-100", date=date(2026, 4, 15), type_code="INV08",
-        type_text="MAKSUMUISTUTUS", seller=seller(), buyer=buyer(),
-        original_invoice_number="2026-100", original_invoice_date=date(2026, 3, 2),
-        total_excl_vat=D("1323.54"), total_vat=D("0.00"), total_incl_vat=D("1323.54"),
-        vat_breakdown=[fv.VatLine(D("0"), D("1323.54"), D("0.00"), "O",
-                                  exemption_reason="Ei arvonlisäveron alainen")],
-        due_date=date(2026, 4, 29), penalty_interest_percent=D("11.5"),
+        number="M-2026-100",
+        date=date(2026, 4, 15),
+        type_code="INV08",
+        type_text="MAKSUMUISTUTUS",
+        seller=seller(),
+        buyer=buyer(),
+        original_invoice_number="2026-100",
+        original_invoice_date=date(2026, 3, 2),
+        total_excl_vat=D("1323.54"),
+        total_vat=D("0.00"),
+        total_incl_vat=D("1323.54"),
+        vat_breakdown=[fv.VatLine(D("0"), D("1323.54"), D("0.00"), "O", exemption_reason="Ei arvonlisäveron alainen")],
+        due_date=date(2026, 4, 29),
+        penalty_interest_percent=D("11.5"),
         rows=[
-            fv.InvoiceRow(name="Erääntynyt lasku 2026-100", vat_code="O",
-                          total_excl_vat=D("1312.59"), total_incl_vat=D("1312.59"),
-                          overdue=fv.OverdueDetails(
-                              original_invoice_number="2026-100",
-                              original_invoice_date=date(2026, 3, 2),
-                              original_due_date=date(2026, 3, 16),
-                              original_amount=D("1312.59"), original_reference=original_ref,
-                              unpaid_amount=D("1312.59"))),
-            fv.InvoiceRow(name="Muistutusmaksu", quantity=D("1"), unit_price=D("5.00"),
-                          vat_rate=D("0"), vat_code="O", vat_amount=D("0.00"),
-                          total_excl_vat=D("5.00"), total_incl_vat=D("5.00"),
-                          overdue=fv.OverdueDetails(collection_charge=D("5.00"))),
-            fv.InvoiceRow(name="Viivästyskorko", vat_rate=D("0"), vat_code="O",
-                          vat_amount=D("0.00"), total_excl_vat=D("5.95"),
-                          total_incl_vat=D("5.95"),
-                          overdue=fv.OverdueDetails(
-                              original_invoice_number="2026-100", unpaid_amount=D("1312.59"),
-                              interest_percent=D("11.5"), interest_start=date(2026, 3, 17),
-                              interest_end=date(2026, 4, 1), interest_days="15",
-                              interest_amount=D("5.95"))),
+            fv.InvoiceRow(
+                name="Erääntynyt lasku 2026-100",
+                vat_code="O",
+                total_excl_vat=D("1312.59"),
+                total_incl_vat=D("1312.59"),
+                overdue=fv.OverdueDetails(
+                    original_invoice_number="2026-100",
+                    original_invoice_date=date(2026, 3, 2),
+                    original_due_date=date(2026, 3, 16),
+                    original_amount=D("1312.59"),
+                    original_reference=original_ref,
+                    unpaid_amount=D("1312.59"),
+                ),
+            ),
+            fv.InvoiceRow(
+                name="Muistutusmaksu",
+                quantity=D("1"),
+                unit_price=D("5.00"),
+                vat_rate=D("0"),
+                vat_code="O",
+                vat_amount=D("0.00"),
+                total_excl_vat=D("5.00"),
+                total_incl_vat=D("5.00"),
+                overdue=fv.OverdueDetails(collection_charge=D("5.00")),
+            ),
+            fv.InvoiceRow(
+                name="Viivästyskorko",
+                vat_rate=D("0"),
+                vat_code="O",
+                vat_amount=D("0.00"),
+                total_excl_vat=D("5.95"),
+                total_incl_vat=D("5.95"),
+                overdue=fv.OverdueDetails(
+                    original_invoice_number="2026-100",
+                    unpaid_amount=D("1312.59"),
+                    interest_percent=D("11.5"),
+                    interest_start=date(2026, 3, 17),
+                    interest_end=date(2026, 4, 1),
+                    interest_days="15",
+                    interest_amount=D("5.95"),
+                ),
+            ),
         ],
-        payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")],
-                           reference=original_ref),
+        payment=fv.Payment(accounts=[fv.BankAccount("FI4950009420028730", "OKOYFIHH")], reference=original_ref),
     )
 
 
@@ -239,6 +387,7 @@ BUILDERS = {
 # --------------------------------------------------------------------------
 # build
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
 def test_built_invoice_is_valid_against_the_official_schema(kind):
@@ -267,8 +416,7 @@ def test_domestic_invoice_values():
     assert (total.text, total.get("AmountCurrencyIdentifier")) == ("1312,59", "EUR")
     assert xp(details, "InvoiceTotalVatExcludedAmount") == "1096,00"
     assert xp(details, "InvoiceTotalVatAmount") == "216,59"
-    assert details.xpath("VatSpecificationDetails/VatRatePercent/text()") == [
-        "25,5", "14", "10", "0"]
+    assert details.xpath("VatSpecificationDetails/VatRatePercent/text()") == ["25,5", "14", "10", "0"]
     assert details.xpath("VatSpecificationDetails/VatCode/text()") == ["S", "S", "S", "E"]
     exempt = details.xpath("VatSpecificationDetails[VatCode='E']")[0]
     assert xp(exempt, "VatExemptionReasonCode") == "VATEX-EU-132-1C"
@@ -276,8 +424,7 @@ def test_domestic_invoice_values():
     assert xp(exempt, "VatBaseAmount") == "200,00"
     assert xp(details, "PaymentTermsDetails/InvoiceDueDate") == "20260316"
     assert xp(details, "PaymentTermsDetails/CashDiscountPercent") == "2"
-    assert xp(details, "PaymentTermsDetails/PaymentOverDueFineDetails/"
-                       "PaymentOverDueFinePercent") == "11,5"
+    assert xp(details, "PaymentTermsDetails/PaymentOverDueFineDetails/PaymentOverDueFinePercent") == "11,5"
     # rows
     first = root.find("InvoiceRow")
     assert xp(first, "UnitPriceAmount") == "90,00"
@@ -292,11 +439,14 @@ def test_domestic_invoice_values():
     assert xp(root, "SellerPartyDetails/SellerOrganisationTaxCode") == "FI23456780"
     assert xp(root, "SellerOrganisationUnitNumber") == "003723456780"
     assert root.xpath("SellerInformationDetails/SellerAccountDetails/SellerAccountID/text()") == [
-        "FI4950009420028730", "FI2112345600000785"]
-    assert root.xpath("SellerInformationDetails/SellerAccountDetails/SellerBic/text()") == [
-        "OKOYFIHH", "NDEAFIHH"]
+        "FI4950009420028730",
+        "FI2112345600000785",
+    ]
+    assert root.xpath("SellerInformationDetails/SellerAccountDetails/SellerBic/text()") == ["OKOYFIHH", "NDEAFIHH"]
     assert root.xpath("BuyerPartyDetails/BuyerPostalAddressDetails/BuyerStreetName/text()") == [
-        "Testitie 2", "3. kerros"]
+        "Testitie 2",
+        "3. kerros",
+    ]
     assert xp(root, "BuyerOrganisationUnitNumber") == "003701120389"
     assert xp(root, "DeliveryPartyDetails/DeliveryOrganisationName") == "Ostaja Oy varasto"
     mtd = root.find("MessageTransmissionDetails")
@@ -306,8 +456,7 @@ def test_domestic_invoice_values():
     assert xp(mtd, "MessageReceiverDetails/ToIntermediator") == "NDEAFIHH"
     assert xp(mtd, "MessageDetails/MessageIdentifier") == "MSG-2026-100"
     assert xp(mtd, "MessageDetails/MessageTimeStamp") == "2026-03-02T08:30:00+02:00"
-    assert xp(root, "AttachmentMessageDetails/AttachmentMessageIdentifier") == (
-        "MSG-2026-100::attachments")
+    assert xp(root, "AttachmentMessageDetails/AttachmentMessageIdentifier") == ("MSG-2026-100::attachments")
     assert root[-1].tag == "AttachmentMessageDetails"
     # payment: RF reference marked ISO, amount with exactly two decimals
     rf = reference.rf_make(reference.fi_make("2026100"))
@@ -316,8 +465,7 @@ def test_domestic_invoice_values():
     assert (remittance.text, remittance.get("IdentificationSchemeName")) == (rf, "ISO")
     assert xp(instruction, "EpiInstructedAmount") == "1312,59"
     assert xp(instruction, "EpiDateOptionDate") == "20260316"
-    assert xp(root, "EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiAccountID") == (
-        "FI4950009420028730")
+    assert xp(root, "EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiAccountID") == ("FI4950009420028730")
     assert xp(root, "EpiDetails/EpiPartyDetails/EpiBfiPartyDetails/EpiBfiIdentifier") == "OKOYFIHH"
     assert xp(root, "VirtualBankBarcode").startswith("54950009420028730")
 
@@ -342,8 +490,7 @@ def test_finnish_reference_is_marked_spy():
 
 def test_foreign_currency():
     root = tree(fv.build(foreign_currency_invoice()))
-    currencies = {e.tag: e.get("AmountCurrencyIdentifier")
-                  for e in root.iter() if e.get("AmountCurrencyIdentifier")}
+    currencies = {e.tag: e.get("AmountCurrencyIdentifier") for e in root.iter() if e.get("AmountCurrencyIdentifier")}
     assert currencies.pop("InvoiceTotalVatAccountingAmount") == "EUR"
     assert currencies.pop("OtherCurrencyAmountVatIncludedAmount") == "EUR"
     assert set(currencies.values()) == {"USD"}
@@ -360,8 +507,7 @@ def test_reverse_charge():
     assert xp(root, "InvoiceRow/RowVatCode") == "AE"
     assert xp(root, "InvoiceRow/RowDiscountPercent") == "4,167"
     vat = root.find("InvoiceDetails/VatSpecificationDetails")
-    assert (xp(vat, "VatCode"), xp(vat, "VatRatePercent"), xp(vat, "VatRateAmount")) == (
-        "AE", "0", "0,00")
+    assert (xp(vat, "VatCode"), xp(vat, "VatRatePercent"), xp(vat, "VatRateAmount")) == ("AE", "0", "0,00")
     assert xp(vat, "VatFreeText") == "Käännetty verovelvollisuus, AVL 8 c §"
     assert xp(root, "BuyerPartyDetails/BuyerPostalAddressDetails/CountryCode") == "DE"
 
@@ -380,21 +526,23 @@ def test_credit_note():
     assert xp(details, "InvoiceTypeCodeUN") == "381"
     assert xp(details, "OriginalInvoiceNumber") == "2026-100"
     assert xp(details, "OriginalInvoiceDate") == "20260302"
-    for path in ("InvoiceTotalVatExcludedAmount", "InvoiceTotalVatAmount",
-                 "InvoiceTotalVatIncludedAmount", "VatSpecificationDetails/VatBaseAmount"):
+    for path in (
+        "InvoiceTotalVatExcludedAmount",
+        "InvoiceTotalVatAmount",
+        "InvoiceTotalVatIncludedAmount",
+        "VatSpecificationDetails/VatBaseAmount",
+    ):
         assert xp(details, path).startswith("-"), path
     assert xp(details, "InvoiceTotalVatIncludedAmount") == "-55,00"
     assert xp(root, "InvoiceRow/InvoicedQuantity") == "-2"
     assert xp(root, "EpiDetails/EpiPaymentInstructionDetails/EpiInstructedAmount") == "-55,00"
     # no reference on the credit note: no remittance identifier either
-    assert root.find("EpiDetails/EpiPaymentInstructionDetails/"
-                     "EpiRemittanceInfoIdentifier") is None
+    assert root.find("EpiDetails/EpiPaymentInstructionDetails/EpiRemittanceInfoIdentifier") is None
 
 
 def test_credit_note_rules():
     positive = credit_note()
-    positive.total_excl_vat, positive.total_vat, positive.total_incl_vat = (
-        D("50.00"), D("5.00"), D("55.00"))
+    positive.total_excl_vat, positive.total_vat, positive.total_incl_vat = (D("50.00"), D("5.00"), D("55.00"))
     with pytest.raises(BuildError, match="negative"):
         fv.build(positive)
     orphan = credit_note()
@@ -420,7 +568,8 @@ def test_reminder():
     assert xp(interest, "RowInterestStartDate") == "20260317"
     assert xp(interest, "RowInterestChargeAmount") == "5,95"
     assert sum(dec(t) for t in root.xpath("InvoiceRow/RowAmount/text()")) == dec(
-        xp(root, "InvoiceDetails/InvoiceTotalVatIncludedAmount"))
+        xp(root, "InvoiceDetails/InvoiceTotalVatIncludedAmount")
+    )
 
 
 def test_totals_must_add_up():
@@ -475,8 +624,7 @@ def test_missing_essentials_are_reported_together():
     with pytest.raises(BuildError) as caught:
         fv.build(inv)
     text = str(caught.value)
-    for expected in ("no number", "no date", "seller has no name", "buyer has no name",
-                     "no rows", "no total", "IBAN"):
+    for expected in ("no number", "no date", "seller has no name", "buyer has no name", "no rows", "no total", "IBAN"):
         assert expected in text
 
 
@@ -484,13 +632,24 @@ def test_missing_essentials_are_reported_together():
 # round trip
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
 def test_round_trip_keeps_totals(kind):
     invoice = BUILDERS[kind]()
     parsed = fv.parse(fv.build(invoice))
-    for name in ("number", "date", "type_code", "currency", "total_excl_vat", "total_vat",
-                 "total_incl_vat", "vat_total_accounting", "exchange_rate",
-                 "original_invoice_number", "due_date"):
+    for name in (
+        "number",
+        "date",
+        "type_code",
+        "currency",
+        "total_excl_vat",
+        "total_vat",
+        "total_incl_vat",
+        "vat_total_accounting",
+        "exchange_rate",
+        "original_invoice_number",
+        "due_date",
+    ):
         assert getattr(parsed, name) == getattr(invoice, name), name
     assert parsed.vat_breakdown == invoice.vat_breakdown
     assert parsed.rows == invoice.rows
@@ -509,6 +668,7 @@ def test_round_trip_of_a_complete_invoice_is_lossless():
 # --------------------------------------------------------------------------
 # SOAP frame and attachment message
 # --------------------------------------------------------------------------
+
 
 def split_framed(data):
     """Frame and invoice of a framed file, split by hand."""
@@ -537,10 +697,19 @@ def test_soap_frame_matches_the_invoice():
     message_id = xp(mtd, "MessageDetails/MessageIdentifier")
     assert header.xpath("string(eb:MessageData/eb:MessageId)", namespaces=ns) == message_id
     assert header.xpath("string(eb:MessageData/eb:Timestamp)", namespaces=ns) == xp(
-        mtd, "MessageDetails/MessageTimeStamp")
+        mtd, "MessageDetails/MessageTimeStamp"
+    )
     assert [e.tag.split("}")[1] for e in header] == [
-        "From", "From", "To", "To", "CPAId", "ConversationId", "Service", "Action",
-        "MessageData"]
+        "From",
+        "From",
+        "To",
+        "To",
+        "CPAId",
+        "ConversationId",
+        "Service",
+        "Action",
+        "MessageData",
+    ]
     assert header.xpath("string(eb:CPAId)", namespaces=ns) == "yoursandmycpa"
     assert header.xpath("string(eb:Service)", namespaces=ns) == "Routing"
     assert header.xpath("string(eb:Action)", namespaces=ns) == "ProcessInvoice"
@@ -565,8 +734,10 @@ def test_soap_frame_needs_routing():
 def test_attachment_message_is_consistent_with_the_invoice():
     invoice = domestic_invoice()
     pdf = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
-    files = [fv.Attachment("erittely.pdf", "application/pdf", pdf),
-             fv.Attachment("tuntilista.csv", "text/csv", "päivä;tunnit\n2.3.;7,5\n".encode())]
+    files = [
+        fv.Attachment("erittely.pdf", "application/pdf", pdf),
+        fv.Attachment("tuntilista.csv", "text/csv", "päivä;tunnit\n2.3.;7,5\n".encode()),
+    ]
     message = fv.build_attachment_message(invoice, files)
     assert message.startswith(b'<?xml version="1.0" encoding="ISO-8859-15"?>')
     root = tree(message)
@@ -577,11 +748,14 @@ def test_attachment_message_is_consistent_with_the_invoice():
     attachment_id = xp(invoice_root, "AttachmentMessageDetails/AttachmentMessageIdentifier")
     assert xp(details, "MessageIdentifier") == attachment_id
     assert xp(details, "RefToMessageIdentifier") == xp(
-        invoice_root, "MessageTransmissionDetails/MessageDetails/MessageIdentifier")
+        invoice_root, "MessageTransmissionDetails/MessageDetails/MessageIdentifier"
+    )
     assert xp(root, "MessageTransmissionDetails/MessageSenderDetails/FromIdentifier") == xp(
-        invoice_root, "MessageTransmissionDetails/MessageSenderDetails/FromIdentifier")
+        invoice_root, "MessageTransmissionDetails/MessageSenderDetails/FromIdentifier"
+    )
     assert xp(root, "MessageTransmissionDetails/MessageReceiverDetails/ToIntermediator") == xp(
-        invoice_root, "MessageTransmissionDetails/MessageReceiverDetails/ToIntermediator")
+        invoice_root, "MessageTransmissionDetails/MessageReceiverDetails/ToIntermediator"
+    )
     nodes = root.findall("AttachmentDetails")
     assert [xp(n, "AttachmentName") for n in nodes] == ["erittely.pdf", "tuntilista.csv"]
     for node, original in zip(nodes, (pdf, files[1].content)):
@@ -606,8 +780,7 @@ def test_attachment_message_id_must_match_the_invoice():
 
 
 def test_tampered_attachment_is_refused():
-    message = fv.build_attachment_message(
-        domestic_invoice(), [fv.Attachment("a.pdf", "application/pdf", b"original")])
+    message = fv.build_attachment_message(domestic_invoice(), [fv.Attachment("a.pdf", "application/pdf", b"original")])
     encoded = base64.b64encode(b"original")
     tampered = message.replace(encoded, base64.b64encode(b"changed!"))
     with pytest.raises(RecordError, match="secure hash") as caught:
@@ -622,7 +795,8 @@ def test_tampered_attachment_is_refused():
 FINVOICE_SAMPLES = sorted(
     [p for p in (SAMPLES / "gobl-fi-finvoice").rglob("*.xml")]
     + list((SAMPLES / "maventa").glob("anon_finvoice_*.xml"))
-    + list((SAMPLES / "finvoice-legacy" / "greenstep-rfinvoice").glob("*.xml")))
+    + list((SAMPLES / "finvoice-legacy" / "greenstep-rfinvoice").glob("*.xml"))
+)
 
 
 def independent_finvoice(path):
@@ -630,7 +804,7 @@ def independent_finvoice(path):
     data = path.read_bytes()
     start = data.index(b"<Finvoice")
     declaration = data.rfind(b"<?xml version", 0, start)
-    return tree(data[max(declaration, 0):])
+    return tree(data[max(declaration, 0) :])
 
 
 def test_the_sample_set_is_complete():
@@ -643,38 +817,42 @@ def test_parse_public_sample(path):
     invoice = fv.parse(path.read_bytes(), path.name)
     assert invoice.version == expected.get("Version")
     assert invoice.number == xp(expected, "InvoiceDetails/InvoiceNumber")
-    assert invoice.total_incl_vat == dec(xp(expected, "InvoiceDetails/"
-                                                     "InvoiceTotalVatIncludedAmount"))
-    assert invoice.currency == expected.find(
-        "InvoiceDetails/InvoiceTotalVatIncludedAmount").get("AmountCurrencyIdentifier")
+    assert invoice.total_incl_vat == dec(xp(expected, "InvoiceDetails/InvoiceTotalVatIncludedAmount"))
+    assert invoice.currency == expected.find("InvoiceDetails/InvoiceTotalVatIncludedAmount").get(
+        "AmountCurrencyIdentifier"
+    )
     assert len(invoice.rows) == len(expected.findall("InvoiceRow"))
     vat = xp(expected, "InvoiceDetails/InvoiceTotalVatAmount")
     assert invoice.total_vat == (dec(vat) if vat else None)
-    assert invoice.seller.name.startswith(xp(expected, "SellerPartyDetails/"
-                                                       "SellerOrganisationName").strip())
+    assert invoice.seller.name.startswith(xp(expected, "SellerPartyDetails/SellerOrganisationName").strip())
     assert [v.amount for v in invoice.vat_breakdown] == [
-        dec(t) for t in expected.xpath("InvoiceDetails/VatSpecificationDetails/"
-                                       "VatRateAmount/text()")]
+        dec(t) for t in expected.xpath("InvoiceDetails/VatSpecificationDetails/VatRateAmount/text()")
+    ]
     due = xp(expected, "EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate")
     assert invoice.payment.due_date == date(int(due[:4]), int(due[4:6]), int(due[6:]))
     assert invoice.payment.accounts[0].iban == xp(
-        expected, "EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiAccountID")
+        expected, "EpiDetails/EpiPartyDetails/EpiBeneficiaryPartyDetails/EpiAccountID"
+    )
 
 
-@pytest.mark.parametrize("name", ["gobl-fi-finvoice/test-data-parse/soap-framed.xml",
-                                  "maventa/anon_finvoice_20_invoice_with_SOAP.xml",
-                                  "maventa/anon_finvoice_13_invoice_with_SOAP.xml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gobl-fi-finvoice/test-data-parse/soap-framed.xml",
+        "maventa/anon_finvoice_20_invoice_with_SOAP.xml",
+        "maventa/anon_finvoice_13_invoice_with_SOAP.xml",
+    ],
+)
 def test_parse_soap_framed_sample(name):
     data = (SAMPLES / name).read_bytes()
-    frame = tree(data[:data.index(b"<?xml", 10) if data.startswith(b"<?xml")
-                      else data.index(b"<?xml")])
+    frame = tree(data[: data.index(b"<?xml", 10) if data.startswith(b"<?xml") else data.index(b"<?xml")])
     ns = {"eb": fv.EB_NS}
     invoice = fv.parse(data, name)
     assert invoice.frame.message_id == frame.xpath("string(//eb:MessageId)", namespaces=ns)
-    assert invoice.frame.sender.address == frame.xpath(
-        "string(//eb:From[eb:Role='Sender']/eb:PartyId)", namespaces=ns)
+    assert invoice.frame.sender.address == frame.xpath("string(//eb:From[eb:Role='Sender']/eb:PartyId)", namespaces=ns)
     assert invoice.frame.receiver.intermediator == frame.xpath(
-        "string(//eb:To[eb:Role='Intermediator']/eb:PartyId)", namespaces=ns)
+        "string(//eb:To[eb:Role='Intermediator']/eb:PartyId)", namespaces=ns
+    )
     assert invoice.frame.cpa_id == "yoursandmycpa"
 
 
@@ -689,8 +867,7 @@ def test_soap_framed_sample_with_exempt_vat():
 
 def test_parse_sample_details():
     invoice = fv.parse((SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes())
-    assert invoice.transmission.sender == fv.EInvoiceAddress("003723456780", "003723327487",
-                                                             "0216")
+    assert invoice.transmission.sender == fv.EInvoiceAddress("003723456780", "003723327487", "0216")
     assert invoice.transmission.timestamp == datetime(2026, 9, 1, 8, 30, tzinfo=UTC)
     assert invoice.rows[0].discount_percent == D("10")
     assert invoice.rows[0].unit_code_un == "HUR"
@@ -725,6 +902,7 @@ def test_parse_validates_on_request():
 # --------------------------------------------------------------------------
 # bad input
 # --------------------------------------------------------------------------
+
 
 def test_dtd_with_entity_is_refused():
     with pytest.raises(UnsafeDocument) as caught:
@@ -772,8 +950,7 @@ def test_not_a_finvoice():
     with pytest.raises(MalformedDocument, match="root element is <Invoice>"):
         fv.parse(ubl)
     with pytest.raises(MalformedDocument, match="no Finvoice"):
-        fv.parse((SAMPLES / "finvoice-legacy/py-finvoice-xsd/"
-                  "sample_soap_receiverproposal.xml").read_bytes())
+        fv.parse((SAMPLES / "finvoice-legacy/py-finvoice-xsd/sample_soap_receiverproposal.xml").read_bytes())
     with pytest.raises(EmptyDocument):
         fv.parse(b"  \n")
 
@@ -782,8 +959,12 @@ def test_not_a_finvoice():
 # detection and schema helper
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [p for p in FINVOICE_SAMPLES if b"<!DOCTYPE" not in p.read_bytes()]
-                         + [HERE / "finvoice-3.0-soap-body.xml"], ids=lambda p: p.name)
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FINVOICE_SAMPLES if b"<!DOCTYPE" not in p.read_bytes()] + [HERE / "finvoice-3.0-soap-body.xml"],
+    ids=lambda p: p.name,
+)
 def test_detect_finvoice(path):
     sniff = xmlsafe.sniff(path.read_bytes())
     assert detect.is_finvoice(sniff)
@@ -797,10 +978,10 @@ def test_detect_built_and_framed_invoice():
 
 def test_detect_attachment_message():
     invoice = domestic_invoice()
-    message = fv.build_attachment_message(
-        invoice, [fv.Attachment("a.pdf", "application/pdf", b"%PDF-1.4")])
-    frame = fv.build_soap_envelope(invoice, message_id=invoice.attachment_message_id,
-                                   reference_id="FinvoiceAttachments")
+    message = fv.build_attachment_message(invoice, [fv.Attachment("a.pdf", "application/pdf", b"%PDF-1.4")])
+    frame = fv.build_soap_envelope(
+        invoice, message_id=invoice.attachment_message_id, reference_id="FinvoiceAttachments"
+    )
     for data in (message, frame + message):
         sniff = xmlsafe.sniff(data)
         assert detect.is_finvoice_attachments(sniff)
@@ -809,23 +990,29 @@ def test_detect_attachment_message():
     assert not detect.is_finvoice_attachments(xmlsafe.sniff(fv.build_framed(invoice)))
 
 
-@pytest.mark.parametrize("name", [
-    "peppol-bis3-examples/base-example.xml",
-    "peppol-bis3-examples/base-creditnote-correction.xml",
-    "cen-en16931/ubl-tc434-creditnote1.xml",
-    "maventa/anon_peppol_bis_20_invoice.xml",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "peppol-bis3-examples/base-example.xml",
+        "peppol-bis3-examples/base-creditnote-correction.xml",
+        "cen-en16931/ubl-tc434-creditnote1.xml",
+        "maventa/anon_peppol_bis_20_invoice.xml",
+    ],
+)
 def test_detect_ubl(name):
     sniff = xmlsafe.sniff((SAMPLES / name).read_bytes())
     assert detect.is_ubl_invoice(sniff)
     assert not detect.is_finvoice(sniff)
 
 
-@pytest.mark.parametrize("name", [
-    "maventa/anon_teapps_30_invoice.xml",
-    "maventa/anon_invoice_create_soap.xml",
-    "finvoice-legacy/py-finvoice-xsd/sample_soap_receiverproposal.xml",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "maventa/anon_teapps_30_invoice.xml",
+        "maventa/anon_invoice_create_soap.xml",
+        "finvoice-legacy/py-finvoice-xsd/sample_soap_receiverproposal.xml",
+    ],
+)
 def test_detect_neither(name):
     sniff = xmlsafe.sniff((SAMPLES / name).read_bytes())
     assert not detect.is_finvoice(sniff)
@@ -844,8 +1031,7 @@ def test_xsd_helper():
         xsd.load("../../../etc/passwd")
     gobl = (SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes()
     assert xsd.validate(gobl, "finvoice") is None
-    broken = (gobl.replace(b"<InvoiceNumber>2026-1001</InvoiceNumber>", b"")
-              .replace(b">1088,36<", b">1088.36<"))
+    broken = gobl.replace(b"<InvoiceNumber>2026-1001</InvoiceNumber>", b"").replace(b">1088,36<", b">1088.36<")
     violation = xsd.validate(broken, "finvoice", "broken.xml")
     joined = "\n".join(violation.errors)
     # both problems, though libxml2 alone stops at the first one in InvoiceDetails
@@ -858,7 +1044,8 @@ def test_shipped_schemas_are_the_official_ones():
     shipped = xsd.SCHEMA_DIR / "finvoice" / "Finvoice3.0.xsd"
     assert shipped.read_bytes() == OFFICIAL_FINVOICE_XSD.read_bytes()
     assert (xsd.SCHEMA_DIR / "finvoice" / "FinvoiceAttachments.xsd").read_bytes() == (
-        OFFICIAL_ATTACHMENTS_XSD.read_bytes())
+        OFFICIAL_ATTACHMENTS_XSD.read_bytes()
+    )
     assert (xsd.SCHEMA_DIR / "ubl-2.1" / "maindoc" / "UBL-Invoice-2.1.xsd").is_file()
     assert len(list((xsd.SCHEMA_DIR / "ubl-2.1" / "common").glob("*.xsd"))) == 14
     assert (xsd.SCHEMA_DIR / "LICENSES.md").is_file()

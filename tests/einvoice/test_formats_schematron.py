@@ -78,14 +78,18 @@ DOC = _invoice(
 
 
 def test_first_matching_rule_per_pattern(tmp_path):
-    findings = _run(tmp_path, """
+    findings = _run(
+        tmp_path,
+        """
         <pattern>
           <rule context="cac:InvoiceLine[cbc:ID = '1']"><assert id="A" test="false()">a</assert></rule>
           <rule context="cac:InvoiceLine"><assert id="B" test="false()">b</assert></rule>
         </pattern>
         <pattern>
           <rule context="cac:InvoiceLine"><assert id="C" test="false()">c</assert></rule>
-        </pattern>""", DOC)
+        </pattern>""",
+        DOC,
+    )
     by_id = collections.Counter(f.rule_id for f in findings)
     # line 1 is taken by A in the first pattern (not B); line 2 falls to B;
     # the second pattern is independent and sees both lines.
@@ -94,7 +98,9 @@ def test_first_matching_rule_per_pattern(tmp_path):
 
 
 def test_lets_at_every_level_value_of_and_name(tmp_path):
-    findings = _run(tmp_path, """
+    findings = _run(
+        tmp_path,
+        """
         <let name="currency" value="'EUR'"/>
         <pattern>
           <let name="noteCount" value="count(/*/cbc:Note)"/>
@@ -103,7 +109,9 @@ def test_lets_at_every_level_value_of_and_name(tmp_path):
             <assert id="CUR" flag="warning" test="$amount/@currencyID = $currency"
               >Line <value-of select="cbc:ID"/> (<name/>): <name path="name($amount)"/> in <value-of select="$amount/@currencyID"/>, notes <value-of select="$noteCount"/>.</assert>
           </rule>
-        </pattern>""", DOC)
+        </pattern>""",
+        DOC,
+    )
     assert len(findings) == 1
     finding = findings[0]
     assert (finding.rule_id, finding.flag) == ("CUR", "warning")
@@ -115,7 +123,9 @@ def test_lets_at_every_level_value_of_and_name(tmp_path):
 
 
 def test_report_flags_and_inline_markup(tmp_path):
-    findings = _run(tmp_path, """
+    findings = _run(
+        tmp_path,
+        """
         <pattern flag="warning">
           <rule context="inv:Invoice" flag="information">
             <report id="R1" test="count(cbc:Note) &gt; 1">Two <emph>notes</emph>.</report>
@@ -125,7 +135,9 @@ def test_report_flags_and_inline_markup(tmp_path):
         </pattern>
         <pattern>
           <rule context="cbc:ID"><assert id="R4" test="string-length(.) &gt; 3">Short id</assert></rule>
-        </pattern>""", DOC)
+        </pattern>""",
+        DOC,
+    )
     flags = {f.rule_id: f.flag for f in findings}
     # flag from the assertion, else the rule, else the pattern; none: fatal
     assert flags == {"R1": "information", "R2": "information", "R3": "fatal", "R4": "fatal"}
@@ -135,16 +147,21 @@ def test_report_flags_and_inline_markup(tmp_path):
 
 
 def test_attribute_context_and_location(tmp_path):
-    findings = _run(tmp_path, """
+    findings = _run(
+        tmp_path,
+        """
         <pattern>
           <rule context="@currencyID"><assert id="EUR" test=". = 'EUR'">Not euro</assert></rule>
-        </pattern>""", DOC)
-    assert [f.location for f in findings] == [
-        "/Invoice[1]/cac:InvoiceLine[2]/cbc:LineExtensionAmount[1]/@currencyID"]
+        </pattern>""",
+        DOC,
+    )
+    assert [f.location for f in findings] == ["/Invoice[1]/cac:InvoiceLine[2]/cbc:LineExtensionAmount[1]/@currencyID"]
 
 
 def test_abstract_rule_and_pattern(tmp_path):
-    findings = _run(tmp_path, """
+    findings = _run(
+        tmp_path,
+        """
         <pattern>
           <rule abstract="true" id="has-id"><assert id="X1" test="cbc:Missing">needs Missing</assert></rule>
           <rule context="cac:InvoiceLine[cbc:ID = '2']"><extends rule="has-id"/>
@@ -156,28 +173,38 @@ def test_abstract_rule_and_pattern(tmp_path):
         <pattern is-a="count-of" id="notes">
           <param name="parent" value="inv:Invoice"/><param name="child" value="cbc:Note"/>
           <param name="n" value="3"/>
-        </pattern>""", DOC)
+        </pattern>""",
+        DOC,
+    )
     assert _ids(findings) == ["X1", "X2", "X3"]
     assert [f.location for f in findings if f.rule_id == "X3"] == ["/Invoice[1]"]
 
 
 def test_compiled_stylesheet_is_xslt2(tmp_path):
     text = schematron.compile_schematron(
-        (SCH_HEAD + '<pattern><rule context="cbc:ID"><assert id="I" test="true()">x</assert>'
-         "</rule></pattern></schema>").encode())
+        (
+            SCH_HEAD + '<pattern><rule context="cbc:ID"><assert id="I" test="true()">x</assert>'
+            "</rule></pattern></schema>"
+        ).encode()
+    )
     sheet = etree.fromstring(text.encode())
     # xsl:transform and xsl:stylesheet are synonyms (XSLT 2.0, 3.1)
-    assert sheet.tag in ("{http://www.w3.org/1999/XSL/Transform}stylesheet",
-                         "{http://www.w3.org/1999/XSL/Transform}transform")
+    assert sheet.tag in (
+        "{http://www.w3.org/1999/XSL/Transform}stylesheet",
+        "{http://www.w3.org/1999/XSL/Transform}transform",
+    )
     assert sheet.get("version") == "2.0"
 
 
-@pytest.mark.parametrize("schema", [
-    SCH_HEAD + '<include href="other.sch"/></schema>',
-    SCH_HEAD + '<pattern><rule><assert test="true()">x</assert></rule></pattern></schema>',
-    '<schema xmlns="http://example.com/not-schematron"/>',
-    SCH_HEAD.replace("xslt2", "exslt") + "</schema>",
-])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        SCH_HEAD + '<include href="other.sch"/></schema>',
+        SCH_HEAD + '<pattern><rule><assert test="true()">x</assert></rule></pattern></schema>',
+        '<schema xmlns="http://example.com/not-schematron"/>',
+        SCH_HEAD.replace("xslt2", "exslt") + "</schema>",
+    ],
+)
 def test_unsupported_schemas_refused(schema):
     with pytest.raises(MalformedDocument):
         schematron.compile_schematron(schema.encode())
@@ -186,6 +213,7 @@ def test_unsupported_schemas_refused(schema):
 # ---------------------------------------------------------------------------
 # Peppol BIS Billing 3.0 rule unit tests
 # ---------------------------------------------------------------------------
+
 
 def _unit_cases(path):
     root = etree.parse(str(path)).getroot()
@@ -231,11 +259,14 @@ def test_peppol_rule_unit_tests(path):
 # Real documents
 # ---------------------------------------------------------------------------
 
-VALID_BIS3 = sorted((SAMPLES / "peppol-bis3-examples").glob("*.xml")) + sorted(
-    (SAMPLES / "peppol-bis3-snippets").glob("*.xml")) + [
-    SAMPLES / "cen-en16931" / "BIS3_Invoice_positive.XML",
-    SAMPLES / "cen-en16931" / "BIS3_Invoice_negativ.XML",
-]
+VALID_BIS3 = (
+    sorted((SAMPLES / "peppol-bis3-examples").glob("*.xml"))
+    + sorted((SAMPLES / "peppol-bis3-snippets").glob("*.xml"))
+    + [
+        SAMPLES / "cen-en16931" / "BIS3_Invoice_positive.XML",
+        SAMPLES / "cen-en16931" / "BIS3_Invoice_negativ.XML",
+    ]
+)
 
 
 @pytest.mark.parametrize("path", VALID_BIS3, ids=[f"{p.parent.name}/{p.name}" for p in VALID_BIS3])
@@ -248,8 +279,7 @@ def test_valid_peppol_documents_have_no_fatal_finding(path):
 def test_odoo_bill_example_fails_only_empty_element_rule():
     path = SAMPLES / "odoo18-tests" / "account_edi_ubl_cii" / "bis3_bill_example.xml"
     findings = schematron.validate_ubl(path.read_bytes())
-    assert [(f.rule_id, f.flag, f.rule_set) for f in findings] == [
-        ("PEPPOL-EN16931-R008", "fatal", "peppol")]
+    assert [(f.rule_id, f.flag, f.rule_set) for f in findings] == [("PEPPOL-EN16931-R008", "fatal", "peppol")]
     assert findings[0].location.startswith("/Invoice[1]/")
     assert findings[0].text == "Document MUST not contain empty elements."
     with pytest.raises(SchemaViolation) as info:
@@ -258,8 +288,13 @@ def test_odoo_bill_example_fails_only_empty_element_rule():
 
 
 def test_odoo_allowance_example_fails_cen_sr43():
-    path = (SAMPLES / "odoo18-tests" / "l10n_account_edi_ubl_cii_tests"
-            / "from_peppol-bis-invoice-3_doc" / "bis3_allowance.xml")
+    path = (
+        SAMPLES
+        / "odoo18-tests"
+        / "l10n_account_edi_ubl_cii_tests"
+        / "from_peppol-bis-invoice-3_doc"
+        / "bis3_allowance.xml"
+    )
     findings = schematron.validate_ubl(path.read_bytes())
     assert [(f.rule_id, f.rule_set) for f in schematron.fatal(findings)] == [("UBL-SR-43", "cen")]
 
@@ -274,23 +309,21 @@ def test_swedish_organisation_number_check():
     failed = [f for f in findings if f.rule_id == "PEPPOL-COMMON-R049"]
     assert len(failed) == 3
     assert _ids(schematron.fatal(findings)) == ["PEPPOL-COMMON-R049"]
-    assert not any("AccountingSupplierParty[1]/cac:Party[1]/cbc:EndpointID" in f.location
-                   for f in failed)
+    assert not any("AccountingSupplierParty[1]/cac:Party[1]/cbc:EndpointID" in f.location for f in failed)
 
 
-@pytest.mark.parametrize("name", ["ubl-tc434-example6.xml", "ubl-tc434-example7.xml",
-                                  "ubl-tc434-example8.xml", "ubl-tc434-example9.xml"])
+@pytest.mark.parametrize(
+    "name", ["ubl-tc434-example6.xml", "ubl-tc434-example7.xml", "ubl-tc434-example8.xml", "ubl-tc434-example9.xml"]
+)
 def test_plain_en16931_examples_pass_cen_but_not_peppol(name):
     findings = schematron.validate_ubl((SAMPLES / "cen-en16931" / name).read_bytes())
     fatal = schematron.fatal(findings)
     assert not [f for f in fatal if f.rule_set == "cen"]
-    assert {"PEPPOL-EN16931-R001", "PEPPOL-EN16931-R004", "PEPPOL-EN16931-R007"} <= set(
-        _ids(fatal))
+    assert {"PEPPOL-EN16931-R001", "PEPPOL-EN16931-R004", "PEPPOL-EN16931-R007"} <= set(_ids(fatal))
 
 
 def test_cen_rules_catch_a_broken_invoice():
-    findings = schematron.validate_ubl(
-        _invoice("<cbc:ID>1</cbc:ID>"), rule_sets=("cen",))
+    findings = schematron.validate_ubl(_invoice("<cbc:ID>1</cbc:ID>"), rule_sets=("cen",))
     by_id = {f.rule_id: f for f in findings}
     # no specification id, issue date, type code, currency; the number is there
     assert {"BR-01", "BR-03", "BR-04", "BR-05"} <= set(by_id)
@@ -314,11 +347,11 @@ def test_compiler_matches_cen_compiled_xslt():
     distinct = set()
     for document in _cen_equivalence_documents():
         official = collections.Counter(
-            (f.rule_id, f.flag, f.location, f.text)
-            for f in schematron.validate_ubl(document, rule_sets=("cen",)))
+            (f.rule_id, f.flag, f.location, f.text) for f in schematron.validate_ubl(document, rule_sets=("cen",))
+        )
         ours = collections.Counter(
-            (f.rule_id, f.flag, f.location, f.text)
-            for f in schematron.validate_ubl(document, rule_sets=(CEN_SCH,)))
+            (f.rule_id, f.flag, f.location, f.text) for f in schematron.validate_ubl(document, rule_sets=(CEN_SCH,))
+        )
         assert ours == official
         total += sum(official.values())
         distinct.update(k[0] for k in official)
@@ -336,12 +369,10 @@ def _ubl_samples():
             root = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
         except etree.XMLSyntaxError:
             continue
-        if root.tag in (f"{{{schematron.UBL_INVOICE}}}Invoice",
-                        f"{{{schematron.UBL_CREDIT_NOTE}}}CreditNote"):
+        if root.tag in (f"{{{schematron.UBL_INVOICE}}}Invoice", f"{{{schematron.UBL_CREDIT_NOTE}}}CreditNote"):
             documents.append((str(path.relative_to(SAMPLES)), path.read_bytes()))
         elif root.tag == f"{VEFA}testSet":
-            documents.extend((f"{path.relative_to(SAMPLES)}#{index}", doc)
-                             for index, _e, doc in _unit_cases(path))
+            documents.extend((f"{path.relative_to(SAMPLES)}#{index}", doc) for index, _e, doc in _unit_cases(path))
     return documents
 
 
@@ -381,12 +412,12 @@ def test_reference_comparison_can_fail(reference_rules, tmp_path):
 # Input handling, caching, shipped files
 # ---------------------------------------------------------------------------
 
+
 def test_rejects_non_ubl_unsafe_and_malformed():
     with pytest.raises(UnrecognisedDocument):
         schematron.validate_ubl(b"<Finvoice Version='3.0'/>")
     with pytest.raises(UnsafeDocument):
-        schematron.validate_ubl(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                                b"<Invoice>&e;</Invoice>")
+        schematron.validate_ubl(b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Invoice>&e;</Invoice>')
     with pytest.raises(MalformedDocument):
         schematron.validate_ubl(_invoice("<cbc:ID>")[:-3])
 
@@ -418,7 +449,7 @@ def _sha(path):
 def test_shipped_rules_are_the_official_files():
     data = schematron.DATA_DIR
     assert _sha(data / "EN16931-UBL-validation.xslt") == _sha(
-        EINVOICE / "schematron" / "cen" / "EN16931-UBL-validation.xslt")
-    assert _sha(data / "PEPPOL-EN16931-UBL.sch") == _sha(
-        EINVOICE / "schematron" / "peppol" / "PEPPOL-EN16931-UBL.sch")
+        EINVOICE / "schematron" / "cen" / "EN16931-UBL-validation.xslt"
+    )
+    assert _sha(data / "PEPPOL-EN16931-UBL.sch") == _sha(EINVOICE / "schematron" / "peppol" / "PEPPOL-EN16931-UBL.sch")
     assert (data / "README.md").is_file()

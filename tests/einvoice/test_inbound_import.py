@@ -15,8 +15,10 @@ from tests.common import SHARED_DATA, link_folder
 from tests.einvoice.schematron_reference import reference_verdicts
 
 SAMPLES = Path(SHARED_DATA) / "einvoice" / "samples"
-UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
-       "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+UBL = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
 
 FINVOICE_SAMPLES = [
     "gobl-fi-finvoice/examples-out/invoice.xml",
@@ -32,8 +34,11 @@ FINVOICE_SAMPLES = [
     "finvoice-legacy/greenstep-rfinvoice/finvoice-1.1.xml",
     "finvoice-legacy/greenstep-rfinvoice/finvoice-1.2.xml",
 ]
-UBL_SAMPLES = sorted(str(p.relative_to(SAMPLES)) for folder in ("peppol-bis3-examples", "cen-en16931")
-                     for p in (SAMPLES / folder).glob("*.[xX][mM][lL]"))
+UBL_SAMPLES = sorted(
+    str(p.relative_to(SAMPLES))
+    for folder in ("peppol-bis3-examples", "cen-en16931")
+    for p in (SAMPLES / folder).glob("*.[xX][mM][lL]")
+)
 
 
 def _dec(text):
@@ -53,7 +58,7 @@ def finvoice_expected(data):
     start = text.find(b"<Finvoice")
     head = text[:start]
     decls = re.findall(rb"<\?xml[^>]*\?>", head)
-    body = text[start:text.index(b"</Finvoice>") + 11]
+    body = text[start : text.index(b"</Finvoice>") + 11]
     try:
         root = etree.fromstring((decls[-1] if decls else b"") + body)
     except etree.XMLSyntaxError:  # no declaration, in Latin-9
@@ -62,6 +67,7 @@ def finvoice_expected(data):
     def one(path):
         found = root.xpath(path)
         return found[0].text.strip() if found and found[0].text else ""
+
     total = _dec(one("InvoiceDetails/InvoiceTotalVatIncludedAmount"))
     rates = {}
     for vat in root.xpath("InvoiceDetails/VatSpecificationDetails"):
@@ -69,7 +75,9 @@ def finvoice_expected(data):
         amount = vat.findtext("VatRateAmount")
         if amount is not None:
             rates[rate] = rates.get(rate, Decimal(0)) + abs(_dec(amount))
-    due = one("InvoiceDetails/PaymentTermsDetails/InvoiceDueDate") or one("EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate")
+    due = one("InvoiceDetails/PaymentTermsDetails/InvoiceDueDate") or one(
+        "EpiDetails/EpiPaymentInstructionDetails/EpiDateOptionDate"
+    )
     return {
         "number": one("InvoiceDetails/InvoiceNumber"),
         "total": abs(total),
@@ -90,6 +98,7 @@ def ubl_expected(data):
     def one(path):
         found = root.xpath(path, namespaces=UBL)
         return found[0].text.strip() if found else ""
+
     currency = one("cbc:DocumentCurrencyCode")
     rates = {}
     for sub in root.xpath("cac:TaxTotal[cbc:TaxAmount/@currencyID=$c]/cac:TaxSubtotal", namespaces=UBL, c=currency):
@@ -106,12 +115,18 @@ def ubl_expected(data):
         "rates": rates,
         "due": date.fromisoformat(due) if due else None,
         "reference": _reference(one("cac:PaymentMeans/cbc:PaymentID")),
-        "attachments": len(root.xpath("cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject",
-                                      namespaces=UBL)),
+        "attachments": len(
+            root.xpath(
+                "cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject", namespaces=UBL
+            )
+        ),
         "payable": payable,
         "buyer_vat": one("cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID"),
-        "buyer_country": one("cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
-        "buyer_id": one("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID") or one("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID")
+        "buyer_country": one(
+            "cac:AccountingCustomerParty/cac:Party/cac:PostalAddress/cac:Country/cbc:IdentificationCode"
+        ),
+        "buyer_id": one("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID")
+        or one("cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID")
         or one("cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID"),
         "seller": one("cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName")
         or one("cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name"),
@@ -128,10 +143,15 @@ class InboundCase(TransactionCase):
         cls.env = env = cls.env(context=dict(cls.env.context, tracking_disable=True, no_vat_validation=True))
         fi = env.ref("base.fi")
         cls.companies = env["res.company"]
-        for name, vat in (("Ostaja Oy", "FI12345678"), ("Kotipizza Oyj", "FI01120389"),
-                          ("Kirjanpito Oy", "FI23064613"), ("Sensorit Oy", "FI01234567")):
-            company = env["res.company"].create({"name": name, "country_id": fi.id, "vat": vat,
-                                                 "currency_id": env.ref("base.EUR").id})
+        for name, vat in (
+            ("Ostaja Oy", "FI12345678"),
+            ("Kotipizza Oyj", "FI01120389"),
+            ("Kirjanpito Oy", "FI23064613"),
+            ("Sensorit Oy", "FI01234567"),
+        ):
+            company = env["res.company"].create(
+                {"name": name, "country_id": fi.id, "vat": vat, "currency_id": env.ref("base.EUR").id}
+            )
             env.user.company_ids |= company
             env["account.chart.template"].try_loading("fi", company, install_demo=False)
             cls.companies |= company
@@ -139,15 +159,24 @@ class InboundCase(TransactionCase):
         cls.env = env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.companies.ids))
         cls.tmp = link_folder(env, "heeros-link-inbound-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.connection = env["heeros.link.connection"].create({
-            "name": "Bureau inbox", "protocol": "local", "local_root": cls.tmp, "direction": "in",
-            "company_id": cls.buyer_a.id, "company_ids": [Command.set(cls.companies.ids)]})
+        cls.connection = env["heeros.link.connection"].create(
+            {
+                "name": "Bureau inbox",
+                "protocol": "local",
+                "local_root": cls.tmp,
+                "direction": "in",
+                "company_id": cls.buyer_a.id,
+                "company_ids": [Command.set(cls.companies.ids)],
+            }
+        )
 
     def intake(self, name, data, connection=None):
         return self.env["heeros.link.message"]._link_intake([(name, data)], connection=connection or self.connection)
 
     def bill(self, message):
-        self.assertEqual(message.state, "processed", (message.error or "") + "\n".join(message.message_ids.mapped("body")))
+        self.assertEqual(
+            message.state, "processed", (message.error or "") + "\n".join(message.message_ids.mapped("body"))
+        )
         bill = self.env["account.move"].search([("heeros_link_in_message_id", "=", message.id)])
         self.assertEqual(len(bill), 1)
         return bill
@@ -157,9 +186,14 @@ class InboundCase(TransactionCase):
 
     def add_company_for(self, vat, name, country):
         country = self.env["res.country"].search([("code", "=", country or "FI")], limit=1)
-        company = self.env["res.company"].create({"name": f"Buyer of {name}", "vat": vat or False,
-                                                  "country_id": country.id,
-                                                  "currency_id": self.env.ref("base.EUR").id})
+        company = self.env["res.company"].create(
+            {
+                "name": f"Buyer of {name}",
+                "vat": vat or False,
+                "country_id": country.id,
+                "currency_id": self.env.ref("base.EUR").id,
+            }
+        )
         self.env.user.company_ids |= company
         self.env["account.chart.template"].try_loading("fi", company, install_demo=False)
         self.connection.company_ids |= company
@@ -184,8 +218,11 @@ class TestInboundFinvoice(InboundCase):
                 self.assertEqual(bill.ref, expected["number"])
                 self.assertEqual(bill.move_type, "in_refund" if expected["credit"] else "in_invoice")
                 self.assertEqual(bill.state, "draft")
-                self.assertEqual(Decimal(str(bill.amount_total)).quantize(Decimal("0.01")), expected["total"],
-                                 bill.heeros_link_in_warning)
+                self.assertEqual(
+                    Decimal(str(bill.amount_total)).quantize(Decimal("0.01")),
+                    expected["total"],
+                    bill.heeros_link_in_warning,
+                )
                 self.assertEqual(self.vat_per_rate(bill), expected["rates"])
                 self.assertFalse(bill.heeros_link_in_warning)
                 if expected["due"]:
@@ -193,10 +230,13 @@ class TestInboundFinvoice(InboundCase):
                 self.assertEqual(bill.payment_reference or "", expected["reference"].upper())
                 self.assertTrue(bill.partner_id)
                 if expected["seller_id"]:
-                    self.assertIn(expected["seller_id"].replace("-", "")[-8:],
-                                  (bill.partner_id.vat or "") + (bill.partner_id.company_registry or "").replace("-", ""))
-                attachments = self.env["ir.attachment"].search([("res_model", "=", "account.move"),
-                                                                ("res_id", "=", bill.id)])
+                    self.assertIn(
+                        expected["seller_id"].replace("-", "")[-8:],
+                        (bill.partner_id.vat or "") + (bill.partner_id.company_registry or "").replace("-", ""),
+                    )
+                attachments = self.env["ir.attachment"].search(
+                    [("res_model", "=", "account.move"), ("res_id", "=", bill.id)]
+                )
                 self.assertEqual(len(attachments), 1)
                 self.assertEqual(attachments.raw, data)
                 self.assertEqual(bill.heeros_link_in_format, "finvoice")
@@ -210,9 +250,16 @@ class TestInboundFinvoice(InboundCase):
 
     def test_no_company_matches(self):
         data = (SAMPLES / "maventa/anon_finvoice_20_invoice_with_SOAP.xml").read_bytes()
-        other = self.env["heeros.link.connection"].create({
-            "name": "Only B", "protocol": "local", "local_root": self.tmp, "direction": "in",
-            "company_id": self.buyer_b.id, "company_ids": [Command.set(self.buyer_b.ids)]})
+        other = self.env["heeros.link.connection"].create(
+            {
+                "name": "Only B",
+                "protocol": "local",
+                "local_root": self.tmp,
+                "direction": "in",
+                "company_id": self.buyer_b.id,
+                "company_ids": [Command.set(self.buyer_b.ids)],
+            }
+        )
         message = self.intake("nomatch.xml", data, connection=other)
         self.assertEqual(message.state, "error")
         self.assertIn("1234567-8", message.error)
@@ -229,8 +276,9 @@ class TestInboundFinvoice(InboundCase):
         third = self.intake("c.xml", changed)
         self.assertEqual(third.state, "duplicate", third.error)
         self.assertIn(bill.display_name, third.error)
-        self.assertEqual(self.env["account.move"].search_count([("ref", "=", bill.ref),
-                                                                ("company_id", "=", bill.company_id.id)]), 1)
+        self.assertEqual(
+            self.env["account.move"].search_count([("ref", "=", bill.ref), ("company_id", "=", bill.company_id.id)]), 1
+        )
 
     def test_supplier_created_or_left_for_review(self):
         data = (SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes()
@@ -261,11 +309,11 @@ class TestInboundFinvoice(InboundCase):
         cases = {
             "subset.xml": b'<?xml version="1.0"?><!DOCTYPE Finvoice [<!ELEMENT Finvoice ANY>]><Finvoice/>',
             "entity.xml": b'<?xml version="1.0"?><!DOCTYPE Finvoice [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                          b'<Finvoice>&x;</Finvoice>',
+            b"<Finvoice>&x;</Finvoice>",
             "bomb.xml": b'<?xml version="1.0"?><!DOCTYPE Finvoice [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-                        b'<Finvoice>&b;</Finvoice>',
+            b"<Finvoice>&b;</Finvoice>",
             "ubl-entity.xml": b'<?xml version="1.0"?><!DOCTYPE Invoice [<!ENTITY x SYSTEM "http://x/">]>'
-                              b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&x;</Invoice>',
+            b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&x;</Invoice>',
         }
         for name, data in cases.items():
             with self.subTest(name):
@@ -282,8 +330,11 @@ class TestInboundUbl(InboundCase):
             with self.subTest(name):
                 data = (SAMPLES / name).read_bytes()
                 expected = ubl_expected(data)
-                company = self.env["res.company"].search([("vat", "=", expected["buyer_vat"])], limit=1) \
-                    if expected["buyer_vat"] else self.env["res.company"]
+                company = (
+                    self.env["res.company"].search([("vat", "=", expected["buyer_vat"])], limit=1)
+                    if expected["buyer_vat"]
+                    else self.env["res.company"]
+                )
                 if not company:
                     company = self.add_company_for(expected["buyer_vat"], name, expected["buyer_country"])
                     if not expected["buyer_vat"]:
@@ -296,18 +347,21 @@ class TestInboundUbl(InboundCase):
                 self.assertEqual(bill.company_id, company)
                 self.assertEqual(bill.ref, expected["number"])
                 self.assertEqual(bill.move_type, "in_refund" if expected["credit"] else "in_invoice")
-                self.assertEqual(Decimal(str(bill.amount_total)).quantize(Decimal("0.01")), abs(expected["total"]),
-                                 bill.heeros_link_in_warning)
+                self.assertEqual(
+                    Decimal(str(bill.amount_total)).quantize(Decimal("0.01")),
+                    abs(expected["total"]),
+                    bill.heeros_link_in_warning,
+                )
                 self.assertEqual(self.vat_per_rate(bill), {k: abs(v) for k, v in expected["rates"].items()})
                 if expected["due"]:
                     self.assertEqual(bill.invoice_date_due, expected["due"])
                 self.assertEqual(bill.payment_reference or "", expected["reference"])
-                attachments = self.env["ir.attachment"].search_count([("res_model", "=", "account.move"),
-                                                                      ("res_id", "=", bill.id)])
+                attachments = self.env["ir.attachment"].search_count(
+                    [("res_model", "=", "account.move"), ("res_id", "=", bill.id)]
+                )
                 self.assertEqual(attachments, 1 + expected["attachments"])
                 self.assertEqual(bill.partner_id.name, expected["seller"])
                 # the business rules' findings are on the bill, the same rules
                 # the reference compiler fires
-                on_bill = set(re.findall(r"^\w+: \[([^\]]*)\]", bill.heeros_link_in_rule_findings or "",
-                                         re.MULTILINE))
+                on_bill = set(re.findall(r"^\w+: \[([^\]]*)\]", bill.heeros_link_in_rule_findings or "", re.MULTILINE))
                 self.assertEqual(on_bill, {key[1] for key in reference_verdicts(data)})

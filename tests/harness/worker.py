@@ -56,22 +56,28 @@ def run_jobs(registry, channel, start_file):
     while time.monotonic() < deadline:
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            cr.execute("SELECT uuid FROM queue_job WHERE state = 'pending' "
-                       "AND (channel = %s OR channel LIKE %s) "
-                       "AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc') "
-                       "ORDER BY priority, date_created, id LIMIT 1 FOR UPDATE SKIP LOCKED", channels)
+            cr.execute(
+                "SELECT uuid FROM queue_job WHERE state = 'pending' "
+                "AND (channel = %s OR channel LIKE %s) "
+                "AND (eta IS NULL OR eta <= now() AT TIME ZONE 'utc') "
+                "ORDER BY priority, date_created, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                channels,
+            )
             row = cr.fetchone()
             if not row:
-                cr.execute("SELECT count(*) FROM queue_job WHERE state IN "
-                           "('pending', 'enqueued', 'started') AND (channel = %s OR channel LIKE %s)",
-                           channels)
+                cr.execute(
+                    "SELECT count(*) FROM queue_job WHERE state IN "
+                    "('pending', 'enqueued', 'started') AND (channel = %s OR channel LIKE %s)",
+                    channels,
+                )
                 if not cr.fetchone()[0]:
                     break
                 cr.rollback()
                 time.sleep(0.1)
                 continue
-            cr.execute("UPDATE queue_job SET state = 'enqueued', "
-                       "date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s", row)
+            cr.execute(
+                "UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s", row
+            )
             cr.commit()
             job = RunJobController._acquire_job(env, row[0])
             if not job:
@@ -99,29 +105,44 @@ def main(argv):
             env["ir.config_parameter"].set_param("heeros_link.job_workers", "off")
             company = env.user.company_id
             company.currency_id = env.ref("base.EUR")
-            journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)],
-                                                    limit=1)
+            journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
             journal.bank_acc_number = rest[0]
             for number, iban in enumerate(rest[1:], start=2):
-                env["account.journal"].create({"name": f"Bank {number}", "code": f"BNK{number}",
-                                               "type": "bank", "company_id": company.id,
-                                               "bank_acc_number": iban})
+                env["account.journal"].create(
+                    {
+                        "name": f"Bank {number}",
+                        "code": f"BNK{number}",
+                        "type": "bank",
+                        "company_id": company.id,
+                        "bank_acc_number": iban,
+                    }
+                )
             cr.commit()
             print(json.dumps({"company_id": company.id, "journal_id": journal.id}))
         elif action == "setup-folder":
             company = env.user.company_id
-            connection = env["heeros.link.connection"].create({
-                "name": "Crash test folder", "protocol": "local", "local_root": rest[0],
-                "direction": "both", "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-                "max_attempts": 50, "retry_delay": 0})
+            connection = env["heeros.link.connection"].create(
+                {
+                    "name": "Crash test folder",
+                    "protocol": "local",
+                    "local_root": rest[0],
+                    "direction": "both",
+                    "company_id": company.id,
+                    "company_ids": [(6, 0, company.ids)],
+                    "max_attempts": 50,
+                    "retry_delay": 0,
+                }
+            )
             for number in range(int(rest[1])):
-                Message._link_queue("test.out", f"out-{number:04d}.xml", f"<out n='{number}'/>".encode(),
-                                    company, connection=connection)
+                Message._link_queue(
+                    "test.out", f"out-{number:04d}.xml", f"<out n='{number}'/>".encode(), company, connection=connection
+                )
             cr.commit()
             print(json.dumps({"connection_id": connection.id}))
         elif action == "intake":
-            messages = Message._link_intake([(Path(p).name, Path(p).read_bytes()) for p in rest],
-                                            company=env.user.company_id, process=False)
+            messages = Message._link_intake(
+                [(Path(p).name, Path(p).read_bytes()) for p in rest], company=env.user.company_id, process=False
+            )
             cr.commit()
             print(json.dumps(messages.ids))
         elif action == "enqueue":
@@ -141,10 +162,13 @@ def main(argv):
             finally:
                 database.close()
         else:
-            method = {"process": Message._cron_process, "send": Message._cron_send,
-                      "fetch": env["heeros.link.connection"]._cron_fetch,
-                      "recover": Message._link_recover_sending,
-                      "cycle": lambda: cycle(env)}[action]
+            method = {
+                "process": Message._cron_process,
+                "send": Message._cron_send,
+                "fetch": env["heeros.link.connection"]._cron_fetch,
+                "recover": Message._link_recover_sending,
+                "cycle": lambda: cycle(env),
+            }[action]
             for _round in range(int(rest[0]) if rest else 1):
                 method()
                 cr.commit()

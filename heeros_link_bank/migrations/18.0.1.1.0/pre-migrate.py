@@ -53,7 +53,9 @@ def _column_type(cr, table, column):
     cr.execute(
         "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
         "JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = %s AND a.attname = %s "
-        "AND a.attnum > 0 AND NOT a.attisdropped", (table, column))
+        "AND a.attnum > 0 AND NOT a.attisdropped",
+        (table, column),
+    )
     row = cr.fetchone()
     return row and row[0]
 
@@ -62,7 +64,8 @@ def _field_owners(cr, model, name):
     cr.execute(
         "SELECT d.module FROM ir_model_fields f JOIN ir_model_data d "
         "ON d.model = 'ir.model.fields' AND d.res_id = f.id WHERE f.model = %s AND f.name = %s",
-        (model, name))
+        (model, name),
+    )
     return {module for (module,) in cr.fetchall()}
 
 
@@ -76,48 +79,71 @@ def _rename_field(cr, model, old, new):
     if shared:
         # another module keeps the old field: ours is a new one beside it
         if old_type and not _column_type(cr, table, new):
-            cr.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                sql.Identifier(table), sql.Identifier(new), sql.SQL(old_type)))
-            cr.execute(sql.SQL("UPDATE {t} SET {n} = {o} WHERE {o} IS NOT NULL").format(
-                t=sql.Identifier(table), n=sql.Identifier(new), o=sql.Identifier(old)))
+            cr.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
+                    sql.Identifier(table), sql.Identifier(new), sql.SQL(old_type)
+                )
+            )
+            cr.execute(
+                sql.SQL("UPDATE {t} SET {n} = {o} WHERE {o} IS NOT NULL").format(
+                    t=sql.Identifier(table), n=sql.Identifier(new), o=sql.Identifier(old)
+                )
+            )
         cr.execute(
-            "DELETE FROM ir_model_data WHERE module = %s AND model = 'ir.model.fields' "
-            "AND name = %s", (MODULE, f"field_{table}__{old}"))
-        _logger.info("%s.%s is shared with %s: %s created beside it", model, old,
-                     ", ".join(sorted(owners - {MODULE})), new)
+            "DELETE FROM ir_model_data WHERE module = %s AND model = 'ir.model.fields' AND name = %s",
+            (MODULE, f"field_{table}__{old}"),
+        )
+        _logger.info(
+            "%s.%s is shared with %s: %s created beside it", model, old, ", ".join(sorted(owners - {MODULE})), new
+        )
         return
     if old_type and not _column_type(cr, table, new):
-        cr.execute(sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
-            sql.Identifier(table), sql.Identifier(old), sql.Identifier(new)))
+        cr.execute(
+            sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
+                sql.Identifier(table), sql.Identifier(old), sql.Identifier(new)
+            )
+        )
     cr.execute("UPDATE ir_model_fields SET name = %s WHERE model = %s AND name = %s", (new, model, old))
     cr.execute(
         "UPDATE ir_model_data SET name = %s WHERE module = %s AND model = 'ir.model.fields' AND name = %s",
-        (f"field_{table}__{new}", MODULE, f"field_{table}__{old}"))
+        (f"field_{table}__{new}", MODULE, f"field_{table}__{old}"),
+    )
     # selection values of a renamed selection field follow their field
     cr.execute(
         "UPDATE ir_model_data SET name = replace(name, %s, %s) WHERE module = %s "
         "AND model = 'ir.model.fields.selection' AND name LIKE %s",
-        (f"__{old}__", f"__{new}__", MODULE, f"selection__{table}__{old}__%"))
+        (f"__{old}__", f"__{new}__", MODULE, f"selection__{table}__{old}__%"),
+    )
 
 
 def _rename_constraint(cr, old, new):
-    cr.execute("SELECT d.module FROM ir_model_constraint c JOIN ir_model_data d ON d.model = "
-               "'ir.model.constraint' AND d.res_id = c.id WHERE c.name = %s", (old,))
+    cr.execute(
+        "SELECT d.module FROM ir_model_constraint c JOIN ir_model_data d ON d.model = "
+        "'ir.model.constraint' AND d.res_id = c.id WHERE c.name = %s",
+        (old,),
+    )
     owners = {module for (module,) in cr.fetchall()}
     if not owners:
         return
     if owners - {MODULE}:
-        cr.execute("DELETE FROM ir_model_data WHERE module = %s AND model = 'ir.model.constraint' "
-                   "AND name = %s", (MODULE, f"constraint_{old}"))
+        cr.execute(
+            "DELETE FROM ir_model_data WHERE module = %s AND model = 'ir.model.constraint' AND name = %s",
+            (MODULE, f"constraint_{old}"),
+        )
         return
     cr.execute("SELECT conrelid::regclass::text FROM pg_constraint WHERE conname = %s", (old,))
     row = cr.fetchone()
     if row:
-        cr.execute(sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-            sql.Identifier(row[0]), sql.Identifier(old), sql.Identifier(new)))
+        cr.execute(
+            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
+                sql.Identifier(row[0]), sql.Identifier(old), sql.Identifier(new)
+            )
+        )
     cr.execute("UPDATE ir_model_constraint SET name = %s WHERE name = %s", (new, old))
-    cr.execute("UPDATE ir_model_data SET name = %s WHERE module = %s AND model = 'ir.model.constraint' "
-               "AND name = %s", (f"constraint_{new}", MODULE, f"constraint_{old}"))
+    cr.execute(
+        "UPDATE ir_model_data SET name = %s WHERE module = %s AND model = 'ir.model.constraint' AND name = %s",
+        (f"constraint_{new}", MODULE, f"constraint_{old}"),
+    )
 
 
 def migrate(cr, version):
