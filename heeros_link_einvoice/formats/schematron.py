@@ -7,35 +7,22 @@ Two rule sets are shipped in ``../data/schematron`` (see its README):
 * ``peppol``: the Peppol BIS Billing 3.0 rules, as the ISO Schematron source
   OpenPeppol publishes (query binding ``xslt2``).
 
-No Schematron implementation is needed at run time: :func:`compile_schematron`
-is a small compiler from ISO Schematron to an XSLT 2.0 stylesheet writing
-SVRL-like output, and SaxonC-HE (``saxonche``) runs both stylesheets. The
-compiler covers what these rule files use, and a little more:
+ISO Schematron is compiled to XSLT by SchXslt 1.10 (MIT licence, shipped
+unmodified in ``../data/schxslt``), itself a set of XSLT 2.0 stylesheets, and
+SaxonC-HE (``saxonche``) runs everything. Before SchXslt sees a schema it is
+checked here: ``include``, ``extends href`` and ``pattern documents`` (which
+would read other files) are refused, as are rules without a context and
+assertions without a test; an assertion without a ``flag`` takes its rule's,
+else its pattern's (no flag at all: the finding counts as fatal).
 
-* ``ns`` declarations; ``let`` at schema, pattern and rule level (schema and
-  pattern variables are global, evaluated on the document root; rule
-  variables are evaluated on the rule's context node); XSLT ``function`` and
-  ``key`` elements embedded in the schema;
-* ``pattern`` / ``rule context`` / ``assert`` / ``report`` with ``id``,
-  ``flag`` (from the assertion, else its rule, else its pattern) and
-  ``subject``; within a pattern a node is handled by the first rule whose
-  context matches it, and every element and attribute is visited;
-* message content with ``value-of``, ``name`` and the inline elements
-  ``emph``, ``dir``, ``span`` (their text);
-* abstract rules (``rule abstract="true"`` used through ``extends rule``) and
-  abstract patterns (``pattern abstract="true"`` instantiated with
-  ``pattern is-a`` and ``param``);
-* phases are ignored: all patterns run.
-
-``include`` and ``extends href`` (external files) are refused.
-
-Compiled executables are cached per process: the first use of a rule set
-compiles it (about 0.3 s for the CEN stylesheet, 0.05 s for the Peppol rules,
-plus Saxon's just-in-time compilation of the rules on the first document);
-later calls reuse it. A module-level lock serialises compilation and
-transformations, so the functions may be called from several threads.
+Compiled executables are cached per process (a forked worker compiles its
+own): the first use of a rule set compiles it, later calls reuse it. A lock
+serialises compilation and transformations, so the functions may be called
+from several threads. A document is parsed once (safely, by lxml) and handed
+to Saxon once for all its rule sets.
 """
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -52,11 +39,7 @@ from odoo.addons.heeros_link_base.formats.errors import (
 )
 
 SCH = "http://purl.oclc.org/dsdl/schematron"
-XSL = "http://www.w3.org/1999/XSL/Transform"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
-XS = "http://www.w3.org/2001/XMLSchema"
-#: Namespace of the helper function the compiler adds to each stylesheet.
-HELPER_NS = "urn:heeros-link:schematron"
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -73,8 +56,10 @@ LOCATION_PREFIXES = {
 }
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "schematron"
+#: SchXslt's entry point: ISO Schematron in, an XSLT stylesheet writing SVRL out.
+SCHXSLT = DATA_DIR.parent / "schxslt" / "pipeline-for-svrl.xsl"
 #: Shipped rule sets: name -> file (``.xslt`` = compiled SVRL stylesheet,
-#: ``.sch`` = ISO Schematron compiled here).
+#: ``.sch`` = ISO Schematron, compiled with SchXslt on first use).
 RULE_SETS = {
     "cen": DATA_DIR / "EN16931-UBL-validation.xslt",
     "peppol": DATA_DIR / "PEPPOL-EN16931-UBL.sch",
@@ -113,317 +98,139 @@ class Finding:
         return f"[{self.rule_id}] {self.text} ({self.location})"
 
 
-# ---------------------------------------------------------------------------
-# Schematron -> XSLT 2.0 compiler
-# ---------------------------------------------------------------------------
-
-
 def _sch(tag):
     return f"{{{SCH}}}{tag}"
-
-
-def _xsl(tag):
-    return f"{{{XSL}}}{tag}"
 
 
 def _svrl(tag):
     return f"{{{SVRL}}}{tag}"
 
 
-_INLINE = {"emph", "dir", "span"}
-_PARAM_ATTRS = ("context", "test", "select", "path", "value", "subject")
+_QUERY_BINDINGS = ("xslt", "xslt2", "xslt3", "xpath2", "xpath3", "xpath31")
 
 
-def _avt(text):
-    """A literal for an attribute value template."""
-    return text.replace("{", "{{").replace("}", "}}")
+def _refuse(name, message, element=None):
+    where = None
+    if element is not None:
+        where = f"{etree.QName(element).localname} (line {element.sourceline})"
+    return MalformedDocument(f"Schematron {name}: {message}", element=where, file_name=name)
 
 
-class _Compiler:
-    """Turns one ISO Schematron document into an XSLT 2.0 stylesheet."""
+def _check_schema(root, name):
+    """Refuse what SchXslt should not be given: not a schema, an unknown query
+    binding, references to other files, rules without context."""
+    if root.tag != _sch("schema"):
+        raise _refuse(name, "the root element is not an ISO Schematron <schema>", root)
+    binding = (root.get("queryBinding") or "xslt").lower()
+    if binding not in _QUERY_BINDINGS:
+        raise _refuse(name, f"query binding {binding!r} is not supported", root)
+    for element in root.iter(_sch("include"), _sch("extends"), _sch("pattern")):
+        if element.tag == _sch("include") or element.get("href") or element.get("documents"):
+            raise _refuse(
+                name,
+                "references to other files (include, extends href, pattern "
+                "documents) are not supported; use a preprocessed schema",
+                element,
+            )
+    for rule in root.iter(_sch("rule")):
+        if rule.get("abstract") != "true" and not rule.get("context"):
+            raise _refuse(name, "rule without context", rule)
+    for check in root.iter(_sch("assert"), _sch("report")):
+        if not check.get("test"):
+            raise _refuse(name, f"{etree.QName(check).localname} without test", check)
 
-    def __init__(self, schema, name):
-        self.schema = schema
-        self.name = name
-        self.abstract_rules = {}
-        self.abstract_patterns = {}
-        self.diagnostics = {}
 
-    def fail(self, message, element=None):
-        where = None
-        if element is not None:
-            where = f"{etree.QName(element).localname} (line {element.sourceline})"
-        return MalformedDocument(f"Schematron {self.name}: {message}", element=where, file_name=self.name)
-
-    # -- preparation --------------------------------------------------------
-
-    def collect(self):
-        root = self.schema
-        if root.tag != _sch("schema"):
-            raise self.fail("the root element is not an ISO Schematron <schema>", root)
-        binding = (root.get("queryBinding") or "xslt").lower()
-        if binding not in ("xslt", "xslt2", "xslt3", "xpath2", "xpath3", "xpath31"):
-            raise self.fail(f"query binding {binding!r} is not supported", root)
-        for element in root.iter(_sch("include"), _sch("extends")):
-            if element.tag == _sch("include") or element.get("href"):
-                raise self.fail(
-                    "external files (include, extends href) are not supported; use a preprocessed schema", element
-                )
-        for rule in root.iter(_sch("rule")):
-            if rule.get("abstract") == "true":
-                if not rule.get("id"):
-                    raise self.fail("abstract rule without id", rule)
-                self.abstract_rules[rule.get("id")] = rule
-        for pattern in root.iter(_sch("pattern")):
-            if pattern.get("abstract") == "true":
-                if not pattern.get("id"):
-                    raise self.fail("abstract pattern without id", pattern)
-                self.abstract_patterns[pattern.get("id")] = pattern
-        for diagnostic in root.iter(_sch("diagnostic")):
-            if diagnostic.get("id"):
-                self.diagnostics[diagnostic.get("id")] = diagnostic
-
-    def instantiate(self, pattern):
-        """A concrete pattern for ``is-a``: the abstract one with its
-        ``$param`` placeholders replaced."""
-        base = self.abstract_patterns.get(pattern.get("is-a"))
-        if base is None:
-            raise self.fail(f"pattern is-a {pattern.get('is-a')!r}: no such abstract pattern", pattern)
-        params = {p.get("name"): p.get("value") or "" for p in pattern.findall(_sch("param"))}
-        copy = etree.fromstring(etree.tostring(base))
-        copy.attrib.pop("abstract", None)
-        if params:
-            names = sorted(params, key=len, reverse=True)
-            regex = re.compile(r"\$(" + "|".join(re.escape(n) for n in names) + r")(?![\w.\-])")
-            for element in copy.iter():
-                if not isinstance(element.tag, str):
-                    continue
-                for attr in _PARAM_ATTRS:
-                    if attr in element.attrib:
-                        element.set(attr, regex.sub(lambda m: params[m.group(1)], element.get(attr)))
-        return copy
-
-    def rule_items(self, rule, seen=()):
-        """The lets, asserts and reports of a rule, ``extends`` resolved."""
-        items = []
-        for child in rule:
-            if not isinstance(child.tag, str):
+def _inherit_flags(root):
+    """Give each assertion without a flag the flag of its rule, else of its
+    pattern: SVRL only carries an assertion's own flag, and the rules should
+    not turn into errors because their author set the flag one level up."""
+    for pattern in root.iter(_sch("pattern")):
+        for rule in pattern.iter(_sch("rule")):
+            inherited = rule.get("flag") or pattern.get("flag")
+            if not inherited:
                 continue
-            if child.tag == _sch("extends"):
-                ref = child.get("rule")
-                base = self.abstract_rules.get(ref)
-                if base is None:
-                    raise self.fail(f"extends rule={ref!r}: no such abstract rule", child)
-                if ref in seen:
-                    raise self.fail(f"abstract rule {ref!r} extends itself", child)
-                items.extend(self.rule_items(base, (*seen, ref)))
-            elif child.tag in (_sch("let"), _sch("assert"), _sch("report")):
-                items.append(child)
-        return items
+            for check in rule.iter(_sch("assert"), _sch("report")):
+                if not check.get("flag"):
+                    check.set("flag", inherited)
 
-    # -- output -------------------------------------------------------------
 
-    def namespaces(self):
-        nsmap = {"xsl": XSL, "svrl": SVRL, "xs": XS, "hlsch": HELPER_NS}
-        declared = {p: u for p, u in self.schema.nsmap.items() if p and u != SCH}
-        for ns in self.schema.findall(_sch("ns")):
-            declared[ns.get("prefix")] = ns.get("uri")
-        for prefix, uri in declared.items():
-            if prefix in nsmap and nsmap[prefix] != uri:
-                raise self.fail(f"namespace prefix {prefix!r} is reserved by the compiler")
-            nsmap[prefix] = uri
-        return nsmap
+# ---------------------------------------------------------------------------
+# Saxon: one processor and one set of executables per process
+# ---------------------------------------------------------------------------
 
-    def compile(self):
-        self.collect()
-        nsmap = self.namespaces()
-        sheet = etree.Element(_xsl("stylesheet"), nsmap=nsmap)
-        sheet.set("version", "2.0")
-        sheet.set("exclude-result-prefixes", "#all")
-        output = etree.SubElement(sheet, _xsl("output"))
-        output.set("method", "xml")
-        output.set("indent", "no")
-        self.add_path_function(sheet)
 
-        root = self.schema
-        # Embedded XSLT (functions, keys) and global variables.
-        for child in root:
-            if not isinstance(child.tag, str):
-                continue
-            if child.tag.startswith(f"{{{XSL}}}"):
-                sheet.append(_copy(child))
-        patterns = []
-        for pattern in root.findall(_sch("pattern")):
-            if pattern.get("abstract") == "true":
-                continue
-            if pattern.get("is-a"):
-                pattern = self.instantiate(pattern)
-            patterns.append(pattern)
-        for child in root:
-            if child.tag == _sch("let"):
-                sheet.append(self.variable(child))
-        for pattern in patterns:
-            for let in pattern.findall(_sch("let")):
-                sheet.append(self.variable(let))
+class _Saxon:
+    """The process's Saxon processor and compiled executables."""
 
-        main = etree.SubElement(sheet, _xsl("template"), match="/")
-        output_root = etree.SubElement(main, _svrl("schematron-output"))
-        title = root.find(_sch("title"))
-        if title is not None and (title.text or "").strip():
-            output_root.set("title", _avt(" ".join(title.text.split())))
-        for index, pattern in enumerate(patterns, start=1):
-            mode = f"M{index}"
-            active = etree.SubElement(output_root, _svrl("active-pattern"))
-            if pattern.get("id"):
-                active.set("id", _avt(pattern.get("id")))
-            etree.SubElement(output_root, _xsl("apply-templates"), select="/", mode=mode)
-            self.pattern_templates(sheet, pattern, mode)
-        return sheet
+    def __init__(self):
+        from saxonche import PySaxonProcessor  # declared external dependency
 
-    def add_path_function(self, sheet):
-        """``hlsch:path($node)``: the node's XPath in the form the CEN
-        stylesheet also writes (``/*:Name[namespace-uri()='…'][n]``)."""
-        function = etree.SubElement(sheet, _xsl("function"), name="hlsch:path")
-        function.set("as", "xs:string")
-        param = etree.SubElement(function, _xsl("param"), name="node")
-        param.set("as", "node()")
-        etree.SubElement(
-            function,
-            _xsl("sequence"),
-            select=(
-                "if ($node instance of document-node()) then '/' else string-join("
-                "for $n in $node/ancestor-or-self::node()[not(self::document-node())] return "
-                "if ($n instance of attribute()) then "
-                "  (if (namespace-uri($n) = '') then concat('/@', local-name($n)) "
-                "   else concat('/@*[local-name()=''', local-name($n), ''' and namespace-uri()=''', "
-                "namespace-uri($n), ''']')) "
-                "else if ($n instance of element()) then "
-                "  concat('/', if (namespace-uri($n) = '') then local-name($n) "
-                "   else concat('*:', local-name($n), '[namespace-uri()=''', namespace-uri($n), ''']'), "
-                "  '[', 1 + count($n/preceding-sibling::*[node-name(.) = node-name($n)]), ']') "
-                "else concat('/', name($n)), '')"
-            ),
-        )
+        self.pid = os.getpid()
+        self.processor = PySaxonProcessor(license=False)
+        self.executables = {}
 
-    def variable(self, let):
-        if not let.get("name"):
-            raise self.fail("let without a name", let)
-        variable = etree.Element(_xsl("variable"), name=let.get("name"))
-        if let.get("as"):
-            variable.set("as", let.get("as"))
-        if let.get("value") is not None:
-            variable.set("select", let.get("value"))
+
+_LOCK = threading.RLock()
+_STATE = {"saxon": None}
+
+
+def _saxon():
+    """The current process's Saxon state (call with ``_LOCK`` held)."""
+    saxon = _STATE["saxon"]
+    if saxon is None or saxon.pid != os.getpid():
+        saxon = _STATE["saxon"] = _Saxon()
+    return saxon
+
+
+def _compile_stylesheet(saxon, name, text=None, path=None):
+    compiler = saxon.processor.new_xslt30_processor()
+    try:
+        if path is not None:
+            executable = compiler.compile_stylesheet(stylesheet_file=str(path))
         else:
-            for child in let:
-                variable.append(_copy(child))
-            if let.text:
-                variable.text = let.text
-        return variable
-
-    def pattern_templates(self, sheet, pattern, mode):
-        rules = [r for r in pattern.findall(_sch("rule")) if r.get("abstract") != "true"]
-        for position, rule in enumerate(rules):
-            context = rule.get("context")
-            if not context:
-                raise self.fail("rule without context", rule)
-            template = etree.SubElement(sheet, _xsl("template"), match=context, mode=mode)
-            template.set("priority", str(1000 + len(rules) - position))
-            for item in self.rule_items(rule):
-                if item.tag == _sch("let"):
-                    template.append(self.variable(item))
-                else:
-                    template.append(self.check(item, rule, pattern))
-            etree.SubElement(template, _xsl("apply-templates"), select="@*|*", mode=mode)
-        # Nodes no rule matches: go on to their attributes and children.
-        default = etree.SubElement(sheet, _xsl("template"), match="/|@*|node()", mode=mode)
-        default.set("priority", "-2")
-        etree.SubElement(default, _xsl("apply-templates"), select="@*|*", mode=mode)
-
-    def check(self, item, rule, pattern):
-        test = item.get("test")
-        if not test:
-            raise self.fail(f"{etree.QName(item).localname} without test", item)
-        is_assert = item.tag == _sch("assert")
-        result = etree.Element(_svrl("failed-assert" if is_assert else "successful-report"))
-        result.set("test", _avt(test))
-        if item.get("id"):
-            result.set("id", _avt(item.get("id")))
-        flag = item.get("flag") or rule.get("flag") or pattern.get("flag")
-        if flag:
-            result.set("flag", _avt(flag))
-        subject = item.get("subject") or rule.get("subject")
-        location = f"({subject})[1]" if subject else "."
-        result.set("location", "{hlsch:path(" + location + ")}")
-        text = etree.SubElement(result, _svrl("text"))
-        self.message(item, text)
-        for ref in (item.get("diagnostics") or "").split():
-            diagnostic = self.diagnostics.get(ref)
-            if diagnostic is not None:
-                element = etree.SubElement(result, _svrl("diagnostic-reference"), diagnostic=ref)
-                self.message(diagnostic, element)
-        if is_assert:
-            choose = etree.Element(_xsl("choose"))
-            etree.SubElement(choose, _xsl("when"), test=test)
-            otherwise = etree.SubElement(choose, _xsl("otherwise"))
-            otherwise.append(result)
-            return choose
-        wrapper = etree.Element(_xsl("if"), test=test)
-        wrapper.append(result)
-        return wrapper
-
-    def message(self, source, target):
-        """Copy message content: text, ``value-of``, ``name`` and inline elements."""
-
-        def add_text(value):
-            if value:
-                etree.SubElement(target, _xsl("text")).text = value
-
-        add_text(source.text)
-        for child in source:
-            if isinstance(child.tag, str):
-                if child.tag == _sch("value-of"):
-                    etree.SubElement(target, _xsl("value-of"), select=child.get("select") or ".")
-                elif child.tag == _sch("name"):
-                    path = child.get("path") or "."
-                    etree.SubElement(target, _xsl("value-of"), select=f"name({path})")
-                else:  # emph, dir, span and foreign markup: their text
-                    self.message(child, target)
-            add_text(child.tail)
+            executable = compiler.compile_stylesheet(stylesheet_text=text)
+    except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
+        raise MalformedDocument(f"the rules could not be compiled: {exc}", file_name=name) from None
+    if executable is None:
+        raise MalformedDocument("the rules could not be compiled", file_name=name)
+    return executable
 
 
-def _copy(element):
-    return etree.fromstring(etree.tostring(element))
+def _schxslt(saxon):
+    """SchXslt's compiler pipeline (include, expand, compile to SVRL)."""
+    key = ("schxslt",)
+    if key not in saxon.executables:
+        pipeline = _compile_stylesheet(saxon, SCHXSLT.name, path=SCHXSLT.resolve())
+        # compact SVRL: failed assertions and successful reports only, not a
+        # fired-rule element per matched node; a third of the run time on a
+        # typical invoice goes into writing and reading those
+        pipeline.set_parameter("schxslt.svrl.compact", saxon.processor.make_boolean_value(True))
+        saxon.executables[key] = pipeline
+    return saxon.executables[key]
 
 
 def compile_schematron(source, name=None):
-    """Compile ISO Schematron (bytes, str or a path) to XSLT 2.0 text.
+    """Compile ISO Schematron (bytes, str or a path) to XSLT 2.0 text with SchXslt.
 
     :raises MalformedDocument: not a Schematron schema, or one using a
-        construct this compiler does not support
+        construct refused here (see the module's docstring) or by SchXslt
     """
     if isinstance(source, Path):
         name = name or source.name
         source = source.read_bytes()
-    schema = xmlsafe.parse(source, file_name=name)
-    sheet = _Compiler(schema, name or "schema").compile()
-    return etree.tostring(sheet, encoding="unicode")
-
-
-# ---------------------------------------------------------------------------
-# Running the rules with SaxonC
-# ---------------------------------------------------------------------------
-
-_LOCK = threading.RLock()
-_STATE = {"processor": None}
-_EXECUTABLES = {}
-
-
-def _processor():
-    if _STATE["processor"] is None:
-        from saxonche import PySaxonProcessor  # declared external dependency
-
-        _STATE["processor"] = PySaxonProcessor(license=False)
-    return _STATE["processor"]
+    name = name or "schema"
+    root = xmlsafe.parse(source, file_name=name)
+    _check_schema(root, name)
+    _inherit_flags(root)
+    text = etree.tostring(root, encoding="unicode")
+    with _LOCK:
+        saxon = _saxon()
+        pipeline = _schxslt(saxon)
+        try:
+            node = saxon.processor.parse_xml(xml_text=text)
+            return pipeline.transform_to_string(xdm_node=node)
+        except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
+            raise MalformedDocument(f"Schematron {name}: SchXslt could not compile it: {exc}", file_name=name) from None
 
 
 def _rule_file(rule_set):
@@ -436,28 +243,24 @@ def _rule_file(rule_set):
 
 
 def _executable(rule_set):
-    """The compiled executable of a rule set (compiled at most once)."""
-    path = _rule_file(rule_set)
-    key = str(path.resolve())
+    """The compiled executable of a rule set (compiled at most once per process)."""
     with _LOCK:
-        executable = _EXECUTABLES.get(key)
+        saxon = _saxon()
+        executable = saxon.executables.get(rule_set)  # the shipped sets by name
         if executable is not None:
             return executable
-        processor = _processor()
-        compiler = processor.new_xslt30_processor()
-        try:
+        path = _rule_file(rule_set)
+        key = str(path.resolve())
+        executable = saxon.executables.get(key)
+        if executable is None:
             if path.suffix.lower() == ".sch":
                 text = compile_schematron(path)
-                executable = compiler.compile_stylesheet(stylesheet_text=text)
+                executable = _compile_stylesheet(saxon, path.name, text=text)
             else:
-                executable = compiler.compile_stylesheet(stylesheet_file=str(path))
-        except LinkFormatError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError
-            raise MalformedDocument(f"the rules could not be compiled: {exc}", file_name=path.name) from None
-        if executable is None:
-            raise MalformedDocument("the rules could not be compiled", file_name=path.name)
-        _EXECUTABLES[key] = executable
+                executable = _compile_stylesheet(saxon, path.name, path=path.resolve())
+            saxon.executables[key] = executable
+        if isinstance(rule_set, str):
+            saxon.executables[rule_set] = executable
         return executable
 
 
@@ -467,26 +270,37 @@ def preload(rule_sets=("cen", "peppol")):
         _executable(rule_set)
 
 
+# Locations as CEN's stylesheet writes them (``*:Name[namespace-uri()='…']``)
+# and as SchXslt writes them (``Q{…}Name``).
 _CEN_ELEMENT_RE = re.compile(r"\*:([^\[/]+)\[namespace-uri\(\)='([^']*)'\]")
 _CEN_ATTRIBUTE_RE = re.compile(r"@\*\[local-name\(\)='([^']*)' and namespace-uri\(\)='([^']*)'\]")
+_EQNAME_RE = re.compile(r"Q\{([^}]*)\}([^\[/]+)")
 
 
 def readable_location(location):
-    """``/*:Invoice[namespace-uri()='…Invoice-2'][1]/*:ID[namespace-uri()='…CommonBasicComponents-2'][1]``
-    -> ``/Invoice[1]/cbc:ID[1]`` (unknown namespaces as ``Q{uri}name``)."""
+    """A node's XPath with the usual UBL prefixes, whichever writer made it.
+
+    ``/*:Invoice[namespace-uri()='…Invoice-2'][1]/*:ID[namespace-uri()='…CommonBasicComponents-2'][1]``
+    and ``/Q{…Invoice-2}Invoice[1]/Q{…CommonBasicComponents-2}ID[1]`` both
+    give ``/Invoice[1]/cbc:ID[1]`` (unknown namespaces as ``Q{uri}name``).
+    """
 
     def name(local, uri):
+        if not uri:
+            return local
         if uri in LOCATION_PREFIXES:
             prefix = LOCATION_PREFIXES[uri]
             return f"{prefix}:{local}" if prefix else local
         return f"Q{{{uri}}}{local}"
 
     text = _CEN_ATTRIBUTE_RE.sub(lambda m: "@" + name(m.group(1), m.group(2)), location or "")
-    return _CEN_ELEMENT_RE.sub(lambda m: name(m.group(1), m.group(2)), text)
+    text = _CEN_ELEMENT_RE.sub(lambda m: name(m.group(1), m.group(2)), text)
+    return _EQNAME_RE.sub(lambda m: name(m.group(2), m.group(1)), text)
 
 
 def _findings(svrl_text, rule_set):
     root = etree.fromstring(svrl_text.encode("utf-8"))
+    name = rule_set if isinstance(rule_set, str) else Path(rule_set).name
     findings = []
     for element in root.iter(_svrl("failed-assert"), _svrl("successful-report")):
         raw_flag = (element.get("flag") or "").strip().lower()
@@ -499,24 +313,15 @@ def _findings(svrl_text, rule_set):
                 flag=flag,
                 location=readable_location(element.get("location")),
                 text=text,
-                rule_set=rule_set if isinstance(rule_set, str) else Path(rule_set).name,
+                rule_set=name,
                 test=element.get("test") or "",
             )
         )
     return findings
 
 
-def validate_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
-    """Run business rules on a UBL Invoice or CreditNote.
-
-    :param xml_bytes: the document (bytes or str)
-    :param rule_sets: names of shipped rule sets (``'cen'``, ``'peppol'``) or
-        paths of other ``.sch`` / compiled ``.xslt`` files
-    :returns: every finding, rule set by rule set, in document order
-    :raises LinkFormatError: the document is empty, unsafe, malformed or not
-        UBL (:mod:`xmlsafe` errors, :class:`UnrecognisedDocument`)
-    """
-    root = xmlsafe.parse(xml_bytes, file_name=file_name)
+def _ubl_root(xml, file_name):
+    root = xml if isinstance(xml, etree._Element) else xmlsafe.parse(xml, file_name=file_name)
     namespace = xmlsafe.namespace(root.tag)
     if namespace not in (UBL_INVOICE, UBL_CREDIT_NOTE):
         raise UnrecognisedDocument(
@@ -525,21 +330,37 @@ def validate_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):
             file_name=file_name,
             expected=f"Invoice in {UBL_INVOICE} or CreditNote in {UBL_CREDIT_NOTE}",
         )
+    return root
+
+
+def validate_ubl(xml, rule_sets=("cen", "peppol"), file_name=None):
+    """Run business rules on a UBL Invoice or CreditNote.
+
+    :param xml: the document (bytes or str), or its root element already
+        parsed with :mod:`xmlsafe` (then it is not parsed again)
+    :param rule_sets: names of shipped rule sets (``'cen'``, ``'peppol'``) or
+        paths of other ``.sch`` / compiled ``.xslt`` files
+    :returns: every finding, rule set by rule set, in document order
+    :raises LinkFormatError: the document is empty, unsafe, malformed or not
+        UBL (:mod:`xmlsafe` errors, :class:`UnrecognisedDocument`)
+    """
+    root = _ubl_root(xml, file_name)
+    executables = [(rule_set, _executable(rule_set)) for rule_set in rule_sets]
     text = etree.tostring(root, encoding="unicode")
-    findings = []
-    for rule_set in rule_sets:
-        executable = _executable(rule_set)
-        with _LOCK:
-            processor = _processor()
+    outputs = []
+    with _LOCK:
+        node = _saxon().processor.parse_xml(xml_text=text)
+        for rule_set, executable in executables:
             try:
-                node = processor.parse_xml(xml_text=text)
-                output = executable.transform_to_string(xdm_node=node)
+                outputs.append((rule_set, executable.transform_to_string(xdm_node=node)))
             except Exception as exc:  # noqa: BLE001 - saxonche.PySaxonApiError: a dynamic error in a rule
                 raise SchemaViolation(
                     f"the {rule_set} rules could not be evaluated on this document: {exc}",
                     file_name=file_name,
                     errors=[str(exc)],
                 ) from None
+    findings = []
+    for rule_set, output in outputs:
         findings.extend(_findings(output, rule_set))
     return findings
 
@@ -551,6 +372,22 @@ def fatal(findings):
 
 def warnings(findings):
     return [f for f in findings if f.flag == "warning"]
+
+
+def describe_findings(xml, rule_sets=("cen", "peppol"), file_name=None):
+    """The findings on a received document as readable lines, never raising.
+
+    For inbound invoices: the rules are shown to the person who checks the
+    bill, they do not stop it. Every finding (fatal ones first) becomes
+    ``"[rule id] text (location)"``; a document the rules cannot be run on
+    gives one line saying why.
+    """
+    try:
+        findings = validate_ubl(xml, rule_sets=rule_sets, file_name=file_name)
+    except LinkFormatError as exc:
+        return [exc.describe()]
+    order = {flag: index for index, flag in enumerate(FLAGS)}
+    return [f"{f.flag}: {f.describe()}" for f in sorted(findings, key=lambda f: order[f.flag])]
 
 
 def check_ubl(xml_bytes, rule_sets=("cen", "peppol"), file_name=None):

@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
+from odoo.addons.heeros_link_base.formats import xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
 from odoo.exceptions import UserError
 
@@ -311,14 +312,23 @@ class AccountMove(models.Model):
     def _heeros_link_check_ubl(self, data):
         """XSD and CEN + Peppol schematron findings that block sending."""
         schema = "ubl-creditnote" if self.move_type == "out_refund" else "ubl-invoice"
-        violation = xsd.validate(data, schema, file_name=self.name)
-        if violation is not None:
-            return list(violation.errors) or [violation.message]
         try:
-            findings = schematron.validate_ubl(data, file_name=self.name)
+            # parsed once for both checks
+            root = xmlsafe.parse(data, file_name=self.name) if len(data) <= xsd.STREAM_CHECK_BYTES else data
+            violation = xsd.validate(root, schema, file_name=self.name)
+            if violation is not None:
+                return list(violation.errors) or [violation.message]
+            findings = schematron.validate_ubl(root, file_name=self.name)
         except LinkFormatError as exc:
             return [exc.describe()]
         return [finding.describe() for finding in schematron.fatal(findings)]
+
+    def _heeros_link_rule_findings(self, data, file_name=None):
+        """The EN 16931 and Peppol rules on a received UBL invoice, as lines
+        to show on the bill: warnings for the person who checks it, never a
+        reason to refuse the document (see ``schematron.describe_findings``).
+        The inbound UBL import calls it; override it to run other rules."""
+        return schematron.describe_findings(data, file_name=file_name)
 
     # ------------------------------------------------------------------
     # queueing

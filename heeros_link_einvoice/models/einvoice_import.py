@@ -5,14 +5,16 @@ Each step is a method of the abstract model ``heeros.link.einvoice.import``
 that an addon overrides with ``_inherit``: :meth:`_link_read` (the format to
 an :class:`~..formats.inbound.InboundInvoice`), :meth:`_link_route_company`,
 :meth:`_link_match_supplier`, :meth:`_link_find_duplicate`,
-:meth:`_link_bill_vals` / :meth:`_link_line_vals`, :meth:`_link_attach` and
-:meth:`_link_check_totals`. The state of one file travels between them as an
+:meth:`_link_bill_vals` / :meth:`_link_line_vals`, :meth:`_link_attach`,
+:meth:`_link_check_totals` and :meth:`_link_check_rules`. The state of one file travels between them as an
 :class:`EInvoiceImportState`.
 """
 
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.formats import identifiers
@@ -418,11 +420,29 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         if problems:
             move.heeros_link_in_warning = "\n".join(problems)
             state.warnings.extend(f"{invoice.number}: {text}" for text in problems)
+        findings = self._link_check_rules(state, invoice, move)
+        if findings:
+            move.heeros_link_in_rule_findings = "\n".join(findings)
+            move.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (
+                    _("The e-invoice breaks these EN 16931 / Peppol rules (shown for review; the bill was created):"),
+                    Markup("").join(Markup("<li>%s</li>") % line for line in findings),
+                )
+            )
         for note in state.notes:
             move.message_post(body=note)
         state.notes.clear()
         state.bills.append(move.id)
         return move
+
+    def _link_check_rules(self, state, invoice, move):
+        """The EN 16931 and Peppol business rules on a received UBL file, as
+        lines shown on the bill: warnings for review, never a reason to lose
+        or refuse the invoice. Finvoice has no such rules: nothing."""
+        if state.kind != "ubl":
+            return []
+        return move._heeros_link_rule_findings(state.data, file_name=state.file_name)
 
     def _link_bill_vals(self, state, invoice, partner, how):
         """``account.move`` values of the bill (without lines)."""
@@ -684,6 +704,12 @@ class AccountMove(models.Model):
     heeros_link_in_payload_key = fields.Char(readonly=True, copy=False, index=True)
     heeros_link_in_supplier_match = fields.Char("Supplier matched by", readonly=True, copy=False)
     heeros_link_in_warning = fields.Text("E-invoice differences", readonly=True, copy=False)
+    heeros_link_in_rule_findings = fields.Text(
+        "E-invoice rule findings",
+        readonly=True,
+        copy=False,
+        help="EN 16931 and Peppol BIS 3 rules the received UBL invoice breaks; for review only.",
+    )
 
 
 class ResCompany(models.Model):

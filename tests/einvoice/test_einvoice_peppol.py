@@ -11,6 +11,7 @@ from lxml import etree
 
 from odoo.addons.heeros_link_einvoice.formats import schematron
 from tests.einvoice.common import UBL_XSD_DIR, EinvoiceCase, official_schema, tree
+from tests.einvoice.schematron_reference import reference_verdicts, verdicts
 
 NEW_WRITER_PARAMETER = "account_edi_ubl_cii.use_new_dict_to_xml_helpers"
 NS = {
@@ -31,6 +32,8 @@ class TestPeppolFromInvoices(EinvoiceCase):
         self.assertTrue(xsd.validate(root), str(xsd.error_log))
         findings = schematron.validate_ubl(data, rule_sets=("cen", "peppol"))
         self.assertEqual([f.describe() for f in schematron.fatal(findings)], [])
+        # the same verdicts (warnings included) as the reference compiler's
+        self.assertEqual(verdicts(findings), reference_verdicts(data))
         return data, root
 
     def value(self, root, path):
@@ -124,14 +127,30 @@ class TestPeppolFromInvoices(EinvoiceCase):
         # without a buyer reference and an order reference Peppol rule R003 fails
         for node in root.xpath("/*/cbc:BuyerReference | /*/cac:OrderReference", namespaces=NS):
             node.getparent().remove(node)
-        errors = move._heeros_link_check_ubl(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        changed = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        errors = move._heeros_link_check_ubl(changed)
         self.assertTrue(any(e.startswith("[PEPPOL-EN16931-R003]") for e in errors), errors)
+        self.assertEqual(verdicts(schematron.validate_ubl(changed)), reference_verdicts(changed))
         # and a schema error is reported before the rules run
         broken = data.replace(b"<cbc:IssueDate>", b"<cbc:IssueDateX>").replace(
             b"</cbc:IssueDate>", b"</cbc:IssueDateX>"
         )
         errors = move._heeros_link_check_ubl(broken)
         self.assertTrue(errors and "IssueDateX" in " ".join(errors), errors)
+
+    def test_rule_findings_of_a_received_invoice_are_lines_never_errors(self):
+        move = self.make_invoice(partner=self.peppol_buyer, invoice_date_due=date(2026, 3, 16))
+        data, root = self.peppol(move)
+        self.assertEqual(move._heeros_link_rule_findings(data), [])
+        for node in root.xpath("/*/cbc:BuyerReference | /*/cac:OrderReference", namespaces=NS):
+            node.getparent().remove(node)
+        lines = move._heeros_link_rule_findings(etree.tostring(root), file_name="in.xml")
+        self.assertTrue(lines and lines[0].startswith("fatal: [PEPPOL-EN16931-R003]"), lines)
+        # a document the rules cannot run on gives a line saying why
+        lines = move._heeros_link_rule_findings(b"<Finvoice/>", file_name="in.xml")
+        self.assertEqual(len(lines), 1)
+        self.assertIn("in.xml", lines[0])
+        self.assertIn("not a UBL invoice", lines[0])
 
     def test_peppol_document_carries_the_pdf_when_queued(self):
         move = self.make_invoice(partner=self.peppol_buyer, invoice_date_due=date(2026, 3, 16))

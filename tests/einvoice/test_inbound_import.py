@@ -13,6 +13,7 @@ from stdnum.fi import ytunnus
 from odoo import Command
 from odoo.tests.common import TransactionCase
 from tests.common import SHARED_DATA, link_folder
+from tests.einvoice.schematron_reference import reference_verdicts
 
 SAMPLES = Path(SHARED_DATA) / "einvoice" / "samples"
 UBL = {
@@ -368,3 +369,7 @@ class TestInboundUbl(InboundCase):
                 )
                 self.assertEqual(attachments, 1 + expected["attachments"])
                 self.assertEqual(bill.partner_id.name, expected["seller"])
+                # the business rules' findings are on the bill, the same rules
+                # the reference compiler fires
+                on_bill = set(re.findall(r"^\w+: \[([^\]]*)\]", bill.heeros_link_in_rule_findings or "", re.MULTILINE))
+                self.assertEqual(on_bill, {key[1] for key in reference_verdicts(data)})
