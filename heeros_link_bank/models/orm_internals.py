@@ -108,7 +108,10 @@ KNOWN_COLUMNS = {
         amount_untaxed_in_currency_signed amount_untaxed_signed auto_post auto_post_origin_id auto_post_until
         checked commercial_partner_id company_id create_date create_uid currency_id date delivery_date
         fiscal_position_id heeros_link_attachment_message_id heeros_link_disputed heeros_link_einvoice_address_id
-        heeros_link_error heeros_link_message_id heeros_link_penalty_rate heeros_link_state id inalterable_hash
+        heeros_link_error heeros_link_in_document_id heeros_link_in_format heeros_link_in_message_id
+        heeros_link_in_payload_key heeros_link_in_rule_findings heeros_link_in_supplier_match heeros_link_in_warning
+        heeros_link_message_id heeros_link_penalty_rate heeros_link_scan_data heeros_link_scan_review
+        heeros_link_state id inalterable_hash
         incoterm_location invoice_cash_rounding_id invoice_currency_rate invoice_date invoice_date_due
         invoice_incoterm_id invoice_origin invoice_partner_display_name invoice_payment_term_id
         invoice_source_email invoice_user_id is_manually_modified is_move_sent is_storno journal_id

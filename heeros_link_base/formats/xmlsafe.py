@@ -58,16 +58,18 @@ _DECL_SCAN_RE_B = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 #: Finvoice files carry (``<!DOCTYPE Finvoice SYSTEM "Finvoice.dtd">``): no
 #: internal subset, so no entity can be declared in it.
 _EXTERNAL_DOCTYPE_RE = re.compile(
-    rb"<!DOCTYPE\s+[\w.:-]{1,100}\s+(?:SYSTEM|PUBLIC\s+(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*'))\s+"
-    rb"(?:\"[^\"<>\[\]]*\"|'[^'<>\[\]]*')\s*>"
+    # only the form old Finvoice files carry: the Finvoice root naming a local
+    # DTD file (no URL, no internal subset), which is never loaded
+    rb"<!DOCTYPE\s+Finvoice\s+SYSTEM\s+(?:\"[\w.-]{1,100}\"|'[\w.-]{1,100}')\s*>"
 )
 
 
 def blank_external_doctype(data):
-    """``data`` with a leading DOCTYPE that only names an external DTD
+    """``data`` with a leading ``<!DOCTYPE Finvoice SYSTEM "Finvoice.dtd">``
+    (a Finvoice root naming a local DTD file, as old Finvoice files do)
     replaced by blanks of the same length (lines and offsets unchanged). The
-    DTD is never loaded; an internal subset is left in place, for
-    :func:`check_prolog` to refuse."""
+    DTD is never loaded; any other DOCTYPE, an internal subset or a DTD
+    named by URL is left in place, for :func:`check_prolog` to refuse."""
     match = _EXTERNAL_DOCTYPE_RE.search(data, 0, _PROLOG_SCAN)
     if not match or b"<" in data[: match.start()].replace(b"<?", b"").replace(b"<!--", b""):
         return data
@@ -400,6 +402,8 @@ def sniff(data, file_name=None):
     # an external DTD named by an old file is never loaded: detection looks past it
     data = blank_external_doctype(data)
     check_prolog(data, file_name)
+    # absurd structure is refused before anything reads it, detection included
+    check_structure(data, file_name)
     root = child = None
     try:
         for _event, element in iterparse(data, file_name, events=("start",)):

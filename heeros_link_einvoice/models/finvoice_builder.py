@@ -213,7 +213,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         """The account the payment instruction names: the invoice's own, else
         (a credit note made from a posted invoice has none) the company's
         first bank account."""
-        if move.partner_bank_id:
+        if move.partner_bank_id or move.move_type != "out_refund":
             return move.partner_bank_id
         company = move.company_id
         return company.partner_id.bank_ids.filtered(
