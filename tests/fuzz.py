@@ -29,7 +29,7 @@ from functools import cache
 from odoo.addons.heeros_link_bank.formats import camt, ktl, pain001, pain002, tito
 from odoo.addons.heeros_link_bank.formats import detect as bank_detect
 from odoo.addons.heeros_link_base.formats import xmlsafe
-from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
+from odoo.addons.heeros_link_base.formats.errors import LinkFormatError, MalformedDocument
 from odoo.addons.heeros_link_einvoice.formats import detect as einvoice_detect
 from odoo.addons.heeros_link_einvoice.formats import finvoice
 
@@ -93,6 +93,10 @@ def _detection(data, name):
     sniff = xmlsafe.sniff(data, name)
     for detector in DETECTORS:
         detector(sniff)
+    if sniff.error:
+        # detection reports what it could not read in the sniff, typed and
+        # naming the file: counted as a refusal like a raised error
+        raise MalformedDocument(sniff.error, file_name=name)
 
 
 # -- samples ---------------------------------------------------------------

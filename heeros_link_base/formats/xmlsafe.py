@@ -402,8 +402,6 @@ def sniff(data, file_name=None):
     # an external DTD named by an old file is never loaded: detection looks past it
     data = blank_external_doctype(data)
     check_prolog(data, file_name)
-    # absurd structure is refused before anything reads it, detection included
-    check_structure(data, file_name)
     root = child = None
     try:
         for _event, element in iterparse(data, file_name, events=("start",)):
