@@ -64,6 +64,8 @@ from odoo.addons.heeros_link_base.formats.errors import (
     UnrecognisedDocument,
 )
 
+from .iso_reader import IsoElementReader
+
 VERSIONS = ("09", "03")
 NAMESPACES = {version: f"urn:iso:std:iso:20022:tech:xsd:pain.001.001.{version}" for version in VERSIONS}
 XSD_FOLDER = Path(__file__).resolve().parent.parent / "data" / "xsd"
@@ -748,29 +750,11 @@ def read(data, filename="", salary_only=False):
     return _Reader(filename or None).read(data, salary_only)
 
 
-class _Reader:
+class _Reader(IsoElementReader):
     def __init__(self, file_name):
         self.file_name = file_name
         self.prefix = ""
         self.header_el = None
-
-    def error(self, message, el, path, expected=None):
-        return RecordError(
-            message,
-            file_name=self.file_name,
-            element=path,
-            line=el.sourceline if el is not None else None,
-            expected=expected,
-        )
-
-    def kids(self, el):
-        found = {}
-        if el is None:
-            return found
-        for child in el:
-            if isinstance(child.tag, str) and child.tag.startswith(self.prefix):
-                found.setdefault(child.tag[len(self.prefix) :], child)
-        return found
 
     def get(self, el, path):
         for part in path.split("/"):

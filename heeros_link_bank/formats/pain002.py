@@ -30,9 +30,10 @@ from odoo.addons.heeros_link_base.formats import limits, xmlsafe
 from odoo.addons.heeros_link_base.formats.errors import (
     LinkFormatError,
     MalformedDocument,
-    RecordError,
     UnrecognisedDocument,
 )
+
+from .iso_reader import IsoElementReader
 
 _NAMESPACE_RE = re.compile(r"pain\.002\.001\.(\d{2})")
 MIN_VERSION, MAX_VERSION = 3, 12
@@ -262,29 +263,11 @@ def parse(data, filename=""):
     return _Reader(sniff.namespace, version, file_name).read(data)
 
 
-class _Reader:
+class _Reader(IsoElementReader):
     def __init__(self, ns, version, file_name):
         self.prefix = f"{{{ns}}}"
         self.version = version
         self.file_name = file_name
-
-    def error(self, message, el, path, expected=None):
-        return RecordError(
-            message,
-            file_name=self.file_name,
-            element=path,
-            line=el.sourceline if el is not None else None,
-            expected=expected,
-        )
-
-    def kids(self, el):
-        found = {}
-        if el is None:
-            return found
-        for child in el:
-            if isinstance(child.tag, str) and child.tag.startswith(self.prefix):
-                found.setdefault(child.tag[len(self.prefix) :], child)
-        return found
 
     def each(self, el, name):
         return el.iterchildren(self.prefix + name) if el is not None else ()
