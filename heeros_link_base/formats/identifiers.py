@@ -102,7 +102,7 @@ def validate_business_id(value):
             _lt(
                 "business ID %(value)s has a wrong check digit (expected %(right)s)",
                 value=value,
-                right=f"{base}-{digit}",
+                right=base + "-" + str(digit),
             ),
             identifier="business_id",
             reason="checksum",
