@@ -651,8 +651,9 @@ class HeerosLinkMessage(models.Model):
         model, method = doc_type.handler
         with self.env.cr.savepoint() as savepoint:
             # in the company's language: what the handler writes is read by its people
-            handler = self.env[model].sudo().with_company(self.company_id).with_context(lang=self._link_lang())
-            outcome = Outcome.of(getattr(handler, method)(self.sudo()))
+            lang = self._link_lang()
+            handler = self.env[model].sudo().with_company(self.company_id).with_context(lang=lang)
+            outcome = Outcome.of(getattr(handler, method)(self.sudo().with_context(lang=lang)))
             if outcome.state != "processed":
                 savepoint.close(rollback=True)
             elif outcome.records:
