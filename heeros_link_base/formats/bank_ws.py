@@ -310,14 +310,14 @@ def load_certificate(data):
     """A certificate from PEM text, DER bytes or base64 DER."""
     if isinstance(data, str):
         data = data.encode()
-    data = data.strip()
     try:
-        if data.startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_certificate(data, default_backend())
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data.strip(), default_backend())
         try:
+            # DER as it is: its last bytes may well look like white space
             return x509.load_der_x509_certificate(data, default_backend())
         except ValueError:
-            return x509.load_der_x509_certificate(base64.b64decode(data, validate=False), default_backend())
+            return x509.load_der_x509_certificate(base64.b64decode(b"".join(data.split())), default_backend())
     except (ValueError, binascii.Error) as exc:
         raise BankWsError(f"a certificate cannot be read: {exc}") from None
 

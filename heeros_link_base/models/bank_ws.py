@@ -141,7 +141,7 @@ class HeerosLinkBankFileType(models.Model):
     direction = fields.Selection(
         [(DOWNLOAD, "Download"), (UPLOAD, "Upload"), ("both", "Both")], required=True, default=DOWNLOAD
     )
-    fetch = fields.Boolean("Fetch", default=True, help="Listed and downloaded by the fetch cron.")
+    listed = fields.Boolean("Fetch", default=True, help="Listed and downloaded by the fetch cron.")
 
 
 class HeerosLinkConnectionBankWs(models.Model):
@@ -247,7 +247,7 @@ class HeerosLinkConnectionBankWs(models.Model):
 
     def _link_bank_download_types(self):
         self.ensure_one()
-        lines = self.bank_profile_id.file_type_ids.filtered(lambda t: t.fetch and t.direction in (DOWNLOAD, "both"))
+        lines = self.bank_profile_id.file_type_ids.filtered(lambda t: t.listed and t.direction in (DOWNLOAD, "both"))
         return tuple(dict.fromkeys(lines.mapped("code")))
 
     def _channel_config(self):
