@@ -212,7 +212,8 @@ class BankWsChannel(Channel):
         types = list(self.config.download_types) or [None]
         for file_type in types:
             response = self.call(
-                "DownloadFileList", self._request("DownloadFileList", status=self.config.list_status, file_type=file_type)
+                "DownloadFileList",
+                self._request("DownloadFileList", status=self.config.list_status, file_type=file_type),
             )
             for descriptor in response.application.file_descriptors:
                 if not descriptor.file_reference or descriptor.file_reference in seen:
@@ -282,9 +283,23 @@ class CertificateService:
     """The bank's certificate service: a first certificate against the PIN,
     a new one signed with the current key before the old one expires."""
 
-    def __init__(self, url, *, customer_id, environment="PRODUCTION", namespace=ws.CERT_NS_NORDEA, pin_as="hmac",
-                 service="MATU", bank_roots="", tls_ca="", timeout=30.0, algorithm="sha256", c14n="inclusive",
-                 software_id="Heeros Link", renew_command="RenewCertificate"):
+    def __init__(
+        self,
+        url,
+        *,
+        customer_id,
+        environment="PRODUCTION",
+        namespace=ws.CERT_NS_NORDEA,
+        pin_as="hmac",
+        service="MATU",
+        bank_roots="",
+        tls_ca="",
+        timeout=30.0,
+        algorithm="sha256",
+        c14n="inclusive",
+        software_id="Heeros Link",
+        renew_command="RenewCertificate",
+    ):
         self.url = url
         self.customer_id = customer_id
         self.environment = environment
@@ -363,4 +378,3 @@ class CertificateService:
             service=self.service,
         )
         return self._send("RenewCertificate", request, key, cert)
-

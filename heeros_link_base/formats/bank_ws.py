@@ -41,7 +41,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from cryptography import x509
@@ -369,7 +369,11 @@ def make_key_and_csr(common_name, customer_id, country="FI", key_size=2048, key=
         names.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, customer_id))
     if country:
         names.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
-    csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(names)).sign(key, hashes.SHA256(), default_backend())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name(names))
+        .sign(key, hashes.SHA256(), default_backend())
+    )
     return key_pem(key), csr.public_bytes(serialization.Encoding.DER)
 
 
@@ -424,7 +428,9 @@ def _c14n(element, method, whole_document=False):
     try:
         exclusive, comments = _C14N_METHODS[method]
     except KeyError:
-        raise SignatureError(f"canonicalisation {method} is not supported", expected=" or ".join(_C14N_METHODS)) from None
+        raise SignatureError(
+            f"canonicalisation {method} is not supported", expected=" or ".join(_C14N_METHODS)
+        ) from None
     if not exclusive and not whole_document:
         # inclusive C14N of a subtree keeps every namespace in scope, also
         # those declared on ancestors: put them on a detached copy's root
@@ -571,7 +577,11 @@ def verify_signature(signature, cert, ids=None):
         raise SignatureError("the signature signs nothing (no Reference)", element="SignedInfo")
     signed = []
     for reference in references:
-        digest_uri = reference.find(_ds("DigestMethod")).get("Algorithm") if reference.find(_ds("DigestMethod")) is not None else None
+        digest_uri = (
+            reference.find(_ds("DigestMethod")).get("Algorithm")
+            if reference.find(_ds("DigestMethod")) is not None
+            else None
+        )
         if digest_uri not in _DIGESTS:
             raise SignatureError(f"digest method {digest_uri} is not supported", element="DigestMethod")
         node, data = _reference_bytes(signature, reference, ids)
@@ -588,7 +598,9 @@ def verify_signature(signature, cert, ids=None):
     except binascii.Error:
         raise SignatureError("the signature value is not base64", element="SignatureValue") from None
     try:
-        cert.public_key().verify(value, _c14n(signed_info, c14n_uri), padding.PKCS1v15(), _SIGNATURES[signature_uri][1]())
+        cert.public_key().verify(
+            value, _c14n(signed_info, c14n_uri), padding.PKCS1v15(), _SIGNATURES[signature_uri][1]()
+        )
     except (InvalidSignature, ValueError):
         raise SignatureError(
             f"the signature does not verify with the certificate {describe_certificate(cert)}", element="SignatureValue"
@@ -623,7 +635,7 @@ def verify_enveloped(document, roots=None, at=None, cert=None):
 # ----------------------------------------------------------------------
 # schemas
 # ----------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def schema(name):
     import xmlschema
 
@@ -978,7 +990,9 @@ def parse_response(data, roots=None, at=None, require_signature=True, file_name=
     the response header and the application response are read."""
     root = xmlsafe.parse(data, file_name)
     if root.tag != f"{{{SOAP}}}Envelope":
-        raise MalformedDocument(f"unexpected root {xmlsafe.local(root.tag)}", file_name=file_name, expected="soap:Envelope")
+        raise MalformedDocument(
+            f"unexpected root {xmlsafe.local(root.tag)}", file_name=file_name, expected="soap:Envelope"
+        )
     body = root.find(f"{{{SOAP}}}Body")
     if body is None or not len(body):
         raise MalformedDocument("the SOAP message has no body", file_name=file_name, element="Body")
@@ -1108,7 +1122,20 @@ def build_application_response(
     return root
 
 
-def build_response_envelope(operation, application_response, *, sender_id, request_id, key, cert, algorithm="sha256", now=None, certificate_service=False, code="00", text="OK"):
+def build_response_envelope(
+    operation,
+    application_response,
+    *,
+    sender_id,
+    request_id,
+    key,
+    cert,
+    algorithm="sha256",
+    now=None,
+    certificate_service=False,
+    code="00",
+    text="OK",
+):
     """A bank's signed SOAP answer (used by the test bank and the benchmark)."""
     service_ns, header_ns = (CER, CER) if certificate_service else (COR, MOD)
     now = _utc(now or datetime.now(UTC))

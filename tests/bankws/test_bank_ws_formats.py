@@ -20,7 +20,11 @@ from tests.common import SHARED_DATA
 
 WS_DATA = SHARED_DATA / "bank" / "ws_channel"
 RESPONSES = WS_DATA / "soap_responses"
-ROOTS = [cert for path in sorted((WS_DATA / "bank_root_certs").glob("*.pem")) for cert in ws.load_certificates(path.read_text())]
+ROOTS = [
+    cert
+    for path in sorted((WS_DATA / "bank_root_certs").glob("*.pem"))
+    for cert in ws.load_certificates(path.read_text())
+]
 XMLSEC1 = shutil.which("xmlsec1")
 
 
@@ -29,7 +33,9 @@ def recorded(name):
 
 
 def _self_signed(key, days=30):
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Testi Oy"), x509.NameAttribute(NameOID.SERIAL_NUMBER, "11111111")])
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, "Testi Oy"), x509.NameAttribute(NameOID.SERIAL_NUMBER, "11111111")]
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     return (
         x509.CertificateBuilder()
@@ -139,7 +145,9 @@ def test_recorded_danske_fault_becomes_a_readable_error():
 
 
 def test_tampered_recorded_answer_is_refused():
-    data = recorded("nordea_dfl.soap.xml").replace(b"<mod:ResponseText>OK.</mod:ResponseText>", b"<mod:ResponseText>OK!</mod:ResponseText>")
+    data = recorded("nordea_dfl.soap.xml").replace(
+        b"<mod:ResponseText>OK.</mod:ResponseText>", b"<mod:ResponseText>OK!</mod:ResponseText>"
+    )
     with pytest.raises(ws.SignatureError, match="digest does not match"):
         ws.parse_response(data, roots=ROOTS, at=ws.message_time(data))
 
@@ -173,7 +181,9 @@ def test_signature_wrapping_with_a_second_body_id_is_refused():
 def test_answer_signed_by_a_certificate_of_another_authority_is_refused(signer):
     key, cert = signer
     application = ws.sign_enveloped(ws.build_application_response("11111111"), key, cert)
-    data = ws.build_response_envelope("DownloadFileList", application, sender_id="1", request_id="1", key=key, cert=cert)
+    data = ws.build_response_envelope(
+        "DownloadFileList", application, sender_id="1", request_id="1", key=key, cert=cert
+    )
     with pytest.raises(ws.SignatureError, match="not issued by the bank's trusted root"):
         ws.parse_response(data, roots=ROOTS)
     # with our own certificate as the trusted root it passes: the check is the root
@@ -184,8 +194,15 @@ def test_answer_signed_by_a_certificate_of_another_authority_is_refused(signer):
 # what we send
 # ----------------------------------------------------------------------
 def _request(**kwargs):
-    values = dict(customer_id="11111111", command="UploadFile", environment="TEST", file_type="NDCORPAYS",
-                  target_id="11111111A1", user_filename="maksut.xml", content=b"<Document/>")
+    values = dict(
+        customer_id="11111111",
+        command="UploadFile",
+        environment="TEST",
+        file_type="NDCORPAYS",
+        target_id="11111111A1",
+        user_filename="maksut.xml",
+        content=b"<Document/>",
+    )
     values.update(kwargs)
     return ws.ApplicationRequest(**values)
 
@@ -240,7 +257,9 @@ def test_certificate_request_with_pin_validates_for_nordea_and_op():
 def test_renewal_request_is_signed_and_validates(signer):
     key, cert = signer
     _key, csr = ws.make_key_and_csr("Testi Oy", "11111111")
-    data = ws.build_cert_request(ws.CertRequest(customer_id="11111111", csr_der=csr, command="RenewCertificate"), key, cert, c14n="exclusive")
+    data = ws.build_cert_request(
+        ws.CertRequest(customer_id="11111111", csr_der=csr, command="RenewCertificate"), key, cert, c14n="exclusive"
+    )
     ws.validate(data, "cert_request_nordea")
     ws.verify_enveloped(data, roots=[cert])
 
@@ -249,7 +268,15 @@ def test_renewal_request_is_signed_and_validates(signer):
 def test_envelope_verifies_and_signs_body_and_timestamp(signer, algorithm):
     key, cert = signer
     application = ws.signed_application_request(_request(), key, cert, algorithm)
-    data = ws.build_envelope("UploadFile", application, sender_id="11111111", receiver_id="11111111A1", key=key, cert=cert, algorithm=algorithm)
+    data = ws.build_envelope(
+        "UploadFile",
+        application,
+        sender_id="11111111",
+        receiver_id="11111111A1",
+        key=key,
+        cert=cert,
+        algorithm=algorithm,
+    )
     root, call, header, payload = ws.unwrap_request(data)
     assert call == "uploadFilein"
     assert set(header) == {"SenderId", "RequestId", "Timestamp", "Language", "UserAgent", "ReceiverId"}
@@ -307,8 +334,6 @@ def test_xmlsec1_verifies_our_soap_envelope(signer, algorithm):
 @pytest.mark.skipif(not XMLSEC1, reason="xmlsec1 (Debian package xmlsec1) is not installed")
 def test_xmlsec1_and_we_agree_on_a_recorded_bank_signature():
     data = recorded("nordea_dfl.ApplicationResponse.xml")
-    cert = ws.load_certificate(
-        ws.xmlsafe.parse(data).find(f".//{{{ws.DS}}}X509Certificate").text
-    )
+    cert = ws.load_certificate(ws.xmlsafe.parse(data).find(f".//{{{ws.DS}}}X509Certificate").text)
     result = _xmlsec1(data, cert, "--verification-time", "2014-08-06 08:34:40")
     assert result.returncode == 0, result.stderr

@@ -82,21 +82,43 @@ class TestBank:
 
     __test__ = False  # not a test class, whatever its name
 
-    def __init__(self, customer_id=CUSTOMER_ID, pin=PIN, pin_as="hmac", namespace=ws.CERT_NS_NORDEA,
-                 algorithm="sha256", key_size=2048):
+    def __init__(
+        self,
+        customer_id=CUSTOMER_ID,
+        pin=PIN,
+        pin_as="hmac",
+        namespace=ws.CERT_NS_NORDEA,
+        algorithm="sha256",
+        key_size=2048,
+    ):
         self.customer_id = customer_id
         self.pin_as = pin_as
         self.namespace = namespace
         self.algorithm = algorithm
         self.root_key = _key(key_size)
-        self.root_cert = _issue(_name("Test Bank Root CA"), self.root_key.public_key(), _name("Test Bank Root CA"),
-                                self.root_key, days=3650, ca=True)
+        self.root_cert = _issue(
+            _name("Test Bank Root CA"),
+            self.root_key.public_key(),
+            _name("Test Bank Root CA"),
+            self.root_key,
+            days=3650,
+            ca=True,
+        )
         self.signer_key = _key(key_size)
-        self.signer_cert = _issue(_name("Test Bank File Transfer Web Services"), self.signer_key.public_key(),
-                                  self.root_cert.subject, self.root_key)
+        self.signer_cert = _issue(
+            _name("Test Bank File Transfer Web Services"),
+            self.signer_key.public_key(),
+            self.root_cert.subject,
+            self.root_key,
+        )
         self.tls_key = _key(key_size)
-        self.tls_cert = _issue(_name("127.0.0.1"), self.tls_key.public_key(), self.root_cert.subject, self.root_key,
-                               san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
+        self.tls_cert = _issue(
+            _name("127.0.0.1"),
+            self.tls_key.public_key(),
+            self.root_cert.subject,
+            self.root_key,
+            san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")],
+        )
         self.pins = {customer_id: pin}
         self.enrolled = {}  # customer id -> current certificate
         self.files = {}  # reference -> dict
@@ -189,8 +211,14 @@ class TestBank:
         if not csr.is_signature_valid:
             raise ValueError("the CSR's signature does not verify")
         start = datetime.now(UTC).replace(tzinfo=None) - (timedelta(days=800) if expired else timedelta(minutes=5))
-        return _issue(csr.subject, csr.public_key(), self.root_cert.subject, self.root_key,
-                      days=days or self.certificate_days, start=start)
+        return _issue(
+            csr.subject,
+            csr.public_key(),
+            self.root_cert.subject,
+            self.root_key,
+            days=days or self.certificate_days,
+            start=start,
+        )
 
     # ------------------------------------------------------------------
     # the service
@@ -204,16 +232,29 @@ class TestBank:
             return 404, b"not found"
         except _Refusal as refusal:
             self.refusals.append((refusal.code, refusal.text))
-            return 200, self._answer(refusal.operation, None, refusal.request_id, code=refusal.code, text=refusal.text,
-                                     certificate_service=refusal.certificate_service)
+            return 200, self._answer(
+                refusal.operation,
+                None,
+                refusal.request_id,
+                code=refusal.code,
+                text=refusal.text,
+                certificate_service=refusal.certificate_service,
+            )
 
     def _answer(self, operation, application, request_id, code="00", text="OK", certificate_service=False):
         signed = None
         if application is not None:
             signed = ws.sign_enveloped(application, self.signer_key, self.signer_cert, self.algorithm, "inclusive")
         data = ws.build_response_envelope(
-            operation, signed, sender_id=self.customer_id, request_id=request_id, key=self.signer_key,
-            cert=self.signer_cert, algorithm=self.algorithm, certificate_service=certificate_service, code=code,
+            operation,
+            signed,
+            sender_id=self.customer_id,
+            request_id=request_id,
+            key=self.signer_key,
+            cert=self.signer_cert,
+            algorithm=self.algorithm,
+            certificate_service=certificate_service,
+            code=code,
             text=text,
         )
         if self.tamper:
@@ -221,11 +262,13 @@ class TestBank:
         return data
 
     def _certificate_service(self, body):
-        root, call, header, payload = ws.unwrap_request(body)
+        root, _call, header, payload = ws.unwrap_request(body)
         request_id = header.get("RequestId", "")
         operation = "GetCertificate"
         try:
-            request = ws.validate(payload, "cert_request_nordea" if self.namespace == ws.CERT_NS_NORDEA else "cert_request_op")
+            request = ws.validate(
+                payload, "cert_request_nordea" if self.namespace == ws.CERT_NS_NORDEA else "cert_request_op"
+            )
         except LinkFormatError as exc:
             raise _Refusal(operation, request_id, "12", f"schema validation failed: {exc}", True) from None
         values = ws.application_request_values(request)
@@ -241,9 +284,7 @@ class TestBank:
                 ws.verify_enveloped(payload, roots=[self.root_cert], cert=current)
             except LinkFormatError as exc:
                 raise _Refusal(operation, request_id, "30", f"Authentication failed: {exc}", True) from None
-            if ws.load_certificate(
-                root.find(f".//{{{ws.WSSE}}}BinarySecurityToken").text
-            ) != current:
+            if ws.load_certificate(root.find(f".//{{{ws.WSSE}}}BinarySecurityToken").text) != current:
                 raise _Refusal(operation, request_id, "30", "Authentication failed: not the current certificate", True)
         else:
             pin = self.pins.get(customer)
@@ -308,7 +349,9 @@ class TestBank:
         return ws.build_application_response(self.customer_id, **kwargs)
 
     def _op_GetUserInfo(self, values, request_id):
-        types = [(code, code, "Upload") for code in UPLOAD_TYPES] + [(code, code, "Download") for code in DOWNLOAD_TYPES]
+        types = [(code, code, "Upload") for code in UPLOAD_TYPES] + [
+            (code, code, "Download") for code in DOWNLOAD_TYPES
+        ]
         return self._response(user_file_types=types)
 
     def _op_DownloadFileList(self, values, request_id):
@@ -316,8 +359,9 @@ class TestBank:
         file_type = values.get("FileType")
         with self._lock:
             listed = [
-                ws.FileDescriptor(file_reference=ref, file_type=item["type"], status=item["status"],
-                                  user_filename=item["name"])
+                ws.FileDescriptor(
+                    file_reference=ref, file_type=item["type"], status=item["status"], user_filename=item["name"]
+                )
                 for ref, item in self.files.items()
                 if (status == "ALL" or item["status"] == status) and (not file_type or item["type"] == file_type)
             ]
@@ -335,9 +379,11 @@ class TestBank:
             item["status"] = "DLD"
             self.downloads[references[0]] += 1
             content = item["content"]
-        return self._response(content=content, compressed=True, descriptors=[
-            ws.FileDescriptor(file_reference=references[0], file_type=item["type"], status="DLD")
-        ])
+        return self._response(
+            content=content,
+            compressed=True,
+            descriptors=[ws.FileDescriptor(file_reference=references[0], file_type=item["type"], status="DLD")],
+        )
 
     def _op_DeleteFile(self, values, request_id):
         references = values.get("FileReferences") or []
@@ -355,12 +401,19 @@ class TestBank:
         if values.get("Compression") == "true":
             content = ws._decompress(content, values.get("CompressionMethod"))
         reference = f"UP{next(self._counter):010d}"
-        self.uploads.append({"reference": reference, "type": file_type, "content": content,
-                             "name": values.get("UserFilename", "")})
-        return self._response(descriptors=[
-            ws.FileDescriptor(file_reference=reference, file_type=file_type, status="WFP",
-                              user_filename=values.get("UserFilename", ""))
-        ])
+        self.uploads.append(
+            {"reference": reference, "type": file_type, "content": content, "name": values.get("UserFilename", "")}
+        )
+        return self._response(
+            descriptors=[
+                ws.FileDescriptor(
+                    file_reference=reference,
+                    file_type=file_type,
+                    status="WFP",
+                    user_filename=values.get("UserFilename", ""),
+                )
+            ]
+        )
 
 
 class _Refusal(Exception):
@@ -371,4 +424,3 @@ class _Refusal(Exception):
         self.code = code
         self.text = text
         self.certificate_service = certificate_service
-

@@ -73,7 +73,9 @@ class HeerosLinkBankProfile(models.Model):
         default="hmac",
         required=True,
     )
-    cert_service = fields.Char("Certificate service code", default="MATU", help="Nordea: MATU; OP: MATU; Samlink: MATU.")
+    cert_service = fields.Char(
+        "Certificate service code", default="MATU", help="Nordea: MATU; OP: MATU; Samlink: MATU."
+    )
     renew_command = fields.Char(
         default="RenewCertificate", help="Command of a renewal signed with the current certificate."
     )
@@ -291,9 +293,17 @@ class HeerosLinkConnectionBankWs(models.Model):
     # ------------------------------------------------------------------
     def _link_bank_known(self, reference):
         """The message already holding the bank file ``reference``."""
-        return self.env["heeros.link.message"].sudo().search(
-            [("connection_id", "=", self.id), ("direction", "=", "in"), ("heeros_link_bank_file_ref", "=", reference)],
-            limit=1,
+        return (
+            self.env["heeros.link.message"]
+            .sudo()
+            .search(
+                [
+                    ("connection_id", "=", self.id),
+                    ("direction", "=", "in"),
+                    ("heeros_link_bank_file_ref", "=", reference),
+                ],
+                limit=1,
+            )
         )
 
     def _fetch_one(self, channel, remote):
@@ -389,7 +399,7 @@ class HeerosLinkConnectionBankWs(models.Model):
                 "Certificate fetched by %(user)s: %(subject)s, valid until %(until)s.",
                 user=self.env.user.name,
                 subject=ws.describe_certificate(cert),
-                until=f"{ws.not_after(cert):%Y-%m-%d}",
+                until=ws.not_after(cert).strftime("%Y-%m-%d"),
             ),
         )
         return True
@@ -414,7 +424,7 @@ class HeerosLinkConnectionBankWs(models.Model):
             _(
                 "Certificate renewed: %(subject)s, valid until %(until)s.",
                 subject=ws.describe_certificate(cert),
-                until=f"{ws.not_after(cert):%Y-%m-%d}",
+                until=ws.not_after(cert).strftime("%Y-%m-%d"),
             ),
         )
         return cert
