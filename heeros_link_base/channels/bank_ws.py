@@ -25,6 +25,7 @@ enrolment with the one-time PIN, renewal signed with the current key.
 """
 
 import http.client
+import socket
 import ssl
 import time
 import urllib.parse
@@ -78,39 +79,67 @@ def _tls_context(tls_ca):
     return context
 
 
-def post(url, body, timeout, tls_ca="", soap_action=""):
-    """POST ``body`` to ``url``; returns ``(status, bytes)``. Network
-    failures are retryable :class:`ChannelError`; the bank's TLS
-    certificate must verify (never switched off)."""
-    parts = urllib.parse.urlsplit(url or "")
-    if parts.scheme != "https" or not parts.hostname:
-        raise ChannelConfigError(f"the bank's address {url!r} is not an https:// address")
-    connection = http.client.HTTPSConnection(
-        parts.hostname, parts.port or 443, timeout=timeout, context=_tls_context(tls_ca)
-    )
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=body,
-            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": soap_action},
-        )
-        answer = connection.getresponse()
-        data = answer.read(MAX_ANSWER + 1)
+class HttpsSession:
+    """POSTs to one bank address over one kept-alive HTTPS connection. The
+    bank's TLS certificate must verify (never switched off); network
+    failures are retryable :class:`ChannelError`."""
+
+    def __init__(self, url, timeout, tls_ca=""):
+        parts = urllib.parse.urlsplit(url or "")
+        if parts.scheme != "https" or not parts.hostname:
+            raise ChannelConfigError(f"the bank's address {url!r} is not an https:// address")
+        self.host, self.port = parts.hostname, parts.port or 443
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.timeout = timeout
+        self.context = _tls_context(tls_ca)
+        self.connection = None
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def post(self, body, soap_action=""):
+        """``(HTTP status, answer bytes)``."""
+        if self.connection is None:
+            self.connection = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.timeout, context=self.context
+            )
+        try:
+            if self.connection.sock is None:
+                self.connection.connect()
+                self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.connection.request(
+                "POST",
+                self.path,
+                body=body,
+                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": soap_action},
+            )
+            answer = self.connection.getresponse()
+            data = answer.read(MAX_ANSWER + 1)
+            if answer.will_close:
+                self.close()
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            error = ChannelError(f"the bank's HTTPS certificate at {self.host} does not verify: {exc.verify_message}")
+            error.retryable = False
+            raise error from None
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise ChannelError(f"cannot reach the bank at {self.host}:{self.port}: {exc}") from None
         if len(data) > MAX_ANSWER:
+            self.close()
             raise ChannelError(f"the bank's answer is larger than {MAX_ANSWER} bytes")
         return answer.status, data
-    except ssl.SSLCertVerificationError as exc:
-        error = ChannelError(f"the bank's HTTPS certificate at {parts.hostname} does not verify: {exc.verify_message}")
-        error.retryable = False
-        raise error from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise ChannelError(f"cannot reach the bank at {parts.hostname}:{parts.port or 443}: {exc}") from None
+
+
+def post(url, body, timeout, tls_ca="", soap_action=""):
+    """One POST on its own connection: ``(HTTP status, answer bytes)``."""
+    session = HttpsSession(url, timeout, tls_ca)
+    try:
+        return session.post(body, soap_action)
     finally:
-        connection.close()
+        session.close()
 
 
 def refusal(exc):
@@ -133,6 +162,7 @@ class BankWsChannel(Channel):
         self._key = None
         self._cert = None
         self._roots = None
+        self._session = None
 
     # ------------------------------------------------------------------
     def open(self):
@@ -157,6 +187,12 @@ class BankWsChannel(Channel):
             raise ChannelAuthError(
                 f"the connection's certificate expired on {ws.not_after(self._cert):%Y-%m-%d}: renew it or enrol again"
             )
+        self._session = HttpsSession(config.url, config.timeout, config.tls_ca)
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def _request(self, command, **values):
         return ws.ApplicationRequest(
@@ -188,7 +224,9 @@ class BankWsChannel(Channel):
         except LinkFormatError as exc:
             raise BankWsChannelError(f"{operation}: the request cannot be built: {exc}") from None
         signed = time.perf_counter()
-        status, answer = post(config.url, envelope, config.timeout, config.tls_ca)
+        if self._session is None:
+            raise ChannelError(f"{operation}: the channel is not open")
+        status, answer = self._session.post(envelope)
         received = time.perf_counter()
         self.timings["signing"] += signed - started
         self.timings["transport"] += received - signed

@@ -77,7 +77,7 @@ class HeerosLinkBankProfile(models.Model):
         "Certificate service code", default="MATU", help="Nordea: MATU; OP: MATU; Samlink: MATU."
     )
     renew_command = fields.Char(
-        default="RenewCertificate", help="Command of a renewal signed with the current certificate."
+        "Renewal command", default="RenewCertificate", help="Command of a renewal signed with the current certificate."
     )
     uses_target_id = fields.Boolean("Uses a target id", help="Nordea and OP: the agreement's target id (folder).")
     encryption = fields.Boolean(
@@ -105,7 +105,7 @@ class HeerosLinkBankProfile(models.Model):
         help="The bank's root (and intermediate) certificates in PEM form: every answer of the bank "
         "must be signed by a certificate they issued. Replace it when the bank announces a new root.",
     )
-    root_certificate_info = fields.Char(compute="_compute_root_certificate_info")
+    root_certificate_info = fields.Char("Root certificates in use", compute="_compute_root_certificate_info")
     file_type_ids = fields.One2many("heeros.link.bank.file.type", "profile_id", "File types", copy=True)
     note = fields.Text(translate=True, help="What to ask the bank for when setting up an agreement.")
 
@@ -163,7 +163,7 @@ class HeerosLinkConnectionBankWs(models.Model):
     )
     bank_cert_service_url = fields.Char("Certificate service address", tracking=True)
     bank_signer_name = fields.Char("Name in the certificate", help="Defaults to the owner company's name.")
-    bank_private_key = fields.Text(groups="base.group_system", copy=False)
+    bank_private_key = fields.Text("Private key (PEM)", groups="base.group_system", copy=False)
     bank_certificate = fields.Text("Certificate (PEM)", groups="base.group_system", copy=False)
     bank_pin = fields.Char(
         "PIN (activation code)",
@@ -179,7 +179,9 @@ class HeerosLinkConnectionBankWs(models.Model):
     )
     bank_cert_subject = fields.Char("Certificate subject", readonly=True, copy=False)
     bank_cert_expiry = fields.Datetime("Certificate valid until", readonly=True, copy=False)
-    bank_cert_warned = fields.Integer(readonly=True, copy=False, help="Smallest warning threshold already announced.")
+    bank_cert_warned = fields.Integer(
+        "Warned at (days)", readonly=True, copy=False, help="Smallest warning threshold already announced."
+    )
     bank_cert_days = fields.Integer("Days of certificate left", compute="_compute_bank_cert_state")
     bank_cert_state = fields.Selection(
         [("none", "No certificate"), ("valid", "Valid"), ("expiring", "Expires soon"), ("expired", "Expired")],

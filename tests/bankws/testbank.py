@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import ipaddress
 import itertools
+import socket
 import ssl
 import tempfile
 import threading
@@ -162,6 +163,10 @@ class TestBank:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
