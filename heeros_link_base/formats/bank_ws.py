@@ -1003,7 +1003,7 @@ def parse_response(data, roots=None, at=None, require_signature=True, file_name=
     if name == "Fault" or name.endswith("Fault"):
         code = _child_text(call, "ReturnCode") or _child_text(call, "faultcode")
         text = _child_text(call, "ReturnText") or _child_text(call, "faultstring")
-        raise BankResponseError(code or "26" if not code else code, text, operation=name)
+        raise BankResponseError(code or "26", text, operation=name)
     signer = verify_envelope(root, roots, at, require=require_signature)
     children = _local_children(call)
     header_el = children.get("ResponseHeader")

@@ -298,6 +298,20 @@ class TestBankWsSecurity(BankWsCase):
         self.ws.with_user(self.manager).write({"bank_service_url": "https://attacker.example/services"})
         self.assertFalse(self.ws.sudo().bank_private_key)
 
+    def test_bank_whose_https_certificate_does_not_verify_is_refused(self):
+        self.enrol()
+        self.ws.sudo().bank_tls_ca = False
+        self.bank.add_file("NDCAMT53L", b"<x/>")
+        self.assertFalse(self.fetch())
+        self.assertIn("does not verify", self.ws.last_error)
+        self.assertEqual(self.bank.requests["DownloadFileList"], 0)
+
+    def test_plain_http_address_is_refused(self):
+        self.enrol()
+        self.ws.sudo().bank_service_url = self.bank.file_url.replace("https://", "http://")
+        self.assertFalse(self.fetch())
+        self.assertIn("not an https:// address", self.ws.last_error)
+
     def test_manager_cannot_replace_the_bank_root(self):
         with self.assertRaises(AccessError):
             self.profile.with_user(self.manager).write({"root_certificate": "-----BEGIN CERTIFICATE-----"})
