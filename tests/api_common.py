@@ -67,7 +67,7 @@ class ApiCase(HttpCase):
             self.assertEqual(response.status_code, expect, response.text[:2000])
         return response
 
-    def session(self):
+    def new_session(self):
         """A separate HTTP session (for requests from another thread)."""
         session = requests.Session()
         session.cookies.update(self.opener.cookies)
@@ -93,9 +93,7 @@ class ApiCase(HttpCase):
             self.assertEqual(content_type, "application/json", f"{method} {route}: {content_type}")
             schema = dict(declared_types["application/json"]["schema"], components=document["components"])
             errors = sorted(OAS31Validator(schema).iter_errors(response.json()), key=str)
-            self.assertFalse(
-                errors, f"{method} {route} {response.status_code} does not conform: {errors[:3]}"
-            )
+            self.assertFalse(errors, f"{method} {route} {response.status_code} does not conform: {errors[:3]}")
         for header in declared.get("headers", {}):
             self.assertIn(header, response.headers, f"{method} {route}: header {header} missing")
 

@@ -17,7 +17,6 @@ widens that.
 
 import base64
 import binascii
-import functools
 import json
 import logging
 import threading
@@ -42,8 +41,14 @@ DEFAULT_PAGE = 100
 #: Requests per minute and API key when ``heeros_link.api_rate_limit`` is not set.
 DEFAULT_RATE_LIMIT = 600
 RATE_WINDOW = 60
-#: Database conflicts Odoo answers by running the request again in a new transaction.
-RETRIED_BY_ODOO = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected, pg_errors.LockNotAvailable)
+#: Database errors Odoo answers by running the request again in a new transaction
+#: (a conflict; a write in a read-only one: then read-write).
+RETRIED_BY_ODOO = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+    pg_errors.ReadOnlySqlTransaction,
+)
 
 
 # ----------------------------------------------------------------------
@@ -188,13 +193,22 @@ def endpoint(method, path, *, summary, tag, params=(), response=None, status=200
         )
         ENDPOINTS[declared.operation_id] = declared
 
-        @functools.wraps(func)
         def handler(self, **kwargs):
             return _serve(declared, func, self, kwargs)
 
-        return http.route(declared.route, type="http", auth="none", methods=[method], csrf=False, save_session=False)(
-            handler
-        )
+        # not functools.wraps: Odoo reads the route's parameters from the
+        # signature it finds, and the handler takes them all
+        handler.__name__, handler.__doc__ = func.__name__, func.__doc__
+
+        return http.route(
+            declared.route,
+            type="http",
+            auth="none",
+            methods=[method],
+            csrf=False,
+            save_session=False,
+            readonly=method == "GET",
+        )(handler)
 
     return decorator
 
@@ -354,8 +368,9 @@ def _serve(declared, func, controller, path_values):
         uid = _authenticate()
         request.update_env(user=uid)
         user = request.env.user
-        request.update_context(allowed_company_ids=user.company_ids.ids, lang=user.lang or "en_US")
-        request.update_env(company=user.company_id.id)
+        # all his companies allowed, his main company first (the env's company)
+        companies = [user.company_id.id, *(user.company_ids - user.company_id).ids]
+        request.update_context(allowed_company_ids=companies, lang=user.lang or "en_US")
         if declared.group and not user.has_group(declared.group):
             raise ApiError(403, "forbidden", "Your user is not in the group this endpoint needs.")
         args = _arguments(declared, path_values)
@@ -371,9 +386,14 @@ def _serve(declared, func, controller, path_values):
     except ApiError as exc:
         _rollback()
         return error_response(exc.status, exc.code, exc.message, exc.headers)
-    except (AccessError, AccessDenied) as exc:
+    except (AccessError, AccessDenied):
         _rollback()
-        return error_response(403, "forbidden", _text(exc))
+        return error_response(
+            403,
+            "forbidden",
+            "Your user may not do this: the record belongs to a company you have no access to, "
+            "or your groups do not allow it.",
+        )
     except MissingError as exc:
         _rollback()
         return error_response(404, "not_found", _text(exc))
