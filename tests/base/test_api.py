@@ -30,13 +30,25 @@ class TestApi(ApiCase):
         folder = link_folder(cls.env)
         Connection = cls.env["heeros.link.connection"]
         cls.connection = Connection.create(
-            {"name": "API own out", "protocol": "local", "local_root": folder, "direction": "both",
-             "company_id": cls.own.id, "company_ids": [(6, 0, cls.own.ids)]}
-        )  # fmt: skip
+            {
+                "name": "API own out",
+                "protocol": "local",
+                "local_root": folder,
+                "direction": "both",
+                "company_id": cls.own.id,
+                "company_ids": [(6, 0, cls.own.ids)],
+            }
+        )
         cls.other_connection = Connection.create(
-            {"name": "API other out", "protocol": "local", "local_root": link_folder(cls.env), "direction": "both",
-             "company_id": cls.other.id, "company_ids": [(6, 0, cls.other.ids)]}
-        )  # fmt: skip
+            {
+                "name": "API other out",
+                "protocol": "local",
+                "local_root": link_folder(cls.env),
+                "direction": "both",
+                "company_id": cls.other.id,
+                "company_ids": [(6, 0, cls.other.ids)],
+            }
+        )
         Message = cls.env["heeros.link.message"]
         cls.own_message = Message._link_intake([("own.txt", b"NOTE own")], company=cls.own, process=False)
         cls.other_message = Message._link_intake([("secret.txt", b"NOTE secret")], company=cls.other, process=False)
@@ -132,11 +144,16 @@ class TestApi(ApiCase):
             "POST",
             "/messages",
             key=self.key,
-            params={"direction": "out", "company": self.own.id, "file_name": "x.xml", "document_type": "test.out",
-                    "connection": self.other_connection.id},
+            params={
+                "direction": "out",
+                "company": self.own.id,
+                "file_name": "x.xml",
+                "document_type": "test.out",
+                "connection": self.other_connection.id,
+            },
             data=b"<x/>",
             expect=403,
-        )  # fmt: skip
+        )
         self.assertFalse(self.env["heeros.link.message"].search([("file_name", "=", "x.txt")]))
 
     def all_ids(self, key, **params):
@@ -227,9 +244,14 @@ class TestApi(ApiCase):
         self.upload(NOTE, key="run-1", file_name="other.txt", expect=409)
         # the key is the user's: another user may use the same string
         other = self.api(
-            "POST", "/messages", key=self.other_key, data=NOTE, headers={"Idempotency-Key": "run-1"},
-            params={"direction": "in", "company": self.other.id, "file_name": "note.txt"}, expect=201,
-        )  # fmt: skip
+            "POST",
+            "/messages",
+            key=self.other_key,
+            data=NOTE,
+            headers={"Idempotency-Key": "run-1"},
+            params={"direction": "in", "company": self.other.id, "file_name": "note.txt"},
+            expect=201,
+        )
         self.assertNotEqual(other.json()["id"], first.json()["id"])
 
     def test_concurrent_duplicates_make_one_message(self):
@@ -245,7 +267,7 @@ class TestApi(ApiCase):
                     headers={"Idempotency-Key": "parallel"},
                     params={"direction": "in", "company": self.own.id, "file_name": "p.txt"},
                     session=self.new_session(),
-                )  # fmt: skip
+                )
             )
 
         with self.note_types(self.processed):
