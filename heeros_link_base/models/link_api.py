@@ -139,3 +139,24 @@ class HeerosLinkApiIdempotency(models.Model):
         """Keys are remembered for 30 days."""
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=30)
         self.search([("create_date", "<", limit)]).unlink()
+
+
+class ResUsersApiDemo(models.Model):
+    _inherit = "res.users"
+
+    #: Where the demo database keeps its example API key in clear, for
+    #: ``bash .ci/link run`` to print (demo data only: a real key is shown once).
+    _HEEROS_LINK_DEMO_KEY_PARAM = "heeros_link.demo_api_key"
+
+    @api.model
+    def _heeros_link_demo_api_key(self, user_id):
+        """Give the demo's bureau operator an API key (once) and remember it."""
+        Param = self.env["ir.config_parameter"].sudo()
+        user = self.browse(user_id)
+        known = Param.get_param(self._HEEROS_LINK_DEMO_KEY_PARAM)
+        Keys = self.env["res.users.apikeys"].sudo()
+        if known and Keys._check_credentials(scope="rpc", key=known) == user.id:
+            return known
+        key = Keys.with_user(user).sudo()._generate("rpc", "Integration API (demo)", None)
+        Param.set_param(self._HEEROS_LINK_DEMO_KEY_PARAM, key)
+        return key

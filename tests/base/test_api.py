@@ -327,3 +327,11 @@ class TestApi(ApiCase):
         self.assertEqual(response.json()["error"]["code"], "rate_limited")
         # another key has its own count
         self.api("GET", "/messages", key=self.other_key, expect=200)
+
+    def test_the_demo_key_is_made_once_and_works(self):
+        Users = self.env["res.users"]
+        key = Users._heeros_link_demo_api_key(self.user.id)
+        self.assertEqual(Users._heeros_link_demo_api_key(self.user.id), key, "made again on each update")
+        self.assertEqual(self.env["ir.config_parameter"].sudo().get_param("heeros_link.demo_api_key"), key)
+        self.env.flush_all()
+        self.api("GET", "/messages", key=key, expect=200)
