@@ -165,6 +165,7 @@ ERROR_TEXT = {
     404: "No such record.",
     409: "The record's state does not allow this, or the Idempotency-Key was used for another request.",
     413: "The body is larger than the limit of the connection or of the Link.",
+    415: "The body's content type cannot carry a file (a url-encoded form).",
     429: "Too many requests with this key: wait for Retry-After seconds.",
 }
 

@@ -184,7 +184,7 @@ class LinkMessageApi(http.Controller):
         params=(
             Param("direction", schema={"enum": ["in", "out"]}, required=True),
             Param("company", schema={"type": "integer"}, required=True, description="The document's company."),
-            Param("file_name", required=True),
+            Param("file_name", description="The file's name (default: the name of a multipart file)."),
             Param(
                 "document_type",
                 description="Outbound only, required there: the type to send (pain.001, finvoice, ...).",
@@ -205,12 +205,22 @@ class LinkMessageApi(http.Controller):
         ),
         body={
             "required": True,
-            "description": "The file's bytes as they are.",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file's bytes as they are, with any content type but a form's; or one "
+            "file in a multipart form (`curl -F file=@name.xml`).",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
         },
         response=MESSAGE,
         status=201,
-        errors=(400, 401, 403, 404, 409, 413, 429),
+        errors=(400, 401, 403, 404, 409, 413, 415, 429),
     )
     def heeros_link_api_upload(self, args):
         """An inbound document is stored and processed as if fetched from a
@@ -230,9 +240,9 @@ class LinkMessageApi(http.Controller):
         length = request.httprequest.content_length
         if limit and length and length > limit:
             raise ApiError(413, "too_large", f"The body is {length} bytes; the limit is {limit} bytes.")
-        data = request.httprequest.get_data(cache=True)
+        file_name, data = uploaded_file(args["file_name"])
         if limit and len(data) > limit:
-            raise ApiError(413, "too_large", f"The body is {len(data)} bytes; the limit is {limit} bytes.")
+            raise ApiError(413, "too_large", f"The file is {len(data)} bytes; the limit is {limit} bytes.")
         if not data:
             raise ApiError(400, "empty_body", "The body is empty: send the file's bytes.")
         key = args["Idempotency-Key"]
@@ -241,7 +251,7 @@ class LinkMessageApi(http.Controller):
 
         def upload():
             message = env["heeros.link.message"]._link_api_upload(
-                args["direction"], company, args["file_name"], data, args["document_type"], connection
+                args["direction"], company, file_name, data, args["document_type"], connection
             )
             return Answer(message._link_api_values()[0], 201)
 
@@ -270,6 +280,31 @@ def once(key, digest, work):
     answer = work()
     Idempotency._link_store_answer(claim[1], answer.status, answer.value)
     return answer
+
+
+def uploaded_file(file_name):
+    """``(file name, bytes)`` of an upload: the body as it is, or the one
+    file of a multipart form. A url-encoded form cannot carry a file
+    unchanged (curl's ``--data-binary`` sends one unless told otherwise)."""
+    source = request.httprequest
+    if source.mimetype == "multipart/form-data":
+        files = list(source.files.values())
+        if len(files) != 1:
+            raise ApiError(400, "bad_body", f"Send exactly one file in the form, not {len(files)}.")
+        data = files[0].read()
+        file_name = file_name or files[0].filename
+    elif source.mimetype == "application/x-www-form-urlencoded":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "A url-encoded form cannot carry a file: send the bytes with their own Content-Type "
+            "(e.g. application/xml, application/octet-stream) or as a multipart file.",
+        )
+    else:
+        data = source.get_data(cache=True)
+    if not file_name:
+        raise ApiError(400, "missing_parameter", "file_name is required.")
+    return file_name, data
 
 
 def request_digest(data):

@@ -229,6 +229,28 @@ class TestApi(ApiCase):
             self.assertIn("camt.999", response.json()["error"]["message"])
         self.upload(b"", expect=400)
         self.upload(NOTE, file_name="", expect=400)
+        response = self.api(
+            "POST",
+            "/messages",
+            key=self.key,
+            params={"direction": "in", "company": self.own.id, "file_name": "form.txt"},
+            data={"a": "b"},
+            expect=415,
+        )
+        self.assertIn("Content-Type", response.json()["error"]["message"])
+
+    def test_upload_as_a_multipart_file(self):
+        with self.note_types(self.processed):
+            response = self.opener.post(
+                self.base_url() + "/heeros_link/api/v1/messages",
+                params={"direction": "in", "company": self.own.id},
+                files={"file": ("from-form.txt", NOTE, "text/plain")},
+                headers={"Authorization": f"Bearer {self.key}"},
+                timeout=60,
+            )
+        self.assert_conforms("POST", "/messages", response)
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual((response.json()["file_name"], response.json()["state"]), ("from-form.txt", "processed"))
 
     def test_same_key_same_body_one_message_same_answer(self):
         with self.note_types(self.processed):
