@@ -56,7 +56,6 @@ def seed(opts, database):
     """The company, user, key and messages of the run, committed in ``database``."""
     import odoo
     from odoo.modules.registry import Registry
-    from odoo.tests.common import new_test_user
     from odoo.tools import config
 
     config.parse_config(["-c", opts.config, "-d", database, "--log-level=warn"])
@@ -64,12 +63,14 @@ def seed(opts, database):
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
         company = env["res.company"].create({"name": "API bench Oy"})
-        user = new_test_user(
-            env,
-            "api-bench",
-            groups="heeros_link_base.group_link_user",
-            company_id=company.id,
-            company_ids=[(6, 0, company.ids)],
+        user = env["res.users"].create(
+            {
+                "name": "API bench",
+                "login": "api-bench",
+                "groups_id": [(6, 0, [env.ref("heeros_link_base.group_link_user").id])],
+                "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
+            }
         )
         folder = tempfile.mkdtemp(prefix="heeros-link-bench-api-")
         env["ir.config_parameter"].sudo().set_param("heeros_link.local_folder_root", os.path.dirname(folder))
@@ -93,9 +94,9 @@ def seed(opts, database):
             """INSERT INTO heeros_link_message
                       (name, direction, document_type, company_id, file_name, sha256, size, state,
                        attempts, create_uid, create_date, write_uid, write_date)
-               SELECT 'BENCH/' || n, CASE WHEN n % 3 = 0 THEN 'out' ELSE 'in' END, 'camt.053', %s,
+               SELECT 'BENCH/' || n, CASE WHEN n %% 3 = 0 THEN 'out' ELSE 'in' END, 'camt.053', %s,
                       'file-' || n || '.xml', md5(n::text) || md5((n + 1)::text), 4096,
-                      CASE WHEN n % 3 = 0 THEN 'sent' ELSE 'processed' END, 1, 1,
+                      CASE WHEN n %% 3 = 0 THEN 'sent' ELSE 'processed' END, 1, 1,
                       now() at time zone 'utc', 1, now() at time zone 'utc'
                  FROM generate_series(1, %s) AS n""",
             [company.id, opts.messages],
