@@ -16,6 +16,7 @@
         "data/heeros_link_bank_data.xml",
         "data/payment_batch_data.xml",
         "data/payment_feedback_data.xml",
+        "data/heeros_link_bank_webhook_data.xml",
         "views/heeros_link_bank_message_views.xml",
         "views/heeros_link_bank_balance_views.xml",
         "views/heeros_link_bank_statement_views.xml",

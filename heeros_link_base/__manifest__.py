@@ -8,7 +8,7 @@
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["lxml", "paramiko", "cryptography", "xmlschema"]},
+    "external_dependencies": {"python": ["lxml", "paramiko", "cryptography", "xmlschema", "requests"]},
     "data": [
         "security/heeros_link_security.xml",
         "security/ir.model.access.csv",
@@ -17,6 +17,7 @@
         "views/heeros_link_message_views.xml",
         "views/heeros_link_connection_views.xml",
         "views/heeros_link_upload_views.xml",
+        "views/heeros_link_webhook_views.xml",
         "views/res_config_settings_views.xml",
         "views/heeros_link_menus.xml",
         "views/heeros_link_bank_ws_views.xml",

@@ -14,6 +14,7 @@
         "security/heeros_link_einvoice_security.xml",
         "data/einvoice_operator_data.xml",
         "data/reference_rate_data.xml",
+        "data/heeros_link_einvoice_webhook_data.xml",
         "report/report_invoice.xml",
         "report/report_reminder.xml",
         "data/mail_template_data.xml",

@@ -14,3 +14,6 @@ from . import (
 
 # isort: split
 from . import payment_feedback  # extends the batch and line models above: loaded after them
+
+# isort: split
+from . import link_api  # the API's values of the models above and their webhook events

@@ -11,3 +11,10 @@ class ResConfigSettings(models.TransientModel):
         help="Files uploaded by hand or through the command line that are larger than this "
         "are refused with a message in error. Connections have their own limit.",
     )
+    heeros_link_api_rate_limit = fields.Integer(
+        "API requests per minute",
+        config_parameter="heeros_link.api_rate_limit",
+        default=600,
+        help="Requests a minute one API key may make to the Link's integration API (per server "
+        "process); more are answered 429 with Retry-After. 0: no limit.",
+    )

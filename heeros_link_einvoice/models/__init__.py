@@ -8,6 +8,7 @@ from . import (
     einvoice_import,
     einvoice_operator,
     finvoice_builder,
+    link_api,
     link_message,
     reference_rate,
     reminder,
