@@ -1,18 +1,20 @@
 {
     "name": "Heeros Link",
     "summary": "The Link core: connections to banks and operators, the message log and its "
-    "state machine, channels (local folder, SFTP), schedulers, multi-company security, CLI",
+    "state machine, channels (local folder, SFTP, Maventa and Apix operator APIs), schedulers, "
+    "multi-company security, CLI",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "author": "Heeros Link for Odoo contributors",
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["lxml", "paramiko"]},
+    "external_dependencies": {"python": ["lxml", "paramiko", "requests"]},
     "data": [
         "security/heeros_link_security.xml",
         "security/ir.model.access.csv",
         "data/heeros_link_data.xml",
+        "data/heeros_link_operator_data.xml",
         "views/heeros_link_message_views.xml",
         "views/heeros_link_connection_views.xml",
         "views/heeros_link_upload_views.xml",

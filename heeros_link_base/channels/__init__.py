@@ -1,10 +1,11 @@
 """Transport channels (pure Python, no Odoo import).
 
 Importing this package registers the built-in channels: ``local`` (a folder
-on the Odoo server) and ``sftp`` (paramiko).
+on the Odoo server) and ``sftp`` (paramiko),
+``maventa`` and ``apix`` (e-invoice operators' REST APIs).
 """
 
-from . import local, sftp
+from . import apix, local, maventa, sftp
 from .base import (
     Channel,
     ChannelAuthError,
@@ -13,6 +14,7 @@ from .base import (
     ChannelError,
     HostKeyMismatch,
     RemoteFile,
+    is_operator,
     open_channel,
     protocols,
     register,

@@ -1,1 +1,1 @@
-from . import link_connection, link_jobs, link_message, res_config_settings
+from . import link_connection, link_jobs, link_message, operator_endpoint, res_config_settings
