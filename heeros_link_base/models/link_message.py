@@ -1099,6 +1099,7 @@ class HeerosLinkMessage(models.Model):
             # the operator answers a repeated client id with its first delivery
             text = _("Interrupted while sending; sent again with the same client id (never delivered twice).")
             self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False, error=text)
+            self.message_post(body=text)
             return self
         try:
             found = channel.exists(name)
