@@ -25,9 +25,23 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
-from tests.einvoice.common import OFFICIAL_FINVOICE_XSD, UBL_XSD_DIR, official_schema
+from tests.common import SHARED_DATA
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+#: The official schemas, as published (not the copies shipped in the addon).
+OFFICIAL_FINVOICE_XSD = SHARED_DATA / "einvoice" / "finvoice-3.0-xsd" / "Finvoice3.0_2020-12-17.xsd"
+UBL_XSD_DIR = SHARED_DATA / "einvoice" / "oasis-ubl-2.1-xsd" / "xsd" / "maindoc"
+_schemas = {}
+_schemas_lock = threading.Lock()
+
+
+def official_schema(path):
+    with _schemas_lock:
+        if path not in _schemas:
+            _schemas[path] = etree.XMLSchema(etree.parse(str(path), _PARSER))
+        return _schemas[path]
+
+
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
