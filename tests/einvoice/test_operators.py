@@ -375,6 +375,28 @@ class TestMaventaReceiving(OperatorCase):
         self.env["heeros.link.connection"]._cron_fetch()
         self.assertEqual(len(connection.link_message_ids), 3)
 
+    def test_server_failing_mid_fetch_loses_nothing(self):
+        connection = self.maventa_connection(direction="in")
+        data = (SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes()
+        for number in ("A-1", "A-2", "A-3"):
+            self.maventa_server.add_received(COMPANY_UUID, number, data)
+        # the listing answers, then the second download gets a 500
+        self.maventa_server.fail_next = [None, None, None, 500]  # token, list, first file, second file
+        connection._link_fetch()
+        self.assertEqual(len(connection.link_message_ids), 1)
+        self.assertFalse(connection.operator_since, "the window moves only after a complete run")
+        self.assertIn("HTTP 500", connection.last_error)
+        connection._link_fetch()
+        self.assertEqual(len(connection.link_message_ids), 3, "each invoice once")
+        self.assertEqual(len(set(connection.link_message_ids.mapped("remote_id"))), 3)
+        self.assertTrue(connection.operator_since)
+        # unreachable: nothing changes
+        self.maventa_endpoint.url = "http://127.0.0.1:9"
+        connection._link_fetch()
+        self.assertEqual(len(connection.link_message_ids), 3)
+        self.assertIn("cannot reach", connection.last_error)
+        self.maventa_endpoint.url = self.maventa_server.url
+
     def test_paging(self):
         connection = self.maventa_connection(direction="in")
         data = (SAMPLES / "gobl-fi-finvoice/examples-out/invoice.xml").read_bytes()
