@@ -1,7 +1,7 @@
 import logging
 import os
-import secrets
 from datetime import timedelta
+from secrets import token_urlsafe
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -395,7 +395,7 @@ class HeerosLinkConnection(models.Model):
         self.ensure_one()
         if not self._link_is_administrator():
             raise AccessError(_("Only a system administrator can make a connection's notification address."))
-        self.sudo().webhook_token = secrets.token_urlsafe(32)
+        self.sudo().webhook_token = token_urlsafe(32)
         return True
 
     def _record_success(self, what):
