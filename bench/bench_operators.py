@@ -17,7 +17,7 @@ where the time goes: in the HTTP calls seen from the Link (client side), in
 the server's schema validation, and the rest (the Link's ORM work and
 commits). Run it on a database of its own (a copy): it commits.
 
-    python bench/bench_operators.py --config CONF --database DB [--count 1000] [--process]
+    python bench/bench_operators.py --config CONF --database DB [--count 1000] [--process] [--profile]
 """
 
 import argparse
@@ -90,6 +90,7 @@ def main():
     parser.add_argument("--database", required=True)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--process", action="store_true", help="also read the received files into bills")
+    parser.add_argument("--profile", action="store_true", help="print where the Link's own time goes (cProfile)")
     opts = parser.parse_args()
 
     import odoo
@@ -163,9 +164,20 @@ def main():
         clock.take()
         _reset_peak()
         before = _peak_kb()
+        profiler = None
+        if opts.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         begin = time.perf_counter()
         messages._link_send()
         seconds = time.perf_counter() - begin
+        if profiler:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"heeros_link|odoo/(models|sql_db)", 25)
         report("(a) send", seconds, len(messages), max(_peak_kb() - before, 0), clock.take())
         states = {state: messages.mapped("state").count(state) for state in set(messages.mapped("state"))}
         print(f"    messages: {states}; at the operator: {len(server.sent())} invoices")
