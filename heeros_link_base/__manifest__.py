@@ -1,7 +1,8 @@
 {
     "name": "Heeros Link",
     "summary": "The Link core: connections to banks and operators, the message log and its "
-    "state machine, channels (local folder, SFTP, Finnish bank Web Services), schedulers, multi-company security, CLI",
+    "state machine, channels (local folder, SFTP, Finnish bank Web Services, Maventa and Apix "
+    "operator APIs), schedulers, multi-company security, CLI",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "author": "Heeros Link for Odoo contributors",
@@ -14,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/heeros_link_data.xml",
         "data/bank_ws_data.xml",
+        "data/heeros_link_operator_data.xml",
         "views/heeros_link_message_views.xml",
         "views/heeros_link_connection_views.xml",
         "views/heeros_link_upload_views.xml",

@@ -5,6 +5,11 @@ on the Odoo server) and ``sftp`` (paramiko) and ``bank_ws`` (the Finnish banks' 
 """
 
 from . import bank_ws, local, sftp
+on the Odoo server) and ``sftp`` (paramiko),
+``maventa`` and ``apix`` (e-invoice operators' REST APIs).
+"""
+
+from . import apix, local, maventa, sftp
 from .base import (
     Channel,
     ChannelAuthError,
@@ -13,6 +18,7 @@ from .base import (
     ChannelError,
     HostKeyMismatch,
     RemoteFile,
+    is_operator,
     open_channel,
     protocols,
     register,

@@ -92,6 +92,9 @@ class ChannelConfig:
     host_key: str = ""  # "ssh-ed25519 AAAA..." (OpenSSH known_hosts form)
     timeout: float = 30.0
     max_size: int = 0  # refuse larger downloads (0 = no limit)
+    url: str = ""  # web service address (operator channels)
+    vendor_key: str = field(default="", repr=False)  # software vendor's API key (Maventa)
+    since: object = None  # naive UTC datetime: list documents received after it (operator channels)
 
 
 _REGISTRY = {}
@@ -112,6 +115,13 @@ def register(protocol, label):
 def protocols():
     """``[(code, label), ...]`` of every registered channel."""
     return sorted(((code, cls.label) for code, cls in _REGISTRY.items()), key=lambda p: p[1])
+
+
+def is_operator(protocol):
+    """Whether the channel of ``protocol`` hands documents to an operator's
+    web service (``send``) rather than writing files."""
+    cls = _REGISTRY.get(protocol)
+    return bool(cls and getattr(cls, "send", None))
 
 
 def open_channel(config):

@@ -1,22 +1,23 @@
 import logging
 import os
 from datetime import timedelta
+from secrets import token_urlsafe
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config as odoo_config
 
-from ..channels import ChannelConfig, ChannelConfigError, ChannelError, open_channel, protocols
+from ..channels import ChannelConfig, ChannelConfigError, ChannelError, is_operator, open_channel, protocols
 from ..channels.sftp import fetch_host_key
 from ..texts import in_lang
 from .locks import LOCK_FETCH
 
 _logger = logging.getLogger(__name__)
 
-SECRET_FIELDS = ("password", "private_key", "passphrase")
+SECRET_FIELDS = ("password", "private_key", "passphrase", "vendor_api_key", "webhook_token")
 #: Where the connection goes: changing one of these by anyone but a system
 #: administrator clears the stored credentials (see ``_link_endpoint_fields``).
-ENDPOINT_FIELDS = ("protocol", "host", "port", "username", "host_key", "local_root")
+ENDPOINT_FIELDS = ("protocol", "host", "port", "username", "host_key", "local_root", "operator_endpoint_id")
 #: System parameter (or option of the Odoo configuration file, which wins)
 #: naming the folder that every local-folder connection must stay inside.
 FOLDER_ROOT_PARAM = "heeros_link.local_folder_root"
@@ -86,6 +87,34 @@ class HeerosLinkConnection(models.Model):
     private_key = fields.Text(groups="base.group_system", copy=False)
     passphrase = fields.Char(groups="base.group_system", copy=False)
     has_credentials = fields.Boolean(compute="_compute_has_credentials", compute_sudo=True)
+    # e-invoice operators' web services
+    operator_endpoint_id = fields.Many2one(
+        "heeros.link.operator.endpoint",
+        "Service address",
+        tracking=True,
+        domain="[('protocol', '=', protocol)]",
+        help="The operator's test or production service. Changed by anyone but a system "
+        "administrator, the stored credentials are cleared.",
+    )
+    operator_environment = fields.Selection(related="operator_endpoint_id.environment", string="Environment")
+    vendor_api_key = fields.Char(
+        "Vendor API key",
+        groups="base.group_system",
+        copy=False,
+        help="Maventa: the software vendor's API key, given by Maventa to the vendor of the invoicing software.",
+    )
+    webhook_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        index="btree_not_null",
+        help="Secret part of the address the operator posts its notifications to.",
+    )
+    operator_since = fields.Datetime(
+        "Received listed up to",
+        readonly=True,
+        copy=False,
+        help="The next listing of received documents starts here (a little earlier, to miss nothing).",
+    )
     inbox_folder = fields.Char("Inbox folder", default="inbox", tracking=True)
     outbox_folder = fields.Char("Outbox folder", default="outbox", tracking=True)
     archive_folder = fields.Char("Archive folder", default="archive", tracking=True)
@@ -342,10 +371,33 @@ class HeerosLinkConnection(models.Model):
             host_key=self.host_key or "",
             timeout=float(self.timeout or 30),
             max_size=self.max_file_size or 0,
+            url=self.operator_endpoint_id.url or "",
+            vendor_key=secrets.vendor_api_key or "",
+            since=self.operator_since or None,
         )
 
     def _channel(self):
         return open_channel(self._channel_config())
+
+    def _link_is_operator(self):
+        """Whether this connection hands documents to an operator's web service."""
+        self.ensure_one()
+        return is_operator(self.protocol)
+
+    def _link_reports_delivery(self):
+        """Whether the operator of this connection reports deliveries."""
+        self.ensure_one()
+        from ..channels.base import _REGISTRY
+
+        return bool(getattr(_REGISTRY.get(self.protocol), "reports_status", False))
+
+    def action_new_webhook_token(self):
+        """Give the connection a new secret notification address."""
+        self.ensure_one()
+        if not self._link_is_administrator():
+            raise AccessError(_("Only a system administrator can make a connection's notification address."))
+        self.sudo().webhook_token = token_urlsafe(32)
+        return True
 
     def _record_success(self, what):
         self.sudo().write({what: fields.Datetime.now()})
@@ -427,6 +479,8 @@ class HeerosLinkConnection(models.Model):
                             message = connection._fetch_one(channel, remote)
                             if message:
                                 fetched |= message
+                        if getattr(channel, "next_since", None):
+                            connection.sudo().operator_since = channel.next_since
                     Message._link_note_connection(connection, "_record_success", "last_fetch")
                 except ChannelError as exc:
                     Message._link_note_connection(connection, "_record_failure", exc)
@@ -462,8 +516,21 @@ class HeerosLinkConnection(models.Model):
                 Message._link_oversize(remote.name, remote.size, self.max_file_size, connection=self)
                 Message._link_commit()
             return Message
-        data = channel.download(remote)
-        message = Message._link_intake([(remote.name, data)], connection=self, process=False)
+        remote_id = remote.path if getattr(channel, "download_parts", None) else None
+        if remote_id and Message.sudo().search_count(
+            [("connection_id", "=", self.id), ("direction", "=", "in"), ("remote_id", "=", remote_id)], limit=1
+        ):
+            channel.confirm(remote)  # held already: an earlier run stored it
+            return Message
+        if remote_id:
+            parts = channel.download_parts(remote)
+            name, data = parts[0]
+        else:
+            parts, name, data = [], remote.name, channel.download(remote)
+        message = Message._link_intake([(name, data)], connection=self, process=False)
+        if remote_id:
+            message.sudo().remote_id = remote_id
+            message._link_attach_parts(parts[1:])
         Message._link_commit()
         try:
             channel.confirm(remote)

@@ -16,6 +16,7 @@ from odoo.tools import SQL
 from odoo.tools.translate import LazyTranslate
 
 from ..channels import ChannelError
+from ..channels.operator import DeliveryUnknown, OperatorRefused, Part
 from ..formats import xmlsafe
 from ..formats.errors import DuplicateDocument, LinkFormatError, RoutingError, UnrecognisedDocument
 from ..formats.text import join
@@ -95,6 +96,27 @@ class HeerosLinkMessage(models.Model):
         help="The document's own id: statement id, invoice number, message id.",
     )
     remote_name = fields.Char(readonly=True, copy=False, help="File name on the remote side (outbound: in the outbox).")
+    remote_id = fields.Char(
+        "Operator's id",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The id the operator gave the document (sent or received through an operator's web service).",
+    )
+    part_ids = fields.Many2many(
+        "ir.attachment",
+        "heeros_link_message_part_rel",
+        "message_id",
+        "attachment_id",
+        string="Files travelling with it",
+        readonly=True,
+        copy=False,
+        help="The image and attachments handed over to (or received from) the operator with the document.",
+    )
+    sent_date = fields.Datetime(readonly=True, copy=False, help="When the remote side took the document.")
+    delivered_date = fields.Datetime(
+        readonly=True, copy=False, help="When the operator reported the document delivered to its receiver."
+    )
     state = fields.Selection(
         OUT_STATES + IN_STATES + COMMON_STATES,
         required=True,
@@ -882,6 +904,8 @@ class HeerosLinkMessage(models.Model):
     def _link_send_one(self, channel, connection):
         name = self.remote_name or self.file_name
         token = self._link_send_token()
+        if getattr(channel, "send", None):
+            return self._link_send_operator(channel, connection, name, token)
         try:
             if channel.two_phase:
                 channel.stage(name, self._payload(), token)
@@ -906,9 +930,149 @@ class HeerosLinkMessage(models.Model):
             self._link_note_connection(connection, "_record_success", "last_send")
         self._link_commit()
 
-    def _link_mark_sent(self, remote, note):
-        self._set_state("sent", remote_name=remote, error=False, next_attempt=False, send_stage=False)
+    def _link_mark_sent(self, remote, note, remote_id=None):
+        vals = {"remote_name": remote, "error": False, "next_attempt": False, "send_stage": False}
+        vals["sent_date"] = fields.Datetime.now()
+        if remote_id:
+            vals["remote_id"] = remote_id
+        self._set_state("sent", **vals)
         self._link_post(note)
+
+    # ------------------------------------------------------------------
+    # operators' web services
+    # ------------------------------------------------------------------
+    def _link_send_parts(self):
+        """The files that travel with this message's payload, as channel parts."""
+        return [
+            Part(a.name, a.raw or b"", a.mimetype or "application/octet-stream") for a in self.part_ids.sorted("id")
+        ]
+
+    def _link_attach_parts(self, files):
+        """Store ``[(name, bytes)]`` as the files travelling with this message."""
+        self.ensure_one()
+        if not files:
+            return self.env["ir.attachment"]
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": name,
+                        "raw": data,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                        "company_id": self.company_id.id,
+                    }
+                    for name, data in files
+                ]
+            )
+        )
+        self.sudo().part_ids = [fields.Command.link(a.id) for a in attachments]
+        return attachments
+
+    def _link_send_operator(self, channel, connection, name, token):
+        """Hand the message over to an operator's web service.
+
+        An idempotent channel carries the message's token as its client id,
+        so any failure is simply tried again later: the operator answers a
+        repeated token with its first delivery. On other channels an answer
+        lost after the document went out makes the delivery unknown (a
+        person checks), and only a failure before it is retried."""
+        # unique across the databases an operator account may serve
+        client_id = f"{self.env['ir.config_parameter'].sudo().get_param('database.uuid', '')[:8]}-{token}"
+        try:
+            remote_id = channel.send(name, self._payload(), client_id, self._link_send_parts())
+        except OperatorRefused as exc:
+            self._set_state(
+                "error",
+                next_attempt=False,
+                send_stage=False,
+                error=_("%(conn)s refused the document: %(error)s", conn=connection.name, error=exc),
+            )
+            self._link_commit()
+            self._link_note_connection(connection, "_record_success", "last_send")
+        except DeliveryUnknown as exc:
+            if channel.idempotent:
+                self.sudo().write({"send_stage": False})
+                self._schedule_retry(ChannelError(str(exc)))
+            else:
+                self._link_to_check(str(exc))
+            self._link_commit()
+            self._link_note_connection(connection, "_record_failure", exc)
+        except ChannelError as exc:
+            self.sudo().write({"send_stage": False})
+            self._schedule_retry(exc)
+            self._link_commit()
+            self._link_note_connection(connection, "_record_failure", exc)
+        else:
+            self._link_mark_sent(
+                name,
+                _("Handed over to %(conn)s; the operator's id is %(id)s.", conn=connection.name, id=remote_id),
+                remote_id=remote_id,
+            )
+            self._link_commit()
+            self._link_note_connection(connection, "_record_success", "last_send")
+        self._link_commit()
+
+    def _link_poll_delivery(self):
+        """Ask the operators what became of these sent messages; returns the
+        messages whose status changed."""
+        changed = self.browse()
+        pending = self.filtered(lambda m: m.direction == "out" and m.state == "sent" and m.remote_id)
+        for connection, messages in pending.grouped("connection_id").items():
+            try:
+                with connection._channel() as channel:
+                    if not getattr(channel, "reports_status", False):
+                        continue
+                    statuses = {s.remote_id: s for s in channel.statuses(messages.mapped("remote_id"))}
+            except ChannelError as exc:
+                self._link_note_connection(connection, "_record_failure", exc)
+                self._link_commit()
+                continue
+            for message in messages:
+                status = statuses.get(message.remote_id)
+                if status and message._link_apply_delivery(status):
+                    changed |= message
+                    self._link_commit()
+        return changed
+
+    def _link_apply_delivery(self, status):
+        """Record one :class:`~..channels.operator.DeliveryStatus`; True when
+        the message's state changed."""
+        self.ensure_one()
+        if self.state != "sent" or status.state == "sent":
+            return False
+        when = status.time or fields.Datetime.now()
+        if status.state == "delivered":
+            self.sudo().delivered_date = when
+            self._link_set_feedback(
+                True,
+                _(
+                    "Delivered to the receiver on %(when)s (operator's id %(id)s).",
+                    when=fields.Datetime.to_string(when),
+                    id=status.remote_id,
+                ),
+            )
+        else:
+            self._link_set_feedback(
+                False,
+                _(
+                    "The operator could not deliver it: %(reason)s",
+                    reason=status.reason or status.operator_state or _("no reason given"),
+                ),
+            )
+        return True
+
+    @api.model
+    def _cron_delivery_status(self, batch=500):
+        """Ask the operators about every message sent and not yet confirmed."""
+        messages = self.sudo().search(
+            [("direction", "=", "out"), ("state", "=", "sent"), ("remote_id", "!=", False)],
+            order="sent_date, id",
+            limit=batch,
+        )
+        return messages._link_poll_delivery()
 
     @api.model
     def _link_note_connection(self, connection, method, *args):
@@ -1001,6 +1165,12 @@ class HeerosLinkMessage(models.Model):
         self.ensure_one()
         name = self.remote_name or self.file_name
         token = self._link_send_token()
+        if getattr(channel, "idempotent", False):
+            # the operator answers a repeated client id with its first delivery
+            text = _("Interrupted while sending; sent again with the same client id (never delivered twice).")
+            self._set_state("queued", next_attempt=fields.Datetime.now(), send_stage=False, error=text)
+            self.message_post(body=text)
+            return self
         try:
             found = channel.exists(name)
             staged = channel.staged(token) if channel.two_phase else False

@@ -1,1 +1,2 @@
 from . import einvoice
+from . import operator_webhook

@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
 
@@ -90,6 +90,18 @@ class AccountMove(models.Model):
         index="btree_not_null",
     )
     heeros_link_error = fields.Text("E-invoice error", readonly=True, copy=False)
+    heeros_link_delivered_date = fields.Datetime(
+        related="heeros_link_message_id.delivered_date", string="E-invoice delivered on"
+    )
+    heeros_link_operator_ref = fields.Char(related="heeros_link_message_id.remote_id", string="Operator's id")
+    heeros_link_unconfirmed = fields.Boolean(
+        "Delivery unconfirmed",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Sent through an operator that reports deliveries, and still not confirmed delivered "
+        "after the company's number of days.",
+    )
     heeros_link_scan_review = fields.Boolean(
         "Scan to review",
         copy=False,
@@ -406,7 +418,12 @@ class AccountMove(models.Model):
                 "heeros_link_attachment_message_id": False,
             }
             attachment_message = Message
-            if invoice is not None and invoice.attachment_message_id and message.state != "error":
+            operator = bool(connection) and connection._link_is_operator()
+            if operator and invoice is not None and invoice.attachment_message_id and message.state != "error":
+                # an operator takes the PDF and attachments together with the invoice
+                files = move._heeros_link_invoice_attachments(pdfs.get(move))
+                message._link_attach_parts([(f.name, f.content) for f in files])
+            elif invoice is not None and invoice.attachment_message_id and message.state != "error":
                 files = move._heeros_link_invoice_attachments(pdfs.get(move))
                 if files:
                     attachment_data = fv.build_attachment_message(invoice, files)
@@ -490,6 +507,40 @@ class AccountMove(models.Model):
                         error=text,
                     ),
                 )
+
+    # ------------------------------------------------------------------
+    # delivery status from the operators
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_heeros_link_delivery(self):
+        """Daily: ask the operators about invoices sent but not confirmed,
+        then flag those still unconfirmed after the company's number of days."""
+        self.env["heeros.link.message"]._cron_delivery_status()
+        self._heeros_link_flag_unconfirmed()
+
+    @api.model
+    def _heeros_link_flag_unconfirmed(self, now=None):
+        """Set ``heeros_link_unconfirmed`` on the invoices the dashboard shows
+        (and clear it on those confirmed or failed since)."""
+        now = now or fields.Datetime.now()
+        Move = self.sudo()
+        flagged = Move.search([("heeros_link_unconfirmed", "=", True)])
+        flagged.filtered(lambda m: m.heeros_link_state != "sent").write({"heeros_link_unconfirmed": False})
+        late = Move.browse()
+        for company in self.env["res.company"].sudo().search([]):
+            limit = now - timedelta(days=max(company.heeros_link_unconfirmed_days, 0))
+            candidates = Move.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("heeros_link_state", "=", "sent"),
+                    ("heeros_link_unconfirmed", "=", False),
+                    ("heeros_link_message_id.sent_date", "<=", limit),
+                    ("heeros_link_message_id.remote_id", "!=", False),
+                ]
+            )
+            late |= candidates.filtered(lambda m: m.heeros_link_message_id.connection_id._link_reports_delivery())
+        late.write({"heeros_link_unconfirmed": True})
+        return late
 
     # ------------------------------------------------------------------
     # actions

@@ -599,6 +599,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         Attachment = self.env["ir.attachment"].sudo()
         files = [(state.file_name or f"{invoice.number}.xml", state.data, "application/xml")]
         files += [(a.name, a.content, a.mime_type) for a in invoice.attachments]
+        # the image and attachments the operator delivered next to the file
+        files += [(a.name, a.raw, a.mimetype) for a in state.message.sudo().part_ids.sorted("id")]
         for name, content, mimetype in files:
             Attachment.create(
                 {

@@ -109,6 +109,13 @@ class HeerosLinkMessage(models.Model):
         super()._link_state_changed(state)
         if state in ("error", "rejected"):
             self._heeros_link_einvoice_failed()
+        if state in ("accepted", "rejected", "error", "cancelled"):
+            moves = (
+                self.env["account.move"]
+                .sudo()
+                .search([("heeros_link_message_id", "in", self.ids), ("heeros_link_unconfirmed", "=", True)])
+            )
+            moves.write({"heeros_link_unconfirmed": False})
 
     def _heeros_link_einvoice_failed(self):
         """Tell the invoices whose e-invoice (or its attachments) failed."""
@@ -133,6 +140,27 @@ class HeerosLinkMessage(models.Model):
 
 class HeerosLinkConnection(models.Model):
     _inherit = "heeros.link.connection"
+
+    def _heeros_link_maventa_event(self, event, remote_ids):
+        """A notification of Maventa for this connection: ask Maventa about
+        the invoices it names (the notification itself proves nothing), and
+        bring the next fetch forward when invoices were received. Returns
+        how many sent messages were checked."""
+        self.ensure_one()
+        Message = self.env["heeros.link.message"].sudo()
+        if "RECEIVED" in event and self.direction in ("in", "both"):
+            self.sudo().next_fetch = fields.Datetime.now()
+        messages = Message.search(
+            [
+                ("connection_id", "=", self.id),
+                ("direction", "=", "out"),
+                ("state", "=", "sent"),
+                ("remote_id", "in", remote_ids or []),
+            ]
+        )
+        if messages:
+            messages.with_company(messages.company_id[:1])._link_poll_delivery()
+        return len(messages)
 
     finvoice_soap_frame = fields.Boolean(
         "Finvoice with SOAP frame",

@@ -28,6 +28,13 @@ class ResCompany(models.Model):
         "attachment message next to the e-invoice.",
     )
 
+    heeros_link_unconfirmed_days = fields.Integer(
+        "Flag undelivered e-invoices after (days)",
+        default=5,
+        help="An e-invoice sent through an operator that reports deliveries and not confirmed "
+        "delivered after this many days is flagged on the Link dashboard.",
+    )
+
     def _heeros_link_own_address(self):
         """The company's default e-invoice address (the seller address)."""
         self.ensure_one()
