@@ -1,15 +1,11 @@
 """Transport channels (pure Python, no Odoo import).
 
 Importing this package registers the built-in channels: ``local`` (a folder
-on the Odoo server) and ``sftp`` (paramiko) and ``bank_ws`` (the Finnish banks' Web Services).
+on the Odoo server), ``sftp`` (paramiko), ``bank_ws`` (the Finnish banks' Web
+Services), ``maventa`` and ``apix`` (e-invoice operators' REST APIs).
 """
 
-from . import bank_ws, local, sftp
-on the Odoo server) and ``sftp`` (paramiko),
-``maventa`` and ``apix`` (e-invoice operators' REST APIs).
-"""
-
-from . import apix, local, maventa, sftp
+from . import apix, bank_ws, local, maventa, sftp
 from .base import (
     Channel,
     ChannelAuthError,
