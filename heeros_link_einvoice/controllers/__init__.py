@@ -1,2 +1,1 @@
-from . import einvoice
-from . import operator_webhook
+from . import einvoice, operator_webhook
