@@ -13,12 +13,21 @@
         "security/heeros_link_security.xml",
         "security/ir.model.access.csv",
         "data/heeros_link_data.xml",
+        "views/heeros_link_overview_views.xml",
         "views/heeros_link_message_views.xml",
         "views/heeros_link_connection_views.xml",
         "views/heeros_link_upload_views.xml",
         "views/res_config_settings_views.xml",
         "views/heeros_link_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "heeros_link_base/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "heeros_link_base/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from . import limits
+from . import filekind, limits
 from .errors import EmptyDocument, LimitExceeded, MalformedDocument, SchemaViolation, UnsafeDocument
 
 _PROLOG_SCAN = 4096
@@ -377,14 +377,7 @@ class Sniff:
             return f"XML root element <{self.root}>{ns}"
         if self.error:
             return self.error
-        try:
-            sample = codecs.getincrementaldecoder("utf-8")().decode(self.head[:60])[:40]
-        except UnicodeDecodeError:
-            sample = self.head[:40].decode("latin-1")
-        sample = sample.replace("\r", "\\r").replace("\n", "\\n")
-        printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in self.head[:512])
-        kind = "text" if self.head and printable / min(len(self.head), 512) > 0.9 else "binary data"
-        return f"{kind} starting with {sample!r}"
+        return filekind.describe(self.head)
 
 
 def sniff(data, file_name=None):
