@@ -180,6 +180,10 @@ class HeerosLinkArchiveVerification(models.Model):
             }
         )
 
+    def action_heeros_link_verify_now(self):
+        """Verify the archives of the active companies from the list of runs."""
+        return self.env["heeros.link.archive.entry"].browse().action_verify()
+
     @api.model
     def _heeros_link_cli(self, company_id=None):
         """What ``odoo-bin link verify-archive`` prints: the verification

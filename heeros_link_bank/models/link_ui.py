@@ -61,15 +61,21 @@ class AccountBankStatementLineLink(models.Model):
             .search_count([("name", "=", "account_reconcile_oca"), ("state", "=", "installed")])
         )
 
+    heeros_link_reconcile_view = fields.Boolean(
+        compute="_compute_heeros_link_reconcile_view", help="OCA's reconciliation view is installed."
+    )
+
+    def _compute_heeros_link_reconcile_view(self):
+        installed = self._heeros_link_reconcile_view_installed()
+        for line in self:
+            line.heeros_link_reconcile_view = installed
+
     def action_heeros_link_match(self):
-        """Match this payment by hand: in OCA's reconciliation view when it is
-        installed, else in the Link's dialog listing the open invoices."""
+        """Match this payment by hand with open invoices, in the Link's dialog."""
         self.ensure_one()
         self.check_access("write")
         if self.is_reconciled:
             raise UserError(_("This payment is already reconciled."))
-        if self._heeros_link_reconcile_view_installed():
-            return self._heeros_link_reconcile_view_action()
         return {
             "type": "ir.actions.act_window",
             "name": _("Match with an invoice"),
@@ -78,6 +84,13 @@ class AccountBankStatementLineLink(models.Model):
             "target": "new",
             "context": {"default_line_id": self.id},
         }
+
+    def action_heeros_link_reconcile_view(self):
+        """Open this payment in OCA's reconciliation view (account_reconcile_oca)."""
+        self.ensure_one()
+        if not self._heeros_link_reconcile_view_installed():
+            raise UserError(_("The reconciliation view (OCA's account_reconcile_oca) is not installed."))
+        return self._heeros_link_reconcile_view_action()
 
     def _heeros_link_reconcile_view_action(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("account_reconcile_oca.action_bank_statement_line_reconcile")
