@@ -41,11 +41,15 @@ class HeerosLinkOverviewBank(models.AbstractModel):
     @api.model
     def _link_overview_sections(self, company):
         sections = super()._link_overview_sections(company)
-        sections += [
-            self._link_overview_stale_feeds(company),
-            self._link_overview_balances(company),
-            self._link_overview_waiting_batches(company),
-        ]
+        # each section only for those who may read what it shows
+        if self.env["account.journal"].has_access("read") and self.env["account.bank.statement.line"].has_access(
+            "read"
+        ):
+            sections.append(self._link_overview_stale_feeds(company))
+        if self.env["heeros.link.bank.balance"].has_access("read"):
+            sections.append(self._link_overview_balances(company))
+        if self.env["heeros.link.payment.batch"].has_access("read"):
+            sections.append(self._link_overview_waiting_batches(company))
         return sections
 
     @api.model

@@ -73,7 +73,7 @@ class AccountBankStatementLineLink(models.Model):
     def action_heeros_link_match(self):
         """Match this payment by hand with open invoices, in the Link's dialog."""
         self.ensure_one()
-        self.check_access("write")
+        self.check_access("read")
         if self.is_reconciled:
             raise UserError(_("This payment is already reconciled."))
         return {
@@ -113,7 +113,8 @@ class AccountBankStatementLineLink(models.Model):
         self.ensure_one()
         if self.is_reconciled:
             raise UserError(_("This payment is already reconciled."))
-        invoices = invoices.filtered(lambda m: m.company_id == self.company_id)
+        if invoices.filtered(lambda m: m.company_id != self.company_id):
+            raise UserError(_("Only invoices of %s can be matched with this payment.", self.company_id.name))
         receivables = invoices.line_ids.filtered(
             lambda aml: aml.account_id.account_type == "asset_receivable" and not aml.reconciled
         )

@@ -47,9 +47,11 @@ class HeerosLinkMatchWizard(models.TransientModel):
         self.ensure_one()
         if not self.invoice_ids:
             raise UserError(_("Choose the invoice(s) this payment pays."))
-        self.line_id.check_access("write")
+        # the user may see the payment and pay the invoices; the bank side is
+        # written by the Link itself, as when the reference matched
+        self.line_id.check_access("read")
         self.invoice_ids.check_access("write")
-        state = self.line_id._heeros_link_match_invoices(self.invoice_ids)
+        state = self.line_id.sudo()._heeros_link_match_invoices(self.invoice_ids.sudo())
         labels = dict(self.line_id._fields["heeros_link_match_state"]._description_selection(self.env))
         return {
             "type": "ir.actions.client",
