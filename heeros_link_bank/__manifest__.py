@@ -25,5 +25,10 @@
         "views/heeros_link_bank_menus.xml",
     ],
     "demo": ["demo/heeros_link_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "heeros_link_bank/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }
