@@ -601,7 +601,9 @@ class HeerosLinkArchiveEntry(models.Model):
     def action_export(self):
         if not self:
             # nothing selected: choose the company and period in the export dialog
-            return self.env["ir.actions.act_window"]._for_xml_id("heeros_link_archive.heeros_link_archive_export_action")
+            return self.env["ir.actions.act_window"]._for_xml_id(
+                "heeros_link_archive.heeros_link_archive_export_action"
+            )
         data = self._export_zip()
         # The export belongs to the user who asked for it, not to an entry: it
         # is not an archived document and must not become one.

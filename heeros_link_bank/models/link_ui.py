@@ -93,7 +93,9 @@ class AccountBankStatementLineLink(models.Model):
         return self._heeros_link_reconcile_view_action()
 
     def _heeros_link_reconcile_view_action(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id("account_reconcile_oca.action_bank_statement_line_reconcile")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_reconcile_oca.action_bank_statement_line_reconcile"
+        )
         action.update(
             {
                 "domain": [("id", "=", self.id)],

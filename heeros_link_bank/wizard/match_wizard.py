@@ -37,7 +37,9 @@ class HeerosLinkMatchWizard(models.TransientModel):
         Move = self.env["account.move"]
         candidates = Move.browse()
         if line.partner_id:
-            candidates = Move.search(domain + [("commercial_partner_id", "=", line.partner_id.commercial_partner_id.id)])
+            candidates = Move.search(
+                domain + [("commercial_partner_id", "=", line.partner_id.commercial_partner_id.id)]
+            )
         if len(candidates) != 1:
             same = Move.search(domain + [("amount_residual", "=", line.amount)], limit=2)
             candidates = same if len(same) == 1 else Move.browse()

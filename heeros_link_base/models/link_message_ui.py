@@ -101,13 +101,17 @@ class HeerosLinkMessageUi(models.Model):
         text, counts = self._link_summary(self, _("Reprocessed by %s", self.env.user.name))
         for message in self:
             message.sudo().message_post(body=plaintext2html(text if len(self) > 1 else self._link_one_line(message)))
-        return self._link_notify_summary(_("Reprocess"), text, counts, {"type": "ir.actions.client", "tag": "soft_reload"})
+        return self._link_notify_summary(
+            _("Reprocess"), text, counts, {"type": "ir.actions.client", "tag": "soft_reload"}
+        )
 
     def _link_one_line(self, message):
         """One message's outcome after a reprocess, for its chatter."""
         labels = dict(self._fields["state"]._description_selection(self.env))
         text = _(
-            "Reprocessed by %(user)s: %(state)s.", user=self.env.user.name, state=labels.get(message.state, message.state)
+            "Reprocessed by %(user)s: %(state)s.",
+            user=self.env.user.name,
+            state=labels.get(message.state, message.state),
         )
         if message.state == "error" and message.error:
             text += "\n" + message.error

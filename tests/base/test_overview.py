@@ -42,9 +42,13 @@ class TestOverview(LinkCase):
         card = self.card(Overview.link_overview_data(), self.client_a)
         result = Overview.link_overview_open(card["errors"][0]["open"])
         self.assertEqual(result["company_ids"], self.client_a.ids)
-        self.assertEqual((result["action"]["res_model"], result["action"]["res_id"]), (self.Message._name, self.junk_a.id))
+        self.assertEqual(
+            (result["action"]["res_model"], result["action"]["res_id"]), (self.Message._name, self.junk_a.id)
+        )
         listed = Overview.link_overview_open(card["errors_open"])["action"]
-        self.assertEqual(self.Message.with_user(self.user_bureau).with_company(self.client_a).search(listed["domain"]), self.junk_a)
+        self.assertEqual(
+            self.Message.with_user(self.user_bureau).with_company(self.client_a).search(listed["domain"]), self.junk_a
+        )
 
     def test_a_client_cannot_open_another_clients_items(self):
         Overview = self.env["heeros.link.overview"].with_user(self.user_b).with_company(self.client_b)

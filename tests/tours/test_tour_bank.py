@@ -83,7 +83,10 @@ class TestBankTours(BankTourCase):
         self.assertEqual(message.state, "processed", message.error)
         self.assertTrue(self.env["heeros.link.archive.entry"].search_count([("company_id", "=", self.client_a.id)]))
         self.bureau_user.write(
-            {"company_id": self.client_a.id, "groups_id": [Command.link(self.env.ref("heeros_link_archive.group_archive_manager").id)]}
+            {
+                "company_id": self.client_a.id,
+                "groups_id": [Command.link(self.env.ref("heeros_link_archive.group_archive_manager").id)],
+            }
         )
         self.start_tour(
             "/odoo/action-heeros_link_archive.heeros_link_archive_entry_action",
@@ -91,4 +94,6 @@ class TestBankTours(BankTourCase):
             login="tour-bureau",
             timeout=180,
         )
-        self.assertEqual(self.env["heeros.link.archive.verification"].search_count([("user_id", "=", self.bureau_user.id)]), 2)
+        self.assertEqual(
+            self.env["heeros.link.archive.verification"].search_count([("user_id", "=", self.bureau_user.id)]), 2
+        )
