@@ -472,8 +472,6 @@ class HeerosLinkArchiveEntry(models.Model):
                 ),
                 "type": "success" if not run.fault_count else "danger",
                 "sticky": True,
-                # the lists and forms on screen show the new run's result at once
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
