@@ -13,5 +13,10 @@
         "data/heeros_link_archive_data.xml",
         "views/heeros_link_archive_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "heeros_link_archive/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

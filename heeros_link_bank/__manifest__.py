@@ -22,8 +22,14 @@
         "views/heeros_link_bank_statement_views.xml",
         "views/payment_batch_views.xml",
         "views/payment_feedback_views.xml",
+        "views/heeros_link_match_views.xml",
         "views/heeros_link_bank_menus.xml",
     ],
     "demo": ["demo/heeros_link_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "heeros_link_bank/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

@@ -16,6 +16,7 @@
         "data/heeros_link_data.xml",
         "data/bank_ws_data.xml",
         "data/heeros_link_operator_data.xml",
+        "views/heeros_link_overview_views.xml",
         "views/heeros_link_message_views.xml",
         "views/heeros_link_connection_views.xml",
         "views/heeros_link_upload_views.xml",
@@ -24,6 +25,14 @@
         "views/heeros_link_menus.xml",
         "views/heeros_link_bank_ws_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "heeros_link_base/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "heeros_link_base/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -471,7 +471,7 @@ class HeerosLinkArchiveEntry(models.Model):
                     n=run.entry_count,
                 ),
                 "type": "success" if not run.fault_count else "danger",
-                "sticky": bool(run.fault_count),
+                "sticky": True,
             },
         }
 
@@ -597,6 +597,11 @@ class HeerosLinkArchiveEntry(models.Model):
         return self.search(domain, order="id")
 
     def action_export(self):
+        if not self:
+            # nothing selected: choose the company and period in the export dialog
+            return self.env["ir.actions.act_window"]._for_xml_id(
+                "heeros_link_archive.heeros_link_archive_export_action"
+            )
         data = self._export_zip()
         # The export belongs to the user who asked for it, not to an entry: it
         # is not an archived document and must not become one.

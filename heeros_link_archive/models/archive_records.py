@@ -182,6 +182,13 @@ class HeerosLinkArchiveVerification(models.Model):
             }
         )
 
+    def action_heeros_link_verify_now(self):
+        """Verify the archives of the active companies from the list of runs."""
+        action = self.env["heeros.link.archive.entry"].browse().action_verify()
+        # the list of runs shows the new run and its result at once
+        action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return action
+
     @api.model
     def _heeros_link_cli(self, company_id=None):
         """What ``odoo-bin link verify-archive`` prints: the verification

@@ -6,6 +6,8 @@ from . import (
     bank_import,
     link_connection,
     link_message,
+    link_overview,
+    link_ui,
     payment_batch,
     payment_line,
     payment_salary,

@@ -56,7 +56,7 @@ class HeerosLinkMessage(models.Model):
 
     def action_view_bank_statements(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
+        action = self.env["ir.actions.act_window"]._for_xml_id("heeros_link_bank.heeros_link_bank_statement_action")
         action.update({"domain": [("heeros_link_bank_message_id", "=", self.id)], "context": {}})
         return action
 

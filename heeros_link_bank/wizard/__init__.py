@@ -1,1 +1,1 @@
-from . import payment_batch_wizard, salary_import_wizard
+from . import match_wizard, payment_batch_wizard, salary_import_wizard

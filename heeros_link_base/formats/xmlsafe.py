@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from . import limits
+from . import filekind, limits
 from .errors import EmptyDocument, LimitExceeded, MalformedDocument, SchemaViolation, UnsafeDocument
 from .text import translator
 
@@ -381,15 +381,7 @@ class Sniff:
             return _lt("XML root element <%(root)s> without namespace", root=self.root)
         if self.error:
             return self.error
-        try:
-            sample = codecs.getincrementaldecoder("utf-8")().decode(self.head[:60])[:40]
-        except UnicodeDecodeError:
-            sample = self.head[:40].decode("latin-1")
-        sample = sample.replace("\r", "\\r").replace("\n", "\\n")
-        printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in self.head[:512])
-        if self.head and printable / min(len(self.head), 512) > 0.9:
-            return _lt("text starting with %s", repr(sample))
-        return _lt("binary data starting with %s", repr(sample))
+        return filekind.describe(self.head)
 
 
 def sniff(data, file_name=None):

@@ -13,7 +13,7 @@ class TestIntake(LinkCase):
         self.assertEqual(message.state, "error")
         self.assertEqual(message.document_type, "unknown")
         self.assertIn("unrecognised document", message.error)
-        self.assertIn("text starting with 'NOTE hello world'", message.error)
+        self.assertIn("text in ASCII starting with 'NOTE hello world'", message.error)
         self.assertEqual(message.attachment_id.raw, b"NOTE hello world")
         self.assertEqual(message.size, 16)
         self.assertEqual(len(message.sha256), 64)
