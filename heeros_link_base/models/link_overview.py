@@ -94,7 +94,7 @@ class HeerosLinkOverview(models.AbstractModel):
                     "id": message.id,
                     "name": message.name,
                     "file_name": message.file_name or "",
-                    "error": (message.error or "").splitlines()[0][:240] if message.error else "",
+                    "error": (message.error_text or "").splitlines()[0][:240] if message.error_text else "",
                     "open": {
                         "kind": "record",
                         "company_id": company.id,

@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("heeros_link_overview_tour", {
         },
         {
             content: "The message opens under the client, its error says what the file is",
-            trigger: ".o_form_view .o_field_widget[name=error]:contains('a RAR archive')",
+            trigger: ".o_form_view .o_field_widget[name=error_text]:contains('a RAR archive')",
         },
         {
             content: "Inbound messages show inbound states only",
