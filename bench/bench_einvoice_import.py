@@ -7,6 +7,8 @@ Then measures, each from a cold ORM cache:
 
 (a) the Link's import of the N Finvoice files (intake, detection, reading,
     routing, supplier, bill, attachment, totals check);
+(a2) the same N Finvoices as one file, as a bank's e-invoice channel
+    delivers them (the bills of one file are created together);
 (b) the same for the N Peppol files;
 (c) Odoo's own UBL import of the same Peppol files
     (``account.journal._create_document_from_attachment``).
@@ -154,6 +156,20 @@ def main():
         bills.unlink()
 
         env.invalidate_all()
+        batch = [("finvoice_all.xml", b"\n".join(data for _name, data in finvoices))]
+        messages = measure(
+            "(a2) Link: one file of all Finvoices",
+            lambda: Message._link_intake(batch, company=receiver, process=False)._link_process(),
+            len(finvoices),
+            results,
+            backend,
+            profile,
+        )
+        bills = Move.search([("heeros_link_in_message_id", "in", messages.ids)])
+        ok_a2 = (len(bills), matches(moves, bills), sum(m.state == "error" for m in messages))
+        bills.unlink()
+
+        env.invalidate_all()
         messages = measure(
             "(b) Link: Peppol -> draft bills",
             lambda: Message._link_intake(peppols, company=receiver, process=False)._link_process(),
@@ -203,10 +219,12 @@ def main():
             f"{label:<38} {count:>6} {seconds:>8.2f} {count / seconds:>8.1f} {cpu:>7.1f} {db_text} "
             f"{count / total:>9.1f} {peak / 1024:>8.1f}"
         )
-    for label, (made, good, errors) in zip(("Finvoice", "Peppol (Link)", "Peppol (Odoo)"), (ok_a, ok_b, ok_c)):
+    for label, (made, good, errors) in zip(
+        ("Finvoice", "Finvoice, one file", "Peppol (Link)", "Peppol (Odoo)"), (ok_a, ok_a2, ok_b, ok_c)
+    ):
         print(f"{label}: {made} bills, {good} with the invoice's totals and VAT, {errors} in error")
-    if len(results) == 3:
-        link, own = results[1], results[2]
+    if len(results) == 4:
+        link, own = results[2], results[3]
         link_cpu, own_cpu = link[4] + (link[5] or 0.0), own[4] + (own[5] or 0.0)
         print(
             f"Link Peppol import vs Odoo's: {own[1] / link[1]:.1f}x the speed (elapsed), "
