@@ -1460,7 +1460,7 @@ def _iter_documents(data, file_name=None, *, validate=False, attachments=False):
     if _LEGACY_DOCTYPE.search(data):
         data = _LEGACY_DOCTYPE.sub(_blank, data)
     for frame_bytes, document, offset in _documents(data, file_name):
-        if attachments and _ROOT_ATTACHMENTS.match(document):
+        if attachments and _ROOT_ATTACHMENTS.match(document, 0, _ROOT_HEAD):
             yield _read_attachment_message(document, file_name, offset)
             continue
         frame = None
@@ -1555,10 +1555,14 @@ def _rest(data, pos, stop=None):
 
 #: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
 _VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
-_ROOT_FINVOICE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+_ROOT_FINVOICE = re.compile(rb"(?:\xef\xbb\xbf)?+(?:\s++|<\?.*?\?>|<!--.*?-->)*+<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+# possessive: a long run of blanks that is not followed by the root is given
+# up at once (no backtracking through every way of splitting it)
 _ROOT_ATTACHMENTS = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<FinvoiceAttachments(?=[\s>/])", re.DOTALL
+    rb"(?:\xef\xbb\xbf)?+(?:\s++|<\?.*?\?>|<!--.*?-->)*+<FinvoiceAttachments(?=[\s>/])", re.DOTALL
 )
+#: how far into a document its root element is looked for
+_ROOT_HEAD = 64 * 1024
 _VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
 
 

@@ -151,6 +151,8 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                 state.message.sudo().message_post(body=text)
                 return Outcome.duplicate(text)
             return Outcome.refused(text)
+        # an invoice repeated among the file's other invoices is said too
+        state.warnings.extend(text for text, _bill in state.duplicates)
         if state.warnings:
             state.message.sudo().message_post(body="\n".join(state.warnings))
         return Outcome.processed(made, text="\n".join(state.warnings) or None)

@@ -24,6 +24,7 @@ class TestInboundPurchaseOrder(round_trip.TestInboundRoundTrip):
     test_finvoice_and_peppol_back_into_bills = None
     test_credit_note_from_a_posted_invoice_sent_as_finvoice = None
     test_the_same_document_id_is_a_duplicate = None
+    test_one_file_of_several_invoices = None
 
     def order(self, receiver, quantity=10, price=90.0):
         tax = self.env.ref(f"account.{receiver.id}_tax_dom_purchase_goods_25_5", raise_if_not_found=False) or self.env[
