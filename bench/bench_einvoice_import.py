@@ -7,6 +7,8 @@ Then measures, each from a cold ORM cache:
 
 (a) the Link's import of the N Finvoice files (intake, detection, reading,
     routing, supplier, bill, attachment, totals check);
+(a2) the same N Finvoices as one file, as a bank's e-invoice channel
+    delivers them (the bills of one file are created together);
 (b) the same for the N Peppol files;
 (c) Odoo's own UBL import of the same Peppol files
     (``account.journal._create_document_from_attachment``).
@@ -20,6 +22,9 @@ on a database of its own (a copy), which it leaves with the bench's data.
 """
 
 import argparse
+import cProfile
+import io
+import pstats
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from bench.bench_bank_import import _backend_cpu_seconds, _cpu_seconds  # noqa: E402
 
 
 def _peak_kb():
@@ -46,13 +53,32 @@ def _reset_peak():
         pass
 
 
-def measure(label, func, count, results):
+def measure(label, func, count, results, backend=None, profile=None):
+    """Run ``func``; append (label, seconds, count, peak KB, CPU s, PostgreSQL
+    CPU s) to ``results`` and, when ``profile`` is a list, the top of its
+    cProfile."""
     _reset_peak()
     before = _peak_kb()
+    profiler = cProfile.Profile() if profile is not None else None
+    db_start = _backend_cpu_seconds(backend) if backend else None
+    cpu_start = _cpu_seconds()
     start = time.perf_counter()
+    if profiler:
+        profiler.enable()
     value = func()
+    if profiler:
+        profiler.disable()
     seconds = time.perf_counter() - start
-    results.append((label, seconds, count, max(_peak_kb() - before, 0)))
+    cpu = _cpu_seconds() - cpu_start
+    db_end = _backend_cpu_seconds(backend) if backend else None
+    db_cpu = db_end - db_start if db_start is not None and db_end is not None else None
+    results.append((label, seconds, count, max(_peak_kb() - before, 0), cpu, db_cpu))
+    if profiler:
+        stream = io.StringIO()
+        stats = pstats.Stats(profiler, stream=stream)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(15)
+        profile.append(f"--- {label}\n{stream.getvalue()}")
     return value
 
 
@@ -72,6 +98,7 @@ def main():
     parser.add_argument("--config", required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of each step")
     opts = parser.parse_args()
 
     import odoo
@@ -83,8 +110,11 @@ def main():
 
     registry = Registry(opts.database)
     results = []
+    profile = [] if opts.profile else None
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        cr.execute("SELECT pg_backend_pid()")
+        backend = cr.fetchone()[0]
         start = time.perf_counter()
         env, company, moves = setup(env, opts.count)
         timestamp = datetime.now(UTC).replace(microsecond=0)
@@ -118,9 +148,25 @@ def main():
             lambda: Message._link_intake(finvoices, company=receiver, process=False)._link_process(),
             len(finvoices),
             results,
+            backend,
+            profile,
         )
         bills = Move.search([("heeros_link_in_message_id", "in", messages.ids)])
         ok_a = (len(bills), matches(moves, bills), sum(m.state == "error" for m in messages))
+        bills.unlink()
+
+        env.invalidate_all()
+        batch = [("finvoice_all.xml", b"\n".join(data for _name, data in finvoices))]
+        messages = measure(
+            "(a2) Link: one file of all Finvoices",
+            lambda: Message._link_intake(batch, company=receiver, process=False)._link_process(),
+            len(finvoices),
+            results,
+            backend,
+            profile,
+        )
+        bills = Move.search([("heeros_link_in_message_id", "in", messages.ids)])
+        ok_a2 = (len(bills), matches(moves, bills), sum(m.state == "error" for m in messages))
         bills.unlink()
 
         env.invalidate_all()
@@ -129,6 +175,8 @@ def main():
             lambda: Message._link_intake(peppols, company=receiver, process=False)._link_process(),
             len(peppols),
             results,
+            backend,
+            profile,
         )
         bills = Move.search([("heeros_link_in_message_id", "in", messages.ids)])
         ok_b = (len(bills), matches(moves, bills), sum(m.state == "error" for m in messages))
@@ -152,17 +200,36 @@ def main():
                 )
             return made
 
-        odoo_bills = measure("(c) Odoo: UBL -> draft bills", odoo_import, len(peppols), results)
+        odoo_bills = measure("(c) Odoo: UBL -> draft bills", odoo_import, len(peppols), results, backend, profile)
         ok_c = (len(odoo_bills), matches(moves, odoo_bills), 0)
         cr.rollback()
 
-    print(f"{'step':<38} {'files':>6} {'seconds':>8} {'bills/s':>8} {'peak MB':>8}")
-    for label, seconds, count, peak in results:
-        print(f"{label:<38} {count:>6} {seconds:>8.2f} {count / seconds:>8.1f} {peak / 1024:>8.1f}")
-    for label, (made, good, errors) in zip(("Finvoice", "Peppol (Link)", "Peppol (Odoo)"), (ok_a, ok_b, ok_c)):
+    for text in profile or ():
+        print(text)
+    # the machine may be shared: CPU seconds (this process and its PostgreSQL
+    # backend) compare the steps more fairly than the elapsed time
+    print(
+        f"{'step':<38} {'files':>6} {'seconds':>8} {'bills/s':>8} {'CPU s':>7} {'PG CPU s':>8} "
+        f"{'per CPU s':>9} {'peak MB':>8}"
+    )
+    for label, seconds, count, peak, cpu, db_cpu in results:
+        total = cpu + (db_cpu or 0.0)
+        db_text = f"{db_cpu:>8.1f}" if db_cpu is not None else f"{'-':>8}"
+        print(
+            f"{label:<38} {count:>6} {seconds:>8.2f} {count / seconds:>8.1f} {cpu:>7.1f} {db_text} "
+            f"{count / total:>9.1f} {peak / 1024:>8.1f}"
+        )
+    for label, (made, good, errors) in zip(
+        ("Finvoice", "Finvoice, one file", "Peppol (Link)", "Peppol (Odoo)"), (ok_a, ok_a2, ok_b, ok_c)
+    ):
         print(f"{label}: {made} bills, {good} with the invoice's totals and VAT, {errors} in error")
-    if len(results) == 3:
-        print(f"Link Peppol import vs Odoo's: {results[2][1] / results[1][1]:.1f}x faster")
+    if len(results) == 4:
+        link, own = results[2], results[3]
+        link_cpu, own_cpu = link[4] + (link[5] or 0.0), own[4] + (own[5] or 0.0)
+        print(
+            f"Link Peppol import vs Odoo's: {own[1] / link[1]:.1f}x the speed (elapsed), "
+            f"{own_cpu / link_cpu:.1f}x per CPU second"
+        )
     return 0
 
 

@@ -97,8 +97,9 @@ def next_sequence_format(move):
 #: Per table, every column the fast path gives a value to or copies from the
 #: pattern row, as Odoo 18's ``account`` stack (with its usual dependencies:
 #: ``account_edi_ubl_cii``, ``account_payment``, ``account_qr_code_sepa``,
-#: ``snailmail_account``, ``l10n_fi``) and the Heeros Link addons define
-#: them. Stored computed fields of other addons need not be listed: the
+#: ``snailmail_account``, ``l10n_fi``), ``purchase`` (whose bill-line link
+#: to an order line a statement line leaves empty) and the Heeros Link
+#: addons define them. Stored computed fields of other addons need not be listed: the
 #: fast path has the ORM compute them after the insert.
 KNOWN_COLUMNS = {
     "account_move": frozenset(
@@ -108,7 +109,8 @@ KNOWN_COLUMNS = {
         amount_untaxed_in_currency_signed amount_untaxed_signed auto_post auto_post_origin_id auto_post_until
         checked commercial_partner_id company_id create_date create_uid currency_id date delivery_date
         fiscal_position_id heeros_link_attachment_message_id heeros_link_disputed heeros_link_einvoice_address_id
-        heeros_link_error heeros_link_in_document_id heeros_link_in_format heeros_link_in_message_id
+        heeros_link_error heeros_link_in_attachment_ref heeros_link_in_document_id heeros_link_in_format
+        heeros_link_in_message_id heeros_link_in_sender_address
         heeros_link_in_payload_key heeros_link_in_rule_findings heeros_link_in_supplier_match heeros_link_in_warning
         heeros_link_message_id heeros_link_penalty_rate heeros_link_scan_data heeros_link_scan_review
         heeros_link_state id inalterable_hash
@@ -127,9 +129,10 @@ KNOWN_COLUMNS = {
         account_id amount_currency amount_residual amount_residual_currency analytic_distribution balance
         company_currency_id company_id create_date create_uid credit currency_id date date_maturity debit
         discount discount_amount_currency discount_balance discount_date display_type full_reconcile_id
-        group_tax_id id invoice_date is_imported journal_id matching_number move_id move_name name parent_state
-        partner_id payment_id price_subtotal price_total price_unit product_id product_uom_id quantity
-        reconcile_model_id reconciled ref sequence statement_id statement_line_id tax_base_amount tax_group_id
+        group_tax_id id invoice_date is_downpayment is_imported journal_id matching_number move_id move_name name
+        parent_state partner_id payment_id price_subtotal price_total price_unit product_id product_uom_id quantity
+        purchase_line_id reconcile_model_id reconciled ref sequence statement_id statement_line_id tax_base_amount
+        tax_group_id
         tax_line_id tax_repartition_line_id tax_tag_invert write_date write_uid
     """.split()
     ),

@@ -12,7 +12,8 @@ the XML.
   the ebXML SOAP frame of the bank channel (frame and invoice written one
   after the other, or the invoice inside the SOAP body);
   :func:`iter_invoices` reads a file of many such invoices one at a time,
-  each as a stream of its rows.
+  each as a stream of its rows; :func:`iter_messages` the same file with the
+  attachment messages that may follow their invoices in it.
 * :func:`build_soap_envelope` writes that frame, :func:`build_framed` the
   frame followed by the invoice.
 * :func:`build_attachment_message` / :func:`parse_attachment_message` handle
@@ -975,6 +976,9 @@ _ENVELOPE_START = re.compile(rb"<(?:[\w.-]+:)?Envelope[\s>/]")
 _ENVELOPE_END = re.compile(rb"</(?:[\w.-]+:)?Envelope\s*>")
 _FINVOICE_START = re.compile(rb"<Finvoice[\s>/]")
 _FINVOICE_END = re.compile(rb"</Finvoice\s*>")
+# a document of a Finvoice file: an invoice or an attachment message
+_DOCUMENT_START = re.compile(rb"<Finvoice(Attachments)?[\s>/]")
+_ATTACHMENTS_END = re.compile(rb"</FinvoiceAttachments\s*>")
 _XML_DECL = re.compile(rb"^\s*(?:\xef\xbb\xbf)?<\?xml[^?]*\?>")
 # Finvoice 1.x files name the bank-association DTD. A declaration that only
 # names an external DTD (no internal subset, hence no entity) is blanked
@@ -1421,6 +1425,23 @@ def parse(data, file_name=None, *, validate=False):
 
 
 def iter_invoices(data, file_name=None, *, validate=False):
+    """Yield every invoice of an inbound Finvoice file (see
+    :func:`iter_messages`); an attachment message in the file is refused as
+    a :class:`MalformedDocument`."""
+    return _iter_documents(data, file_name, validate=validate, attachments=False)
+
+
+def iter_messages(data, file_name=None, *, validate=False):
+    """Yield every invoice (:class:`FinvoiceInvoice`) and every attachment
+    message (:class:`AttachmentMessage`) of an inbound Finvoice file, in file
+    order: operators write an invoice's attachment message, in its own SOAP
+    frame or not, after the invoice. Invoices are read as
+    :func:`iter_invoices` reads them; errors are those of :func:`parse` and
+    :func:`parse_attachment_message`."""
+    return _iter_documents(data, file_name, validate=validate, attachments=True)
+
+
+def _iter_documents(data, file_name=None, *, validate=False, attachments=False):
     """Yield every invoice of an inbound Finvoice file, one at a time.
 
     A bank's e-invoice file is a series of SOAP frames each followed by its
@@ -1439,6 +1460,9 @@ def iter_invoices(data, file_name=None, *, validate=False):
     if _LEGACY_DOCTYPE.search(data):
         data = _LEGACY_DOCTYPE.sub(_blank, data)
     for frame_bytes, document, offset in _documents(data, file_name):
+        if attachments and _ROOT_ATTACHMENTS.match(document, 0, _ROOT_HEAD):
+            yield _read_attachment_message(document, file_name, offset)
+            continue
         frame = None
         if frame_bytes is not None:
             frame = _Reader(file_name).frame(xmlsafe.parse(frame_bytes, file_name))
@@ -1470,7 +1494,7 @@ def _documents(data, file_name=None):
             if not any_document:
                 yield None, data, 0  # nothing but blanks: the parser says so
             return
-        finvoice = _FINVOICE_START.search(data, pos)
+        finvoice = _DOCUMENT_START.search(data, pos)
         # only a frame before the next Finvoice matters (searching further
         # for each invoice would read the file again and again)
         envelope = _ENVELOPE_START.search(data, pos, finvoice.start() if finvoice else len(data))
@@ -1512,9 +1536,12 @@ def _documents(data, file_name=None):
 
 
 def _document_end(data, pos):
-    """The end of the Finvoice document starting at ``pos``, or None."""
-    start = _FINVOICE_START.search(data, pos)
-    end = _FINVOICE_END.search(data, start.end()) if start is not None else None
+    """The end of the Finvoice (or attachment message) document starting at
+    ``pos``, or None."""
+    start = _DOCUMENT_START.search(data, pos)
+    if start is None:
+        return None
+    end = (_ATTACHMENTS_END if start.group(1) else _FINVOICE_END).search(data, start.end())
     return end.end() if end is not None else None
 
 
@@ -1528,7 +1555,14 @@ def _rest(data, pos, stop=None):
 
 #: Finvoice versions the Finvoice 3.0 schema accepts (and ``validate`` checks)
 _VALIDATED_VERSIONS = ("1.3", "2.0", "2.01", "3.0")
-_ROOT_FINVOICE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+_ROOT_FINVOICE = re.compile(rb"(?:\xef\xbb\xbf)?+(?:\s++|<\?.*?\?>|<!--.*?-->)*+<Finvoice(?=[\s>/])([^>]*)>", re.DOTALL)
+# possessive: a long run of blanks that is not followed by the root is given
+# up at once (no backtracking through every way of splitting it)
+_ROOT_ATTACHMENTS = re.compile(
+    rb"(?:\xef\xbb\xbf)?+(?:\s++|<\?.*?\?>|<!--.*?-->)*+<FinvoiceAttachments(?=[\s>/])", re.DOTALL
+)
+#: how far into a document its root element is looked for
+_ROOT_HEAD = 64 * 1024
 _VERSION_ATTRIBUTE = re.compile(rb"\sVersion\s*=\s*([\"'])(.*?)\1")
 
 
@@ -1666,6 +1700,12 @@ def parse_attachment_message(data, file_name=None):
     if isinstance(data, str):
         data = data.encode("utf-8")
     _frame, document, offset = split_frame(data)
+    return _read_attachment_message(document, file_name, offset)
+
+
+def _read_attachment_message(document, file_name, offset):
+    """The :class:`AttachmentMessage` of one XML document (its SOAP frame
+    already split off, ``offset`` the file line the document starts on)."""
     try:
         root = xmlsafe.parse(document, file_name)
     except LinkFormatError as exc:

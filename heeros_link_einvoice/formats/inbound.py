@@ -109,6 +109,7 @@ class InboundInvoice:
     payable: Decimal = None
     attachments: list = field(default_factory=list)
     attachment_message_id: str = ""
+    sender_address: str = ""  # the e-invoice address the message came from (Finvoice)
     notes: list = field(default_factory=list)
 
 
@@ -179,6 +180,7 @@ def from_finvoice(invoice):
         total_vat=_times(invoice.total_vat, sign),
         total_incl_vat=_times(invoice.total_incl_vat, sign),
         attachment_message_id=invoice.attachment_message_id or "",
+        sender_address=_sender_address(invoice),
         notes=list(invoice.free_text or ()),
     )
     result.payable = result.total_incl_vat
@@ -199,6 +201,17 @@ def from_finvoice(invoice):
         result.lines.append(_finvoice_line(row, sign, result.taxes))
     _balance_by_rate(result, "Charges and allowances of the invoice")
     return result
+
+
+def _sender_address(invoice):
+    """The e-invoice address the Finvoice was sent from: its transmission
+    details, else its SOAP frame, else the seller's own address."""
+    for source in (invoice.transmission, invoice.frame):
+        sender = source.sender if source is not None else None
+        if sender is not None and sender.address:
+            return sender.address
+    address = invoice.seller.einvoice_address
+    return (address.address or "") if address is not None else ""
 
 
 def _balance_by_rate(result, label):

@@ -5,6 +5,7 @@ from . import (
     account_tax,
     chart_template,
     einvoice_address,
+    einvoice_attachments,
     einvoice_import,
     einvoice_operator,
     finvoice_builder,

@@ -34,6 +34,8 @@ REVERSE_CHARGE_TAXES = {
     "AE": ("tax_construct_purchase_{rate}_finland", "tax_eu_purchase_service_{rate}"),
 }
 STANDARD_RATE = "25_5"
+#: Document type of a Finvoice attachment message received on its own.
+ATTACHMENTS_TYPE = "finvoice.attachments"
 #: UN/ECE rec. 20 unit codes and Odoo's units of measure.
 UNECE_UNITS = {
     "C62": "uom.product_uom_unit",
@@ -61,6 +63,8 @@ class EInvoiceImportState:
     notes: list = field(default_factory=list)  # texts for the bill's chatter
     bills: list = field(default_factory=list)  # account.move ids made
     duplicates: list = field(default_factory=list)  # (text, bill)
+    made: list = field(default_factory=list)  # (InboundInvoice, bill) of the invoices made from the file
+    attachment_messages: list = field(default_factory=list)  # Finvoice attachment messages of the file
     extra: dict = field(default_factory=dict)
 
 
@@ -89,14 +93,33 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         return self._link_import(state)
 
     def _link_import(self, state):
-        """Import every invoice of the file; an :class:`Outcome`."""
+        """Import every invoice of the file; an :class:`Outcome`.
+
+        The bills of a file of many invoices (a bank's daily e-invoice file)
+        are created together, up to :meth:`_link_bulk_size` at a time, which
+        takes Odoo less than half the time of creating them one by one; an
+        invoice that could be a duplicate of one still waiting to be created
+        first has those created, so duplicates within a file are found."""
         made = self.env["account.move"]
+        pending = []  # (model, invoice, values, (notes, extra)) of bills still to create
+        keys = set()
+
+        def create_pending():
+            nonlocal made
+            for bill in self._link_create_bills(state, pending):
+                made |= bill
+            pending.clear()
+            keys.clear()
+
         for invoice in self._link_read(state):
             company, problem = self._link_route_company(state, invoice)
             if problem:
                 return Outcome.refused(problem)
             model = self.with_company(company)
             state.company = company
+            key = (company.id, invoice.number, invoice.document_id)
+            if pending and (key[1] in {k[1] for k in keys} or (key[2] and key[2] in {k[2] for k in keys})):
+                create_pending()
             duplicate = model._link_find_duplicate(state, invoice)
             if duplicate:
                 state.duplicates.append(
@@ -111,25 +134,47 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
                     )
                 )
                 continue
-            made |= model._link_create_bill(state, invoice)
+            vals = model._link_prepare_bill(state, invoice)
+            # what the hooks noted for this invoice goes with it to its bill
+            pending.append((model, invoice, vals, (list(state.notes), dict(state.extra))))
+            state.notes.clear()
+            state.extra.clear()
+            keys.add(key)
+            if len(pending) >= self._link_bulk_size():
+                create_pending()
+        create_pending()
+        if state.attachment_messages:
+            outcome = self._link_pair_attachments(state)
+            if outcome is not None:
+                return outcome
         if not made:
             text = "; ".join(text for text, _bill in state.duplicates) or _("the file holds no invoice")
             if state.duplicates:
                 state.message.sudo().message_post(body=text)
                 return Outcome.duplicate(text)
             return Outcome.refused(text)
+        # an invoice repeated among the file's other invoices is said too
+        state.warnings.extend(text for text, _bill in state.duplicates)
         if state.warnings:
             state.message.sudo().message_post(body="\n".join(state.warnings))
         return Outcome.processed(made, text="\n".join(state.warnings) or None)
 
     def _link_read(self, state):
         """Yield an :class:`~..formats.inbound.InboundInvoice` for every
-        invoice of the file, whatever its format."""
+        invoice of the file, whatever its format; Finvoice attachment
+        messages (a file of their own, or after their invoice in its file)
+        are collected in ``state.attachment_messages``."""
         if state.kind == "ubl":
             yield inbound.read_ubl(state.data, state.file_name)
             return
-        for invoice in fv.iter_invoices(state.data, state.file_name):
-            yield inbound.from_finvoice(invoice)
+        if state.kind == ATTACHMENTS_TYPE:
+            state.attachment_messages.append(fv.parse_attachment_message(state.data, state.file_name))
+            return
+        for document in fv.iter_messages(state.data, state.file_name):
+            if isinstance(document, fv.AttachmentMessage):
+                state.attachment_messages.append(document)
+            else:
+                yield inbound.from_finvoice(document)
 
     # ------------------------------------------------------------------
     # routing
@@ -404,18 +449,63 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
     # ------------------------------------------------------------------
     # the bill
     # ------------------------------------------------------------------
-    def _link_create_bill(self, state, invoice):
+    @api.model
+    def _link_bulk_size(self):
+        """How many bills of one file are created in one go."""
+        return 50
+
+    def _link_prepare_bill(self, state, invoice):
+        """``account.move`` values of the bill of ``invoice``, lines included."""
         partner, how = self._link_match_supplier(state, invoice)
         vals = self._link_bill_vals(state, invoice, partner, how)
         vals["invoice_line_ids"] = [
             (0, 0, self._link_line_vals(state, invoice, line, partner)) for line in invoice.lines
         ]
+        return vals
+
+    def _link_create_bills(self, state, pending):
+        """Create the bills of ``pending`` (model, invoice, values, (notes, extra)),
+        those of one company and move type together, then finish each
+        (:meth:`_link_finish_bill`); the bills in the order of ``pending``."""
+        bills = {}
+        groups = {}
+        for index, (model, _invoice, vals, _notes) in enumerate(pending):
+            groups.setdefault((model.env.company.id, vals["move_type"]), []).append(index)
+        for (company_id, move_type), indexes in groups.items():
+            company = self.env["res.company"].browse(company_id)
+            moves = (
+                self.env["account.move"]
+                .with_company(company)
+                .with_context(default_move_type=move_type)
+                .create([pending[i][2] for i in indexes])
+            )
+            bills.update(zip(indexes, moves))
+        result = []
+        for index, (model, invoice, _vals, (notes, extra)) in enumerate(pending):
+            state.company = model.env.company
+            state.notes[:] = notes
+            state.extra.clear()
+            state.extra.update(extra)
+            model._link_finish_bill(state, invoice, bills[index])
+            state.made.append((invoice, bills[index]))
+            result.append(bills[index])
+        return result
+
+    def _link_create_bill(self, state, invoice):
+        """The bill of one invoice, created and finished."""
+        vals = self._link_prepare_bill(state, invoice)
         move = (
             self.env["account.move"]
             .with_company(state.company)
             .with_context(default_move_type=vals["move_type"])
             .create(vals)
         )
+        return self._link_finish_bill(state, invoice, move)
+
+    def _link_finish_bill(self, state, invoice, move):
+        """What follows the creation of ``move``: purchase order, files,
+        VAT rounding, the totals and rules checks, the notes."""
+        self._link_match_purchase_order(state, invoice, move)
         self._link_attach(state, invoice, move)
         self._link_fit_vat_rounding(state, invoice, move)
         problems = self._link_check_totals(state, invoice, move)
@@ -437,6 +527,51 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
         state.notes.clear()
         state.bills.append(move.id)
         return move
+
+    def _link_match_purchase_order(self, state, invoice, move):
+        """When Odoo's ``purchase`` is installed, the bill of an invoice
+        that names an order (Finvoice ``OrderIdentifier``, UBL
+        ``OrderReference``) is linked to that purchase order of the company,
+        its lines matched to the order's lines as Odoo's own e-invoice import
+        does (``account.move._find_and_set_purchase_orders``: the order's
+        name or the vendor's reference, then the lines by unit price and
+        quantity). What the invoice states stays the bill's: supplier number,
+        payment reference, due date, bank account; the totals check that
+        follows compares the matched bill with the document."""
+        if (
+            not invoice.order_reference
+            or move.move_type != "in_invoice"
+            or "purchase_line_id" not in self.env["account.move.line"]._fields
+        ):
+            return
+        kept = {
+            "ref": move.ref,
+            "payment_reference": move.payment_reference,
+            "partner_bank_id": move.partner_bank_id.id,
+            "invoice_date_due": move.invoice_date_due,
+            "narration": move.narration,
+        }
+        move._find_and_set_purchase_orders(
+            [invoice.order_reference], move.partner_id.id, move.amount_total, timeout=self._link_purchase_timeout()
+        )
+        orders = move.invoice_line_ids.purchase_line_id.order_id
+        if not orders:
+            return
+        if move.invoice_payment_term_id and invoice.due_date:
+            move.invoice_payment_term_id = False
+        move.write(kept)
+        state.notes.append(
+            _(
+                "Linked to purchase order %(orders)s named by the invoice (%(reference)s)",
+                orders=", ".join(orders.mapped("name")),
+                reference=invoice.order_reference,
+            )
+        )
+
+    @api.model
+    def _link_purchase_timeout(self):
+        """Seconds Odoo's matching of bill and order lines may take per bill."""
+        return 4
 
     def _link_check_rules(self, state, invoice, move):
         """The EN 16931 and Peppol business rules on a received UBL file, as
@@ -474,9 +609,12 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             "heeros_link_in_message_id": state.message.id,
             "heeros_link_in_format": invoice.format,
             "heeros_link_in_document_id": invoice.document_id or False,
+            "heeros_link_in_attachment_ref": invoice.attachment_message_id or False,
+            "heeros_link_in_sender_address": invoice.sender_address or False,
             "heeros_link_in_payload_key": self._link_payload_key(state, invoice),
             "heeros_link_in_supplier_match": how or False,
             "narration": "\n".join(invoice.notes) or False,
+            "invoice_origin": invoice.order_reference or False,
         }
         if partner:
             bank = self._link_add_bank(state, invoice, partner)
@@ -706,6 +844,17 @@ class AccountMove(models.Model):
     )
     heeros_link_in_document_id = fields.Char("E-invoice document id", readonly=True, copy=False, index=True)
     heeros_link_in_payload_key = fields.Char(readonly=True, copy=False, index=True)
+    heeros_link_in_attachment_ref = fields.Char(
+        "E-invoice attachment message",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The identifier of the Finvoice attachment message the e-invoice named: its files are "
+        "attached to the bill whichever of the two arrives first.",
+    )
+    heeros_link_in_sender_address = fields.Char(
+        "E-invoice sent from", readonly=True, copy=False, help="The e-invoice address the e-invoice came from."
+    )
     heeros_link_in_supplier_match = fields.Char("Supplier matched by", readonly=True, copy=False)
     heeros_link_in_warning = fields.Text("E-invoice differences", readonly=True, copy=False)
     heeros_link_in_rule_findings = fields.Text(

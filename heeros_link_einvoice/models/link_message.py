@@ -60,6 +60,14 @@ class HeerosLinkMessage(models.Model):
             priority=40,
             direction="both",
         )
+        types["finvoice.attachments"] = DocumentType(
+            code="finvoice.attachments",
+            label=OUTBOUND_TYPES["finvoice.attachments"],
+            detect=detect.is_finvoice_attachments,
+            handler=IMPORT_HANDLER,
+            priority=45,
+            direction="both",
+        )
         types["ubl"] = DocumentType(
             code="ubl",
             label=_lt("UBL / Peppol e-invoice"),

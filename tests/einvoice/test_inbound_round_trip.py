@@ -120,3 +120,22 @@ class TestInboundRoundTrip(EinvoiceCase):
             ),
             1,
         )
+
+    def test_one_file_of_several_invoices(self):
+        """A bank's file of several Finvoices: one bill each (created
+        together), each with its own totals and notes; an invoice repeated in
+        the file is not made twice."""
+        receiver = self.receivers[0]
+        moves = [self.make_invoice(lines=lines, invoice_date_due=date(2026, 3, 16)) for lines in self.variations()[:3]]
+        documents = [move._heeros_link_documents()[move]["data"] for move in moves]
+        data = b"\n".join([*documents, documents[0]])
+        message = self.env["heeros.link.message"]._link_intake([("pankki.xml", data)], company=receiver)
+        self.assertEqual(message.state, "processed", message.error)
+        bills = message._linked("account.move")
+        self.assertEqual(len(bills), 3)
+        for move in moves:
+            bill = bills.filtered(lambda b, m=move: b.ref == m.name)
+            self.assertEqual(len(bill), 1, move.name)
+            self.compare(move, bill)
+        self.assertIn(f"invoice {moves[0].name}", "\n".join(message.message_ids.mapped("body")))
+        self.assertIn("already bill", "\n".join(message.message_ids.mapped("body")))
