@@ -148,13 +148,26 @@ class TestDemo(TransactionCase):
             self.assertEqual(set(bills.mapped("state")), {"draft"})
             self.assertEqual(bills.company_id, self.company(key))
 
+    def test_payment_batch_sent_and_accepted(self):
+        bill = self.ref("demo_bill_aurinko_rent")
+        line = self.env["heeros.link.payment.line"].search([("move_id", "=", bill.id)])
+        self.assertEqual(len(line), 1)
+        batch = line.batch_id
+        self.assertEqual(batch.company_id, self.company("aurinko"))
+        self.assertEqual(batch.state, "accepted")
+        states = {message.document_type: message.state for message in batch.heeros_link_message_ids}
+        self.assertEqual(states, {"pain.001": "accepted", "pain.002": "processed"})
+        outbox = Path(batch.connection_id._link_local_folder_root()) / batch.connection_id.sudo().local_root / "outbox"
+        sent = batch.heeros_link_message_ids.filtered(lambda m: m.document_type == "pain.001")
+        self.assertIn(sent.file_name, [p.name for p in outbox.iterdir()], "the payment file went to the bank folder")
+
     def test_users_language_home_and_companies(self):
         action = self.env.ref("heeros_link_base.heeros_link_message_action")
         admin = self.env.ref("base.user_admin")
         bureau = self.ref("demo_user_bureau")
         client = self.ref("demo_user_client")
         self.assertEqual((admin.lang, bureau.lang, client.lang), ("en_US", "fi_FI", "sv_SE"))
-        self.assertEqual({admin.action_id, bureau.action_id, client.action_id}, {action})
+        self.assertEqual({admin.action_id.id, bureau.action_id.id, client.action_id.id}, {action.id})
         Users = self.env["res.users"]
         self.assertEqual(
             Users._heeros_link_login_company_ids(bureau),

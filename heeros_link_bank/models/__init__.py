@@ -13,4 +13,7 @@ from . import (
 )
 
 # isort: split
-from . import payment_feedback  # extends the batch and line models above: loaded after them
+from . import (
+    demo,  # the demo's payment batch, sent and accepted
+    payment_feedback,  # extends the batch and line models above: loaded after them
+)

@@ -28,8 +28,7 @@ registry.category("web_tour.tours").add("heeros_link_send_einvoice", {
         },
         {
             content: "The invoice shows its queued e-invoice",
-            trigger:
-                ".o_form_view div[name='button_box'] button[name='action_heeros_link_view_messages']:contains('Queued')",
+            trigger: "button[name='action_heeros_link_view_messages']:contains('Queued')",
             run: "click",
         },
         {
