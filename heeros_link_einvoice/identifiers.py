@@ -29,6 +29,7 @@ from odoo.addons.heeros_link_base.formats.identifiers import (
     validate_iban,
     vat_from_business_id,
 )
+from odoo.addons.heeros_link_base.formats.text import translator
 
 __all__ = [
     "EAS_FI_VAT",
@@ -48,6 +49,7 @@ __all__ = [
     "vat_from_business_id",
 ]
 
+_lt = translator(__name__)
 OVT_PREFIX = "0037"
 _OVT = re.compile(r"0037(\d{8})([0-9A-Z]{0,5})")
 #: Peppol electronic address schemes (EAS) used for Finnish parties.
@@ -79,8 +81,11 @@ def validate_ovt(address):
     match = _OVT.fullmatch(text)
     if not match:
         raise InvalidIdentifier(
-            f"OVT code {address} is not valid: expected 0037, the eight digits of a business ID "
-            "and at most five more characters (e.g. 003712345671 or 00371234567100100)",
+            _lt(
+                "OVT code %s is not valid: expected 0037, the eight digits of a business ID "
+                "and at most five more characters (e.g. 003712345671 or 00371234567100100)",
+                address,
+            ),
             identifier="ovt",
             reason="length" if text.startswith(OVT_PREFIX) else "format",
         )
@@ -88,7 +93,11 @@ def validate_ovt(address):
         validate_business_id(match.group(1))
     except InvalidIdentifier as exc:
         raise InvalidIdentifier(
-            f"OVT code {address} does not contain a valid business ID: {exc.message}",
+            _lt(
+                "OVT code %(address)s does not contain a valid business ID: %(problem)s",
+                address=address,
+                problem=exc.message,
+            ),
             identifier="ovt",
             reason=exc.reason,
         ) from exc
@@ -115,16 +124,16 @@ def check_einvoice_address(address):
     """Validate an e-invoice address by its kind."""
     text = compact(address)
     if not text:
-        return "the e-invoice address is empty"
+        return _lt("the e-invoice address is empty")
     kind = address_kind(text)
     if kind == "ovt" or text.startswith(OVT_PREFIX):
         return check_ovt(text)
     if kind == "iban":
         return check_iban(text)
     if not re.fullmatch(r"[A-Z0-9]{4,35}", text):
-        return (
-            f"e-invoice address {address} must be an OVT code, an IBAN or an operator's "
-            "address of 4 to 35 letters and digits"
+        return _lt(
+            "e-invoice address %s must be an OVT code, an IBAN or an operator's address of 4 to 35 letters and digits",
+            address,
         )
     return None
 

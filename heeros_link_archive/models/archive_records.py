@@ -108,8 +108,10 @@ class HeerosLinkArchiveCheckpoint(models.Model):
         )
         values["exported"] = self._heeros_link_export(company, values)
         checkpoint = self.sudo().create(values)
+        # in the company's language: its people read the chatter
+        in_company_lang = self.with_context(lang=company.partner_id.lang or self.env.lang).env
         company.partner_id.sudo().message_post(
-            body=_(
+            body=in_company_lang._(
                 "Archive checkpoint: %(count)s document(s), newest %(head)s, chain head %(hash)s, checkpoint %(cp)s.",
                 count=count,
                 head=head_id or "-",

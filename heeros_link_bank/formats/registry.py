@@ -33,7 +33,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from odoo.addons.heeros_link_base.formats.text import translator
+
 from . import camt, detect, ktl, tito
+
+_lt = translator(__name__)
 
 #: What a file of a format is for.
 #:
@@ -215,7 +219,7 @@ REFERENCE_PAYMENTS = "705"
 register(
     BankFormat(
         code="camt.053",
-        label="Bank statement (camt.053)",
+        label=_lt("Bank statement (camt.053)"),
         role="statement",
         detect=detect.is_camt053,
         read=camt.iter_entries,
@@ -223,14 +227,14 @@ register(
         available_codes=("CLAV",),
         lump_sum_codes=(REFERENCE_PAYMENTS,),
         forward=True,
-        forward_label="Statements (camt.053)",
+        forward_label=_lt("Statements (camt.053)"),
         sequence=10,
     )
 )
 register(
     BankFormat(
         code="tito",
-        label="Bank statement (TITO)",
+        label=_lt("Bank statement (TITO)"),
         role="statement",
         detect=detect.is_tito,
         read=tito.iter_entries,
@@ -238,34 +242,34 @@ register(
         available_codes=("CLAV",),
         lump_sum_codes=(REFERENCE_PAYMENTS,),
         forward=True,
-        forward_label="Statements (TITO)",
+        forward_label=_lt("Statements (TITO)"),
         sequence=20,
     )
 )
 register(
     BankFormat(
         code="camt.054",
-        label="Reference payments (camt.054)",
+        label=_lt("Reference payments (camt.054)"),
         role="itemisation",
         detect=detect.is_camt054,
         read=camt.iter_entries,
         lump_sum_codes=(REFERENCE_PAYMENTS,),
         forward=True,
-        forward_label="Reference payments (camt.054)",
+        forward_label=_lt("Reference payments (camt.054)"),
         sequence=30,
     )
 )
 register(
     BankFormat(
         code="ktl",
-        label="Reference payments (KTL)",
+        label=_lt("Reference payments (KTL)"),
         role="itemisation",
         detect=detect.is_ktl,
         read=ktl.iter_by_account,
         lump_sum_codes=(REFERENCE_PAYMENTS,),
         itemise_by="day",
         forward=True,
-        forward_label="Reference payments (KTL)",
+        forward_label=_lt("Reference payments (KTL)"),
         sequence=40,
     )
 )
@@ -274,7 +278,7 @@ register(
 register(
     BankFormat(
         code="camt.052",
-        label="Account report (camt.052)",
+        label=_lt("Account report (camt.052)"),
         role="report",
         detect=detect.is_camt052,
         read=camt.iter_entries,
@@ -282,7 +286,7 @@ register(
         available_codes=("ITAV", "CLAV"),
         balance_pick="latest",
         forward=True,
-        forward_label="Account reports (camt.052)",
+        forward_label=_lt("Account reports (camt.052)"),
         sequence=50,
     )
 )

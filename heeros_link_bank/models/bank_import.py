@@ -38,6 +38,7 @@ from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import RecordError, UnrecognisedDocument
 from odoo.addons.heeros_link_base.registry import Outcome
 from odoo.tools import SQL, float_compare, format_amount, plaintext2html
+from odoo.tools.translate import LazyTranslate
 
 from ..formats import charset
 from ..formats import registry as bank_formats
@@ -45,6 +46,7 @@ from ..formats.statement import BOOKED
 from . import orm_internals as orm
 
 #: Statement lines created per ``create`` call.
+_lt = LazyTranslate(__name__)
 CHUNK = 2000
 #: The import step of each role (:data:`bank_formats.IMPORT_ROLES`): the
 #: method that imports one statement of a file of that role.
@@ -310,7 +312,7 @@ class HeerosLinkBankImport(models.AbstractModel):
             return iban, state.journals[iban]
         journals = self._link_journals(state, iban)
         if not journals:
-            state.refusal = _(
+            state.refusal = _lt(
                 "no bank journal has the account IBAN %(iban)s: add the account to the company's "
                 "bank journal (Accounting > Configuration > Journals), then reprocess the message",
                 iban=iban,
@@ -318,7 +320,7 @@ class HeerosLinkBankImport(models.AbstractModel):
             return iban, None
         if state.company:
             if state.company not in journals.company_id:
-                state.refusal = _(
+                state.refusal = _lt(
                     "the file holds statements of accounts of different companies: %(seen)s and "
                     "%(iban)s (%(other)s); the Link imports a file into one company, so ask the "
                     "bank for one file per company",
@@ -328,7 +330,7 @@ class HeerosLinkBankImport(models.AbstractModel):
                 )
                 return iban, None
         else:
-            company, problem = state.message._link_find_route(journals.company_id, _("account IBAN %s", iban))
+            company, problem = state.message._link_find_route(journals.company_id, _lt("account IBAN %s", iban))
             if problem:
                 state.refusal = problem
                 return iban, None
@@ -339,7 +341,7 @@ class HeerosLinkBankImport(models.AbstractModel):
         currency = journal.currency_id or journal.company_id.currency_id
         if statement.currency and statement.currency != currency.name:
             raise RecordError(
-                _(
+                _lt(
                     "account %(iban)s is in %(file)s in the file, but its journal %(journal)s is in "
                     "%(journal_currency)s: give the journal the account's currency (or the account to a "
                     "journal in that currency), then reprocess the message",

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.addons.heeros_link_base.texts import in_lang
 
 from ..formats import registry as bank_formats
 
@@ -33,18 +34,27 @@ class HeerosLinkBankForwardType(models.Model):
         for code, fmt in described.items():
             if not fmt.forward:
                 continue
-            vals = {"name": fmt.forward_label or fmt.label, "sequence": fmt.sequence}
+            label = fmt.forward_label or fmt.label
+            vals = {"name": in_lang(label, "en_US"), "sequence": fmt.sequence}
             record = existing.get(code)
             if record:
-                record.write({k: v for k, v in vals.items() if record[k] != v})
+                record.with_context(lang="en_US").write({k: v for k, v in vals.items() if record[k] != v})
             else:
-                record = self.create(dict(vals, code=code))
+                record = self.with_context(lang="en_US").create(dict(vals, code=code))
+            self._link_translate_name(record, label)
             if code in builtin:
                 xmlids.append(
                     {"xml_id": f"{MODULE}.forward_type_{code.replace('.', '')}", "record": record, "noupdate": False}
                 )
         self.env["ir.model.data"]._update_xmlids(xmlids, update=True)
         return True
+
+    @api.model
+    def _link_translate_name(self, record, label):
+        """The format's name in every installed language (its translations)."""
+        langs = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        if langs:
+            record.update_field_translations("name", {lang: in_lang(label, lang) for lang in langs})
 
 
 class HeerosLinkConnection(models.Model):

@@ -1,9 +1,11 @@
 from odoo import api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
+from odoo.tools.translate import LazyTranslate
 
 from ..formats import detect
 
 HANDLER_MODEL = "heeros.link.bank.import"
+_lt = LazyTranslate(__name__)
 
 
 class HeerosLinkMessage(models.Model):
@@ -75,7 +77,7 @@ class HeerosLinkMessageConfidential(models.Model):
         types = super()._link_document_types()
         types["pain.001"] = DocumentType(
             code="pain.001",
-            label="Payment order (pain.001)",
+            label=_lt("Payment order (pain.001)"),
             detect=detect.is_pain001,
             handler=("heeros.link.payment.batch", "_heeros_link_handle_payroll_pain001"),
             priority=50,

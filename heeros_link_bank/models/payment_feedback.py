@@ -30,10 +30,12 @@ from odoo import Command, _, api, fields, models
 from odoo.addons.heeros_link_base.formats.errors import DuplicateDocument, RoutingError
 from odoo.addons.heeros_link_base.registry import DocumentType
 from odoo.tools import SQL, plaintext2html
+from odoo.tools.translate import LazyTranslate
 
 from ..formats import pain002
 
 FEEDBACK_MODEL = "heeros.link.payment.feedback"
+_lt = LazyTranslate(__name__)
 
 #: ISO 20022 status codes (ExternalPaymentTransactionStatus1Code) by what
 #: they mean for a payment of ours.
@@ -688,7 +690,7 @@ class HeerosLinkMessageFeedback(models.Model):
         types = super()._link_document_types()
         types["pain.002"] = DocumentType(
             code="pain.002",
-            label="Payment status report (pain.002)",
+            label=_lt("Payment status report (pain.002)"),
             detect=pain002.is_pain002,
             handler=(FEEDBACK_MODEL, "_link_handle_pain002"),
             priority=50,

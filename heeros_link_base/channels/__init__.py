@@ -1,10 +1,10 @@
 """Transport channels (pure Python, no Odoo import).
 
 Importing this package registers the built-in channels: ``local`` (a folder
-on the Odoo server) and ``sftp`` (paramiko).
+on the Odoo server) and ``sftp`` (paramiko) and ``bank_ws`` (the Finnish banks' Web Services).
 """
 
-from . import local, sftp
+from . import bank_ws, local, sftp
 from .base import (
     Channel,
     ChannelAuthError,

@@ -28,6 +28,10 @@ model offers every registered protocol in its selection.
 
 from dataclasses import dataclass, field
 
+from ..formats.text import translator
+
+_lt = translator(__name__)
+
 
 class ChannelError(Exception):
     """A transport problem. ``retryable`` tells the scheduler whether trying
@@ -180,4 +184,6 @@ class Channel:
     def test(self):
         """Check that the remote side answers; return a short description."""
         files = self.list()
-        return f"connected; {len(files)} file(s) waiting in {self.config.inbox!r}"
+        return _lt(
+            "connected; %(count)s file(s) waiting in %(folder)s", count=len(files), folder=repr(self.config.inbox)
+        )

@@ -15,11 +15,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..formats.text import translator
 from .base import Channel, ChannelConfigError, ChannelError, RemoteFile, register
 from .names import inside, is_plain_name, relative_folder, safe_name
 
+_lt = translator(__name__)
 
-@register("local", "Local folder")
+
+@register("local", _lt("Local folder"))
 class LocalChannel(Channel):
     def _root(self):
         """The connection's folder, as a real path inside the allowed root."""
@@ -174,5 +177,5 @@ class LocalChannel(Channel):
     def test(self):
         root = self._folder("")
         if not os.access(root, os.R_OK | os.W_OK):
-            raise ChannelConfigError(f"folder {root} is not readable and writable by the Odoo server")
+            raise ChannelConfigError(_lt("folder %s is not readable and writable by the Odoo server", root))
         return super().test()

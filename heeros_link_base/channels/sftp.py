@@ -21,6 +21,7 @@ import uuid
 
 import paramiko
 
+from ..formats.text import translator
 from .base import (
     Channel,
     ChannelAuthError,
@@ -32,6 +33,7 @@ from .base import (
 )
 from .names import is_plain_name, safe_name
 
+_lt = translator(__name__)
 _KEY_CLASSES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
 
 
@@ -102,7 +104,7 @@ def fetch_host_key(config):
         transport.close()
 
 
-@register("sftp", "SFTP")
+@register("sftp", _lt("SFTP"))
 class SftpChannel(Channel):
     transport = None
     sftp = None

@@ -5,6 +5,10 @@ ORM layer can turn any of them into a message in ``error`` with a text a
 person can act on: which file, which element or line, what was expected.
 """
 
+from .text import join, translator
+
+_lt = translator(__name__)
+
 
 class LinkFormatError(Exception):
     """A document could not be read or written.
@@ -28,19 +32,20 @@ class LinkFormatError(Exception):
         super().__init__(self.describe())
 
     def describe(self):
+        """The whole error as a :class:`~.text.Text`: where, what, what was expected."""
         where = []
         if self.file_name:
             where.append(str(self.file_name))
         if self.line is not None:
-            where.append(f"line {self.line}")
+            where.append(_lt("line %s", self.line))
         if self.position is not None:
-            where.append(f"position {self.position}")
+            where.append(_lt("position %s", self.position))
         if self.element:
-            where.append(f"element {self.element}")
+            where.append(_lt("element %s", self.element))
         text = self.message
         if self.expected:
-            text = f"{text} (expected: {self.expected})"
-        return f"{', '.join(where)}: {text}" if where else text
+            text = _lt("%(text)s (expected: %(expected)s)", text=text, expected=self.expected)
+        return join(": ", [join(", ", where), text]) if where else text
 
     def with_file(self, file_name):
         """Return the same error with the file name filled in (if it was not)."""
@@ -87,7 +92,7 @@ class SchemaViolation(LinkFormatError):
     def describe(self):
         text = super().describe()
         if self.errors:
-            text += "\n" + "\n".join(f"- {e}" for e in self.errors)
+            text = join("\n- ", [text, *self.errors])
         return text
 
 

@@ -24,8 +24,10 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, 
 from stdnum.fi import alv, hetu, ytunnus
 
 from .errors import InvalidIdentifier
+from .text import translator
 
-_BUSINESS_ID_SHAPE = "seven digits, a hyphen and a check digit"
+_lt = translator(__name__)
+_BUSINESS_ID_SHAPE = _lt("seven digits, a hyphen and a check digit")
 
 
 def compact(value):
@@ -77,12 +79,12 @@ def validate_business_id(value):
     text = business_id_compact(value)
     if not text:
         raise InvalidIdentifier(
-            "the business ID is empty", identifier="business_id", reason="empty", expected=_BUSINESS_ID_SHAPE
+            _lt("the business ID is empty"), identifier="business_id", reason="empty", expected=_BUSINESS_ID_SHAPE
         )
     if hetu.is_valid(text, allow_temporary=True):
         # Said without the value: a personal identity code is personal data.
         raise InvalidIdentifier(
-            "the value is a Finnish personal identity code (henkilötunnus), not a business ID",
+            _lt("the value is a Finnish personal identity code (henkilötunnus), not a business ID"),
             identifier="business_id",
             reason="component",
             expected=_BUSINESS_ID_SHAPE,
@@ -94,16 +96,24 @@ def validate_business_id(value):
         digit = business_id_check_digit(base)
         if digit is None:
             raise InvalidIdentifier(
-                f"business ID {value} has no valid check digit", identifier="business_id", reason="checksum"
+                _lt("business ID %s has no valid check digit", value), identifier="business_id", reason="checksum"
             ) from exc
         raise InvalidIdentifier(
-            f"business ID {value} has a wrong check digit (expected {base}-{digit})",
+            _lt(
+                "business ID %(value)s has a wrong check digit (expected %(right)s)",
+                value=value,
+                right=base + "-" + str(digit),
+            ),
             identifier="business_id",
             reason="checksum",
         ) from exc
     except ValidationError as exc:
         raise InvalidIdentifier(
-            f"{value!r} is not a Finnish business ID (expected {_BUSINESS_ID_SHAPE})",
+            _lt(
+                "%(value)s is not a Finnish business ID (expected %(shape)s)",
+                value=repr(value),
+                shape=_BUSINESS_ID_SHAPE,
+            ),
             identifier="business_id",
             reason=_reason(exc),
         ) from exc
@@ -139,25 +149,25 @@ def validate_vat(value):
     text = compact(value)
     if not text.startswith("FI"):
         raise InvalidIdentifier(
-            f"{value!r} is not a Finnish VAT number",
+            _lt("%s is not a Finnish VAT number", repr(value)),
             identifier="vat",
             reason="format",
-            expected="FI and the eight digits of the business ID",
+            expected=_lt("FI and the eight digits of the business ID"),
         )
     try:
         return "FI" + alv.validate(text)
     except InvalidChecksum as exc:
         raise InvalidIdentifier(
-            f"VAT number {value} has a wrong check digit (the last digit of the business ID)",
+            _lt("VAT number %s has a wrong check digit (the last digit of the business ID)", value),
             identifier="vat",
             reason="checksum",
         ) from exc
     except ValidationError as exc:
         raise InvalidIdentifier(
-            f"{value!r} is not a Finnish VAT number",
+            _lt("%s is not a Finnish VAT number", repr(value)),
             identifier="vat",
             reason=_reason(exc),
-            expected="FI and the eight digits of the business ID",
+            expected=_lt("FI and the eight digits of the business ID"),
         ) from exc
 
 
@@ -166,9 +176,9 @@ def validate_vat(value):
 # --------------------------------------------------------------------------
 
 _IBAN_REASONS = {
-    "checksum": "its check digits do not match",
-    "component": "its country code is not one that uses IBANs",
-    "format": "its account part does not have the country's shape",
+    "checksum": _lt("its check digits do not match"),
+    "component": _lt("its country code is not one that uses IBANs"),
+    "format": _lt("its account part does not have the country's shape"),
 }
 
 
@@ -186,12 +196,17 @@ def validate_iban(value):
             reason = "length"
         why = _IBAN_REASONS.get(reason, "")
         if reason == "length":
-            why = f"it has {len(text)} characters where an IBAN of {text[:2]} has {length}"
+            why = _lt(
+                "it has %(count)s characters where an IBAN of %(country)s has %(length)s",
+                count=len(text),
+                country=text[:2],
+                length=length,
+            )
         raise InvalidIdentifier(
-            f"{value} is not a valid IBAN: {why}",
+            _lt("%(value)s is not a valid IBAN: %(why)s", value=value, why=why),
             identifier="iban",
             reason=reason,
-            expected="country code, two check digits and the account number",
+            expected=_lt("country code, two check digits and the account number"),
         ) from exc
 
 

@@ -22,6 +22,9 @@ from lxml import etree
 
 from . import limits
 from .errors import EmptyDocument, LimitExceeded, MalformedDocument, SchemaViolation, UnsafeDocument
+from .text import translator
+
+_lt = translator(__name__)
 
 _PROLOG_SCAN = 4096
 _DECL_RE = re.compile(rb"^(\xef\xbb\xbf)?<\?xml\s+([^?]*)\?>")
@@ -373,8 +376,9 @@ class Sniff:
 
     def describe(self):
         if self.is_xml and self.root:
-            ns = f" in namespace {self.namespace}" if self.namespace else " without namespace"
-            return f"XML root element <{self.root}>{ns}"
+            if self.namespace:
+                return _lt("XML root element <%(root)s> in namespace %(ns)s", root=self.root, ns=self.namespace)
+            return _lt("XML root element <%(root)s> without namespace", root=self.root)
         if self.error:
             return self.error
         try:
@@ -383,8 +387,9 @@ class Sniff:
             sample = self.head[:40].decode("latin-1")
         sample = sample.replace("\r", "\\r").replace("\n", "\\n")
         printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in self.head[:512])
-        kind = "text" if self.head and printable / min(len(self.head), 512) > 0.9 else "binary data"
-        return f"{kind} starting with {sample!r}"
+        if self.head and printable / min(len(self.head), 512) > 0.9:
+            return _lt("text starting with %s", repr(sample))
+        return _lt("binary data starting with %s", repr(sample))
 
 
 def sniff(data, file_name=None):

@@ -8,6 +8,7 @@ from odoo.tools import config as odoo_config
 
 from ..channels import ChannelConfig, ChannelConfigError, ChannelError, open_channel, protocols
 from ..channels.sftp import fetch_host_key
+from ..texts import in_lang
 from .locks import LOCK_FETCH
 
 _logger = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class HeerosLinkConnection(models.Model):
 
     @api.model
     def _selection_protocol(self):
-        return protocols()
+        return [(code, in_lang(label, self.env.lang)) for code, label in protocols()]
 
     @api.depends("host_key")
     def _compute_host_key_fingerprint(self):
@@ -368,9 +369,13 @@ class HeerosLinkConnection(models.Model):
                 result = channel.test()
         except ChannelError as exc:
             self._record_failure(exc)
-            return self._notify(_("Connection %s failed", self.name), str(exc), "danger")
+            return self._notify(_("Connection %s failed", self.name), self._link_exc_text(exc), "danger")
         self.sudo().write({"last_error": False, "last_error_date": False})
-        return self._notify(_("Connection works"), result, "success")
+        return self._notify(_("Connection works"), in_lang(result, self.env.lang), "success")
+
+    def _link_exc_text(self, exc):
+        """A channel's error in the current user's language."""
+        return in_lang(exc.args[0], self.env.lang) if exc.args else str(exc)
 
     def _notify(self, title, text, kind):
         return {

@@ -13,14 +13,18 @@ from psycopg2 import errors as pg_errors
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from ..channels import ChannelError
 from ..formats import xmlsafe
 from ..formats.errors import DuplicateDocument, LinkFormatError, RoutingError, UnrecognisedDocument
+from ..formats.text import join
 from ..registry import Outcome, detect
+from ..texts import dump, in_lang, is_translatable, render
 from .locks import LOCK_DIGEST, LOCK_PROCESS, LOCK_SEND
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 OUT_STATES = [
     ("draft", "Draft"),
@@ -100,7 +104,19 @@ class HeerosLinkMessage(models.Model):
         tracking=True,
         copy=False,
     )
-    error = fields.Text(readonly=True, copy=False)
+    error = fields.Text(
+        "Error as written",
+        readonly=True,
+        copy=False,
+        help="The error in English (as an older version stored it: in the language of whoever processed the file).",
+    )
+    error_data = fields.Json(readonly=True, copy=False, help="The error's source words and values, see error_text.")
+    error_text = fields.Text(
+        "Error",
+        compute="_compute_error_text",
+        search="_search_error_text",
+        help="What went wrong, in the reader's language.",
+    )
     attempts = fields.Integer(readonly=True, copy=False)
     next_attempt = fields.Datetime(readonly=True, copy=False, index=True)
     last_attempt = fields.Datetime(readonly=True, copy=False)
@@ -152,7 +168,9 @@ class HeerosLinkMessage(models.Model):
     @api.model
     def _selection_document_type(self):
         types = self._link_document_types()
-        return sorted(((t.code, t.label) for t in types.values()), key=lambda s: s[1]) + [("unknown", "Unrecognised")]
+        lang = self.env.lang or "en_US"
+        labels = [(t.code, in_lang(t.label, lang)) for t in types.values()]
+        return sorted(labels, key=lambda s: s[1]) + [("unknown", self.env._("Unrecognised"))]
 
     # ------------------------------------------------------------------
     # basics
@@ -178,6 +196,7 @@ class HeerosLinkMessage(models.Model):
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].sudo().next_by_code("heeros.link.message") or "/"
+            self._link_store_error(vals)
         return super().create(vals_list)
 
     def write(self, vals):
@@ -189,7 +208,51 @@ class HeerosLinkMessage(models.Model):
                     fields=", ".join(sorted(set(vals) - self._LINK_USER_WRITABLE)),
                 )
             )
+        self._link_store_error(vals)
         return super().write(vals)
+
+    @api.model
+    def _link_store_error(self, vals):
+        """An ``error`` written as a translatable text (``_lt``, a format's
+        Text) is stored as its source words and values (``error_data``) and,
+        in ``error``, in English; a plain string as it is."""
+        if "error" not in vals:
+            return
+        error = vals["error"]
+        if is_translatable(error):
+            vals["error_data"] = dump(error)
+            vals["error"] = render(vals["error_data"], "en_US")
+        else:
+            vals["error_data"] = False
+
+    @api.depends("error", "error_data")
+    @api.depends_context("lang")
+    def _compute_error_text(self):
+        lang = self.env.lang or "en_US"
+        for message in self:
+            message.error_text = render(message.error_data, lang) if message.error_data else message.error
+
+    def _search_error_text(self, operator, value):
+        return [("error", operator, value)]
+
+    def _link_lang(self):
+        """The language of this message's company (its partner's), in which
+        the Link writes its chatter entries and runs the handlers: what they
+        write is read by the company's people. The current language when the
+        company's is not installed."""
+        self.ensure_one()
+        lang = self.company_id.partner_id.lang
+        if lang and lang in dict(self.env["res.lang"].get_installed()):
+            return lang
+        return self.env.lang or "en_US"
+
+    def _link_post(self, body, to_html=False):
+        """Post ``body`` (a plain or translatable text; ``to_html``: turn
+        its lines into HTML paragraphs) on each message's chatter, in the
+        language of its company."""
+        for message in self:
+            text = in_lang(body, message._link_lang())
+            message.message_post(body=tools.plaintext2html(text) if to_html else text)
 
     def _link_check_user_access(self):
         """Actions a user starts act on his messages only: the record rules
@@ -362,7 +425,7 @@ class HeerosLinkMessage(models.Model):
                 "size": size,
                 "state": "error",
                 "document_type": "unknown",
-                "error": _(
+                "error": _lt(
                     "%(name)s is %(size)s bytes, more than the limit of %(limit)s bytes. It was "
                     "not stored; raise the limit and fetch or upload it again.",
                     name=file_name,
@@ -540,7 +603,7 @@ class HeerosLinkMessage(models.Model):
             duplicate = self._find_processed_duplicate()
             if duplicate:
                 outcome = Outcome.duplicate(
-                    _("the same file (SHA-256 %s) was already processed as %s", self.sha256[:12], duplicate.name),
+                    _lt("the same file (SHA-256 %s) was already processed as %s", self.sha256[:12], duplicate.name),
                     duplicate_of=duplicate,
                 )
             else:
@@ -553,7 +616,7 @@ class HeerosLinkMessage(models.Model):
                 raise  # a race with another worker: tried again, then it sees what the other made
             # another file with the same entries won a race; its records stand
             outcome = Outcome.duplicate(
-                _(
+                _lt(
                     "the same document was processed at the same moment by another worker "
                     "(unique key %s): nothing was created from this file",
                     exc.diag.constraint_name or "?",
@@ -562,13 +625,18 @@ class HeerosLinkMessage(models.Model):
         except RETRYABLE_DB_ERRORS:
             raise
         except (LinkFormatError, UserError, ValidationError, ChannelError) as exc:
-            text = exc.describe() if isinstance(exc, LinkFormatError) else str(exc.args[0] if exc.args else exc)
+            if isinstance(exc, LinkFormatError):
+                text = exc.describe()
+            elif exc.args and is_translatable(exc.args[0]):
+                text = exc.args[0]
+            else:
+                text = str(exc.args[0] if exc.args else exc)
             self._fail(text, exc)
             return self
         except Exception as exc:
             _logger.exception("Link message %s: handler failed", self.name)
             self._fail(
-                _("Unexpected error while processing (details in the server log): %s", exc),
+                _lt("Unexpected error while processing (details in the server log): %s", exc),
                 exc,
                 trace=traceback.format_exc(limit=5),
             )
@@ -582,8 +650,10 @@ class HeerosLinkMessage(models.Model):
         when the outcome is ``processed``."""
         model, method = doc_type.handler
         with self.env.cr.savepoint() as savepoint:
-            handler = self.env[model].sudo().with_company(self.company_id)
-            outcome = Outcome.of(getattr(handler, method)(self.sudo()))
+            # in the company's language: what the handler writes is read by its people
+            lang = self._link_lang()
+            handler = self.env[model].sudo().with_company(self.company_id).with_context(lang=lang)
+            outcome = Outcome.of(getattr(handler, method)(self.sudo().with_context(lang=lang)))
             if outcome.state != "processed":
                 savepoint.close(rollback=True)
             elif outcome.records:
@@ -604,13 +674,13 @@ class HeerosLinkMessage(models.Model):
                 vals["duplicate_of_id"] = outcome.duplicate_of.id
         self._set_state(outcome.state, **vals)
         if outcome.state == "processed" and outcome.text:
-            self.message_post(body=tools.plaintext2html(outcome.text))
+            self._link_post(outcome.text, to_html=True)
 
     def _fail(self, text, exc=None, trace=None):
         if isinstance(exc, UnrecognisedDocument) or not self.document_type:
             self.sudo().document_type = "unknown"
-        if self.file_name and self.file_name not in text:
-            text = f"{self.file_name}: {text}"
+        if self.file_name and self.file_name not in in_lang(text, "en_US"):
+            text = join(": ", [self.file_name, text])
         self._set_state("error", error=text)
         if trace:
             self.message_post(body=tools.plaintext2html(trace))
@@ -636,9 +706,9 @@ class HeerosLinkMessage(models.Model):
         types = {code: t for code, t in self._link_document_types().items() if t.handler}
         doc_type = detect(types, sniff)
         if not doc_type:
-            known = ", ".join(sorted(types)) or _("none: no Link format addon is installed")
+            known = ", ".join(sorted(types)) or _lt("none: no Link format addon is installed")
             raise UnrecognisedDocument(
-                _(
+                _lt(
                     "unrecognised document: %(seen)s; the Link knows these types: %(known)s",
                     seen=sniff.describe(),
                     known=known,
@@ -669,20 +739,20 @@ class HeerosLinkMessage(models.Model):
         candidates = companies & allowed if self.connection_id else companies
         empty = self.env["res.company"]
         if not candidates:
-            return empty, _(
+            return empty, _lt(
                 "no company served by this connection matches %s: add the company to the "
                 "connection's companies (or correct the company's data), then reprocess the message",
                 looked_for,
             )
         if len(candidates) > 1:
-            return empty, _(
+            return empty, _lt(
                 "%(what)s matches several companies: %(names)s; keep it on one company only, then "
                 "reprocess the message",
                 what=looked_for,
                 names=", ".join(candidates.mapped("name")),
             )
         if not self.connection_id and candidates != self.company_id and candidates not in self.env.user.company_ids:
-            return empty, _(
+            return empty, _lt(
                 "%s belongs to a company you have no access to: ask an administrator to give you "
                 "access to it, or to import the file",
                 looked_for,
@@ -725,7 +795,7 @@ class HeerosLinkMessage(models.Model):
             message._set_state("queued", next_attempt=fields.Datetime.now())
         else:
             message._set_state(
-                "error", error=_("No outbound Link connection serves %s: add one, then retry.", company.name)
+                "error", error=_lt("No outbound Link connection serves %s: add one, then retry.", company.name)
             )
         return message
 
@@ -831,14 +901,14 @@ class HeerosLinkMessage(models.Model):
             self._link_commit()
             self._link_note_connection(connection, "_record_failure", exc)
         else:
-            self._link_mark_sent(remote, _("Sent through %(conn)s as %(name)s.", conn=connection.name, name=remote))
+            self._link_mark_sent(remote, _lt("Sent through %(conn)s as %(name)s.", conn=connection.name, name=remote))
             self._link_commit()
             self._link_note_connection(connection, "_record_success", "last_send")
         self._link_commit()
 
     def _link_mark_sent(self, remote, note):
         self._set_state("sent", remote_name=remote, error=False, next_attempt=False, send_stage=False)
-        self.message_post(body=note)
+        self._link_post(note)
 
     @api.model
     def _link_note_connection(self, connection, method, *args):
@@ -867,7 +937,7 @@ class HeerosLinkMessage(models.Model):
                     "error",
                     attempts=attempts,
                     next_attempt=False,
-                    error=_("Sending failed after %(n)s attempt(s): %(error)s", n=attempts, error=error),
+                    error=_lt("Sending failed after %(n)s attempt(s): %(error)s", n=attempts, error=error),
                 )
                 continue
             delay = timedelta(minutes=(connection.retry_delay or 5) * 2 ** max(attempts - 1, 0))
@@ -875,7 +945,7 @@ class HeerosLinkMessage(models.Model):
                 "queued",
                 attempts=attempts,
                 next_attempt=fields.Datetime.now() + min(delay, MAX_BACKOFF),
-                error=_(
+                error=_lt(
                     "Attempt %(n)s failed: %(error)s; next try at %(when)s",
                     n=attempts,
                     error=error,
@@ -935,14 +1005,14 @@ class HeerosLinkMessage(models.Model):
             found = channel.exists(name)
             staged = channel.staged(token) if channel.two_phase else False
         except ChannelError as exc:
-            return self._link_to_check(_("the remote side could not be asked (%s)", exc))
+            return self._link_to_check(_lt("the remote side could not be asked (%s)", exc))
         action = self._link_recovery_action(True, self.send_stage, staged, found, channel.two_phase)
         if action == "sent":
             if channel.two_phase and staged:
                 channel.discard(token)
             self._link_mark_sent(
                 name,
-                _(
+                _lt(
                     "Interrupted while sending; the file had reached the outbox of %(conn)s as %(name)s: "
                     "not sent again.",
                     conn=self.connection_id.name,
@@ -957,24 +1027,24 @@ class HeerosLinkMessage(models.Model):
             try:
                 remote = channel.publish(name, token)
             except ChannelError as exc:
-                return self._link_to_check(_("the staged file could not be moved into place (%s)", exc))
+                return self._link_to_check(_lt("the staged file could not be moved into place (%s)", exc))
             self._link_mark_sent(
                 remote,
-                _("Interrupted after the file was written; moved into place as %s after the interruption.", remote),
+                _lt("Interrupted after the file was written; moved into place as %s after the interruption.", remote),
             )
         elif action == "requeue":
             if channel.two_phase:
                 channel.discard(token)
-            text = _("Interrupted before the file was complete: nothing reached the remote side; queued again.")
+            text = _lt("Interrupted before the file was complete: nothing reached the remote side; queued again.")
             self._set_state(
                 "queued",
                 next_attempt=fields.Datetime.now(),
                 send_stage=False,
-                error=f"{error}. {text}" if error else text,
+                error=join(". ", [error, text]) if error else text,
             )
         else:
-            reason = _("the file is not in the outbox, but the remote side may already have taken it")
-            self._link_to_check(f"{reason} ({error})" if error else reason)
+            reason = _lt("the file is not in the outbox, but the remote side may already have taken it")
+            self._link_to_check(join(" ", [reason, join("", ["(", error, ")"])]) if error else reason)
         return self
 
     def _link_to_check(self, reason):
@@ -983,7 +1053,7 @@ class HeerosLinkMessage(models.Model):
             "to_check",
             send_stage=False,
             next_attempt=False,
-            error=_(
+            error=_lt(
                 "Delivery unknown: sending through %(conn)s was interrupted and %(reason)s. Ask the "
                 "recipient whether %(name)s arrived, then choose Confirm delivered or Send again.",
                 conn=self.connection_id.name,
@@ -1002,7 +1072,7 @@ class HeerosLinkMessage(models.Model):
             if feedback:
                 feedback.sudo().parent_id = message
             if text:
-                message.message_post(body=text)
+                message._link_post(text)
 
     # ------------------------------------------------------------------
     # user actions
@@ -1030,7 +1100,7 @@ class HeerosLinkMessage(models.Model):
             if message.state != "to_check":
                 raise UserError(_("Only messages whose delivery is unknown can be confirmed."))
             message._set_state("sent", error=False, next_attempt=False)
-            message.message_post(body=_("Delivery confirmed by %s.", self.env.user.name))
+            message._link_post(_lt("Delivery confirmed by %s.", self.env.user.name))
         return True
 
     def action_send_again(self):
@@ -1039,7 +1109,7 @@ class HeerosLinkMessage(models.Model):
             if message.state != "to_check":
                 raise UserError(_("Only messages whose delivery is unknown can be sent again this way."))
             message._set_state("queued", next_attempt=fields.Datetime.now(), error=False)
-            message.message_post(body=_("Sent again on request of %s.", self.env.user.name))
+            message._link_post(_lt("Sent again on request of %s.", self.env.user.name))
         self._link_send()
         return True
 

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.addons.heeros_link_base.texts import in_lang
 from odoo.exceptions import ValidationError
 
 from .. import identifiers
@@ -109,7 +110,7 @@ class HeerosLinkEinvoiceAddress(models.Model):
         if self.address:
             problem = identifiers.check_einvoice_address(self.address)
             if problem:
-                problems.append(problem)
+                problems.append(in_lang(problem, self.env.lang))
         if self.delivery == "finvoice":
             if not self.address:
                 problems.append(_("Finvoice delivery needs an e-invoice address."))
@@ -128,13 +129,13 @@ class HeerosLinkEinvoiceAddress(models.Model):
         if not eas:
             return _("Peppol endpoint %s has no scheme.", endpoint)
         if eas == identifiers.EAS_OVT:
-            problem = identifiers.check_ovt(endpoint)
+            problem = in_lang(identifiers.check_ovt(endpoint), self.env.lang)
             return _("Peppol endpoint (0216): %s", problem) if problem else None
         if eas == identifiers.EAS_FI_VAT:
             business_id = identifiers.business_id_from_vat(endpoint)
             if not business_id:
                 return _("Peppol endpoint (0213) %s is not a Finnish VAT number (FI and 8 digits).", endpoint)
-            problem = identifiers.check_business_id(business_id)
+            problem = in_lang(identifiers.check_business_id(business_id), self.env.lang)
             return (
                 _("Peppol endpoint (0213) %(endpoint)s: %(problem)s", endpoint=endpoint, problem=problem)
                 if problem

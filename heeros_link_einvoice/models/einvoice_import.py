@@ -21,12 +21,14 @@ from odoo.addons.heeros_link_base.formats import identifiers
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.registry import Outcome
 from odoo.exceptions import ValidationError
+from odoo.tools.translate import LazyTranslate
 
 from ..formats import finvoice as fv
 from ..formats import inbound
 
 #: Purchase taxes of the Finnish chart used for reverse charge (AE) and
 #: intra-community acquisitions (K), by rate: xml id suffix templates.
+_lt = LazyTranslate(__name__)
 REVERSE_CHARGE_TAXES = {
     "K": ("tax_eu_purchase_goods_{rate}",),
     "AE": ("tax_construct_purchase_{rate}_finland", "tax_eu_purchase_service_{rate}"),
@@ -185,7 +187,7 @@ class HeerosLinkEInvoiceImport(models.AbstractModel):
             )
         company, problem = message._link_find_route(found, looked_for)
         if problem:
-            problem = _(
+            problem = _lt(
                 "buyer %(name)s (%(ids)s): %(problem)s. Add the buyer's e-invoice address to the "
                 "company's own e-invoice addresses, or its business id / VAT number to the company",
                 name=buyer.name or "-",

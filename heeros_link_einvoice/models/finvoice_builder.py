@@ -20,6 +20,7 @@ from decimal import Decimal
 from odoo import models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import BuildError
+from odoo.addons.heeros_link_base.texts import in_lang
 from odoo.tools import html2plaintext
 
 from .. import identifiers
@@ -151,7 +152,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         if not business_id:
             constraints["seller_business_id"] = _("The company %s has no business ID (Company ID).", company.name)
         else:
-            problem = identifiers.check_business_id(business_id)
+            problem = in_lang(identifiers.check_business_id(business_id), self.env.lang)
             if problem:
                 constraints["seller_business_id"] = _(
                     "Company %(company)s: %(problem)s", company=company.name, problem=problem
@@ -174,7 +175,7 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         constraints = {}
         commercial = move.commercial_partner_id
         business_id = self._finvoice_buyer_business_id(move)
-        problem = business_id and identifiers.check_business_id(business_id)
+        problem = business_id and in_lang(identifiers.check_business_id(business_id), self.env.lang)
         if problem:
             constraints["buyer_business_id"] = _(
                 "Customer %(partner)s: %(problem)s", partner=commercial.display_name, problem=problem

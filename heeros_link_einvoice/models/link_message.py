@@ -1,15 +1,17 @@
 from odoo import _, api, fields, models
 from odoo.addons.heeros_link_base.registry import DocumentType
+from odoo.tools.translate import LazyTranslate
 
 from ..formats import detect, scan
 
+_lt = LazyTranslate(__name__)
 IMPORT_HANDLER = ("heeros.link.einvoice.import", "_link_handle_einvoice")
 
 #: Outbound document types of e-invoicing.
 OUTBOUND_TYPES = {
-    "finvoice": "Finvoice e-invoice",
-    "finvoice.attachments": "Finvoice attachments (PDF and files)",
-    "peppol-bis3": "Peppol BIS Billing 3.0 e-invoice",
+    "finvoice": _lt("Finvoice e-invoice"),
+    "finvoice.attachments": _lt("Finvoice attachments (PDF and files)"),
+    "peppol-bis3": _lt("Peppol BIS Billing 3.0 e-invoice"),
 }
 
 
@@ -31,7 +33,7 @@ class HeerosLinkMessage(models.Model):
             "scan",
             DocumentType(
                 code="scan",
-                label="Scanned invoice (PDF)",
+                label=_lt("Scanned invoice (PDF)"),
                 detect=_is_pdf,
                 handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan"),
                 priority=200,
@@ -41,7 +43,7 @@ class HeerosLinkMessage(models.Model):
             "scan.delivery",
             DocumentType(
                 code="scan.delivery",
-                label="Scanning service delivery (ZIP)",
+                label=_lt("Scanning service delivery (ZIP)"),
                 detect=_is_zip,
                 handler=("heeros.link.einvoice.scan", "_heeros_link_import_scan_delivery"),
                 priority=190,
@@ -60,7 +62,7 @@ class HeerosLinkMessage(models.Model):
         )
         types["ubl"] = DocumentType(
             code="ubl",
-            label="UBL / Peppol e-invoice",
+            label=_lt("UBL / Peppol e-invoice"),
             detect=detect.is_ubl_invoice,
             handler=IMPORT_HANDLER,
             priority=40,

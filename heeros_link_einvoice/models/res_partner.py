@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.addons.heeros_link_base.texts import in_lang
 from odoo.exceptions import ValidationError
 
 from .. import identifiers
@@ -50,6 +51,6 @@ class ResPartner(models.Model):
                 and partner.country_id.code == "FI"
                 and partner.commercial_partner_id == partner
             ):
-                problem = identifiers.check_business_id(partner.company_registry)
+                problem = in_lang(identifiers.check_business_id(partner.company_registry), self.env.lang)
                 if problem:
                     raise ValidationError(_("%(partner)s: %(problem)s", partner=partner.display_name, problem=problem))

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 import unittest
+import uuid
 from pathlib import Path
 
 from odoo.addons.heeros_link_base.channels import ChannelConfig, open_channel
@@ -272,13 +273,16 @@ class TestLocalFolderRoot(LinkCase):
         self.assertEqual(fetched.file_name, "line\nbreak.txt", "people see the name as it came")
         archived = os.listdir(Path(self.connection.sudo().local_root) / "archive")
         self.assertEqual(archived, ["line_break.txt"])
-        message = self.Message._link_queue("test.out", "../../x", b"<x/>", self.bureau, connection=self.connection)
+        escape = f"heeros-link-escape-{uuid.uuid4().hex}"
+        message = self.Message._link_queue(
+            "test.out", f"../../{escape}", b"<x/>", self.bureau, connection=self.connection
+        )
         message._link_send()
         self.assertEqual(message.state, "sent")
         self.assertTrue(is_safe_name(message.remote_name))
         outbox = Path(self.connection.sudo().local_root) / "outbox"
         self.assertEqual((outbox / message.remote_name).read_bytes(), b"<x/>")
-        self.assertFalse((Path(self.connection.sudo().local_root).parent.parent / "x").exists())
+        self.assertFalse((Path(self.connection.sudo().local_root).parent.parent / escape).exists())
 
 
 class TestDemoAndChannelConfig(LinkCase):
