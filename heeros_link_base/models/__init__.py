@@ -1,2 +1,1 @@
-from . import link_connection, link_jobs, link_message, res_config_settings, res_lang, res_users
-from . import link_connection, link_jobs, link_message, link_webservices, res_config_settings
+from . import link_connection, link_jobs, link_message, link_webservices, res_config_settings, res_lang, res_users
