@@ -8,7 +8,7 @@
     "author": "Heeros Link for Odoo contributors",
     "website": "https://github.com/heeros-link/heeros-link-odoo",
     "license": "LGPL-3",
-    "depends": ["account", "mail"],
+    "depends": ["account", "mail", "web"],
     "external_dependencies": {"python": ["lxml", "paramiko", "cryptography", "xmlschema", "requests"]},
     "data": [
         "security/heeros_link_security.xml",
@@ -22,6 +22,7 @@
         "views/heeros_link_upload_views.xml",
         "views/heeros_link_webhook_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_users_views.xml",
         "views/heeros_link_menus.xml",
         "views/heeros_link_bank_ws_views.xml",
     ],

@@ -21,6 +21,10 @@
         "views/einvoice_views.xml",
         "views/inherited_views.xml",
     ],
+    "demo": ["demo/heeros_link_einvoice_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["heeros_link_einvoice/static/tests/tours/*.js"],
+    },
     "post_init_hook": "_post_init_hook",
     "installable": True,
 }

@@ -15,7 +15,10 @@ from . import (
 )
 
 # isort: split
-from . import payment_feedback  # extends the batch and line models above: loaded after them
+from . import (
+    demo,  # the demo's payment batch, sent and accepted
+    payment_feedback,  # extends the batch and line models above: loaded after them
+)
 
 # isort: split
 from . import link_api  # the API's values of the models above and their webhook events

@@ -1,1 +1,1 @@
-from . import api, messages
+from . import api, main, messages

@@ -8,4 +8,6 @@ from . import (
     link_webservices,
     operator_endpoint,
     res_config_settings,
+    res_lang,
+    res_users,
 )

@@ -133,6 +133,12 @@ class HeerosLinkConnection(models.Model):
         "stay on the remote side until the limit is raised.",
     )
     # scheduling
+    fetch_scheduled = fields.Boolean(
+        "Fetch on schedule",
+        default=True,
+        tracking=True,
+        help="Fetch new files every few minutes. Off: files are fetched only when someone presses Fetch now.",
+    )
     fetch_interval = fields.Integer("Fetch every (minutes)", default=15)
     next_fetch = fields.Datetime(copy=False)
     max_attempts = fields.Integer("Attempts before giving up", default=5)
@@ -546,6 +552,7 @@ class HeerosLinkConnection(models.Model):
         due = self.search(
             [
                 ("direction", "in", ("in", "both")),
+                ("fetch_scheduled", "=", True),
                 "|",
                 ("next_fetch", "=", False),
                 ("next_fetch", "<=", now),

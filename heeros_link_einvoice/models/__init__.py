@@ -4,6 +4,7 @@ from . import (
     account_move_send,
     account_tax,
     chart_template,
+    demo,
     einvoice_address,
     einvoice_attachments,
     einvoice_import,

@@ -188,6 +188,15 @@ class AccountMove(models.Model):
         except UserError:
             return None
 
+    def _heeros_link_effective_address(self):
+        """The e-invoice address the invoice goes to: its own, else the one
+        the customer (or its company) got after the invoice was made."""
+        self.ensure_one()
+        address = self.heeros_link_einvoice_address_id
+        if address or not self.partner_id or not self.is_sale_document(include_receipts=False):
+            return address
+        return self.partner_id._heeros_link_default_address()
+
     def _heeros_link_format(self):
         """'finvoice', 'peppol' or None (PDF by e-mail or print)."""
         self.ensure_one()

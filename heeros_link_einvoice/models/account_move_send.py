@@ -17,7 +17,7 @@ class AccountMoveSend(models.AbstractModel):
     @api.model
     def _heeros_link_fallback(self, move):
         """Odoo's own method for a customer who asked for PDF or paper, else None."""
-        delivery = move.heeros_link_einvoice_address_id.delivery
+        delivery = move._heeros_link_effective_address().delivery
         if delivery == "email":
             return "email"
         if delivery == "print":
@@ -25,11 +25,23 @@ class AccountMoveSend(models.AbstractModel):
         return None
 
     @api.model
+    def _heeros_link_preferred(self, move):
+        """Whether the customer's e-invoice address asks for an e-invoice
+        (Finvoice or Peppol), so that "by Heeros Link" is the natural choice."""
+        if not self._is_applicable_to_move("heeros_link", move):
+            return False
+        return move._heeros_link_effective_address().delivery in ("finvoice", "peppol")
+
+    @api.model
     def _get_default_sending_method(self, move) -> str:
         # EXTENDS account
         method = super()._get_default_sending_method(move)
         if method == "heeros_link":
             return self._heeros_link_fallback(move) or method
+        chosen = move.partner_id.with_company(move.company_id).invoice_sending_method
+        if not chosen and self._heeros_link_preferred(move):
+            # no method chosen on the customer: its e-invoice address decides
+            return "heeros_link"
         return method
 
     @api.model
@@ -56,7 +68,9 @@ class AccountMoveSend(models.AbstractModel):
         # EXTENDS account
         alerts = super()._get_alerts(moves, moves_data)
         link_moves = moves.filtered(lambda m: "heeros_link" in (moves_data[m].get("sending_methods") or ()))
-        missing = link_moves.filtered(lambda m: not m.heeros_link_einvoice_address_id).partner_id
+        # the address the sending will use: one added to the customer after
+        # the invoice was made counts too
+        missing = link_moves.filtered(lambda m: not m._heeros_link_effective_address()).partner_id
         if missing:
             alerts["heeros_link_missing_address"] = {
                 "level": "warning",

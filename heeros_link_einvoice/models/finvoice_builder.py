@@ -189,9 +189,11 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
         _ = self.env._
         constraints = {}
         taxed = set()
+        rows = 0
         for line in self._finvoice_lines(move):
             if line.display_type != "product":
                 continue
+            rows += 1
             if len(line.tax_ids) != 1:
                 constraints[f"row_vat_rate_{line.id}"] = _(
                     "Row '%(row)s' has %(count)s taxes; an e-invoice row needs exactly one VAT "
@@ -206,7 +208,8 @@ class HeerosLinkFinvoiceBuilder(models.AbstractModel):
                 constraints[f"tax_line_without_row_{line.id}"] = _(
                     "Tax %s has a tax line but no invoice row.", line.tax_line_id.name
                 )
-        if not taxed:
+        if not rows:
+            # rows without a tax are reported above, each by its name
             constraints["rows"] = _("The invoice has no product rows.")
         return constraints
 

@@ -108,7 +108,8 @@ class AccountMoveReminders(models.Model):
         if not levels:
             raise UserError(
                 _(
-                    "The company %s has no payment reminder levels: add them in the company's Heeros Link settings.",
+                    "The company %s has no payment reminder levels: add them under Invoicing > "
+                    "Configuration > E-invoicing > Reminder levels.",
                     company.name,
                 )
             )

@@ -53,8 +53,8 @@ class ResCompany(models.Model):
             raise UserError(
                 _(
                     "The reference rate of the Interest Act for the half-year starting %(start)s is "
-                    "missing: add it under Accounting > Configuration > Reference rates (the Bank of "
-                    "Finland publishes it).",
+                    "missing: add it under Invoicing > Configuration > E-invoicing > Reference rates "
+                    "(the Bank of Finland publishes it).",
                     start=start.strftime("%d.%m.%Y"),
                 )
             )
