@@ -162,7 +162,7 @@ class TestDemo(TransactionCase):
         self.assertIn(sent.file_name, [p.name for p in outbox.iterdir()], "the payment file went to the bank folder")
 
     def test_users_language_home_and_companies(self):
-        action = self.env.ref("heeros_link_base.heeros_link_message_action")
+        action = self.env.ref("heeros_link_base.heeros_link_overview_action")
         admin = self.env.ref("base.user_admin")
         bureau = self.ref("demo_user_bureau")
         client = self.ref("demo_user_client")
