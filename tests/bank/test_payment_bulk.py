@@ -9,6 +9,7 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo.addons.heeros_link_bank.models.payment_batch import HeerosLinkPaymentBatch
+from odoo.tools import SQL
 
 from .payment_common import PaymentCase
 
@@ -48,7 +49,7 @@ class TestBulkPayments(PaymentCase):
 
     def rows(self, table, ids):
         self.env.flush_all()
-        self.env.cr.execute(f"SELECT * FROM {table} WHERE id = ANY(%s) ORDER BY id", [list(ids)])  # noqa: S608
+        self.env.cr.execute(SQL("SELECT * FROM %s WHERE id = ANY(%s) ORDER BY id", SQL.identifier(table), list(ids)))
         return self.env.cr.dictfetchall()
 
     def comparable(self, row, memo):
