@@ -587,6 +587,7 @@ class HeerosLinkArchiveEntry(models.Model):
             archive.writestr("index.csv", index.getvalue())
             archive.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
             archive.writestr("checkpoints.json", json.dumps([c for c in checkpoints if c], indent=1))
+            archive.writestr("checkpoint_public_key.pem", Checkpoint._heeros_link_public_key_pem())
             archive.writestr("README.txt", self._heeros_link_export_readme())
         return buffer.getvalue()
 
