@@ -1,7 +1,7 @@
 {
     "name": "Heeros Link: Electronic Archive",
     "summary": "Immutable archive of every document that passes the Link, with retention and integrity verification",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Accounting/Accounting",
     "author": "Heeros Link for Odoo contributors",
     "website": "https://github.com/heeros-link/heeros-link-odoo",

@@ -434,17 +434,28 @@ class HeerosLinkArchiveEntry(models.Model):
     @api.model
     def _archive_messages(self, messages):
         """Archive the payload of each message (its own attachment copy: the
-        filestore stores the bytes once)."""
+        filestore stores the bytes once), unless that payload is archived
+        already."""
         documents = []
+        archived = set()
+        if messages:
+            self.flush_model(["message_id", "kind", "sha256"])
+            self.env.cr.execute(
+                "SELECT message_id, sha256 FROM heeros_link_archive_entry "
+                "WHERE message_id = ANY(%s) AND kind = 'payload'",
+                [messages.ids],
+            )
+            archived = set(self.env.cr.fetchall())
         for message in messages:
             source = message.attachment_id.sudo()
-            if not source:
+            data = (source.raw or b"") if source else None
+            if data is None or (message.id, hashlib.sha256(data).hexdigest()) in archived:
                 continue
             documents.append(
                 {
                     "company": message.company_id,
                     "message": message,
-                    "data": source.raw or b"",
+                    "data": data,
                     "file_name": message.file_name,
                     "mimetype": source.mimetype,
                     "record": message._heeros_link_archive_record(),
@@ -576,6 +587,7 @@ class HeerosLinkArchiveEntry(models.Model):
             archive.writestr("index.csv", index.getvalue())
             archive.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
             archive.writestr("checkpoints.json", json.dumps([c for c in checkpoints if c], indent=1))
+            archive.writestr("checkpoint_public_key.pem", Checkpoint._heeros_link_public_key_pem())
             archive.writestr("README.txt", self._heeros_link_export_readme())
         return buffer.getvalue()
 
@@ -721,13 +733,22 @@ class HeerosLinkMessage(models.Model):
         link = self.link_ids[:1]
         return self.env[link.res_model].browse(link.res_id) if link and link.res_model in self.env else None
 
-    def _attach_payloads(self, payloads, mimetype=None):
-        attachments = super()._attach_payloads(payloads, mimetype)
-        self.env["heeros.link.archive.entry"]._archive_messages(self)
-        return attachments
+    @api.model
+    def _heeros_link_archive_final_states(self):
+        """``{direction: states}`` in which a message's payload is final and
+        archived: an outbound file once it has been sent (the bytes as they
+        left), an inbound one once it has been processed (with the business
+        record it produced, whose number, counterparty and amount describe
+        it). A payload that changes and reaches a final state again (a
+        rejected file corrected and sent anew) is archived again."""
+        return {"out": ("sent", "accepted"), "in": ("processed",)}
 
     def _link_state_changed(self, state):
         super()._link_state_changed(state)
+        final = self._heeros_link_archive_final_states()
+        done = self.filtered(lambda m: state in final.get(m.direction, ()))
+        if done:
+            self.env["heeros.link.archive.entry"]._archive_messages(done)
         if state == "sent":
             self._heeros_link_archive_sent_pdfs()
 

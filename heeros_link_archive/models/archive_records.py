@@ -1,10 +1,15 @@
+import base64
 import hashlib
 import json
 import logging
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 
 from .archive_entry import APPEND_ONLY_SQL, CHAIN_VERSION, GENESIS
 
@@ -37,6 +42,31 @@ class AppendOnly(models.AbstractModel):
         raise AccessError(_("Records of the archive are never deleted."))
 
 
+#: The system parameter holding the checkpoints' Ed25519 signing key (PEM),
+#: made on first use; system parameters are readable by administrators only.
+SIGNING_KEY_PARAM = "heeros_link_archive.checkpoint_signing_key"
+#: The Odoo configuration option naming a PEM file that holds the key
+#: instead (outside the database, readable by the server's system user only).
+SIGNING_KEY_OPTION = "heeros_link_archive_signing_key"
+#: What a checkpoint's signature covers: this prefix and its checkpoint hash.
+SIGNED_PREFIX = "heeros-link-archive-checkpoint-v1|"
+
+
+def signed_text(checkpoint_hash):
+    """The bytes a checkpoint's Ed25519 signature is made over."""
+    return f"{SIGNED_PREFIX}{checkpoint_hash}".encode()
+
+
+def public_key_pem(public_key):
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def key_id(public_key):
+    """First 16 hex digits of the SHA-256 of the raw public key."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 class HeerosLinkArchiveCheckpoint(models.Model):
     _name = "heeros.link.archive.checkpoint"
     _inherit = ["heeros.link.archive.append.only"]
@@ -53,6 +83,67 @@ class HeerosLinkArchiveCheckpoint(models.Model):
         required=True, readonly=True, help="SHA-256 over the previous checkpoint's hash and this one's values."
     )
     exported = fields.Char("Exported as", readonly=True)
+    signature = fields.Char(
+        readonly=True, help="Ed25519 signature (base64) of the checkpoint hash, by the archive's signing key."
+    )
+    key_id = fields.Char("Signing key", readonly=True, help="Fingerprint of the public key that verifies it.")
+
+    def init(self):
+        super().init()
+        self._heeros_link_signing_key()
+
+    # ------------------------------------------------------------------
+    # signing key (server side only: never read through a client's call)
+    # ------------------------------------------------------------------
+    @api.model
+    def _heeros_link_signing_key(self):
+        """The Ed25519 private key that signs checkpoints: the PEM file named
+        by the server's configuration option, else the key kept as a system
+        parameter (made on first use)."""
+        path = config.get(SIGNING_KEY_OPTION)
+        if path:
+            with open(path, "rb") as pem:
+                return serialization.load_pem_private_key(pem.read(), password=None)
+        Param = self.env["ir.config_parameter"].sudo()
+        pem = Param.get_param(SIGNING_KEY_PARAM)
+        if not pem:
+            key = Ed25519PrivateKey.generate()
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ).decode()
+            Param.set_param(SIGNING_KEY_PARAM, pem)
+            return key
+        return serialization.load_pem_private_key(pem.encode(), password=None)
+
+    @api.model
+    def _heeros_link_public_key(self):
+        return self._heeros_link_signing_key().public_key()
+
+    @api.model
+    def _heeros_link_public_key_pem(self):
+        """The public key that verifies the checkpoints (for auditors)."""
+        return public_key_pem(self._heeros_link_public_key())
+
+    @api.model
+    def _heeros_link_sign(self, checkpoint_hash):
+        """``(signature in base64, key id)`` of a checkpoint hash."""
+        key = self._heeros_link_signing_key()
+        signature = key.sign(signed_text(checkpoint_hash))
+        return base64.b64encode(signature).decode(), key_id(key.public_key())
+
+    def _heeros_link_signature_fault(self, public_key=None):
+        """Why this checkpoint's signature does not hold (a text), or None."""
+        self.ensure_one()
+        public_key = public_key or self._heeros_link_public_key()
+        if not self.signature:
+            return f"checkpoint {self.id} is not signed"
+        if self.key_id != key_id(public_key):
+            return f"checkpoint {self.id} is signed with another key ({self.key_id}) than the archive's"
+        try:
+            public_key.verify(base64.b64decode(self.signature, validate=True), signed_text(self.checkpoint_hash))
+        except (InvalidSignature, ValueError):
+            return f"the signature of checkpoint {self.id} does not match it"
+        return None
 
     @staticmethod
     def _heeros_link_hash(previous_hash, company_id, head_entry_id, head_hash, count, taken_on):
@@ -78,6 +169,9 @@ class HeerosLinkArchiveCheckpoint(models.Model):
             "taken_on": fields.Datetime.to_string(self.taken_on),
             "previous_hash": self.previous_hash,
             "checkpoint_hash": self.checkpoint_hash,
+            "signature": self.signature or None,
+            "key_id": self.key_id or None,
+            "signed_text": signed_text(self.checkpoint_hash).decode(),
         }
 
     @api.model
@@ -106,17 +200,21 @@ class HeerosLinkArchiveCheckpoint(models.Model):
         values["checkpoint_hash"] = self._heeros_link_hash(
             previous_hash, company.id, head_id or 0, head_hash, count, fields.Datetime.to_string(taken_on)
         )
+        values["signature"], values["key_id"] = self._heeros_link_sign(values["checkpoint_hash"])
         values["exported"] = self._heeros_link_export(company, values)
         checkpoint = self.sudo().create(values)
         # in the company's language: its people read the chatter
         in_company_lang = self.with_context(lang=company.partner_id.lang or self.env.lang).env
         company.partner_id.sudo().message_post(
             body=in_company_lang._(
-                "Archive checkpoint: %(count)s document(s), newest %(head)s, chain head %(hash)s, checkpoint %(cp)s.",
+                "Archive checkpoint: %(count)s document(s), newest %(head)s, chain head %(hash)s, checkpoint "
+                "%(cp)s, signature %(signature)s (key %(key)s).",
                 count=count,
                 head=head_id or "-",
                 hash=head_hash or "-",
                 cp=values["checkpoint_hash"],
+                signature=values["signature"],
+                key=values["key_id"],
             )
         )
         return checkpoint
@@ -130,7 +228,12 @@ class HeerosLinkArchiveCheckpoint(models.Model):
             return False
         name = f"archive-checkpoint-{company.id}-{fields.Datetime.to_string(values['taken_on'])}.json"
         name = name.replace(" ", "T").replace(":", "")
-        payload = dict(values, taken_on=fields.Datetime.to_string(values["taken_on"]))
+        payload = dict(
+            values,
+            taken_on=fields.Datetime.to_string(values["taken_on"]),
+            signed_text=signed_text(values["checkpoint_hash"]).decode(),
+            public_key=self._heeros_link_public_key_pem(),
+        )
         try:
             with connection._channel() as channel:
                 return channel.upload(name, json.dumps(payload, sort_keys=True).encode()) or name
@@ -321,6 +424,9 @@ class HeerosLinkArchiveVerification(models.Model):
         )
         if expected != checkpoint.checkpoint_hash:
             return [dict(fault, detail=f"checkpoint {checkpoint.id} does not match its own hash")]
+        signature_fault = checkpoint._heeros_link_signature_fault()
+        if signature_fault:
+            return [dict(fault, detail=signature_fault)]
         cr = self.env.cr
         cr.execute(
             "SELECT chain_hash FROM heeros_link_archive_entry WHERE id = %s AND company_id = %s",

@@ -100,7 +100,11 @@ def next_sequence_format(move):
 #: ``snailmail_account``, ``l10n_fi``), ``purchase`` (whose bill-line link
 #: to an order line a statement line leaves empty) and the Heeros Link
 #: addons define them. Stored computed fields of other addons need not be listed: the
-#: fast path has the ORM compute them after the insert.
+#: fast path has the ORM compute them after the insert. Also Odoo's Expenses
+#: app (``hr_expense``), which the Link pays in batches when it is installed:
+#: its links from an entry to its expense report and from an item to its
+#: expense are empty on statement entries, as on the pattern row they are
+#: copied from.
 KNOWN_COLUMNS = {
     "account_move": frozenset(
         """
@@ -122,6 +126,7 @@ KNOWN_COLUMNS = {
         preferred_payment_method_line_id qr_code_method quick_edit_total_amount ref reversed_entry_id
         secure_sequence_number sending_data sequence_number sequence_prefix state statement_line_id
         tax_cash_basis_origin_move_id tax_cash_basis_rec_id write_date write_uid
+        expense_sheet_id
     """.split()
     ),
     "account_move_line": frozenset(
@@ -134,6 +139,7 @@ KNOWN_COLUMNS = {
         purchase_line_id reconcile_model_id reconciled ref sequence statement_id statement_line_id tax_base_amount
         tax_group_id
         tax_line_id tax_repartition_line_id tax_tag_invert write_date write_uid
+        expense_id
     """.split()
     ),
     "account_bank_statement_line": frozenset(

@@ -18,6 +18,7 @@ from odoo import Command, _, api, fields, models
 from odoo.addons.heeros_link_base.formats import reference as fi_reference
 from odoo.addons.heeros_link_base.formats.errors import LinkFormatError
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..formats import pain001
 
@@ -580,27 +581,50 @@ class HeerosLinkPaymentBatch(models.Model):
         journal's outstanding payments account, reconciled with them (the
         bills show "in payment" until the bank statement shows the debit).
 
-        Made for the whole batch at once: one ``create`` of the payments, one
-        posting (their journal entries are created together) and one
-        reconciliation plan, instead of a payment register per bill."""
+        The first payment is made by Odoo's own flow (create, post,
+        reconcile); when the others are alike (whole bills in the company's
+        currency, a journal without hashed entries),
+        :meth:`_heeros_link_clone_payments` writes them in a few statements
+        after its model. Otherwise they go through the same flow as the first,
+        all at once."""
         self.ensure_one()
         lines = self.line_ids.filtered(lambda line: line.state == "draft" and line.move_id and not line.payment_id)
         if not lines:
             return self.env["account.payment"]
         method = self._heeros_link_payment_method()
+        payables = self._heeros_link_open_payables(lines)
+        lines = lines.sorted(lambda line: (line.amount == 1, line.sequence, line.id))
+        if not self._heeros_link_bulk_payable(lines, payables):
+            return self._heeros_link_create_payments_orm(lines, method, payables)
+        model = self._heeros_link_create_payments_orm(lines[:1], method, payables)
+        clones = self._heeros_link_clone_payments(model, lines[1:], payables)
+        if clones is None:
+            return model | self._heeros_link_create_payments_orm(lines[1:], method, payables)
+        return model | clones
+
+    def _heeros_link_open_payables(self, lines):
+        """``{bill id: its open payable (or receivable) journal items}``, read
+        in one query per field for all the bills."""
+        moves = lines.move_id
+        moves.line_ids.fetch(["account_id", "reconciled", "amount_residual", "amount_residual_currency", "currency_id"])
         payables = {}
-        for move in lines.move_id:
+        for move in moves:
             payables[move.id] = move.line_ids.filtered(
                 lambda aml: (
                     aml.account_id.account_type in ("liability_payable", "asset_receivable") and not aml.reconciled
                 )
             )
-        vals_list = []
         for line in lines:
-            open_lines = payables[line.move_id.id]
-            if not open_lines:
+            if not payables[line.move_id.id]:
                 raise UserError(_("%s has already been paid: remove it from the batch.", line.move_id.display_name))
-            vals_list.append(self._heeros_link_payment_vals(line, method, open_lines[0].account_id))
+        return payables
+
+    def _heeros_link_create_payments_orm(self, lines, method, payables):
+        """Odoo's flow for ``lines``: one ``create`` of their payments, one
+        posting and one reconciliation plan."""
+        vals_list = [
+            self._heeros_link_payment_vals(line, method, payables[line.move_id.id][0].account_id) for line in lines
+        ]
         payments = self.env["account.payment"].with_context(skip_invoice_sync=True).create(vals_list)
         payments.action_post()
         plan = []
@@ -610,6 +634,10 @@ class HeerosLinkPaymentBatch(models.Model):
             )
             plan.append(counterpart + payables[line.move_id.id])
         self.env["account.move.line"]._reconcile_plan(plan)
+        self._heeros_link_set_payments(lines, payments)
+        return payments
+
+    def _heeros_link_set_payments(self, lines, payments):
         self.env["heeros.link.payment.line"].flush_model()
         self.env.cr.execute(
             """UPDATE heeros_link_payment_line AS line SET payment_id = pairs.payment
@@ -618,6 +646,293 @@ class HeerosLinkPaymentBatch(models.Model):
             [lines.ids, payments.ids],
         )
         lines.invalidate_recordset(["payment_id"])
+
+    def _heeros_link_bulk_payable(self, lines, payables):
+        """Whether the payments of ``lines`` can be written after a model
+        payment: at least three, each paying one whole open payable item of
+        its bill in the company's currency, from a journal in that currency
+        whose entries are not hashed, the first not of 1.00 (its amounts
+        are told apart from quantities)."""
+        company_currency = self.company_id.currency_id
+        journal = self.journal_id
+        if len(lines) < 3 or journal.restrict_mode_hash_table:
+            return False
+        if (journal.currency_id or company_currency) != company_currency:
+            return False
+        if company_currency.compare_amounts(lines[0].amount, 1.0) == 0:
+            return False
+        for line in lines:
+            items = payables[line.move_id.id]
+            if len(items) != 1 or line.currency_id != company_currency or items.currency_id != company_currency:
+                return False
+            if company_currency.compare_amounts(abs(items.amount_residual), line.amount) != 0:
+                return False
+        return True
+
+    # Columns of the model's rows that are the same for every payment of the
+    # batch are copied; these are the payment's own. Amount columns (any
+    # numeric column holding plus or minus the model's amount) take the
+    # payment's amount with the model's sign.
+    _HEEROS_LINK_NOT_AMOUNTS = frozenset({"quantity", "discount", "invoice_currency_rate", "price_unit"})
+
+    def _heeros_link_fiscal_positions(self, partners):
+        """``{partner id: fiscal position id}`` as Odoo gives a payment's
+        entry, computed once per distinct address and VAT situation."""
+        FiscalPosition = self.env["account.fiscal.position"].with_company(self.company_id)
+        partners.fetch(["country_id", "state_id", "zip", "vat", "property_account_position_id"])
+        by_key, positions = {}, {}
+        for partner in partners:
+            key = (
+                partner.property_account_position_id.id,
+                partner.country_id.id,
+                partner.state_id.id,
+                partner.zip,
+                partner.vat,
+            )
+            if key not in by_key:
+                by_key[key] = FiscalPosition._get_fiscal_position(partner).id or None
+            positions[partner.id] = by_key[key]
+        return positions
+
+    def _heeros_link_clone_payments(self, model, lines, payables):
+        """The payments of ``lines`` written in SQL after ``model`` (the batch's
+        first payment, made, posted and reconciled by Odoo): their journal
+        entries (numbered in the journal's sequence after the model's), the
+        items in the outstanding payments account and the payable account,
+        the reconciliation with each bill and the bills "in payment". A few
+        statements for the whole batch. ``None`` when the model is not the
+        expected shape (the caller then uses Odoo's flow)."""
+        if not lines:
+            return self.env["account.payment"]
+        cr = self.env.cr
+        self.env.flush_all()
+        move = model.move_id
+        model_bill_line = payables[self.line_ids.filtered(lambda line: line.payment_id == model).move_id.id]
+        liquidity = move.line_ids.filtered(lambda aml: aml.account_id == model.outstanding_account_id)
+        counterpart = move.line_ids - liquidity
+        partial = self.env["account.partial.reconcile"].search(
+            [("debit_move_id", "=", counterpart.id), ("credit_move_id", "=", model_bill_line.id)]
+        )
+        if (
+            len(liquidity) != 1
+            or len(counterpart) != 1
+            or len(partial) != 1
+            or not partial.full_reconcile_id
+            or not move.sequence_prefix
+            or len(model_bill_line) != 1
+        ):
+            return None
+        format_string, format_values = move._get_sequence_format_param(move.name)
+        seq = format_values.pop("seq")
+        cache = move._get_sequence_cache()
+        cache_key = (format_string.format(**format_values, seq=0), move._sequence_index and move[move._sequence_index])
+        if cache.get(cache_key) != seq:
+            return None  # the model's number does not hold the journal's sequence lock
+        count = len(lines)
+
+        def new_ids(table):
+            cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
+            return [row[0] for row in cr.fetchall()]
+
+        payment_ids = new_ids("account_payment")
+        move_ids = new_ids("account_move")
+        liquidity_ids = new_ids("account_move_line")
+        counterpart_ids = new_ids("account_move_line")
+        partial_ids = new_ids("account_partial_reconcile")
+        full_ids = new_ids("account_full_reconcile")
+        bill_items = [payables[line.move_id.id] for line in lines]
+        self.env["account.move.line"].concat(*bill_items).fetch(["date", "account_id"])
+        lines.fetch(["partner_bank_id", "end_to_end_id", "amount", "move_id"])
+        positions = self._heeros_link_fiscal_positions(lines.move_id.commercial_partner_id)
+        names = [format_string.format(**format_values, seq=seq + n) for n in range(1, count + 1)]
+        memos = [line.end_to_end_id for line in lines]
+        values = {
+            "payment": payment_ids,
+            "move": move_ids,
+            "liquidity": liquidity_ids,
+            "counterpart": counterpart_ids,
+            "partial": partial_ids,
+            "full": full_ids,
+            "amount": [line.amount for line in lines],
+            "partner": [line.move_id.commercial_partner_id.id for line in lines],
+            "partner_name": [line.move_id.commercial_partner_id.display_name for line in lines],
+            "bank": [line.partner_bank_id.id or None for line in lines],
+            "account": [items.account_id.id for items in bill_items],
+            "bill": [line.move_id.id for line in lines],
+            "bill_line": [items.id for items in bill_items],
+            "bill_date": [items.date for items in bill_items],
+            "name": names,
+            "seq": list(range(seq + 1, seq + count + 1)),
+            "memo": memos,
+            "position": [positions[line.move_id.commercial_partner_id.id] for line in lines],
+            "matching": [str(full_id) for full_id in full_ids],
+        }
+        types = {
+            "bill_date": "date",
+            "name": "varchar",
+            "memo": "varchar",
+            "partner_name": "varchar",
+            "matching": "varchar",
+            "amount": "numeric",
+        }
+        columns = list(values)
+        source = SQL(
+            "unnest(%s) AS v(%s)",
+            SQL(", ").join(SQL("%s::%s[]", values[name], SQL(types.get(name, "int"))) for name in columns),
+            SQL(", ").join(SQL.identifier(name) for name in columns),
+        )
+
+        def v(name):
+            return SQL.identifier("v", name)
+
+        def clone(table, model_id, overrides, model_amount):
+            cr.execute(SQL("SELECT * FROM %s WHERE id = %s", SQL.identifier(table), model_id))
+            row = cr.dictfetchone()
+            cr.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND table_schema = current_schema()",
+                [table],
+            )
+            kinds = dict(cr.fetchall())
+            names_, exprs = [], []
+            for column, value in row.items():
+                names_.append(SQL.identifier(column))
+                if column in overrides:
+                    exprs.append(overrides[column])
+                elif (
+                    kinds.get(column) in ("numeric", "double precision")
+                    and column not in self._HEEROS_LINK_NOT_AMOUNTS
+                    and value
+                    and abs(float(value)) == float(model_amount)
+                ):
+                    sign = 1 if float(value) > 0 else -1
+                    exprs.append(SQL("%s * v.amount", sign))
+                else:
+                    exprs.append(SQL("m.%s", SQL.identifier(column)))
+            cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s) SELECT %s FROM %s m, %s WHERE m.id = %s",
+                    SQL.identifier(table),
+                    SQL(", ").join(names_),
+                    SQL(", ").join(exprs),
+                    SQL.identifier(table),
+                    source,
+                    model_id,
+                )
+            )
+
+        amount = model.amount
+        # the payments first without their entries (the entries point back to them)
+        clone(
+            "account_payment",
+            model.id,
+            {
+                "id": v("payment"),
+                "move_id": SQL("NULL"),
+                "partner_id": v("partner"),
+                "partner_bank_id": v("bank"),
+                "destination_account_id": v("account"),
+                "name": v("name"),
+                "memo": v("memo"),
+            },
+            amount,
+        )
+        clone(
+            "account_move",
+            move.id,
+            {
+                "id": v("move"),
+                "origin_payment_id": v("payment"),
+                "partner_id": v("partner"),
+                "commercial_partner_id": v("partner"),
+                "partner_bank_id": v("bank"),
+                "fiscal_position_id": v("position"),
+                "name": v("name"),
+                "sequence_number": v("seq"),
+                "ref": v("memo"),
+                "invoice_partner_display_name": v("partner_name"),
+            },
+            amount,
+        )
+        common_line = {
+            "move_id": v("move"),
+            "partner_id": v("partner"),
+            "payment_id": v("payment"),
+            "move_name": v("name"),
+            "ref": v("memo"),
+            # the label names the payment's memo (its end-to-end id)
+            "name": SQL("replace(m.name, %s, v.memo)", model.memo) if model.memo else SQL("m.name"),
+        }
+        clone("account_move_line", liquidity.id, dict(common_line, id=v("liquidity")), amount)
+        clone(
+            "account_full_reconcile",
+            partial.full_reconcile_id.id,
+            {"id": v("full"), "exchange_move_id": SQL("NULL")},
+            amount,
+        )
+        clone(
+            "account_move_line",
+            counterpart.id,
+            dict(
+                common_line,
+                id=v("counterpart"),
+                account_id=v("account"),
+                full_reconcile_id=v("full"),
+                matching_number=v("matching"),
+            ),
+            amount,
+        )
+        clone(
+            "account_partial_reconcile",
+            partial.id,
+            {
+                "id": v("partial"),
+                "debit_move_id": v("counterpart"),
+                "credit_move_id": v("bill_line"),
+                "full_reconcile_id": v("full"),
+                "max_date": SQL("GREATEST(v.bill_date, m.max_date)"),
+                "exchange_move_id": SQL("NULL"),
+            },
+            amount,
+        )
+        cr.execute(
+            SQL(
+                "UPDATE account_payment p SET move_id = v.move FROM %s WHERE p.id = v.payment",
+                source,
+            )
+        )
+        cr.execute(
+            SQL(
+                "INSERT INTO account_move__account_payment (payment_id, invoice_id) SELECT v.payment, v.bill FROM %s",
+                source,
+            )
+        )
+        # the bills: their payable item reconciled, the bill in payment (as Odoo left the model's)
+        cr.execute(
+            SQL(
+                """UPDATE account_move_line l SET reconciled = m.reconciled, amount_residual = m.amount_residual,
+                          amount_residual_currency = m.amount_residual_currency, full_reconcile_id = v.full,
+                          matching_number = v.matching, write_date = m.write_date, write_uid = m.write_uid
+                     FROM account_move_line m, %s WHERE m.id = %s AND l.id = v.bill_line""",
+                source,
+                model_bill_line.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """UPDATE account_move b SET payment_state = m.payment_state, amount_residual = m.amount_residual,
+                          amount_residual_signed = m.amount_residual_signed,
+                          is_manually_modified = m.is_manually_modified, write_date = m.write_date,
+                          write_uid = m.write_uid
+                     FROM account_move m, %s WHERE m.id = %s AND b.id = v.bill""",
+                source,
+                model_bill_line.move_id.id,
+            )
+        )
+        cache[cache_key] = seq + count
+        self.env.invalidate_all()
+        payments = self.env["account.payment"].browse(payment_ids)
+        self._heeros_link_set_payments(lines, payments)
         return payments
 
     def _heeros_link_payment_method(self):

@@ -196,6 +196,7 @@ class AccountMoveReminders(models.Model):
             )
             created |= reminder
             reminder._heeros_link_deliver(builder, state)
+        created._heeros_link_archive_pdfs()
         return created
 
 
@@ -252,6 +253,52 @@ class HeerosLinkReminderSend(models.Model):
             if template:
                 template.send_mail(self.id, force_send=False)
         self._heeros_link_log(channel_note)
+
+    def _heeros_link_reminder_pdfs(self):
+        """``{reminder id: PDF bytes}``: the reminders' own report, as the
+        customer receives it. One rendering per reminder: a PDF of several
+        is split back into its records only by a patched wkhtmltopdf."""
+        Report = self.env["ir.actions.report"].sudo()
+        pdfs = {}
+        for reminder in self:
+            streams = Report._render_qweb_pdf_prepare_streams(
+                "heeros_link_einvoice.action_report_reminder", {}, res_ids=reminder.ids
+            )
+            pdfs[reminder.id] = streams[reminder.id]["stream"].getvalue()
+        return pdfs
+
+    def _heeros_link_archive_pdfs(self):
+        """Archive the PDF of each sent reminder in the Link's electronic
+        archive (when that addon is installed), with the reminder's number,
+        date, customer and amount to pay, and the Link message of a Finvoice
+        reminder."""
+        if not self or "heeros.link.archive.entry" not in self.env:
+            return None
+        Entry = self.env["heeros.link.archive.entry"].sudo()
+        pdfs = self._heeros_link_reminder_pdfs()
+        documents = []
+        for reminder in self:
+            documents.append(
+                {
+                    "company": reminder.company_id,
+                    "message": reminder.message_link_id,
+                    "data": pdfs[reminder.id],
+                    "file_name": f"{reminder.name.replace('/', '_')}.pdf",
+                    "mimetype": "application/pdf",
+                    "kind": "pdf",
+                    "direction": "out",
+                    "document_type": "reminder",
+                    "record": reminder,
+                    "metadata": {
+                        "partner_id": reminder.partner_id.id,
+                        "document_number": reminder.name,
+                        "document_date": reminder.date,
+                        "amount": reminder.total,
+                        "currency_id": reminder.currency_id.id,
+                    },
+                }
+            )
+        return Entry._heeros_link_archive(documents)
 
     def _heeros_link_log(self, note=""):
         channel = dict(self._fields["channel"].selection)[self.channel]

@@ -25,6 +25,21 @@ class ArchiveCase(LinkCase):
             company_ids=[(6, 0, (cls.bureau | cls.client_a | cls.client_b).ids)],
         )
 
+    def received(self, *files, **kwargs):
+        """Files taken in and processed: their messages in their final state,
+        as a handler leaves them (the payload is archived then)."""
+        messages = self.intake(*files, process=False, **kwargs)
+        for message in messages:
+            message._set_state("processing")
+            message._set_state("processed")
+        return messages
+
+    def sent(self, message):
+        """An outbound ``message`` delivered: its final state."""
+        message._set_state("sending")
+        message._set_state("sent")
+        return message
+
     def unique(self, text="NOTE"):
         return f"{text} {uuid.uuid4().hex}".encode()
 

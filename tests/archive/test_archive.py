@@ -16,6 +16,17 @@ class TestArchiving(ArchiveCase):
         outbound = self.Message._link_queue(
             "test.out", "out.xml", b"<pain/>", self.client_a, connection=self.connection
         )
+        # not before the final state: an inbound file once processed, an outbound one once sent
+        self.assertFalse((inbound | outbound).archive_entry_id)
+        inbound._set_state("processing")
+        self.assertFalse(inbound.archive_entry_id)
+        inbound._set_state("processed")
+        outbound._set_state("sending")
+        self.assertFalse(outbound.archive_entry_id)
+        self.sent(outbound)
+        # a state after the final one archives nothing more
+        outbound._set_state("accepted")
+        self.assertEqual(len(outbound.archive_entry_id), 1)
         entries = self.Entry.search([("message_id", "in", (inbound | outbound).ids)], order="id")
         self.assertEqual(entries.mapped("message_id"), inbound | outbound)
         self.assertEqual(entries.mapped("direction"), ["in", "out"])
@@ -54,9 +65,12 @@ class TestArchiving(ArchiveCase):
         message = self.Message._link_queue(
             "test.out", "inv.xml", b"<Finvoice/>", company, connection=connection, records=move
         )
-        self.assertEqual(message.archive_entry_id.kind, "payload")
+        self.assertFalse(message.archive_entry_id, "archived when sent, not when queued")
         message._set_state("sending")
         message._set_state("sent")
+        self.assertEqual(
+            message.archive_entry_id.filtered(lambda e: e.kind == "payload").attachment_id.raw, b"<Finvoice/>"
+        )
         entry = message.archive_entry_id.filtered(lambda e: e.kind == "pdf")
         self.assertEqual(len(entry), 1)
         self.assertEqual(entry.attachment_id.raw, pdf)
@@ -207,8 +221,8 @@ class TestHoldAndDisposal(ArchiveCase):
 
 class TestIsolationAndUse(ArchiveCase):
     def test_client_sees_only_own_archive(self):
-        mine = self.intake(("b.txt", b"NOTE b"), company=self.client_b, process=False).archive_entry_id
-        other = self.intake(("a.txt", b"NOTE a"), company=self.client_a, process=False).archive_entry_id
+        mine = self.received(("b.txt", b"NOTE b"), company=self.client_b).archive_entry_id
+        other = self.received(("a.txt", b"NOTE a"), company=self.client_a).archive_entry_id
         visible = self.Entry.with_user(self.user_b).with_context(allowed_company_ids=self.client_b.ids).search([])
         self.assertIn(mine, visible)
         self.assertNotIn(other, visible)
@@ -235,7 +249,7 @@ class TestIsolationAndUse(ArchiveCase):
         self.assertEqual(entry.with_user(self.user_a).action_preview()["target"], "new")
 
     def test_verification_is_stored_per_run_without_writing_entries(self):
-        entry = self.intake(("v.txt", self.unique()), company=self.client_a, process=False).archive_entry_id
+        entry = self.received(("v.txt", self.unique()), company=self.client_a).archive_entry_id
         self.env.flush_all()
         before = entry.write_date
         runs = self.Verification.search_count([])
@@ -253,7 +267,7 @@ class TestIsolationAndUse(ArchiveCase):
             run.unlink()
 
     def test_archived_documents_cannot_be_changed_or_deleted(self):
-        message = self.intake(("x.txt", b"NOTE x"), process=False)
+        message = self.received(("x.txt", b"NOTE x"))
         entry = message.archive_entry_id
         for target in (entry, entry.sudo()):
             with self.assertRaises(UserError):

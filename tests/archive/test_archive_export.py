@@ -48,7 +48,7 @@ class TestAuditorExport(ArchiveCase):
 
     def test_export_of_a_company_and_date_range_verifies_without_odoo(self):
         partner = self.env["res.partner"].create({"name": "Åsa Ääkkönen Oy"})
-        self.intake(("in.xml", b"NOTE inbound \xc3\xa4"), company=self.client_a, process=False)
+        self.received(("in.xml", b"NOTE inbound \xc3\xa4"), company=self.client_a)
         self.archive(
             self.client_a,
             name="bill.pdf",

@@ -2,17 +2,27 @@
 verification finds what someone got past them (bytes on disk, a row in SQL,
 the order, the newest entries removed)."""
 
+import base64
 import glob
 import hashlib
+import io
 import json
 import os
+import zipfile
+from contextlib import contextmanager
 
 import psycopg2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.addons.heeros_link_archive.models.archive_records import SIGNING_KEY_PARAM
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 from tests.archive.common import ArchiveCase
+
+APPEND_ONLY = "heeros_link_archive_append_only"
 
 
 class TestDatabaseGuard(ArchiveCase):
@@ -194,3 +204,106 @@ class TestCheckpoints(ArchiveCase):
         self.assertEqual((data["head_hash"], data["checkpoint_hash"]), (entries[-1].chain_hash, second.checkpoint_hash))
         cron = self.Checkpoint._cron_checkpoint()
         self.assertIn(self.client_a, cron.company_id)
+
+
+class TestSignedCheckpoints(ArchiveCase):
+    """Checkpoints are signed with the archive's Ed25519 key: a checkpoint
+    rewritten in SQL (its hash recomputed to stay consistent) or signed with
+    another key is found, and the key is out of reach of Link managers."""
+
+    def take(self):
+        self.archive(self.client_a)
+        checkpoint = self.Checkpoint._heeros_link_take(self.client_a)
+        self.assertFalse(self.faults(self.client_a))
+        return checkpoint
+
+    @contextmanager
+    def append_only_disabled(self):
+        self.env.flush_all()
+        self.env.cr.execute(f"ALTER TABLE heeros_link_archive_checkpoint DISABLE TRIGGER {APPEND_ONLY}")
+        try:
+            yield self.env.cr
+        finally:
+            self.env.cr.execute(f"ALTER TABLE heeros_link_archive_checkpoint ENABLE TRIGGER {APPEND_ONLY}")
+            self.env.invalidate_all()
+
+    def checkpoint_faults(self):
+        return [f for f in self.faults(self.client_a) if f["check"] == "checkpoint"]
+
+    def test_signature_verifies_with_the_exported_public_key(self):
+        checkpoint = self.take()
+        with zipfile.ZipFile(io.BytesIO(self.Entry.search([("company_id", "=", self.client_a.id)])._export_zip())) as z:
+            pem = z.read("checkpoint_public_key.pem")
+            (exported,) = json.loads(z.read("checkpoints.json"))
+        public_key = serialization.load_pem_public_key(pem)
+        self.assertEqual(exported["signature"], checkpoint.signature)
+        self.assertEqual(exported["signed_text"], f"heeros-link-archive-checkpoint-v1|{checkpoint.checkpoint_hash}")
+        public_key.verify(base64.b64decode(exported["signature"]), exported["signed_text"].encode())
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.assertEqual(exported["key_id"], hashlib.sha256(raw).hexdigest()[:16])
+        with self.assertRaises(InvalidSignature):
+            public_key.verify(base64.b64decode(exported["signature"]), exported["signed_text"].encode() + b"x")
+        # the signature is in the chatter too, and in the CLI's report
+        bodies = self.client_a.partner_id.message_ids.mapped("body")
+        self.assertTrue(any(checkpoint.signature in body for body in bodies))
+        report = self.Verification._heeros_link_check(self.client_a.ids)
+        self.assertEqual(report["companies"][0]["checkpoint"]["signature"], checkpoint.signature)
+
+    def test_rewritten_checkpoint_with_its_hash_recomputed_is_found(self):
+        """Someone below Odoo moves the checkpoint back to an older head and
+        recomputes its hash: without the key, the signature gives it away."""
+        first = self.archive(self.client_a)
+        checkpoint = self.take()
+        taken_on = fields.Datetime.to_string(checkpoint.taken_on)
+        forged_hash = checkpoint._heeros_link_hash(
+            checkpoint.previous_hash, self.client_a.id, first.id, first.chain_hash, 1, taken_on
+        )
+        with self.append_only_disabled() as cr:
+            cr.execute(
+                "UPDATE heeros_link_archive_checkpoint SET head_entry_id = %s, head_hash = %s, entry_count = 1, "
+                "checkpoint_hash = %s WHERE id = %s",
+                [first.id, first.chain_hash, forged_hash, checkpoint.id],
+            )
+        faults = self.checkpoint_faults()
+        self.assertEqual(len(faults), 1, faults)
+        self.assertIn("signature", faults[0]["detail"])
+
+    def test_checkpoint_signed_with_another_key_is_found(self):
+        checkpoint = self.take()
+        other = Ed25519PrivateKey.generate()
+        signature = base64.b64encode(
+            other.sign(f"heeros-link-archive-checkpoint-v1|{checkpoint.checkpoint_hash}".encode())
+        )
+        raw = other.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        for key, detail in (
+            (hashlib.sha256(raw).hexdigest()[:16], "another key"),
+            (checkpoint.key_id, "does not match"),
+        ):
+            with self.subTest(key=key):
+                with self.append_only_disabled() as cr:
+                    cr.execute(
+                        "UPDATE heeros_link_archive_checkpoint SET signature = %s, key_id = %s WHERE id = %s",
+                        [signature.decode(), key, checkpoint.id],
+                    )
+                faults = self.checkpoint_faults()
+                self.assertEqual(len(faults), 1, faults)
+                self.assertIn(detail, faults[0]["detail"])
+
+    def test_unsigned_checkpoint_is_found(self):
+        checkpoint = self.take()
+        with self.append_only_disabled() as cr:
+            cr.execute("UPDATE heeros_link_archive_checkpoint SET signature = NULL WHERE id = %s", [checkpoint.id])
+        faults = self.checkpoint_faults()
+        self.assertEqual(len(faults), 1, faults)
+        self.assertIn("not signed", faults[0]["detail"])
+
+    def test_signing_key_is_out_of_reach_of_link_and_archive_managers(self):
+        self.take()
+        for user in (self.user_a, self.archivist):
+            Param = self.env["ir.config_parameter"].with_user(user)
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                Param.get_param(SIGNING_KEY_PARAM)
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                Param.search_read([("key", "=", SIGNING_KEY_PARAM)], ["value"])
+        pem = self.env["ir.config_parameter"].sudo().get_param(SIGNING_KEY_PARAM)
+        self.assertIn("PRIVATE KEY", pem)

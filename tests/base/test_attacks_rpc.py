@@ -87,6 +87,9 @@ class AttackCase(HttpCase):
         cls.foreign_outbound = Message._link_queue(
             "test.out", "batch.xml", b"<pain>foreign</pain>", cls.foreign, connection=cls.foreign_connection
         )
+        # their payloads archived as when they reach their final state, while the
+        # messages stay received for the tests that reprocess them
+        env["heeros.link.archive.entry"]._archive_messages(cls.own_message | cls.foreign_message)
         cls.env.flush_all()
 
     # ------------------------------------------------------------------

@@ -3,14 +3,22 @@ the Interest Act (hand-computed: principal x rate x days / 365, per
 half-year), agreed rates, exclusions, the Finvoice reminder (INV08), e-mail
 and paper reminders, and the reminder run wizard."""
 
+import hashlib
+import io
 from datetime import date
 from decimal import Decimal
+
+from pypdf import PdfReader
 
 from odoo import Command
 from odoo.exceptions import UserError
 from tests.einvoice.common import OFFICIAL_FINVOICE_XSD, EinvoiceCase, official_schema, tree, xp
 
 D = Decimal
+
+
+def extract_text(pdf):
+    return " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 class TestPaymentReminders(EinvoiceCase):
@@ -225,6 +233,37 @@ class TestPaymentReminders(EinvoiceCase):
         self.assertTrue(mail.attachment_ids)
         self.assertIn("1,266.14", mail.body_html.replace("\xa0", " "))
         self.assertIn("Payment reminder", paper.message_ids[0].body)
+
+    def test_sent_reminders_pdf_is_archived(self):
+        """The reminder's own PDF is archived when it is sent, by every
+        channel: with its number, date, customer and amount to pay, and the
+        Link message of a Finvoice reminder."""
+        if "heeros.link.archive.entry" not in self.env:
+            self.skipTest("the electronic archive (heeros_link_archive) is not installed")
+        finvoice = self.overdue()
+        paper = self.overdue(partner=self.paper)
+        reminders = self.send(date(2026, 2, 1))
+        Entry = self.env["heeros.link.archive.entry"]
+        for move in (finvoice, paper):
+            reminder = reminders.filtered(lambda r, move=move: r.move_id == move)
+            entry = Entry.search([("res_model", "=", reminder._name), ("res_id", "=", reminder.id)])
+            self.assertEqual(len(entry), 1, reminder.channel)
+            data = entry.attachment_id.raw
+            self.assertTrue(data.startswith(b"%PDF-"), data[:20])
+            self.assertEqual(entry.sha256, hashlib.sha256(data).hexdigest())
+            self.assertEqual(
+                (entry.kind, entry.document_type, entry.direction, entry.mimetype),
+                ("pdf", "reminder", "out", "application/pdf"),
+            )
+            self.assertEqual(entry.document_number, reminder.name)
+            self.assertEqual(entry.document_date, date(2026, 2, 1))
+            self.assertEqual(entry.partner_id, move.commercial_partner_id)
+            self.assertAlmostEqual(entry.amount, reminder.total)
+            self.assertEqual(entry.message_id, reminder.message_link_id)
+            self.assertEqual(entry.company_id, self.company)
+        self.assertTrue(reminders.filtered(lambda r: r.move_id == finvoice).message_link_id)
+        text = extract_text(entry.attachment_id.raw)
+        self.assertIn(paper.name, text)
 
     def test_reminder_run_wizard(self):
         move = self.overdue()
