@@ -104,8 +104,12 @@ def _shown_arguments(call):
 
 
 def _notification_texts(node):
-    """``title`` and ``message`` of a notification dict."""
+    """``title`` and ``message`` of a notification dict (one with a
+    ``message``: a document's ``title``, such as the OpenAPI document's, is
+    not shown on a screen)."""
     keys = {k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)}
+    if "message" not in keys:
+        return []
     return [keys[key] for key in ("title", "message") if key in keys]
 
 

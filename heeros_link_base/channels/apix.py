@@ -20,8 +20,11 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from ..formats.text import translator
 from .base import ChannelAuthError, ChannelConfigError, ChannelError, RemoteFile, register
 from .operator import OperatorChannel, OperatorRefused, unzip_files, zip_files
+
+_lt = translator(__name__)
 
 SOFTWARE = "HeerosLink"
 VERSION = "18.0"
@@ -69,7 +72,7 @@ def parse_response(data):
     )
 
 
-@register("apix", "Apix (e-invoice operator)")
+@register("apix", _lt("Apix (e-invoice operator)"))
 class ApixChannel(OperatorChannel):
     def __init__(self, config):
         super().__init__(config)

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 
 from ..formats import bank_ws as ws
 from ..formats.errors import LinkFormatError
+from ..formats.text import translator
 from .base import Channel, ChannelAuthError, ChannelConfig, ChannelConfigError, ChannelError, RemoteFile, register
+
+_lt = translator(__name__)
 
 #: Largest answer read from a bank (a camt.053 of 100 000 entries, base64).
 MAX_ANSWER = 400 * 1024 * 1024
@@ -153,7 +156,7 @@ def refusal(exc):
     return BankWsChannelError(f"the bank's answer cannot be read: {exc}", retryable=False)
 
 
-@register("bank_ws", "Finnish bank Web Services")
+@register("bank_ws", _lt("Finnish bank Web Services"))
 class BankWsChannel(Channel):
     def __init__(self, config):
         super().__init__(config)

@@ -20,8 +20,11 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from ..formats.text import translator
 from .base import ChannelAuthError, ChannelConfigError, ChannelError, RemoteFile, register
 from .operator import DeliveryStatus, OperatorChannel, OperatorRefused, error_text, zip_files
+
+_lt = translator(__name__)
 
 SCOPES = "eui global company"
 #: Formats of received invoices the Link reads as such; others are asked as Finvoice 3.0.
@@ -59,7 +62,7 @@ def forget_tokens():
         _tokens.clear()
 
 
-@register("maventa", "Maventa (e-invoice operator)")
+@register("maventa", _lt("Maventa (e-invoice operator)"))
 class MaventaChannel(OperatorChannel):
     idempotent = True
     reports_status = True
