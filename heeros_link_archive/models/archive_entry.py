@@ -791,6 +791,34 @@ class AccountMove(models.Model):
         bill's scan, a statement's PDF ...) with the record's metadata; a
         file already archived for the same record is not archived again."""
         self.check_access("read")
+        entries = self._heeros_link_archive_attached_documents()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Electronic archive"),
+                "message": _("%(n)s document(s) archived.", n=len(entries)),
+                "type": "success",
+            },
+        }
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._heeros_link_archive_on_post()
+        return posted
+
+    def _heeros_link_archive_on_post(self):
+        """Hook: the documents attached to vendor bills (and refunds) of the
+        companies that archive them on posting (the company setting *Archive
+        vendor bills' documents when posted*)."""
+        bills = self.filtered(
+            lambda m: m.company_id.heeros_link_archive_bill_documents and m.is_purchase_document(include_receipts=True)
+        )
+        if bills:
+            bills._heeros_link_archive_attached_documents()
+
+    def _heeros_link_archive_attached_documents(self):
+        """The archive entries made of the files attached to these moves."""
         Entry = self.env["heeros.link.archive.entry"].sudo()
         attachments = (
             self.env["ir.attachment"]
@@ -818,16 +846,7 @@ class AccountMove(models.Model):
                     "direction": "in" if move.is_purchase_document(include_receipts=True) else "out",
                 }
             )
-        entries = Entry._heeros_link_archive(documents)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Electronic archive"),
-                "message": _("%(n)s document(s) archived.", n=len(entries)),
-                "type": "success",
-            },
-        }
+        return Entry._heeros_link_archive(documents)
 
 
 class IrAttachment(models.Model):

@@ -527,6 +527,11 @@ class ResCompany(models.Model):
         help="The daily archive checkpoint is also sent as a file through this connection, out of reach "
         "of this database.",
     )
+    heeros_link_archive_bill_documents = fields.Boolean(
+        "Archive vendor bills' documents when posted",
+        help="When a vendor bill or refund is posted, the files attached to it (the supplier's PDF, a scan) "
+        "are archived with the bill's metadata, as the action Archive attached documents does.",
+    )
 
 
 class HeerosLinkArchiveExport(models.TransientModel):

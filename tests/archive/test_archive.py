@@ -126,6 +126,56 @@ class TestArchiving(ArchiveCase):
             self.Entry.search_count([("res_model", "=", "account.move"), ("res_id", "=", bill.id)]), 1, "archived once"
         )
 
+    def test_bills_documents_archived_on_posting_where_the_company_asks(self):
+        company = self.env.ref("base.main_company")
+        vendor = self.env["res.partner"].create({"name": "Toimittaja Kaksi Oy"})
+
+        def bill_with_scan(ref):
+            bill = (
+                self.env["account.move"]
+                .with_company(company)
+                .create(
+                    {
+                        "move_type": "in_invoice",
+                        "partner_id": vendor.id,
+                        "invoice_date": "2026-05-31",
+                        "ref": ref,
+                        "invoice_line_ids": [
+                            (0, 0, {"name": "Ink", "quantity": 1, "price_unit": 20.0, "tax_ids": [(6, 0, [])]})
+                        ],
+                    }
+                )
+            )
+            self.env["ir.attachment"].create(
+                {
+                    "name": f"{ref}.pdf",
+                    "raw": b"%PDF-1.4 " + ref.encode() + self.unique(),
+                    "res_model": "account.move",
+                    "res_id": bill.id,
+                    "mimetype": "application/pdf",
+                }
+            )
+            return bill
+
+        def archived(bill):
+            return self.Entry.search([("res_model", "=", "account.move"), ("res_id", "=", bill.id)])
+
+        company.heeros_link_archive_bill_documents = False
+        quiet = bill_with_scan("B-2")
+        quiet.action_post()
+        self.assertFalse(archived(quiet), "without the setting, posting archives nothing")
+        company.heeros_link_archive_bill_documents = True
+        bill = bill_with_scan("B-3")
+        self.assertFalse(archived(bill), "a draft is not archived")
+        bill.action_post()
+        entry = archived(bill)
+        self.assertEqual(len(entry), 1)
+        self.assertEqual((entry.kind, entry.document_type), ("document", "account.move.in_invoice"))
+        self.assertEqual(entry.file_name, "B-3.pdf")
+        bill.button_draft()
+        bill.action_post()
+        self.assertEqual(len(archived(bill)), 1, "posted again, the same file is not archived twice")
+
 
 class TestRetention(ArchiveCase):
     def test_voucher_and_book_from_the_end_of_the_financial_year(self):
