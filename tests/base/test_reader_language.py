@@ -36,7 +36,7 @@ class TestReaderLanguage(LinkCase):
         self.assertEqual(self.read_as(message, "en_US"), message.error)
         finnish = self.read_as(message, "fi_FI")
         swedish = self.read_as(message, "sv_SE")
-        self.assertIn("tekstiä, joka alkaa 'NOTE hello world'", finnish)
+        self.assertIn("tekstiä, merkistö ASCII, alkaa 'NOTE hello world'", finnish)
         self.assertIn("letter.txt", finnish)
         self.assertNotIn("unrecognised", finnish)
         self.assertIn("som börjar med 'NOTE hello world'", swedish)
