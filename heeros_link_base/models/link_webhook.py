@@ -16,9 +16,11 @@ subscription's secret.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 import uuid
 from datetime import timedelta
@@ -40,6 +42,33 @@ MAX_RETRY = timedelta(hours=12)
 TIMEOUT = 10
 #: How much of a receiver's answer is kept.
 KEPT_ANSWER = 2000
+
+
+#: System parameter (set by a system administrator only) that lets webhooks
+#: post to loopback, private and link-local addresses: a receiver on the
+#: Odoo server itself or in its own network.
+PRIVATE_PARAM = "heeros_link.webhook_private_addresses"
+
+
+def forbidden_address(host):
+    """The first address ``host`` names or resolves to that is not a public
+    one (loopback, private, link-local such as a cloud's metadata service,
+    multicast, reserved, unspecified), else ``None``. A name that does not
+    resolve gives ``None``: the delivery fails on it anyway."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return None
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
 
 
 def signature(secret, timestamp, body):
@@ -107,6 +136,26 @@ class HeerosLinkWebhook(models.Model):
                 raise ValidationError(
                     _("Webhook %(name)s: %(url)s is not an http(s) URL.", name=webhook.name, url=webhook.url)
                 )
+            address = webhook._link_forbidden_address(parts.hostname)
+            if address:
+                raise ValidationError(
+                    _(
+                        "Webhook %(name)s: %(url)s points to %(address)s, a local or private address. Webhooks "
+                        "post to public addresses only, unless a system administrator allows private ones "
+                        "(system parameter %(param)s).",
+                        name=webhook.name,
+                        url=webhook.url,
+                        address=address,
+                        param=PRIVATE_PARAM,
+                    )
+                )
+
+    def _link_forbidden_address(self, host):
+        """Hook: the address of ``host`` a webhook must not post to, or ``None``."""
+        allowed = self.env["ir.config_parameter"].sudo().get_param(PRIVATE_PARAM, "")
+        if allowed.strip().lower() in ("1", "true", "yes"):
+            return None
+        return forbidden_address(host)
 
     def _compute_delivery_count(self):
         counts = dict(
@@ -316,13 +365,24 @@ class HeerosLinkWebhookDelivery(models.Model):
         now = fields.Datetime.now()
         attempts = self.attempts + 1
         code, text, error = 0, False, False
-        try:
-            response = requests.post(webhook.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-            code, text = response.status_code, response.text[:KEPT_ANSWER]
-            if not 200 <= code < 300:
-                error = _("the receiver answered HTTP %s", code)
-        except requests.RequestException as exc:
-            error = _("no answer from the receiver: %s", exc)
+        # checked again at each delivery: the name may resolve elsewhere now
+        address = webhook._link_forbidden_address(urlsplit(webhook.url).hostname or "")
+        if address:
+            error = _(
+                "not posted: %(url)s now points to %(address)s, a local or private address",
+                url=webhook.url,
+                address=address,
+            )
+        else:
+            try:
+                response = requests.post(
+                    webhook.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
+                )
+                code, text = response.status_code, response.text[:KEPT_ANSWER]
+                if not 200 <= code < 300:
+                    error = _("the receiver answered HTTP %s", code)
+            except requests.RequestException as exc:
+                error = _("no answer from the receiver: %s", exc)
         vals = {"attempts": attempts, "last_attempt": now, "response_code": code, "response_text": text}
         if not error:
             vals.update({"state": "delivered", "next_attempt": False, "error": False})

@@ -5,7 +5,7 @@ retries after a 500 with back-off, disabling after repeated failures."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from tests.api_common import ApiCase, api_key
 from tests.webhook_receiver import Receiver, verify
 
@@ -21,6 +21,8 @@ class TestWebhooks(ApiCase):
         cls.manager = cls.new_user("hook-manager", cls.own, groups="heeros_link_base.group_link_manager")
         cls.key = api_key(cls.user)
         cls.Delivery = cls.env["heeros.link.webhook.delivery"]
+        # the receivers of these tests listen on 127.0.0.1: allowed as an administrator would
+        cls.env["ir.config_parameter"].sudo().set_param("heeros_link.webhook_private_addresses", "1")
 
     def subscribe(self, url, events=("message.processed", "message.error"), company=None, **vals):
         Event = self.env["heeros.link.webhook.event"]
@@ -157,3 +159,40 @@ class TestWebhooks(ApiCase):
             self.env["heeros.link.webhook"].with_user(self.manager).search([("id", "=", other.id)]),
             "a manager sees only his companies' webhooks",
         )
+
+    def test_local_and_private_addresses_are_refused_unless_an_administrator_allows_them(self):
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("heeros_link.webhook_private_addresses", "")
+        as_manager = self.env["heeros.link.webhook"].with_user(self.manager)
+        for url in (
+            "http://127.0.0.1:8069/hook",
+            "http://localhost/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "http://0.0.0.0/hook",
+        ):
+            with self.subTest(url=url), self.assertRaises(ValidationError) as caught:
+                as_manager.create({"name": "Inside", "url": url, "company_id": self.own.id})
+            self.assertIn("local or private address", str(caught.exception))
+        # a public address is taken
+        public = as_manager.create({"name": "Outside", "url": "https://93.184.215.14/hook", "company_id": self.own.id})
+        self.assertTrue(public)
+        # allowed by an administrator, the receiver on this machine gets its events...
+        Param.set_param("heeros_link.webhook_private_addresses", "1")
+        with Receiver() as receiver:
+            webhook = self.subscribe(receiver.url, events=("ping",))
+            receiver.secret = webhook.secret
+            # ...and once the permission is taken back, a delivery is not posted there any more
+            Param.set_param("heeros_link.webhook_private_addresses", "")
+            webhook.action_send_test()
+        self.assertEqual(receiver.received, [])
+        delivery = webhook.delivery_ids
+        self.assertEqual((delivery.state, delivery.response_code), ("pending", 0))
+        self.assertIn("local or private address", delivery.error)
+
+    def test_a_link_manager_cannot_allow_private_addresses(self):
+        Param = self.env["ir.config_parameter"].with_user(self.manager)
+        with self.assertRaises(AccessError):
+            Param.set_param("heeros_link.webhook_private_addresses", "1")
