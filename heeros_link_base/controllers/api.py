@@ -19,7 +19,6 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,33 +243,17 @@ def error_response(status, code, message, headers=None):
 # ----------------------------------------------------------------------
 # rate limit
 # ----------------------------------------------------------------------
-class RateLimiter:
-    """Fixed windows of :data:`RATE_WINDOW` seconds per key, in this server
-    process (each worker process counts its own requests)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._windows = {}
-
-    def hit(self, key, limit, now=None):
-        """Count one request; returns 0 when allowed, else the seconds to wait."""
-        if limit <= 0:
-            return 0
-        now = time.time() if now is None else now
-        window = int(now // RATE_WINDOW)
-        with self._lock:
-            current, count = self._windows.get(key, (window, 0))
-            if current != window:
-                current, count = window, 0
-            if count >= limit:
-                return max(1, int((window + 1) * RATE_WINDOW - now) + 1)
-            self._windows[key] = (current, count + 1)
-            if len(self._windows) > 10000:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+def rate_wait(env, bucket, limit, now=None):
+    """Count one request of ``bucket`` (an API key) in the current window of
+    :data:`RATE_WINDOW` seconds, shared by every server process through the
+    database; returns 0 when allowed, else the seconds to wait."""
+    if limit <= 0:
         return 0
-
-
-RATE_LIMITER = RateLimiter()
+    now = time.time() if now is None else now
+    window = int(now // RATE_WINDOW)
+    if env["heeros.link.api.rate"].sudo()._link_hit(bucket, window) <= limit:
+        return 0
+    return max(1, int((window + 1) * RATE_WINDOW - now) + 1)
 
 
 # ----------------------------------------------------------------------
@@ -295,7 +278,7 @@ def _authenticate():
         raise ApiError(401, "unauthorized", "The API key is unknown, revoked or expired.", unauthorized)
     param = request.env["ir.config_parameter"].sudo().get_param("heeros_link.api_rate_limit")
     limit = int(param) if param not in (None, False, "") else DEFAULT_RATE_LIMIT
-    wait = RATE_LIMITER.hit((uid, key[:8]), limit)
+    wait = rate_wait(request.env, f"{uid}:{key[:8]}", limit)
     if wait:
         raise ApiError(
             429,

@@ -141,6 +141,47 @@ class HeerosLinkApiIdempotency(models.Model):
         self.search([("create_date", "<", limit)]).unlink()
 
 
+class HeerosLinkApiRate(models.Model):
+    """Requests counted per API key and fixed window, in the database, so
+    that every server process and worker shares one count."""
+
+    _name = "heeros.link.api.rate"
+    _description = "Link API requests counted per key"
+    _log_access = False
+
+    bucket = fields.Char(required=True, index=False, readonly=True)
+    window = fields.Integer(required=True, readonly=True)
+    hits = fields.Integer(required=True, readonly=True)
+
+    _sql_constraints = [("bucket_unique", "UNIQUE(bucket)", "One count per API key.")]
+
+    @api.model
+    def _link_hit(self, bucket, window):
+        """Count one request of ``bucket`` in ``window``; returns the count so
+        far in that window. Its own transaction: a read-only request counts
+        too, and the count stays when the request's own work is rolled back."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                INSERT INTO heeros_link_api_rate (bucket, "window", hits) VALUES (%s, %s, 1)
+                ON CONFLICT (bucket) DO UPDATE SET
+                    hits = CASE WHEN heeros_link_api_rate."window" = EXCLUDED."window"
+                                THEN heeros_link_api_rate.hits + 1 ELSE 1 END,
+                    "window" = EXCLUDED."window"
+                RETURNING hits
+                """,
+                (bucket, window),
+            )
+            return cr.fetchone()[0]
+
+    @api.autovacuum
+    def _gc_old_windows(self):
+        """Counts of windows older than an hour go."""
+        import time
+
+        self.env.cr.execute('DELETE FROM heeros_link_api_rate WHERE "window" < %s', (int(time.time() // 60) - 60,))
+
+
 class ResUsersApiDemo(models.Model):
     _inherit = "res.users"
 

@@ -15,6 +15,6 @@ class ResConfigSettings(models.TransientModel):
         "API requests per minute",
         config_parameter="heeros_link.api_rate_limit",
         default=600,
-        help="Requests a minute one API key may make to the Link's integration API (per server "
-        "process); more are answered 429 with Retry-After. 0: no limit.",
+        help="Requests a minute one API key may make to the Link's integration API (all server "
+        "processes together); more are answered 429 with Retry-After. 0: no limit.",
     )
