@@ -297,6 +297,28 @@ class TestSignedCheckpoints(ArchiveCase):
         self.assertEqual(len(faults), 1, faults)
         self.assertIn("not signed", faults[0]["detail"])
 
+    def test_update_to_signed_checkpoints_signs_the_newest_at_once(self):
+        import importlib.util
+        from pathlib import Path
+
+        import odoo.addons.heeros_link_archive as archive_addon
+
+        checkpoint = self.take()
+        with self.append_only_disabled() as cr:
+            cr.execute("UPDATE heeros_link_archive_checkpoint SET signature = NULL WHERE id = %s", [checkpoint.id])
+        self.assertEqual(len(self.checkpoint_faults()), 1, "the older version's checkpoint is unsigned")
+        script = Path(archive_addon.__file__).parent / "migrations" / "18.0.2.1.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("heeros_link_archive_post_migrate", script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.2.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(self.checkpoint_faults(), [], "verification holds right after the update")
+        newest = self.env["heeros.link.archive.checkpoint"]._heeros_link_latest(checkpoint.company_id)
+        self.assertNotEqual(newest, checkpoint)
+        self.assertTrue(newest.signature)
+        self.assertEqual(newest.previous_hash, checkpoint.checkpoint_hash, "chained to the unsigned one")
+
     def test_signing_key_is_out_of_reach_of_link_and_archive_managers(self):
         self.take()
         for user in (self.user_a, self.archivist):
