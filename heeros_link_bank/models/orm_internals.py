@@ -104,7 +104,9 @@ def next_sequence_format(move):
 #: app (``hr_expense``), which the Link pays in batches when it is installed:
 #: its links from an entry to its expense report and from an item to its
 #: expense are empty on statement entries, as on the pattern row they are
-#: copied from.
+#: copied from. And OCA's ``account_reconcile_oca``, whose reconciliation
+#: view keeps its working state on the statement line (``reconcile_mode``,
+#: ``reconcile_data``): empty on a new line until someone opens it there.
 KNOWN_COLUMNS = {
     "account_move": frozenset(
         """
@@ -117,7 +119,7 @@ KNOWN_COLUMNS = {
         heeros_link_in_message_id heeros_link_in_sender_address
         heeros_link_in_payload_key heeros_link_in_rule_findings heeros_link_in_supplier_match heeros_link_in_warning
         heeros_link_message_id heeros_link_penalty_rate heeros_link_scan_data heeros_link_scan_review
-        heeros_link_state id inalterable_hash
+        heeros_link_state heeros_link_unconfirmed id inalterable_hash
         incoterm_location invoice_cash_rounding_id invoice_currency_rate invoice_date invoice_date_due
         invoice_incoterm_id invoice_origin invoice_partner_display_name invoice_payment_term_id
         invoice_source_email invoice_user_id is_manually_modified is_move_sent is_storno journal_id
@@ -146,8 +148,8 @@ KNOWN_COLUMNS = {
         """
         account_number amount amount_currency amount_residual company_id create_date create_uid currency_id
         foreign_currency_id id internal_index is_reconciled journal_id move_id partner_id partner_name
-        payment_ref sequence statement_id transaction_details transaction_type write_date write_uid
-        heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key heeros_link_fi_code
+        payment_ref reconcile_data reconcile_mode sequence statement_id transaction_details transaction_type
+        write_date write_uid heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key heeros_link_fi_code
         heeros_link_import_id heeros_link_iso_code heeros_link_lump_sum heeros_link_match_state
         heeros_link_reference
     """.split()
