@@ -730,8 +730,10 @@ class HeerosLinkMessage(models.Model):
         """The business record whose metadata describes this message's
         payload (the first one it came from or produced)."""
         self.ensure_one()
-        link = self.link_ids[:1]
-        return self.env[link.res_model].browse(link.res_id) if link and link.res_model in self.env else None
+        # archiving is the system's own act: it reads what the message made
+        # whatever the company the current user has selected
+        link = self.sudo().link_ids[:1]
+        return self.env[link.res_model].sudo().browse(link.res_id) if link and link.res_model in self.env else None
 
     @api.model
     def _heeros_link_archive_final_states(self):
@@ -748,7 +750,7 @@ class HeerosLinkMessage(models.Model):
         final = self._heeros_link_archive_final_states()
         done = self.filtered(lambda m: state in final.get(m.direction, ()))
         if done:
-            self.env["heeros.link.archive.entry"]._archive_messages(done)
+            self.env["heeros.link.archive.entry"].sudo()._archive_messages(done.sudo())
         if state == "sent":
             self._heeros_link_archive_sent_pdfs()
 
