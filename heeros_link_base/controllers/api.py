@@ -207,7 +207,9 @@ def endpoint(method, path, *, summary, tag, params=(), response=None, status=200
             methods=[method],
             csrf=False,
             save_session=False,
-            readonly=method == "GET",
+            # read/write even for GET: every request is counted against its
+            # key's rate limit in the database (in a transaction of its own)
+            readonly=False,
         )(handler)
 
     return decorator
