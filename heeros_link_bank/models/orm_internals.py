@@ -149,8 +149,8 @@ KNOWN_COLUMNS = {
         account_number amount amount_currency amount_residual company_id create_date create_uid currency_id
         foreign_currency_id id internal_index is_reconciled journal_id move_id partner_id partner_name
         payment_ref reconcile_data reconcile_mode sequence statement_id transaction_details transaction_type
-        write_date write_uid heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key heeros_link_fi_code
-        heeros_link_import_id heeros_link_iso_code heeros_link_lump_sum heeros_link_match_state
+        write_date write_uid heeros_link_archive_id heeros_link_bank_message_id heeros_link_batch_key
+        heeros_link_fi_code heeros_link_import_id heeros_link_iso_code heeros_link_lump_sum heeros_link_match_state
         heeros_link_reference
     """.split()
     ),
